@@ -1,0 +1,380 @@
+"""One typed, validated configuration, loaded from YAML with defaults in code.
+
+Every number carries its unit in its name, and every default states where it comes from in its
+field description (``python -m pipeline config --doc`` prints them as a table; the README carries
+that table). Unknown keys, wrong types and out-of-range values fail at load time with the key
+path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+FT_PER_KM = 3280.84
+"""Feet per kilometre, to convert the US per-foot cost surveys."""
+
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(_Section):
+    """Where data lives; the Makefile assumes the defaults."""
+
+    raw_dir: Path = Field(Path("data/raw"), description="Fetched source data (immutable input).")
+    processed_dir: Path = Field(
+        Path("data/processed"), description="Every stage's outputs; the deliverables too."
+    )
+
+
+class FetchConfig(_Section):
+    """Fetch stage: producer downloads or the offline mirror."""
+
+    mirror_dir: Path | None = Field(
+        None,
+        description="Offline mirror folder (laid out as ../shared/data). The environment "
+        "variable PIPELINE_MIRROR overrides it. When set, the network is never touched.",
+    )
+    timeout_s: PosFloat = Field(
+        60.0, description="HTTP timeout per request, seconds (urllib's socket timeout)."
+    )
+
+
+class GridConfig(_Section):
+    """The analysis grid every raster shares."""
+
+    lon_min_deg: float = Field(34.0, ge=-180, le=180, description="Area of interest, west edge "
+                               "(EPSG:4326). Default: west of Moscow (37.6°E) with margin.")
+    lon_max_deg: float = Field(76.0, ge=-180, le=180, description="Area of interest, east edge. "
+                               "Default: east of Astana (71.4°E) and Uzbekistan (73.1°E).")
+    lat_min_deg: float = Field(23.0, ge=-90, le=90, description="Area of interest, south edge. "
+                               "Default: south of Chabahar (25.3°N) with margin.")
+    lat_max_deg: float = Field(58.0, ge=-90, le=90, description="Area of interest, north edge. "
+                               "Default: north of Moscow (55.8°N) with margin.")
+    crs: str = Field(
+        "+proj=lcc +lat_0=40 +lon_0=56 +lat_1=29 +lat_2=52 +x_0=0 +y_0=0 +datum=WGS84 "
+        "+units=m +no_defs",
+        description="Analysis CRS (projected, metres). Default: Lambert conformal conic on the "
+        "corridor, standard parallels by the one-sixth rule for 23–58°N (Snyder 1987, USGS PP "
+        "1395, p. 104); conformal so the local scale factor is the same in every direction and "
+        "the router corrects it exactly to ground distance.",
+    )
+    cell_m: PosFloat = Field(
+        2500.0,
+        description="Cell size in analysis-CRS metres. Default: the DEM's resolution (0.025° "
+        "GMTED2010 resampling ≈ 2.8 km N–S); a finer grid only interpolates.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GridConfig:
+        if self.lon_min_deg >= self.lon_max_deg or self.lat_min_deg >= self.lat_max_deg:
+            raise ValueError("grid: lon_min_deg < lon_max_deg and lat_min_deg < lat_max_deg needed")
+        return self
+
+
+class CostConfig(_Section):
+    """Cost surface in USD per km of cable, and crossing costs in USD each."""
+
+    base_usd_per_km: PosFloat = Field(
+        12.50 * FT_PER_KM,
+        description="Buried cable, cross-country, soft ground (41,011 USD/km). Source: Fiber "
+        "Broadband Association / Cartesian, Fiber Deployment Cost Annual Report 2023: median "
+        "underground cost in extremely rural areas, USD 12.50 per foot.",
+    )
+    urban_mult: PosFloat = Field(
+        23.25 / 12.50,
+        description="Multiplier inside settlements (1.86). Source: same report, urban median "
+        "USD 23.25/ft over extremely rural USD 12.50/ft.",
+    )
+    hill_slope_deg: NonNegFloat = Field(
+        1.15,
+        description="Slope from which ground counts as hilly (a 2 % grade). Source: WECC / Black & "
+        "Veatch (2019) transmission capital cost calculator terrain classes, as in NREL reVX.",
+    )
+    mountain_slope_deg: NonNegFloat = Field(
+        4.57, description="Slope from which ground counts as mountain (an 8 % grade). Source: as "
+        "hill_slope_deg."
+    )
+    hill_mult: PosFloat = Field(
+        1.5,
+        description="Multiplier on hilly ground. Interpolated halfway between soft earth (1.0) "
+        "and rock (2.0) of the FBA/Cartesian 2023 report; no published figure for 'hilly'.",
+    )
+    mountain_mult: PosFloat = Field(
+        2.0,
+        description="Multiplier on mountain ground. Source: FBA/Cartesian 2023, underground "
+        "median USD 20/ft in rocky terrain over USD 10/ft in soft earth.",
+    )
+    colocation_distance_km: NonNegFloat = Field(
+        2.0,
+        description="A cell this close to a railway, road or pipeline counts as on an existing "
+        "right-of-way. Source: positional tolerance of 1:10M (Natural Earth 10m) lines, 0.2 mm "
+        "at map scale = 2 km.",
+    )
+    colocation_mult: PosFloat = Field(
+        1 / 1.6,
+        description="Multiplier along an existing right-of-way (0.625): plough-in along a graded, "
+        "permitted corridor instead of trenching. Source: FBA/Cartesian Fiber Deployment Cost "
+        "Annual Report 2025, trenching about 60 % costlier than ploughing.",
+    )
+    river_crossing_usd: NonNegFloat = Field(
+        0.5 * (15 + 50) * FT_PER_KM,
+        description="One river crossing by horizontal directional drilling (106,627 USD): a 1 km "
+        "bore at the middle of USD 15–50 per foot. Source: US DOT ITS JPO cost database, "
+        "directional boring unit costs.",
+    )
+    border_crossing_usd: NonNegFloat = Field(
+        50 * FT_PER_KM,
+        description="One international border crossing (164,042 USD): the border strip bored "
+        "for 1 km at the top of the HDD range (USD 50/ft, US DOT ITS JPO), for fences, patrol "
+        "roads and escorted works. An assumption on a published unit rate.",
+    )
+    submarine_usd_per_km: PosFloat = Field(
+        137_000.0,
+        description="Submarine cable where a scenario allows water. Source: the Trans-Caspian "
+        "fiber-optic cable estimate (Kazakhtelecom / AzerTelecom, 2023): about USD 50 M for "
+        "about 370 km.",
+    )
+
+
+class Origin(_Section):
+    """A route origin: a name, and optionally its coordinates (else looked up in the places)."""
+
+    name: str = Field(description="Place name; looked up in Natural Earth populated places "
+                      "when lon_deg/lat_deg are not given.")
+    lon_deg: float | None = Field(None, ge=-180, le=180)
+    lat_deg: float | None = Field(None, ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Origin:
+        if (self.lon_deg is None) != (self.lat_deg is None):
+            raise ValueError(f"origin {self.name!r}: give both lon_deg and lat_deg, or neither")
+        return self
+
+
+class Scenario(_Section):
+    """A routing scenario: which countries the cable may cross, and at what extra cost."""
+
+    description: str = ""
+    allowed_countries: list[str] = Field(
+        min_length=1, description="ISO 3166-1 alpha-2 codes the route may cross."
+    )
+    country_cost_mult: dict[str, PosFloat] = Field(
+        default_factory=dict,
+        description="Steering multiplier per country (penalise without forbidding). Steers "
+        "only; never changes the reported cost.",
+    )
+    allow_water: bool = Field(
+        False, description="Allow sea and lake cells at submarine_usd_per_km (a submarine leg)."
+    )
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _iso2(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if len(c) != 2 or not c.isalpha() or not c.isupper()]
+        if bad:
+            raise ValueError(f"ISO 3166-1 alpha-2 codes expected (e.g. 'KZ'), got {bad}")
+        return v
+
+
+class RouteConfig(_Section):
+    """Routing: origins, destinations, scenarios."""
+
+    origins: list[Origin] = Field(
+        default_factory=lambda: [Origin(name="Moscow", lon_deg=37.6136, lat_deg=55.7541)],
+        min_length=1,
+        description="Route origins. Default: Moscow (Natural Earth populated places position). "
+        "Add e.g. {name: Astana} to route from Kazakhstan too.",
+    )
+    landing_countries: list[str] = Field(
+        default_factory=lambda: ["IR"],
+        min_length=1,
+        description="Destinations: every cable landing station of these countries in the "
+        "TeleGeography data (stations no land route reaches are listed as skipped).",
+    )
+    scenarios: dict[str, Scenario] = Field(
+        default_factory=lambda: {
+            "land_tm": Scenario(
+                description="Land via Turkmenistan (Kazakhstan–Turkmenistan–Iran railway corridor)",
+                allowed_countries=["RU", "KZ", "TM", "IR"],
+            ),
+            "land_uz_tm": Scenario(
+                description="Land via Uzbekistan and Turkmenistan",
+                allowed_countries=["RU", "KZ", "UZ", "TM", "IR"],
+            ),
+        },
+        min_length=1,
+        description="Scenarios by key. Defaults: land via Turkmenistan; land via Uzbekistan "
+        "and Turkmenistan (issue: the corridor's stated options).",
+    )
+    endpoint_snap_km: PosFloat = Field(
+        10.0,
+        description="An endpoint is moved to the nearest passable cell within this ground "
+        "distance; farther means 'in the sea' (an error for origins, a skipped station for "
+        "landing points). Measured: the mainland Iranian stations lie within 4 km of a land "
+        "cell at 2.5 km; offshore platforms lie 60+ km out.",
+    )
+    connectivity: Literal[8] = Field(
+        8, description="Moves per cell: 8 (rook + bishop), as GRASS r.cost and skimage MCP."
+    )
+
+
+class ScoreConfig(_Section):
+    """Scoring."""
+
+    fiber_group_index: PosFloat = Field(
+        1.4682,
+        description="Group index of standard single-mode fiber at 1550 nm (≈4.897 µs/km "
+        "one way). Source: Corning SMF-28 Ultra product information (ITU-T G.652.D fiber), "
+        "effective group index 1.4682 at 1550 nm.",
+    )
+
+
+class ExportConfig(_Section):
+    """Deliverables."""
+
+    geojson_decimals: int = Field(
+        6, ge=1, le=6,
+        description="Decimal places of GeoJSON coordinates (6 ≈ 0.1 m). Source: RFC 7946 §11.2.",
+    )
+
+
+class DaskConfig(_Section):
+    """Where the Dask work runs."""
+
+    scheduler_address: str | None = Field(
+        None,
+        description="Address of an existing Dask cluster (tcp://host:8786). Unset: a local "
+        "threaded scheduler. The environment variable PIPELINE_DASK_ADDRESS overrides it.",
+    )
+    n_workers: int = Field(
+        2, ge=1, description="Local threads for Dask work. Default: this machine's 2 cores."
+    )
+    chunk_cells: int = Field(
+        512, ge=16, description="Raster chunk edge, cells (512² float64 = 2 MiB per chunk)."
+    )
+
+
+class Config(_Section):
+    """The whole pipeline configuration."""
+
+    paths: PathsConfig = PathsConfig()
+    fetch: FetchConfig = FetchConfig()
+    grid: GridConfig = GridConfig()
+    cost: CostConfig = CostConfig()
+    route: RouteConfig = RouteConfig()
+    score: ScoreConfig = ScoreConfig()
+    export: ExportConfig = ExportConfig()
+    dask: DaskConfig = DaskConfig()
+
+    @model_validator(mode="after")
+    def _scenario_countries(self) -> Config:
+        for key, sc in self.route.scenarios.items():
+            extra = set(sc.country_cost_mult) - set(sc.allowed_countries)
+            if extra:
+                raise ValueError(
+                    f"route.scenarios.{key}.country_cost_mult names {sorted(extra)}, which are "
+                    "not in its allowed_countries"
+                )
+        return self
+
+    def mirror(self) -> Path | None:
+        """The mirror folder in force: $PIPELINE_MIRROR, else fetch.mirror_dir, else None."""
+        env = os.environ.get("PIPELINE_MIRROR")
+        return Path(env) if env else self.fetch.mirror_dir
+
+    def scheduler_address(self) -> str | None:
+        """The Dask cluster in force: $PIPELINE_DASK_ADDRESS, else dask.scheduler_address."""
+        return os.environ.get("PIPELINE_DASK_ADDRESS") or self.dask.scheduler_address
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration."]
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        value = e.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"  - {where}: {e['msg']}{shown}")
+    lines.append("Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
+                 "its unit and its default.")
+    return "\n".join(lines)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load and validate a YAML config; ``None`` or a missing default file gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: config file not found. Pass an existing YAML file with "
+                          "--config, or omit it to use the defaults.") from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err}). Fix the syntax.") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, "
+                          f"got {type(data).__name__}.")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, str(path))) from err
+
+
+STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "fetch": ("paths",),
+    "ingest": ("paths", "grid"),
+    "cost": ("paths", "cost", "dask"),
+    "route": ("paths", "cost", "route", "dask"),
+    "score": ("paths", "cost", "route", "score"),
+    "export": ("paths", "export"),
+}
+"""The config sections each stage reads; the Makefile reruns a stage when its slice changes."""
+
+
+def stage_slice(cfg: Config, stage: str) -> dict:
+    """The part of the config a stage depends on, as plain JSON-able data."""
+    dumped = cfg.model_dump(mode="json")
+    return {s: dumped[s] for s in STAGE_SECTIONS[stage]}
+
+
+def config_hash(data: dict) -> str:
+    """A short stable hash of JSON-able data (sorted keys)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def doc_table() -> str:
+    """Markdown table of every setting: key, default, description (with its source)."""
+    rows = ["| key | default | meaning and source of the default |", "|---|---|---|"]
+    for name, field in Config.model_fields.items():
+        section = field.annotation
+        for key, f in section.model_fields.items():
+            default = f.get_default(call_default_factory=True)
+            if isinstance(default, float):
+                default = f"{default:,.4g}" if abs(default) < 1e4 else f"{default:,.0f}"
+            elif isinstance(default, dict) and default and isinstance(
+                next(iter(default.values())), BaseModel
+            ):
+                default = ", ".join(default)
+            elif isinstance(default, list) and default and isinstance(default[0], BaseModel):
+                default = ", ".join(getattr(d, "name", "?") for d in default)
+            text = (f.description or "").replace("|", "\\|")
+            rows.append(f"| `{name}.{key}` | `{default}` | {text} |")
+    return "\n".join(rows)
+
+
+def json_text(data: dict) -> str:
+    """Canonical JSON text (sorted keys, indented) for slices and hashes."""
+    return json.dumps(data, sort_keys=True, indent=1) + "\n"

@@ -1,0 +1,202 @@
+"""Fetch stage: every dataset of the source manifest into ``data/raw/``, with checksums.
+
+With a mirror folder (``PIPELINE_MIRROR`` or ``fetch.mirror_dir``) files are copied from it and
+the network is never touched; otherwise they are downloaded from the producers' URLs. Either way
+the sha256 of every file goes into ``data/raw/sources.lock.json``; a later run verifies the files
+against it and fetches only what is missing. Mirror copies are also checked against the sha256
+pinned in the manifest, so a tampered or partial mirror is caught before anything trusts it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from . import io
+from .config import Config
+from .errors import ChecksumError, DataError, MissingDatasetError
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "sources.lock.json"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a dataset: its mirror path, producer URL and pinned checksum."""
+
+    dataset: str
+    mirror: str
+    sha256: str | None = None
+    url: str | None = None
+    url_layer: str | None = None
+    url_each: str | None = None
+    ids_from: str | None = None
+
+    def url_name(self) -> str:
+        """Local path (under raw/) for a producer download."""
+        if self.url_each:
+            return self.mirror
+        return str(PurePosixPath(self.mirror).parent / PurePosixPath(self.url).name)
+
+    def where(self) -> str:
+        """The producer address, for messages."""
+        return self.url or self.url_each or "(no producer URL)"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset of the manifest."""
+
+    key: str
+    title: str
+    licence: str
+    attribution: str
+    files: tuple[SourceFile, ...]
+
+
+def parse_manifest(text: str) -> dict[str, Dataset]:
+    """Parse the YAML source manifest into datasets."""
+    raw = yaml.safe_load(text)["datasets"]
+    out = {}
+    for key, d in raw.items():
+        files = tuple(SourceFile(dataset=key, **f) for f in d["files"])
+        out[key] = Dataset(key, d["title"], d["licence"], d["attribution"], files)
+    return out
+
+
+def manifest() -> dict[str, Dataset]:
+    """The manifest shipped with the package (``pipeline/sources.yaml``)."""
+    return parse_manifest(resources.files("pipeline").joinpath("sources.yaml").read_text())
+
+
+def _verify(path: Path, expected: str, what: str) -> None:
+    got = io.sha256_file(path)
+    if got != expected:
+        raise ChecksumError(
+            f"{path}: sha256 {got[:16]}… differs from the {what} {expected[:16]}… (a tampered, "
+            f"partial or replaced file). Fix: delete {path} and rerun `make fetch`; if it comes "
+            "from the mirror, restore the mirror copy."
+        )
+
+
+def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
+    """Download one JSON per id (TeleGeography's per-cable records) into one JSON array."""
+    ids_file = raw_dir / sf.ids_from
+    features = io.read_json(ids_file)["features"]
+    ids = sorted({f["properties"].get("id") or f["properties"]["slug"] for f in features})
+    tmp_dir = raw_dir / (sf.mirror + ".parts")
+    records = []
+    for cid in ids:
+        part = tmp_dir / f"{cid}.json"
+        if not part.exists():
+            io.download(sf.url_each.format(id=cid), part, timeout_s)
+        records.append(io.read_json(part))
+    dest = raw_dir / sf.mirror
+    io.write_json(dest, records)
+    for p in tmp_dir.glob("*.json"):
+        p.unlink()
+    tmp_dir.rmdir()
+    return dest
+
+
+def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: float) -> dict:
+    """Get one file from the mirror or the producer; return its lock entry."""
+    if mirror is not None:
+        src = mirror / sf.mirror
+        if not src.is_file():
+            raise MissingDatasetError(
+                f"dataset {sf.dataset!r}: {src} is missing from the mirror (producer URL: "
+                f"{sf.where()}). Fix: restore the mirror folder, or unset PIPELINE_MIRROR to "
+                "download from the producer."
+            )
+        if sf.sha256:
+            _verify(src, sf.sha256, "sha256 pinned in pipeline/sources.yaml")
+        dest = raw_dir / sf.mirror
+        io.copy_file(src, dest)
+        return {"source": "mirror", "origin": str(sf.mirror), "local": sf.mirror,
+                "layer": None, "sha256": io.sha256_file(dest), "bytes": dest.stat().st_size}
+    try:
+        if sf.url_each:
+            dest = _fetch_each(sf, raw_dir, timeout_s)
+        else:
+            dest = raw_dir / sf.url_name()
+            io.download(sf.url, dest, timeout_s)
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise MissingDatasetError(
+            f"dataset {sf.dataset!r}: download of {sf.where()} failed ({err}), and no mirror "
+            "was given. Fix: connect to the internet, or set PIPELINE_MIRROR to a mirror folder "
+            f"that holds {sf.mirror}."
+        ) from err
+    return {"source": "url", "origin": sf.where(), "local": sf.url_name(),
+            "layer": sf.url_layer, "sha256": io.sha256_file(dest), "bytes": dest.stat().st_size}
+
+
+def fetch_all(datasets: dict[str, Dataset], raw_dir: Path, mirror: Path | None,
+              timeout_s: float, lock: dict) -> dict:
+    """Fetch every file not already present and matching ``lock``; return the new lock."""
+    if mirror is not None and not mirror.is_dir():
+        raise MissingDatasetError(
+            f"mirror folder {mirror} does not exist. Fix: point PIPELINE_MIRROR (or "
+            "fetch.mirror_dir) at the mirror, e.g. ../shared/data, or unset it to download."
+        )
+    new_lock: dict[str, dict] = {}
+    for ds in datasets.values():
+        for sf in ds.files:
+            entry = lock.get(sf.mirror)
+            if entry and (raw_dir / entry["local"]).is_file():
+                _verify(raw_dir / entry["local"], entry["sha256"], f"lock file's ({LOCK_NAME})")
+                new_lock[sf.mirror] = entry
+                continue
+            log.info("fetch %s: %s", ds.key, sf.mirror if mirror else sf.where())
+            new_lock[sf.mirror] = {"dataset": ds.key, **fetch_file(sf, raw_dir, mirror, timeout_s)}
+    return new_lock
+
+
+def read_lock(raw_dir: Path) -> dict:
+    """The lock file's entries (empty if there is none yet)."""
+    path = raw_dir / LOCK_NAME
+    if not path.exists():
+        return {}
+    try:
+        return io.read_json(path)["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise DataError(f"{path}: not a valid lock file ({err}). Delete it and rerun "
+                        "`make fetch`; every file is then checked again.") from err
+
+
+def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
+    """(path, layer) of each fetched file of a dataset, verified against the lock file."""
+    lock = read_lock(raw_dir)
+    out = []
+    for sf in manifest()[dataset].files:
+        entry = lock.get(sf.mirror)
+        if entry is None:
+            raise MissingDatasetError(
+                f"dataset {dataset!r}: {sf.mirror} is not in {raw_dir / LOCK_NAME}. Run "
+                "`make fetch` (python -m pipeline fetch) first."
+            )
+        path = raw_dir / entry["local"]
+        if not path.is_file():
+            raise MissingDatasetError(f"dataset {dataset!r}: {path} is missing. Rerun `make fetch`.")
+        _verify(path, entry["sha256"], f"lock file's ({LOCK_NAME})")
+        out.append((path, entry["layer"]))
+    return out
+
+
+def run(cfg: Config) -> Path:
+    """Fetch every dataset; write and return the lock file."""
+    raw_dir = cfg.paths.raw_dir
+    datasets = manifest()
+    lock = fetch_all(datasets, raw_dir, cfg.mirror(), cfg.fetch.timeout_s, read_lock(raw_dir))
+    path = raw_dir / LOCK_NAME
+    io.write_json(path, {"comment": "sha256 of every fetched file; verified on every read",
+                         "files": lock})
+    log.info("fetch: %d files in %s, lock %s", len(lock), raw_dir, path)
+    return path

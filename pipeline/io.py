@@ -1,0 +1,217 @@
+"""Every file the pipeline reads or writes goes through here.
+
+Writes are atomic: the data goes to ``name.tmp.<ext>`` beside the target (GDAL picks the driver
+from the extension, so it is kept), then ``os.replace`` puts it in place. A failed or killed run
+leaves the previous output untouched and at worst a ``*.tmp.*`` file, which the next run
+overwrites.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import rasterio
+from pyproj import CRS as ProjCRS
+from rasterio.errors import RasterioIOError
+
+from .errors import DataError, GridMismatchError
+from .grid import Grid
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it onto ``target`` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(target.suffixes[-1:])
+    tmp = target.with_name(target.name[: len(target.name) - len(suffix)] + ".tmp" + suffix)
+    tmp.unlink(missing_ok=True)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def copy_file(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def download(url: str, dest: Path, timeout_s: float) -> None:
+    """Download ``url`` to ``dest`` atomically (a broken transfer leaves nothing at ``dest``)."""
+    req = urllib.request.Request(url, headers={"User-Agent": "fiber-corridor-pipeline"})
+    with atomic_path(dest) as tmp, urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        expected = resp.headers.get("Content-Length")
+        with open(tmp, "wb") as f:
+            shutil.copyfileobj(resp, f, length=1 << 20)
+        if expected is not None and tmp.stat().st_size != int(expected):
+            raise OSError(f"{url}: got {tmp.stat().st_size} bytes of {expected}")
+
+
+def read_json(path: str | Path) -> object:
+    """Parse a JSON file."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str | Path, data: object) -> None:
+    """Write JSON atomically, keys sorted, so equal content gives equal bytes."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def write_text_if_changed(path: str | Path, text: str) -> bool:
+    """Write ``text`` atomically unless the file already holds it; return whether it wrote."""
+    path = Path(path)
+    if path.exists() and path.read_text() == text:
+        return False
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return True
+
+
+# --- vectors ------------------------------------------------------------------------------------
+
+def read_source_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a raw vector dataset (GeoPackage, GeoJSON, zipped shapefile or GeoJSON).
+
+    Raises
+    ------
+    DataError
+        If the file cannot be opened or has no CRS.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Several features with id", category=RuntimeWarning)
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as err:
+        raise DataError(
+            f"{path}: cannot read as a vector dataset ({err}). The file is corrupt or not a "
+            "GDAL vector format; delete it and rerun `make fetch` to get it again."
+        ) from err
+    if gdf.crs is None:
+        raise DataError(
+            f"{path}: the layer has no CRS. Expected a georeferenced layer (the sources are "
+            "EPSG:4326). Fix: assign one, e.g. `ogr2ogr -a_srs EPSG:4326 fixed.gpkg "
+            f"{Path(path).name}`, and point the manifest at it."
+        )
+    return gdf
+
+
+def write_gpkg(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Write several layers into one GeoPackage atomically (all layers or none)."""
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read one layer of a GeoPackage this pipeline wrote."""
+    if not Path(path).exists():
+        raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
+    return pyogrio.read_dataframe(path, layer=layer)
+
+
+def write_geojson(path: str | Path, text: str) -> None:
+    """Write a GeoJSON document (already serialised) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+# --- rasters ------------------------------------------------------------------------------------
+
+def write_raster(
+    path: str | Path,
+    array: np.ndarray,
+    grid: Grid,
+    nodata: float | int | None = None,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+) -> None:
+    """Write a single-band tiled, compressed GeoTIFF on the template grid, atomically."""
+    if array.shape != grid.shape:
+        raise GridMismatchError(f"{path}: array shape {array.shape} is not the grid's {grid.shape}")
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 1,
+        "dtype": array.dtype,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3 if np.issubdtype(array.dtype, np.floating) else 2,
+    }
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(array, 1)
+            if tags:
+                dst.update_tags(**tags)
+            if description:
+                dst.set_band_description(1, description)
+
+
+def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray, dict[str, str]]:
+    """Read band 1 and the tags; with ``grid``, fail loudly unless the raster is on it."""
+    try:
+        with rasterio.open(path) as src:
+            if grid is not None:
+                check_on_grid(path, src.crs, src.transform, (src.height, src.width), grid)
+            return src.read(1), src.tags()
+    except RasterioIOError as err:
+        raise DataError(
+            f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
+        ) from err
+
+
+def check_on_grid(path, crs, transform, shape, grid: Grid) -> None:
+    """Raise unless CRS (``CRS.equals``), transform and shape match the template grid."""
+    if crs is None or not ProjCRS.from_wkt(grid.crs.to_wkt()).equals(ProjCRS.from_wkt(crs.to_wkt())):
+        raise GridMismatchError(f"{path}: CRS {crs} is not the analysis CRS {grid.crs}. "
+                                "Rebuild it from the template grid (rerun `make`).")
+    if not transform.almost_equals(grid.transform) or tuple(shape) != grid.shape:
+        raise GridMismatchError(
+            f"{path}: transform {tuple(transform)[:6]} / shape {tuple(shape)} differ from the "
+            f"template grid's {tuple(grid.transform)[:6]} / {grid.shape}. Rebuild it (`make`)."
+        )
+
+
+def open_raster(path: str | Path):
+    """Open a raw raster for reading (a rasterio dataset), with a clear error if unreadable."""
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as err:
+        raise DataError(
+            f"{path}: cannot open the raster ({err}). The file is corrupt or truncated; delete "
+            "it and rerun `make fetch`."
+        ) from err
