@@ -27,20 +27,33 @@ log = logging.getLogger("pipeline")
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     p.add_argument("--version", action="version", version=__version__)
-    p.add_argument("-c", "--config", type=Path, default=None,
-                   help="YAML config file (default: built-in defaults)")
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config file (default: built-in defaults)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for stage in STAGES:
         sp = sub.add_parser(stage, help=HELP[stage], description=HELP[stage])
         if stage == "route":
-            sp.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                            help="address of an existing Dask cluster, e.g. tcp://host:8786")
+            sp.add_argument(
+                "--scheduler",
+                default=None,
+                metavar="ADDRESS",
+                help="address of an existing Dask cluster, e.g. tcp://host:8786",
+            )
     sub.add_parser("all", help="run every stage in order")
     cp = sub.add_parser("config", help="check a config; print its documentation or slices")
     cp.add_argument("--doc", action="store_true", help="print every key as a Markdown table")
-    cp.add_argument("--slices", type=Path, metavar="DIR",
-                    help="write each stage's config slice to DIR/<stage>.json if it changed")
+    cp.add_argument(
+        "--slices",
+        type=Path,
+        metavar="DIR",
+        help="write each stage's config slice to DIR/<stage>.json if it changed",
+    )
     return p
 
 
@@ -57,9 +70,11 @@ def _run_stage(stage: str, cfg: config.Config, args: argparse.Namespace) -> None
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for a pipeline error)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     for noisy in ("distributed", "pyogrio", "numba", "fiona", "rasterio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -55,14 +55,33 @@ class FetchConfig(_Section):
 class GridConfig(_Section):
     """The analysis grid every raster shares."""
 
-    lon_min_deg: float = Field(34.0, ge=-180, le=180, description="Area of interest, west edge "
-                               "(EPSG:4326). Default: west of Moscow (37.6°E) with margin.")
-    lon_max_deg: float = Field(76.0, ge=-180, le=180, description="Area of interest, east edge. "
-                               "Default: east of Astana (71.4°E) and Uzbekistan (73.1°E).")
-    lat_min_deg: float = Field(23.0, ge=-90, le=90, description="Area of interest, south edge. "
-                               "Default: south of Chabahar (25.3°N) with margin.")
-    lat_max_deg: float = Field(58.0, ge=-90, le=90, description="Area of interest, north edge. "
-                               "Default: north of Moscow (55.8°N) with margin.")
+    lon_min_deg: float = Field(
+        34.0,
+        ge=-180,
+        le=180,
+        description="Area of interest, west edge "
+        "(EPSG:4326). Default: west of Moscow (37.6°E) with margin.",
+    )
+    lon_max_deg: float = Field(
+        76.0,
+        ge=-180,
+        le=180,
+        description="Area of interest, east edge. "
+        "Default: east of Astana (71.4°E) and Uzbekistan (73.1°E).",
+    )
+    lat_min_deg: float = Field(
+        23.0,
+        ge=-90,
+        le=90,
+        description="Area of interest, south edge. "
+        "Default: south of Chabahar (25.3°N) with margin.",
+    )
+    lat_max_deg: float = Field(
+        58.0,
+        ge=-90,
+        le=90,
+        description="Area of interest, north edge. Default: north of Moscow (55.8°N) with margin.",
+    )
     crs: str = Field(
         "+proj=lcc +lat_0=40 +lon_0=56 +lat_1=29 +lat_2=52 +x_0=0 +y_0=0 +datum=WGS84 "
         "+units=m +no_defs",
@@ -104,8 +123,9 @@ class CostConfig(_Section):
         "Veatch (2019) transmission capital cost calculator terrain classes, as in NREL reVX.",
     )
     mountain_slope_deg: NonNegFloat = Field(
-        4.57, description="Slope from which ground counts as mountain (an 8 % grade). Source: as "
-        "hill_slope_deg."
+        4.57,
+        description="Slope from which ground counts as mountain (an 8 % grade). Source: as "
+        "hill_slope_deg.",
     )
     hill_mult: PosFloat = Field(
         1.5,
@@ -152,8 +172,10 @@ class CostConfig(_Section):
 class Origin(_Section):
     """A route origin: a name, and optionally its coordinates (else looked up in the places)."""
 
-    name: str = Field(description="Place name; looked up in Natural Earth populated places "
-                      "when lon_deg/lat_deg are not given.")
+    name: str = Field(
+        description="Place name; looked up in Natural Earth populated places "
+        "when lon_deg/lat_deg are not given."
+    )
     lon_deg: float | None = Field(None, ge=-180, le=180)
     lat_deg: float | None = Field(None, ge=-90, le=90)
 
@@ -246,7 +268,9 @@ class ExportConfig(_Section):
     """Deliverables."""
 
     geojson_decimals: int = Field(
-        6, ge=1, le=6,
+        6,
+        ge=1,
+        le=6,
         description="Decimal places of GeoJSON coordinates (6 ≈ 0.1 m). Source: RFC 7946 §11.2.",
     )
 
@@ -307,8 +331,10 @@ def _format_errors(err: ValidationError, source: str) -> str:
         value = e.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
         lines.append(f"  - {where}: {e['msg']}{shown}")
-    lines.append("Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
-                 "its unit and its default.")
+    lines.append(
+        "Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
+        "its unit and its default."
+    )
     return "\n".join(lines)
 
 
@@ -320,13 +346,16 @@ def load(path: str | Path | None = None) -> Config:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError as err:
-        raise ConfigError(f"{path}: config file not found. Pass an existing YAML file with "
-                          "--config, or omit it to use the defaults.") from err
+        raise ConfigError(
+            f"{path}: config file not found. Pass an existing YAML file with "
+            "--config, or omit it to use the defaults."
+        ) from err
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err}). Fix the syntax.") from err
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections at the top level, "
-                          f"got {type(data).__name__}.")
+        raise ConfigError(
+            f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}."
+        )
     try:
         return Config.model_validate(data)
     except ValidationError as err:
@@ -364,8 +393,10 @@ def doc_table() -> str:
             default = f.get_default(call_default_factory=True)
             if isinstance(default, float):
                 default = f"{default:,.4g}" if abs(default) < 1e4 else f"{default:,.0f}"
-            elif isinstance(default, dict) and default and isinstance(
-                next(iter(default.values())), BaseModel
+            elif (
+                isinstance(default, dict)
+                and default
+                and isinstance(next(iter(default.values())), BaseModel)
             ):
                 default = ", ".join(default)
             elif isinstance(default, list) and default and isinstance(default[0], BaseModel):

@@ -26,7 +26,6 @@ import dask
 import dask.array as da
 import geopandas as gpd
 import numpy as np
-import shapely
 from rasterio import features
 from scipy import ndimage
 
@@ -60,6 +59,7 @@ def output_path(out_dir: Path, name: str) -> Path:
 
 # --- block kernels (numpy in, numpy out) ---------------------------------------------------------
 
+
 def slope_block(dem: np.ndarray, inv_scale: np.ndarray, cell_m: float) -> np.ndarray:
     """Slope in degrees by Horn's 3×3 method, with ground cell spacing ``cell_m × inv_scale``.
 
@@ -73,9 +73,17 @@ def slope_block(dem: np.ndarray, inv_scale: np.ndarray, cell_m: float) -> np.nda
         n = z[r, c]
         return np.where(np.isnan(n), e, n)
 
-    a, b, c = nb(slice(0, -2), slice(0, -2)), nb(slice(0, -2), slice(1, -1)), nb(slice(0, -2), slice(2, None))
+    a, b, c = (
+        nb(slice(0, -2), slice(0, -2)),
+        nb(slice(0, -2), slice(1, -1)),
+        nb(slice(0, -2), slice(2, None)),
+    )
     d, f = nb(slice(1, -1), slice(0, -2)), nb(slice(1, -1), slice(2, None))
-    g, h, i = nb(slice(2, None), slice(0, -2)), nb(slice(2, None), slice(1, -1)), nb(slice(2, None), slice(2, None))
+    g, h, i = (
+        nb(slice(2, None), slice(0, -2)),
+        nb(slice(2, None), slice(1, -1)),
+        nb(slice(2, None), slice(2, None)),
+    )
     spacing = cell_m * inv_scale
     dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * spacing)
     dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * spacing)
@@ -83,8 +91,9 @@ def slope_block(dem: np.ndarray, inv_scale: np.ndarray, cell_m: float) -> np.nda
     return np.where(np.isnan(dem), 0.0, out)
 
 
-def distance_block(row_mask: np.ndarray, inv_scale: np.ndarray, cell_m: float,
-                   cap_km: float) -> np.ndarray:
+def distance_block(
+    row_mask: np.ndarray, inv_scale: np.ndarray, cell_m: float, cap_km: float
+) -> np.ndarray:
     """Ground distance (km) to the nearest True cell, capped at ``cap_km``."""
     if not row_mask.any():
         return np.full(row_mask.shape, cap_km)
@@ -93,15 +102,20 @@ def distance_block(row_mask: np.ndarray, inv_scale: np.ndarray, cell_m: float,
 
 
 def terrain_mult_block(slope: np.ndarray, c: CostConfig) -> np.ndarray:
-    """Terrain class multiplier from slope: flat 1, hilly ``hill_mult``, mountain ``mountain_mult``."""
+    """Terrain class multiplier from slope: flat 1, hilly or mountain per the config."""
     out = np.ones_like(slope)
     out[slope >= c.hill_slope_deg] = c.hill_mult
     out[slope >= c.mountain_slope_deg] = c.mountain_mult
     return out
 
 
-def unit_cost_block(terrain_mult: np.ndarray, row_km: np.ndarray, urban: np.ndarray,
-                    water: np.ndarray, c: CostConfig) -> np.ndarray:
+def unit_cost_block(
+    terrain_mult: np.ndarray,
+    row_km: np.ndarray,
+    urban: np.ndarray,
+    water: np.ndarray,
+    c: CostConfig,
+) -> np.ndarray:
     """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside."""
     rate = c.base_usd_per_km * terrain_mult
     rate = np.where(row_km <= c.colocation_distance_km, rate * c.colocation_mult, rate)
@@ -110,14 +124,16 @@ def unit_cost_block(terrain_mult: np.ndarray, row_km: np.ndarray, urban: np.ndar
     return np.where(water == OUTSIDE, np.nan, rate)
 
 
-def steer_cost_block(unit: np.ndarray, rivers: np.ndarray, inv_scale: np.ndarray, cell_m: float,
-                     c: CostConfig) -> np.ndarray:
+def steer_cost_block(
+    unit: np.ndarray, rivers: np.ndarray, inv_scale: np.ndarray, cell_m: float, c: CostConfig
+) -> np.ndarray:
     """Routing rate: crossing a one-cell river costs about ``river_crossing_usd``."""
     cell_km = cell_m * inv_scale / 1000.0
     return unit + np.where(rivers > 0, c.river_crossing_usd / cell_km, 0.0)
 
 
 # --- the surface, chunked ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -133,52 +149,89 @@ class Inputs:
 
 def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict[str, da.Array]:
     """The component and cost rasters as lazy Dask arrays over ``chunks``-sized blocks."""
+
     def arr(a):
         return da.from_array(a, chunks=chunks)
 
     dem, inv = arr(inp.dem), arr(inp.inv_scale)
-    slope = da.map_overlap(slope_block, dem, inv, depth=1, boundary="none", cell_m=cell_m,
-                           dtype=np.float64, trim=True, allow_rechunk=False,
-                           align_arrays=False)
+    slope = da.map_overlap(
+        slope_block,
+        dem,
+        inv,
+        depth=1,
+        boundary="none",
+        cell_m=cell_m,
+        dtype=np.float64,
+        trim=True,
+        allow_rechunk=False,
+        align_arrays=False,
+    )
     # exact up to the cap: the block margin covers the cap distance at the smallest scale
     cap_km = max(c.colocation_distance_km, cell_m / 1000.0) * 2
     depth = math.ceil(cap_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
-    row_km = da.map_overlap(distance_block, arr(inp.row_mask), inv, depth=depth,
-                            boundary="none", cell_m=cell_m, cap_km=cap_km, dtype=np.float64)
+    row_km = da.map_overlap(
+        distance_block,
+        arr(inp.row_mask),
+        inv,
+        depth=depth,
+        boundary="none",
+        cell_m=cell_m,
+        cap_km=cap_km,
+        dtype=np.float64,
+    )
     terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
-    unit = da.map_blocks(unit_cost_block, terrain, row_km, arr(inp.urban), arr(inp.water), c=c,
-                         dtype=np.float64)
-    steer = da.map_blocks(steer_cost_block, unit, arr(inp.rivers), inv, cell_m=cell_m, c=c,
-                          dtype=np.float64)
-    return {"slope_deg": slope, "terrain_mult": terrain, "row_distance_km": row_km,
-            "unit_cost_usd_per_km": unit, "steer_cost_usd_per_km": steer}
+    unit = da.map_blocks(
+        unit_cost_block, terrain, row_km, arr(inp.urban), arr(inp.water), c=c, dtype=np.float64
+    )
+    steer = da.map_blocks(
+        steer_cost_block, unit, arr(inp.rivers), inv, cell_m=cell_m, c=c, dtype=np.float64
+    )
+    return {
+        "slope_deg": slope,
+        "terrain_mult": terrain,
+        "row_distance_km": row_km,
+        "unit_cost_usd_per_km": unit,
+        "steer_cost_usd_per_km": steer,
+    }
 
 
 # --- rasterising the vector inputs -------------------------------------------------------------
 
-def burn(geoms, grid: Grid, value: int = 1, all_touched: bool = True,
-         dtype: str = "uint8") -> np.ndarray:
+
+def burn(
+    geoms, grid: Grid, value: int = 1, all_touched: bool = True, dtype: str = "uint8"
+) -> np.ndarray:
     """Rasterise geometries to a grid-shaped array (0 where none)."""
     shapes = [(g, value) for g in geoms if g is not None and not g.is_empty]
     if not shapes:
         return np.zeros(grid.shape, dtype=dtype)
-    return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform,
-                              fill=0, all_touched=all_touched, dtype=dtype)
+    return features.rasterize(
+        shapes,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        all_touched=all_touched,
+        dtype=dtype,
+    )
 
 
 def country_raster(countries: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, list[str]]:
     """Country index per cell (1-based into the returned codes; 0 for none)."""
     codes = sorted(set(countries["iso_a2"].dropna()))
-    shapes = [(g, codes.index(code) + 1)
-              for g, code in zip(countries.geometry, countries["iso_a2"], strict=True)
-              if code in codes]
-    arr = features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                             dtype="int16")
+    shapes = [
+        (g, codes.index(code) + 1)
+        for g, code in zip(countries.geometry, countries["iso_a2"], strict=True)
+        if code in codes
+    ]
+    arr = features.rasterize(
+        shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int16"
+    )
     return arr, codes
 
 
-def water_raster(lakes: gpd.GeoDataFrame, ocean: gpd.GeoDataFrame, aoi_inside: np.ndarray,
-                 grid: Grid) -> np.ndarray:
+def water_raster(
+    lakes: gpd.GeoDataFrame, ocean: gpd.GeoDataFrame, aoi_inside: np.ndarray, grid: Grid
+) -> np.ndarray:
     """Water class per cell: land, lake, sea (the Caspian is sea), or outside the area."""
     water = np.zeros(grid.shape, dtype="uint8")
     water[burn(lakes.geometry, grid, all_touched=False) > 0] = WATER_LAKE
@@ -195,17 +248,29 @@ def settlement_areas(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return places.geometry[keep].buffer(radius_m.to_numpy())
 
 
-def rasterise_inputs(layers: dict[str, gpd.GeoDataFrame], dem: np.ndarray, grid: Grid,
-                     grid_cfg) -> tuple[Inputs, np.ndarray, list[str]]:
+def crossable_rivers(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rivers a cable must cross; lake centrelines are left out (the lake is water already)."""
+    return rivers.loc[~rivers["kind"].fillna("").str.contains("Lake Centerline")]
+
+
+def rasterise_inputs(
+    layers: dict[str, gpd.GeoDataFrame], dem: np.ndarray, grid: Grid, grid_cfg
+) -> tuple[Inputs, np.ndarray, list[str]]:
     """All rasterised inputs, plus the country raster and its codes."""
     lon, lat = cell_lonlat(grid)
-    inside = ((lon >= grid_cfg.lon_min_deg) & (lon <= grid_cfg.lon_max_deg)
-              & (lat >= grid_cfg.lat_min_deg) & (lat <= grid_cfg.lat_max_deg))
+    inside = (
+        (lon >= grid_cfg.lon_min_deg)
+        & (lon <= grid_cfg.lon_max_deg)
+        & (lat >= grid_cfg.lat_min_deg)
+        & (lat <= grid_cfg.lat_max_deg)
+    )
     inv = inverse_scale(grid, lon, lat)
-    row_geoms = [*layers["railways"].geometry, *layers["roads"].geometry,
-                 *layers["pipelines"].geometry]
-    rivers = layers["rivers"]
-    rivers = rivers.loc[~rivers["kind"].fillna("").str.contains("Lake Centerline")]
+    row_geoms = [
+        *layers["railways"].geometry,
+        *layers["roads"].geometry,
+        *layers["pipelines"].geometry,
+    ]
+    rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
     inputs = Inputs(
         dem=dem,
@@ -224,25 +289,48 @@ def run(cfg: Config) -> Path:
     grid = template(cfg.grid)
     dem, _ = io.read_raster(out_dir / DEM_TIF, grid)
     gpkg = out_dir / INGEST_GPKG
-    layers = {name: io.read_layer(gpkg, name)
-              for name in ("railways", "roads", "pipelines", "rivers", "countries", "places",
-                           "lakes", "ocean")}
+    layers = {
+        name: io.read_layer(gpkg, name)
+        for name in (
+            "railways",
+            "roads",
+            "pipelines",
+            "rivers",
+            "countries",
+            "places",
+            "lakes",
+            "ocean",
+        )
+    }
     inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid)
     lazy = cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells)
     with dask.config.set(scheduler="threads", num_workers=cfg.dask.n_workers):
         computed = dict(zip(lazy, dask.compute(*lazy.values()), strict=True))
     arrays = {
         **{k: v.astype("float32") for k, v in computed.items()},
-        "urban": inp.urban, "water_class": inp.water, "country_id": countries,
-        "river_cells": inp.rivers, "inv_scale": inp.inv_scale.astype("float32"),
+        "urban": inp.urban,
+        "water_class": inp.water,
+        "country_id": countries,
+        "river_cells": inp.rivers,
+        "inv_scale": inp.inv_scale.astype("float32"),
     }
     tags = {"country_codes": ",".join(codes)}
     for name, description in OUTPUTS.items():
         a = arrays[name]
         nodata = np.nan if a.dtype.kind == "f" else None
-        io.write_raster(output_path(out_dir, name), a, grid, nodata=nodata,
-                        tags=tags if name == "country_id" else None, description=description)
+        io.write_raster(
+            output_path(out_dir, name),
+            a,
+            grid,
+            nodata=nodata,
+            tags=tags if name == "country_id" else None,
+            description=description,
+        )
     unit = arrays["unit_cost_usd_per_km"]
-    log.info("cost: unit cost %.0f–%.0f USD/km over %d passable cells",
-             np.nanmin(unit), np.nanmax(unit), int(np.isfinite(unit).sum()))
+    log.info(
+        "cost: unit cost %.0f–%.0f USD/km over %d passable cells",
+        np.nanmin(unit),
+        np.nanmax(unit),
+        int(np.isfinite(unit).sum()),
+    )
     return output_path(out_dir, "steer_cost_usd_per_km")

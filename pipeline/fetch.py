@@ -120,8 +120,14 @@ def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: fl
             _verify(src, sf.sha256, "sha256 pinned in pipeline/sources.yaml")
         dest = raw_dir / sf.mirror
         io.copy_file(src, dest)
-        return {"source": "mirror", "origin": str(sf.mirror), "local": sf.mirror,
-                "layer": None, "sha256": io.sha256_file(dest), "bytes": dest.stat().st_size}
+        return {
+            "source": "mirror",
+            "origin": str(sf.mirror),
+            "local": sf.mirror,
+            "layer": None,
+            "sha256": io.sha256_file(dest),
+            "bytes": dest.stat().st_size,
+        }
     try:
         if sf.url_each:
             dest = _fetch_each(sf, raw_dir, timeout_s)
@@ -134,12 +140,19 @@ def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: fl
             "was given. Fix: connect to the internet, or set PIPELINE_MIRROR to a mirror folder "
             f"that holds {sf.mirror}."
         ) from err
-    return {"source": "url", "origin": sf.where(), "local": sf.url_name(),
-            "layer": sf.url_layer, "sha256": io.sha256_file(dest), "bytes": dest.stat().st_size}
+    return {
+        "source": "url",
+        "origin": sf.where(),
+        "local": sf.url_name(),
+        "layer": sf.url_layer,
+        "sha256": io.sha256_file(dest),
+        "bytes": dest.stat().st_size,
+    }
 
 
-def fetch_all(datasets: dict[str, Dataset], raw_dir: Path, mirror: Path | None,
-              timeout_s: float, lock: dict) -> dict:
+def fetch_all(
+    datasets: dict[str, Dataset], raw_dir: Path, mirror: Path | None, timeout_s: float, lock: dict
+) -> dict:
     """Fetch every file not already present and matching ``lock``; return the new lock."""
     if mirror is not None and not mirror.is_dir():
         raise MissingDatasetError(
@@ -167,8 +180,10 @@ def read_lock(raw_dir: Path) -> dict:
     try:
         return io.read_json(path)["files"]
     except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise DataError(f"{path}: not a valid lock file ({err}). Delete it and rerun "
-                        "`make fetch`; every file is then checked again.") from err
+        raise DataError(
+            f"{path}: not a valid lock file ({err}). Delete it and rerun "
+            "`make fetch`; every file is then checked again."
+        ) from err
 
 
 def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
@@ -184,7 +199,9 @@ def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
             )
         path = raw_dir / entry["local"]
         if not path.is_file():
-            raise MissingDatasetError(f"dataset {dataset!r}: {path} is missing. Rerun `make fetch`.")
+            raise MissingDatasetError(
+                f"dataset {dataset!r}: {path} is missing. Rerun `make fetch`."
+            )
         _verify(path, entry["sha256"], f"lock file's ({LOCK_NAME})")
         out.append((path, entry["layer"]))
     return out
@@ -196,7 +213,8 @@ def run(cfg: Config) -> Path:
     datasets = manifest()
     lock = fetch_all(datasets, raw_dir, cfg.mirror(), cfg.fetch.timeout_s, read_lock(raw_dir))
     path = raw_dir / LOCK_NAME
-    io.write_json(path, {"comment": "sha256 of every fetched file; verified on every read",
-                         "files": lock})
+    io.write_json(
+        path, {"comment": "sha256 of every fetched file; verified on every read", "files": lock}
+    )
     log.info("fetch: %d files in %s, lock %s", len(lock), raw_dir, path)
     return path

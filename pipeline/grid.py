@@ -69,10 +69,14 @@ def template(cfg: GridConfig) -> Grid:
     try:
         pcrs = ProjCRS.from_user_input(cfg.crs)
     except Exception as err:  # pyproj raises its own CRSError with the reason
-        raise ConfigError(f"grid.crs: {cfg.crs!r} is not a CRS pyproj understands ({err}).") from err
+        raise ConfigError(
+            f"grid.crs: {cfg.crs!r} is not a CRS pyproj understands ({err})."
+        ) from err
     if not pcrs.is_projected or pcrs.axis_info[0].unit_name not in ("metre", "meter"):
-        raise ConfigError(f"grid.crs: {cfg.crs!r} must be a projected CRS in metres, so that "
-                          "cells have a size on the ground.")
+        raise ConfigError(
+            f"grid.crs: {cfg.crs!r} must be a projected CRS in metres, so that "
+            "cells have a size on the ground."
+        )
     fwd = Transformer.from_crs(WGS84, pcrs, always_xy=True)
     ring = np.asarray(aoi_polygon_lonlat(cfg).exterior.coords)
     x, y = fwd.transform(ring[:, 0], ring[:, 1])
@@ -81,8 +85,10 @@ def template(cfg: GridConfig) -> Grid:
     bottom, top = math.floor(y.min() / c) * c, math.ceil(y.max() / c) * c
     width, height = round((right - left) / c), round((top - bottom) / c)
     if width * height > 400_000_000:
-        raise ConfigError(f"grid.cell_m: {c} m gives {width}×{height} cells; more than 4e8 cells "
-                          "does not fit in memory here. Use a larger cell or a smaller area.")
+        raise ConfigError(
+            f"grid.cell_m: {c} m gives {width}×{height} cells; more than 4e8 cells "
+            "does not fit in memory here. Use a larger cell or a smaller area."
+        )
     return Grid(CRS.from_wkt(pcrs.to_wkt()), Affine(c, 0, left, 0, -c, top), width, height)
 
 
@@ -106,9 +112,11 @@ def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, step: int = 8) -
     f = proj.get_factors(sub_lon, sub_lat)
     h, k = np.asarray(f.meridional_scale), np.asarray(f.parallel_scale)
     if np.nanmax(np.abs(h / k - 1)) > 1e-3:
-        raise ConfigError("grid.crs: the analysis CRS is not conformal (its scale differs by "
-                          "direction), so ground distances could not be corrected per cell. Use "
-                          "a conformal projection such as Lambert conformal conic.")
+        raise ConfigError(
+            "grid.crs: the analysis CRS is not conformal (its scale differs by "
+            "direction), so ground distances could not be corrected per cell. Use "
+            "a conformal projection such as Lambert conformal conic."
+        )
     rows = np.arange(grid.height)
     cols = np.arange(grid.width)
     sub_r, sub_c = rows[::step], cols[::step]

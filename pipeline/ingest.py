@@ -33,8 +33,10 @@ BATHY_TIF = "bathymetry_m.tif"
 # dataset key -> (output layer, columns kept (source name -> output name))
 SIMPLE_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
     "countries": ("countries", {"iso_a2": "iso_a2", "name": "name"}),
-    "ne_countries": ("ne_countries", {"ISO_A2": "iso_a2", "NAME": "name",
-                                      "NAME_LONG": "name_long", "ADMIN": "admin"}),
+    "ne_countries": (
+        "ne_countries",
+        {"ISO_A2": "iso_a2", "NAME": "name", "NAME_LONG": "name_long", "ADMIN": "admin"},
+    ),
     "boundary_lines": ("boundary_lines", {"name": "name", "featurecla": "kind"}),
     "maritime_boundaries": ("maritime_boundaries", {"featurecla": "kind"}),
     "disputed_areas": ("disputed_areas", {"ADMIN": "name", "TYPE": "kind"}),
@@ -45,16 +47,29 @@ SIMPLE_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
     "marine_names": ("marine_names", {"name": "name", "featurecla": "kind"}),
     "rivers": ("rivers", {"name": "name", "featurecla": "kind", "scalerank": "scalerank"}),
     "roads": ("roads", {"name": "name"}),
-    "pipelines": ("pipelines", {"project_id": "project_id", "fuel": "fuel", "name": "name",
-                                "status": "status"}),
-    "places": ("places", {"NAME": "name", "NAMEASCII": "name_ascii", "ISO_A2": "iso_a2",
-                          "POP_MAX": "population", "MAX_AREAKM": "urban_area_km2",
-                          "FEATURECLA": "kind"}),
+    "pipelines": (
+        "pipelines",
+        {"project_id": "project_id", "fuel": "fuel", "name": "name", "status": "status"},
+    ),
+    "places": (
+        "places",
+        {
+            "NAME": "name",
+            "NAMEASCII": "name_ascii",
+            "ISO_A2": "iso_a2",
+            "POP_MAX": "population",
+            "MAX_AREAKM": "urban_area_km2",
+            "FEATURECLA": "kind",
+        },
+    ),
     "ports": ("ports", {"name": "name"}),
     "airports": ("airports", {"name": "name", "iata_code": "iata_code", "type": "kind"}),
 }
-RAILWAY_SOURCES = {"railways_ne": "naturalearth", "railways_osm_tm": "osm_turkmenistan_box",
-                   "railways_osm_uz": "osm_uzbekistan"}
+RAILWAY_SOURCES = {
+    "railways_ne": "naturalearth",
+    "railways_osm_tm": "osm_turkmenistan_box",
+    "railways_osm_uz": "osm_uzbekistan",
+}
 RAILWAY_EXCLUDED_FCLASS = {"proposed", "miniature_railway", "abandoned", "razed"}
 """OSM railway classes that are no right-of-way a cable could follow."""
 
@@ -75,8 +90,12 @@ def clean(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
         repaired[poly_mask] = [_polygonal_part(g) for g in repaired[poly_mask]]
         gdf.loc[invalid, gdf.geometry.name] = repaired
     if missing.any() or invalid.any():
-        log.info("%s: %d invalid geometries repaired, %d empty dropped",
-                 where, int(invalid.sum()), int(missing.sum()))
+        log.info(
+            "%s: %d invalid geometries repaired, %d empty dropped",
+            where,
+            int(invalid.sum()),
+            int(missing.sum()),
+        )
     return gdf.loc[~gdf.geometry.is_empty]
 
 
@@ -90,8 +109,9 @@ def _polygonal_part(g: shapely.Geometry) -> shapely.Geometry:
 def clip_to_aoi(gdf: gpd.GeoDataFrame, grid_cfg: GridConfig, where: str) -> gpd.GeoDataFrame:
     """Clip a lon/lat layer to the area of interest; fail if nothing is inside it."""
     gdf = gdf.to_crs(WGS84) if not gdf.crs.equals(WGS84) else gdf
-    aoi = shapely.box(grid_cfg.lon_min_deg, grid_cfg.lat_min_deg,
-                      grid_cfg.lon_max_deg, grid_cfg.lat_max_deg)
+    aoi = shapely.box(
+        grid_cfg.lon_min_deg, grid_cfg.lat_min_deg, grid_cfg.lon_max_deg, grid_cfg.lat_max_deg
+    )
     inside = gdf.loc[gdf.intersects(aoi)]
     if inside.empty:
         raise DataError(_outside_message(gdf, aoi, where))
@@ -105,13 +125,19 @@ def _outside_message(gdf: gpd.GeoDataFrame, aoi: shapely.Polygon, where: str) ->
     x0, y0, x1, y1 = gdf.total_bounds
     bounds = f"({x0:.3g}, {y0:.3g}, {x1:.3g}, {y1:.3g})"
     if shapely.box(y0, x0, y1, x1).intersects(aoi):
-        hint = ("its coordinates look like (lat, lon) instead of (lon, lat). Fix: swap the axes "
-                "(e.g. `ogr2ogr -s_srs '+proj=latlong +axis=neu' -t_srs EPSG:4326 ...`).")
+        hint = (
+            "its coordinates look like (lat, lon) instead of (lon, lat). Fix: swap the axes "
+            "(e.g. `ogr2ogr -s_srs '+proj=latlong +axis=neu' -t_srs EPSG:4326 ...`)."
+        )
     else:
-        hint = ("the coordinates are in other units or another CRS than the file declares. Fix: "
-                "reproject the file to EPSG:4326, or declare its true CRS.")
-    return (f"{where}: no feature lies inside the area of interest {tuple(aoi.bounds)} "
-            f"(layer bounds {bounds}); {hint}")
+        hint = (
+            "the coordinates are in other units or another CRS than the file declares. Fix: "
+            "reproject the file to EPSG:4326, or declare its true CRS."
+        )
+    return (
+        f"{where}: no feature lies inside the area of interest {tuple(aoi.bounds)} "
+        f"(layer bounds {bounds}); {hint}"
+    )
 
 
 def to_analysis(gdf: gpd.GeoDataFrame, grid: Grid) -> gpd.GeoDataFrame:
@@ -124,13 +150,15 @@ def select_columns(gdf: gpd.GeoDataFrame, columns: dict[str, str]) -> gpd.GeoDat
     """Keep and rename columns; a column the source lacks becomes empty (None)."""
     out = gpd.GeoDataFrame(
         {new: gdf[old] if old in gdf.columns else None for old, new in columns.items()},
-        geometry=gdf.geometry.values, crs=gdf.crs,
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
     )
     return out
 
 
-def prepare(gdf: gpd.GeoDataFrame, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid,
-            where: str) -> gpd.GeoDataFrame:
+def prepare(
+    gdf: gpd.GeoDataFrame, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid, where: str
+) -> gpd.GeoDataFrame:
     """The common path of a vector source: clean, clip, select columns, reproject."""
     gdf = clean(gdf, where)
     gdf = clip_to_aoi(gdf, grid_cfg, where)
@@ -161,13 +189,15 @@ def _length_km(text: object) -> float | None:
 def cable_tables(details: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-cable attributes and (landing point, cable) pairs from TeleGeography's details."""
     records = [r for r in details if isinstance(r, dict) and "landing_points" in r]
-    cables = pd.DataFrame({
-        "cable_id": [r["id"] for r in records],
-        "cable_name": [r.get("name") for r in records],
-        "rfs": [r.get("rfs") for r in records],
-        "owners": [r.get("owners") for r in records],
-        "cable_length_km": [_length_km(r.get("length")) for r in records],
-    })
+    cables = pd.DataFrame(
+        {
+            "cable_id": [r["id"] for r in records],
+            "cable_name": [r.get("name") for r in records],
+            "rfs": [r.get("rfs") for r in records],
+            "owners": [r.get("owners") for r in records],
+            "cable_length_km": [_length_km(r.get("length")) for r in records],
+        }
+    )
     pairs = pd.DataFrame(
         [(lp["id"], r["id"]) for r in records for lp in r["landing_points"]],
         columns=["slug", "cable_id"],
@@ -175,17 +205,24 @@ def cable_tables(details: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     return cables, pairs
 
 
-def landing_points_with_cables(points: gpd.GeoDataFrame, cables: pd.DataFrame,
-                               pairs: pd.DataFrame, ne_countries: gpd.GeoDataFrame
-                               ) -> gpd.GeoDataFrame:
+def landing_points_with_cables(
+    points: gpd.GeoDataFrame,
+    cables: pd.DataFrame,
+    pairs: pd.DataFrame,
+    ne_countries: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
     """Landing points with their country (ISO alpha-2) and the cables that land there."""
     joined = pairs.merge(cables, on="cable_id", how="left")
-    per_point = joined.groupby("slug").agg(
-        cables=("cable_name", lambda s: "; ".join(sorted(str(x) for x in s))),
-        n_cables=("cable_id", "nunique"),
-        first_rfs=("rfs", lambda s: min((str(x) for x in s if x), default=None)),
-        owners=("owners", lambda s: "; ".join(sorted({str(x) for x in s if x}))),
-    ).reset_index()
+    per_point = (
+        joined.groupby("slug")
+        .agg(
+            cables=("cable_name", lambda s: "; ".join(sorted(str(x) for x in s))),
+            n_cables=("cable_id", "nunique"),
+            first_rfs=("rfs", lambda s: min((str(x) for x in s if x), default=None)),
+            owners=("owners", lambda s: "; ".join(sorted({str(x) for x in s if x}))),
+        )
+        .reset_index()
+    )
     out = points.merge(per_point, on="slug", how="left")
     out["country"] = out["name"].str.rsplit(",", n=1).str[-1].str.strip()
     names = {}
@@ -194,8 +231,20 @@ def landing_points_with_cables(points: gpd.GeoDataFrame, cables: pd.DataFrame,
     names = {k: v for k, v in names.items() if isinstance(v, str) and len(v) == 2}
     out["iso_a2"] = out["country"].map(names)
     out["n_cables"] = out["n_cables"].fillna(0).astype(int)
-    return out[["id", "slug", "name", "country", "iso_a2", "cables", "n_cables", "first_rfs",
-                "owners", "geometry"]]
+    return out[
+        [
+            "id",
+            "slug",
+            "name",
+            "country",
+            "iso_a2",
+            "cables",
+            "n_cables",
+            "first_rfs",
+            "owners",
+            "geometry",
+        ]
+    ]
 
 
 def cables_with_details(geo: gpd.GeoDataFrame, cables: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -204,44 +253,69 @@ def cables_with_details(geo: gpd.GeoDataFrame, cables: pd.DataFrame) -> gpd.GeoD
     return out[["slug", "cable_name", "rfs", "owners", "cable_length_km", "geometry"]]
 
 
-def dem_on_grid(tile_paths: list[Path], grid: Grid, grid_cfg: GridConfig,
-                resampling: Resampling) -> np.ndarray:
+def dem_on_grid(
+    tile_paths: list[Path], grid: Grid, grid_cfg: GridConfig, resampling: Resampling
+) -> np.ndarray:
     """Mosaic raster tiles (clipped to the AOI plus a margin) and resample them onto the grid."""
     margin = 0.5
-    bounds = (grid_cfg.lon_min_deg - margin, grid_cfg.lat_min_deg - margin,
-              grid_cfg.lon_max_deg + margin, grid_cfg.lat_max_deg + margin)
+    bounds = (
+        grid_cfg.lon_min_deg - margin,
+        grid_cfg.lat_min_deg - margin,
+        grid_cfg.lon_max_deg + margin,
+        grid_cfg.lat_max_deg + margin,
+    )
     sources = [io.open_raster(p) for p in tile_paths]
     try:
         for src, p in zip(sources, tile_paths, strict=True):
             if src.crs is None:
-                raise DataError(f"{p}: the raster has no CRS. Expected EPSG:4326 tiles; assign "
-                                f"one with `gdal_edit.py -a_srs EPSG:4326 {p.name}`.")
-        overlapping = [s for s in sources if not (
-            s.bounds.right <= bounds[0] or s.bounds.left >= bounds[2]
-            or s.bounds.top <= bounds[1] or s.bounds.bottom >= bounds[3])]
+                raise DataError(
+                    f"{p}: the raster has no CRS. Expected EPSG:4326 tiles; assign "
+                    f"one with `gdal_edit.py -a_srs EPSG:4326 {p.name}`."
+                )
+        overlapping = [
+            s
+            for s in sources
+            if not (
+                s.bounds.right <= bounds[0]
+                or s.bounds.left >= bounds[2]
+                or s.bounds.top <= bounds[1]
+                or s.bounds.bottom >= bounds[3]
+            )
+        ]
         if not overlapping:
-            raise DataError(f"{tile_paths[0].parent}: no raster tile overlaps the area of "
-                            f"interest {bounds}. Check the tiles' georeferencing.")
+            raise DataError(
+                f"{tile_paths[0].parent}: no raster tile overlaps the area of "
+                f"interest {bounds}. Check the tiles' georeferencing."
+            )
         try:
             mosaic, transform = merge(overlapping, bounds=bounds, nodata=np.nan, dtype="float32")
         except Exception as err:  # GDAL read errors on a truncated tile surface here
-            raise DataError(f"{tile_paths[0].parent}: a raster tile could not be read ({err}). "
-                            "A tile is corrupt or truncated; delete it and rerun `make fetch`."
-                            ) from err
+            raise DataError(
+                f"{tile_paths[0].parent}: a raster tile could not be read ({err}). "
+                "A tile is corrupt or truncated; delete it and rerun `make fetch`."
+            ) from err
         crs = overlapping[0].crs
     finally:
         for s in sources:
             s.close()
     out = np.full(grid.shape, np.nan, dtype="float32")
-    reproject(mosaic[0], out, src_transform=transform, src_crs=crs, src_nodata=np.nan,
-              dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan,
-              resampling=resampling)
+    reproject(
+        mosaic[0],
+        out,
+        src_transform=transform,
+        src_crs=crs,
+        src_nodata=np.nan,
+        dst_transform=grid.transform,
+        dst_crs=grid.crs,
+        dst_nodata=np.nan,
+        resampling=resampling,
+    )
     return out
 
 
 def read_dataset(raw_dir: Path, key: str) -> gpd.GeoDataFrame:
     """Read the single vector file of a dataset, checksum-verified."""
-    (path, layer), = fetch.local_files(raw_dir, key)
+    ((path, layer),) = fetch.local_files(raw_dir, key)
     return io.read_source_vector(path, layer)
 
 
@@ -253,33 +327,49 @@ def run(cfg: Config) -> Path:
     for key, (layer, columns) in SIMPLE_LAYERS.items():
         gdf = read_dataset(raw, key)
         layers[layer] = prepare(gdf, columns, cfg.grid, grid, f"{key} ({layer})")
-    rails = {source: prepare(read_dataset(raw, key), {"fclass": "fclass", "name": "name"},
-                             cfg.grid, grid, key)
-             for key, source in RAILWAY_SOURCES.items()}
+    rails = {
+        source: prepare(
+            read_dataset(raw, key), {"fclass": "fclass", "name": "name"}, cfg.grid, grid, key
+        )
+        for key, source in RAILWAY_SOURCES.items()
+    }
     layers["railways"] = merge_railways(rails)
 
-    (details_path, _), = fetch.local_files(raw, "cable_details")
+    ((details_path, _),) = fetch.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
     geo = prepare(read_dataset(raw, "cables"), {"slug": "slug"}, cfg.grid, grid, "cables")
     layers["cables"] = cables_with_details(geo, cables)
-    points = prepare(read_dataset(raw, "landing_points"),
-                     {"id": "id", "slug": "slug", "name": "name"}, cfg.grid, grid,
-                     "landing_points")
-    layers["landing_points"] = landing_points_with_cables(points, cables, pairs,
-                                                          layers["ne_countries"])
-    layers["aoi"] = gpd.GeoDataFrame({"name": ["area of interest"]},
-                                     geometry=[aoi_polygon_lonlat(cfg.grid)],
-                                     crs=WGS84).to_crs(grid.crs.to_wkt())
+    points = prepare(
+        read_dataset(raw, "landing_points"),
+        {"id": "id", "slug": "slug", "name": "name"},
+        cfg.grid,
+        grid,
+        "landing_points",
+    )
+    layers["landing_points"] = landing_points_with_cables(
+        points, cables, pairs, layers["ne_countries"]
+    )
+    layers["aoi"] = gpd.GeoDataFrame(
+        {"name": ["area of interest"]}, geometry=[aoi_polygon_lonlat(cfg.grid)], crs=WGS84
+    ).to_crs(grid.crs.to_wkt())
     for name, gdf in layers.items():
         log.info("ingest: %-20s %6d features", name, len(gdf))
 
-    dem = dem_on_grid([p for p, _ in fetch.local_files(raw, "dem")], grid, cfg.grid,
-                      Resampling.average)
-    bathy = dem_on_grid([p for p, _ in fetch.local_files(raw, "bathymetry")], grid, cfg.grid,
-                        Resampling.bilinear)
-    io.write_raster(out_dir / DEM_TIF, dem, grid, nodata=np.nan,
-                    description="GMTED2010 mean elevation, m above EGM96")
-    io.write_raster(out_dir / BATHY_TIF, bathy, grid, nodata=np.nan,
-                    description="ETOPO5 elevation/depth, m")
+    dem = dem_on_grid(
+        [p for p, _ in fetch.local_files(raw, "dem")], grid, cfg.grid, Resampling.average
+    )
+    bathy = dem_on_grid(
+        [p for p, _ in fetch.local_files(raw, "bathymetry")], grid, cfg.grid, Resampling.bilinear
+    )
+    io.write_raster(
+        out_dir / DEM_TIF,
+        dem,
+        grid,
+        nodata=np.nan,
+        description="GMTED2010 mean elevation, m above EGM96",
+    )
+    io.write_raster(
+        out_dir / BATHY_TIF, bathy, grid, nodata=np.nan, description="ETOPO5 elevation/depth, m"
+    )
     io.write_gpkg(out_dir / INGEST_GPKG, layers)
     return out_dir / INGEST_GPKG

@@ -98,6 +98,7 @@ def write_text_if_changed(path: str | Path, text: str) -> bool:
 
 # --- vectors ------------------------------------------------------------------------------------
 
+
 def read_source_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a raw vector dataset (GeoPackage, GeoJSON, zipped shapefile or GeoJSON).
 
@@ -108,7 +109,9 @@ def read_source_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDat
     """
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Several features with id", category=RuntimeWarning)
+            warnings.filterwarnings(
+                "ignore", message="Several features with id", category=RuntimeWarning
+            )
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as err:
         raise DataError(
@@ -145,6 +148,7 @@ def write_geojson(path: str | Path, text: str) -> None:
 
 
 # --- rasters ------------------------------------------------------------------------------------
+
 
 def write_raster(
     path: str | Path,
@@ -196,9 +200,13 @@ def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray,
 
 def check_on_grid(path, crs, transform, shape, grid: Grid) -> None:
     """Raise unless CRS (``CRS.equals``), transform and shape match the template grid."""
-    if crs is None or not ProjCRS.from_wkt(grid.crs.to_wkt()).equals(ProjCRS.from_wkt(crs.to_wkt())):
-        raise GridMismatchError(f"{path}: CRS {crs} is not the analysis CRS {grid.crs}. "
-                                "Rebuild it from the template grid (rerun `make`).")
+    if crs is None or not ProjCRS.from_wkt(grid.crs.to_wkt()).equals(
+        ProjCRS.from_wkt(crs.to_wkt())
+    ):
+        raise GridMismatchError(
+            f"{path}: CRS {crs} is not the analysis CRS {grid.crs}. "
+            "Rebuild it from the template grid (rerun `make`)."
+        )
     if not transform.almost_equals(grid.transform) or tuple(shape) != grid.shape:
         raise GridMismatchError(
             f"{path}: transform {tuple(transform)[:6]} / shape {tuple(shape)} differ from the "

@@ -58,8 +58,10 @@ class Task:
 
 # --- pure functions --------------------------------------------------------------------------
 
-def passable_mask(steer: np.ndarray, water: np.ndarray, country: np.ndarray, codes: list[str],
-                  scenario: Scenario) -> np.ndarray:
+
+def passable_mask(
+    steer: np.ndarray, water: np.ndarray, country: np.ndarray, codes: list[str], scenario: Scenario
+) -> np.ndarray:
     """Cells a scenario's route may use: allowed countries' land, and water if allowed."""
     allowed_ids = [codes.index(c) + 1 for c in scenario.allowed_countries if c in codes]
     land_ok = (water == WATER_LAND) & np.isin(country, allowed_ids)
@@ -67,8 +69,13 @@ def passable_mask(steer: np.ndarray, water: np.ndarray, country: np.ndarray, cod
     return (land_ok | water_ok) & np.isfinite(steer)
 
 
-def steering_rate(steer: np.ndarray, passable: np.ndarray, country: np.ndarray,
-                  codes: list[str], scenario: Scenario) -> np.ndarray:
+def steering_rate(
+    steer: np.ndarray,
+    passable: np.ndarray,
+    country: np.ndarray,
+    codes: list[str],
+    scenario: Scenario,
+) -> np.ndarray:
     """The rate the router minimises: steer cost × country multipliers, NaN where forbidden."""
     rate = np.where(passable, steer, np.nan)
     for code, mult in scenario.country_cost_mult.items():
@@ -77,8 +84,9 @@ def steering_rate(steer: np.ndarray, passable: np.ndarray, country: np.ndarray,
     return rate
 
 
-def snap(passable: np.ndarray, inv_scale: np.ndarray, grid: Grid, x: float, y: float,
-         max_km: float) -> tuple[int, int, float] | None:
+def snap(
+    passable: np.ndarray, inv_scale: np.ndarray, grid: Grid, x: float, y: float, max_km: float
+) -> tuple[int, int, float] | None:
     """Nearest passable cell to (x, y) within ``max_km`` of ground: (row, col, km), or None."""
     row, col = (int(v) for v in grid.rowcol(x, y))
     radius = math.ceil(max_km * 1000.0 / (grid.cell_m * float(inv_scale.min()))) + 1
@@ -113,6 +121,7 @@ def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> 
 
 # --- the task (runs on a Dask worker; reads its inputs from files) ------------------------------
 
+
 def run_task(task: Task) -> dict:
     """Route one scenario from one origin to every landing station it can reach."""
     grid = task.grid
@@ -133,29 +142,47 @@ def run_task(task: Task) -> dict:
 
     o = task.origin
     if not inside_grid(grid, o.x, o.y):
-        raise EndpointError(f"route.origins: {o.name!r} lies outside the area of interest. "
-                            "Fix: move it inside, or widen grid.lon_*/lat_* bounds.")
+        raise EndpointError(
+            f"route.origins: {o.name!r} lies outside the area of interest. "
+            "Fix: move it inside, or widen grid.lon_*/lat_* bounds."
+        )
     start = snap(passable, inv, grid, o.x, o.y, task.snap_km)
     if start is None:
         raise EndpointError(
             f"route.origins: {o.name!r} has no passable land within {task.snap_km} km in "
             f"scenario {key!r} (it is in the sea, or in a country outside {sc.allowed_countries})."
-            " Fix: move the origin onto land in an allowed country.")
+            " Fix: move the origin onto land in an allowed country."
+        )
     labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
     origin_label = labels[start[0], start[1]]
 
     results, reachable = [], []
     for d in task.destinations:
-        snapped = snap(passable, inv, grid, d.x, d.y, task.snap_km) if inside_grid(
-            grid, d.x, d.y) else None
-        rec = {"scenario": key, "origin": o.name, "destination": d.name, "slug": d.slug,
-               "origin_ep": o, "dest_ep": d}
+        snapped = (
+            snap(passable, inv, grid, d.x, d.y, task.snap_km)
+            if inside_grid(grid, d.x, d.y)
+            else None
+        )
+        rec = {
+            "scenario": key,
+            "origin": o.name,
+            "destination": d.name,
+            "slug": d.slug,
+            "origin_ep": o,
+            "dest_ep": d,
+        }
         if snapped is None:
-            rec.update(status="skipped", reason=f"no passable land within {task.snap_km} km "
-                       "(offshore platform, or in a country outside the scenario)")
+            rec.update(
+                status="skipped",
+                reason=f"no passable land within {task.snap_km} km "
+                "(offshore platform, or in a country outside the scenario)",
+            )
         elif labels[snapped[0], snapped[1]] != origin_label:
-            rec.update(status="skipped", reason=f"not connected by land to {o.name} within "
-                       f"{', '.join(sc.allowed_countries)} (an island)")
+            rec.update(
+                status="skipped",
+                reason=f"not connected by land to {o.name} within "
+                f"{', '.join(sc.allowed_countries)} (an island)",
+            )
         else:
             rec.update(status="routed", reason="", cell=snapped[:2], snap_km=snapped[2])
             reachable.append(rec)
@@ -165,21 +192,26 @@ def run_task(task: Task) -> dict:
             f"route.scenarios.{key}: no landing station can be reached from {o.name} over land "
             f"in {sc.allowed_countries}{' or water' if sc.allow_water else ''}. The allowed "
             "countries may not connect (a country missing between them). Fix: add the transit "
-            "countries to allowed_countries, or allow_water for a submarine leg.")
-    dist, pred = router.accumulate(rate, start[:2], [r["cell"] for r in reachable],
-                                   inv_scale=inv, zone=np.where(passable & (water == WATER_LAND),
-                                                                country, 0),
-                                   zone_penalty=task.border_crossing_usd,
-                                   step_km=grid.cell_m / 1000.0)
+            "countries to allowed_countries, or allow_water for a submarine leg."
+        )
+    dist, pred = router.accumulate(
+        rate,
+        start[:2],
+        [r["cell"] for r in reachable],
+        inv_scale=inv,
+        zone=np.where(passable & (water == WATER_LAND), country, 0),
+        zone_penalty=task.border_crossing_usd,
+        step_km=grid.cell_m / 1000.0,
+    )
     for rec in reachable:
         cells = router.backtrack(pred, rec["cell"])
         rec["steer_cost_usd"] = float(dist[rec["cell"]])
         rec["cells"] = cells
-        rec["origin_snap_km"] = start[2]
-    return {"scenario": key, "origin": o.name, "records": results}
+    return {"scenario": key, "origin": o.name, "origin_snap_km": start[2], "records": results}
 
 
 # --- the stage --------------------------------------------------------------------------------
+
 
 def resolve_origin(o: Origin, places: gpd.GeoDataFrame, grid: Grid) -> Endpoint:
     """An origin in CRS metres: its coordinates, or the most populous place of that name."""
@@ -187,13 +219,16 @@ def resolve_origin(o: Origin, places: gpd.GeoDataFrame, grid: Grid) -> Endpoint:
         x, y = grid.from_lonlat().transform(o.lon_deg, o.lat_deg)
         return Endpoint(o.name, float(x), float(y))
     name = o.name.casefold()
-    hits = places.loc[(places["name"].str.casefold() == name)
-                      | (places["name_ascii"].fillna("").str.casefold() == name)]
+    hits = places.loc[
+        (places["name"].str.casefold() == name)
+        | (places["name_ascii"].fillna("").str.casefold() == name)
+    ]
     if hits.empty:
         raise EndpointError(
             f"route.origins: {o.name!r} is unknown: no populated place of that name inside the "
             "area of interest (Natural Earth populated places). Fix: check the spelling, or give "
-            "lon_deg and lat_deg.")
+            "lon_deg and lat_deg."
+        )
     best = hits.sort_values("population", ascending=False).iloc[0]
     return Endpoint(o.name, float(best.geometry.x), float(best.geometry.y))
 
@@ -201,14 +236,20 @@ def resolve_origin(o: Origin, places: gpd.GeoDataFrame, grid: Grid) -> Endpoint:
 def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpoint, ...]:
     """Landing stations of the configured countries, ordered by name."""
     sel = landing.loc[landing["iso_a2"].isin(countries)].sort_values(["name", "slug"])
-    return tuple(Endpoint(r["name"], float(r.geometry.x), float(r.geometry.y), r["slug"])
-                 for _, r in sel.iterrows())
+    return tuple(
+        Endpoint(r["name"], float(r.geometry.x), float(r.geometry.y), r["slug"])
+        for _, r in sel.iterrows()
+    )
 
 
 def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) -> list[dict]:
     """Run the tasks through Dask: a cluster at ``scheduler_address``, else local threads."""
-    delayed = [dask.delayed(run_task, pure=True)(t, dask_key_name=f"route-{t.scenario_key}-"
-                                                 f"{t.origin.name}") for t in tasks]
+    delayed = [
+        dask.delayed(run_task, pure=True)(
+            t, dask_key_name=f"route-{i}-{t.scenario_key}-{t.origin.name}"
+        )
+        for i, t in enumerate(tasks)
+    ]
     if scheduler_address:
         from distributed import Client, progress
 
@@ -223,23 +264,51 @@ def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) ->
 
 
 def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
-    """Routes and endpoint status as GeoDataFrames in the analysis CRS."""
+    """Routes, and endpoints with their status, as GeoDataFrames in the analysis CRS."""
     crs = grid.crs.to_wkt()
-    routes, status = [], []
+    routes, endpoints = [], []
     for res in results:
+        o = res["records"][0]["origin_ep"]
+        endpoints.append(
+            {
+                "role": "origin",
+                "scenario": res["scenario"],
+                "name": o.name,
+                "slug": "",
+                "status": "routed",
+                "reason": "",
+                "snap_km": res["origin_snap_km"],
+                "geometry": shapely.Point(o.x, o.y),
+            }
+        )
         for rec in res["records"]:
-            status.append({**{k: rec.get(k) for k in ("scenario", "origin", "destination", "slug",
-                                                      "status", "reason")},
-                           "geometry": shapely.Point(rec["dest_ep"].x, rec["dest_ep"].y)})
+            d = rec["dest_ep"]
+            endpoints.append(
+                {
+                    "role": "destination",
+                    "scenario": rec["scenario"],
+                    "name": d.name,
+                    "slug": d.slug,
+                    "status": rec["status"],
+                    "reason": rec["reason"],
+                    "snap_km": rec.get("snap_km"),
+                    "geometry": shapely.Point(d.x, d.y),
+                }
+            )
             if rec["status"] == "routed":
-                routes.append({**{k: rec[k] for k in ("scenario", "origin", "destination",
-                                                      "slug", "steer_cost_usd")},
-                               "n_cells": len(rec["cells"]),
-                               "geometry": path_line(rec["cells"], grid, rec["origin_ep"],
-                                                     rec["dest_ep"])})
+                routes.append(
+                    {
+                        **{
+                            k: rec[k]
+                            for k in ("scenario", "origin", "destination", "slug", "steer_cost_usd")
+                        },
+                        "n_cells": len(rec["cells"]),
+                        "geometry": path_line(rec["cells"], grid, rec["origin_ep"], rec["dest_ep"]),
+                    }
+                )
     return {
         "routes": gpd.GeoDataFrame(routes, geometry="geometry", crs=crs),
-        "status": gpd.GeoDataFrame(status, geometry="geometry", crs=crs),
+        "endpoints": gpd.GeoDataFrame(endpoints, geometry="geometry", crs=crs),
     }
 
 
@@ -252,21 +321,41 @@ def run(cfg: Config, scheduler_address: str | None = None) -> Path:
     origins = [resolve_origin(o, places, grid) for o in cfg.route.origins]
     dests = destinations(landing, cfg.route.landing_countries)
     if not dests:
-        raise EndpointError(f"route.landing_countries: no landing station of "
-                            f"{cfg.route.landing_countries} in the cable data inside the area. "
-                            "Fix: check the ISO codes, or widen the area of interest.")
-    tasks = [Task(key, sc, o, dests, str(out_dir / "cost"), grid,
-                  cfg.cost.border_crossing_usd, cfg.route.endpoint_snap_km)
-             for key, sc in cfg.route.scenarios.items() for o in origins]
+        raise EndpointError(
+            f"route.landing_countries: no landing station of "
+            f"{cfg.route.landing_countries} in the cable data inside the area. "
+            "Fix: check the ISO codes, or widen the area of interest."
+        )
+    tasks = [
+        Task(
+            key,
+            sc,
+            o,
+            dests,
+            str(out_dir / "cost"),
+            grid,
+            cfg.cost.border_crossing_usd,
+            cfg.route.endpoint_snap_km,
+        )
+        for key, sc in cfg.route.scenarios.items()
+        for o in origins
+    ]
     results = compute(tasks, scheduler_address or cfg.scheduler_address(), cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:
             if rec["status"] == "skipped":
-                log.warning("route %s: %s → %s skipped: %s", rec["scenario"], rec["origin"],
-                            rec["destination"], rec["reason"])
+                log.warning(
+                    "route %s: %s → %s skipped: %s",
+                    rec["scenario"],
+                    rec["origin"],
+                    rec["destination"],
+                    rec["reason"],
+                )
     layers = to_layers(results, grid)
     io.write_gpkg(out_dir / ROUTES_GPKG, layers)
-    log.info("route: %d routes, %d skipped", len(layers["routes"]),
-             int((layers["status"]["status"] == "skipped").sum()))
+    log.info(
+        "route: %d routes, %d skipped",
+        len(layers["routes"]),
+        int((layers["endpoints"]["status"] == "skipped").sum()),
+    )
     return out_dir / ROUTES_GPKG
-

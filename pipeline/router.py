@@ -132,10 +132,15 @@ def _dijkstra(rate, inv, zone, zone_penalty, step_km, start, targets, dr, dc):
     return dist.reshape(nr, nc), pred.reshape(nr, nc)
 
 
-def accumulate(rate: np.ndarray, start: tuple[int, int], targets: list[tuple[int, int]] = (),
-               inv_scale: np.ndarray | None = None, zone: np.ndarray | None = None,
-               zone_penalty: float = 0.0, step_km: float = 1.0
-               ) -> tuple[np.ndarray, np.ndarray]:
+def accumulate(
+    rate: np.ndarray,
+    start: tuple[int, int],
+    targets: list[tuple[int, int]] = (),
+    inv_scale: np.ndarray | None = None,
+    zone: np.ndarray | None = None,
+    zone_penalty: float = 0.0,
+    step_km: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Accumulated least cost from ``start`` to every cell, and each cell's predecessor move.
 
     Parameters
@@ -161,14 +166,29 @@ def accumulate(rate: np.ndarray, start: tuple[int, int], targets: list[tuple[int
     rate = np.ascontiguousarray(rate, dtype=np.float64)
     if not rate[start] >= 0 or not np.isfinite(rate[start]):
         raise ValueError(f"start cell {start} is impassable")
-    inv = (np.ones_like(rate) if inv_scale is None
-           else np.ascontiguousarray(inv_scale, dtype=np.float64))
-    z = (np.zeros(rate.shape, dtype=np.int16) if zone is None
-         else np.ascontiguousarray(zone, dtype=np.int16))
+    inv = (
+        np.ones_like(rate)
+        if inv_scale is None
+        else np.ascontiguousarray(inv_scale, dtype=np.float64)
+    )
+    z = (
+        np.zeros(rate.shape, dtype=np.int16)
+        if zone is None
+        else np.ascontiguousarray(zone, dtype=np.int16)
+    )
     nc = rate.shape[1]
     flat_targets = np.array([r * nc + c for r, c in targets], dtype=np.int64)
-    return _dijkstra(rate, inv, z, float(zone_penalty), float(step_km), start[0] * nc + start[1],
-                     flat_targets, DR, DC)
+    return _dijkstra(
+        rate,
+        inv,
+        z,
+        float(zone_penalty),
+        float(step_km),
+        start[0] * nc + start[1],
+        flat_targets,
+        DR,
+        DC,
+    )
 
 
 def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
@@ -182,14 +202,22 @@ def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
     return np.array(cells[::-1], dtype=np.int64)
 
 
-def path_sums(cells: np.ndarray, rate: np.ndarray, inv_scale: np.ndarray, step_km: float
-              ) -> tuple[float, float]:
+def _steps(cells: np.ndarray, step_km: float) -> np.ndarray:
+    diag = (np.abs(np.diff(cells[:, 0])) + np.abs(np.diff(cells[:, 1]))) == 2
+    return np.where(diag, math.sqrt(2.0), 1.0) * step_km
+
+
+def edge_km(cells: np.ndarray, inv_scale: np.ndarray, step_km: float) -> np.ndarray:
+    """Ground km of each step of a cell path (N-1 values)."""
+    s = inv_scale[cells[:, 0], cells[:, 1]]
+    return 0.5 * (s[:-1] + s[1:]) * _steps(cells, step_km)
+
+
+def path_sums(
+    cells: np.ndarray, rate: np.ndarray, inv_scale: np.ndarray, step_km: float
+) -> tuple[float, float]:
     """(cost, ground km) along a cell path, with the router's edge formula (no zone costs)."""
-    r, c = cells[:, 0], cells[:, 1]
-    diag = (np.abs(np.diff(r)) + np.abs(np.diff(c))) == 2
-    step = np.where(diag, math.sqrt(2.0), 1.0) * step_km
-    s = inv_scale[r, c]
-    cs = rate[r, c] * s
-    cost = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * step))
-    km = float(np.sum(0.5 * (s[:-1] + s[1:]) * step))
-    return cost, km
+    s = inv_scale[cells[:, 0], cells[:, 1]]
+    cs = rate[cells[:, 0], cells[:, 1]] * s
+    cost = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * _steps(cells, step_km)))
+    return cost, float(edge_km(cells, inv_scale, step_km).sum())

@@ -1,0 +1,91 @@
+# Eurasian fiber corridor planner. `make` builds everything; `make test` runs the tests.
+# Targets are real files: a stage reruns only when its inputs, its code or its slice of the
+# config change. The config is split into one JSON slice per stage (data/processed/.config/),
+# rewritten only when that stage's part of the config changes.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CONFIG ?=
+CFGARG := $(if $(CONFIG),--config $(CONFIG))
+RAW    := data/raw
+OUT    := data/processed
+SLICES := $(OUT)/.config
+CORE   := pipeline/__init__.py pipeline/config.py pipeline/errors.py pipeline/io.py \
+          pipeline/grid.py pipeline/cli.py
+
+LOCK      := $(RAW)/sources.lock.json
+INGESTED  := $(OUT)/ingest.gpkg
+COSTED    := $(OUT)/cost/steer_cost_usd_per_km.tif
+ROUTED    := $(OUT)/routes.gpkg
+SCORED    := $(OUT)/scores.gpkg
+EXPORTED  := $(OUT)/corridor.gpkg
+
+# Refresh the config slices before make decides what is out of date (needs the venv).
+ifeq ($(filter help clean distclean lint,$(MAKECMDGOALS)),)
+ifneq ($(wildcard $(STAMP)),)
+SLICE_LOG := $(shell $(PY) -m pipeline $(CFGARG) config --slices $(SLICES) 2>&1 || echo FAILED)
+ifneq ($(findstring FAILED,$(SLICE_LOG)),)
+$(error $(SLICE_LOG))
+endif
+endif
+endif
+
+.PHONY: all help venv fetch ingest cost route score export test lint clean distclean
+
+all: $(EXPORTED) ## Build everything: venv, fetch, ingest, cost, route, score, export
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv and install the pinned dependencies
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+$(SLICES)/%.json: | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) config --slices $(SLICES)
+
+fetch: $(LOCK) ## Copy the mirror ($PIPELINE_MIRROR) or download the sources into data/raw
+$(LOCK): pipeline/fetch.py pipeline/sources.yaml $(CORE) $(SLICES)/fetch.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) fetch
+
+ingest: $(INGESTED) ## Validate, clip and reproject every dataset onto the analysis grid
+$(INGESTED): $(LOCK) pipeline/ingest.py $(CORE) $(SLICES)/ingest.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) ingest
+
+cost: $(COSTED) ## Cost surface (USD per km) and its component rasters
+$(COSTED): $(INGESTED) pipeline/cost.py $(CORE) $(SLICES)/cost.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) cost
+
+route: $(ROUTED) ## Least-cost routes per scenario, origin and landing station
+$(ROUTED): $(COSTED) pipeline/route.py pipeline/router.py $(CORE) $(SLICES)/route.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) route
+
+score: $(SCORED) ## Length, cost, latency, countries and crossings per route
+$(SCORED): $(ROUTED) pipeline/score.py $(CORE) $(SLICES)/score.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) score
+
+export: $(EXPORTED) ## corridor.gpkg and RFC 7946 GeoJSON in data/processed
+$(EXPORTED): $(SCORED) pipeline/export.py $(CORE) $(SLICES)/export.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) export
+
+test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff lint and format check
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+
+clean: ## Remove the processed outputs (keeps data/raw)
+	find $(OUT) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+distclean: clean ## Also remove the fetched data and the virtual environment
+	find $(RAW) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf $(VENV)

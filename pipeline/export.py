@@ -1,0 +1,114 @@
+"""Export stage: the planners' deliverables.
+
+``corridor.gpkg`` (EPSG:4326) with the layers ``routes`` (one feature per route, every score),
+``crossings`` (border and river crossing points), ``endpoints`` (origins and destinations per
+scenario, with the status and the reason of any skip) and ``landing_points`` (every cable landing
+station in the area, with its cables and whether it was routed); and one RFC 7946 GeoJSON file
+per layer in ``geojson/``, each carrying the data sources' attributions as a foreign member.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+
+from . import fetch, io
+from .config import Config
+from .grid import WGS84
+from .ingest import INGEST_GPKG
+from .score import SCORES_GPKG
+
+log = logging.getLogger(__name__)
+
+CORRIDOR_GPKG = "corridor.gpkg"
+GEOJSON_DIR = "geojson"
+LAYERS = ("routes", "crossings", "endpoints", "landing_points")
+
+
+def attributions() -> list[dict]:
+    """Each dataset's title, licence and attribution, from the source manifest."""
+    return [
+        {"dataset": d.title, "licence": d.licence, "attribution": d.attribution}
+        for d in fetch.manifest().values()
+    ]
+
+
+def landing_status(landing: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Landing points with ``destination`` (yes/no), ``status`` and ``skip_reason``."""
+    dest = endpoints.loc[endpoints["role"] == "destination"]
+    routed = set(dest.loc[dest["status"] == "routed", "slug"])
+    reasons = (
+        dest.loc[dest["status"] == "skipped"]
+        .assign(text=lambda d: d["scenario"] + ": " + d["reason"])
+        .groupby("slug")["text"]
+        .agg(lambda s: "; ".join(sorted(s)))
+    )
+    out = landing.copy()
+    out["destination"] = out["slug"].isin(set(dest["slug"]))
+    out["status"] = [
+        ("routed" if s in routed else "skipped") if d else "not a destination"
+        for s, d in zip(out["slug"], out["destination"], strict=True)
+    ]
+    out["skip_reason"] = out["slug"].map(reasons).fillna("")
+    return out
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, decimals: int, meta: dict) -> str:
+    """RFC 7946 text: lon/lat WGS84, no ``crs`` member, rounded coordinates, and ``metadata``."""
+    doc = json.loads(gdf.to_crs(WGS84).to_json(drop_id=True, to_wgs84=True))
+    doc.pop("crs", None)
+
+    def rnd(c):
+        return [rnd(x) for x in c] if isinstance(c, list) else round(c, decimals)
+
+    for f in doc["features"]:
+        if f["geometry"] is not None:
+            f["geometry"]["coordinates"] = rnd(f["geometry"]["coordinates"])
+    doc["metadata"] = meta
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def clean_for_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """NaN → None so the GeoJSON stays valid JSON (RFC 8259 has no NaN)."""
+    gdf = gdf.copy()
+    for col in gdf.columns:
+        if col != gdf.geometry.name and gdf[col].dtype.kind == "f":
+            gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), None)
+    return gdf
+
+
+def run(cfg: Config) -> Path:
+    """Write ``corridor.gpkg`` and ``geojson/<layer>.geojson``."""
+    out_dir = cfg.paths.processed_dir
+    scores = out_dir / SCORES_GPKG
+    endpoints = io.read_layer(scores, "endpoints")
+    layers = {
+        "routes": io.read_layer(scores, "routes"),
+        "crossings": io.read_layer(scores, "crossings"),
+        "endpoints": endpoints,
+        "landing_points": landing_status(
+            io.read_layer(out_dir / INGEST_GPKG, "landing_points"), endpoints
+        ),
+    }
+    layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
+    meta = {
+        "generator": "fiber-corridor pipeline",
+        "sources": attributions(),
+        "coordinate_decimals": cfg.export.geojson_decimals,
+    }
+    for name, gdf in layers.items():
+        io.write_geojson(
+            out_dir / GEOJSON_DIR / f"{name}.geojson",
+            geojson_text(clean_for_json(gdf), cfg.export.geojson_decimals, {**meta, "layer": name}),
+        )
+    io.write_gpkg(out_dir / CORRIDOR_GPKG, layers)
+    log.info(
+        "export: %s (%s) and %d GeoJSON files",
+        out_dir / CORRIDOR_GPKG,
+        ", ".join(f"{k} {len(v)}" for k, v in layers.items()),
+        len(layers),
+    )
+    return out_dir / CORRIDOR_GPKG

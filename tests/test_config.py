@@ -1,0 +1,48 @@
+import pytest
+
+from pipeline import cli, config
+from pipeline.errors import ConfigError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("cost:\n  base_usd_per_kms: 1\n", "cost.base_usd_per_kms"),
+        ("cost:\n  river_crossing_usd: -5\n", "cost.river_crossing_usd"),
+        ("grid:\n  cell_m: wide\n", "grid.cell_m"),
+        ("route:\n  scenarios:\n    x:\n      allowed_countries: [kz]\n", "allowed_countries"),
+    ],
+)
+def test_bad_values_fail_at_load_with_the_key_path(tmp_path, text, needle):
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, text))
+    assert needle in str(err.value) and str(tmp_path / "c.yaml") in str(err.value)
+
+
+def test_cli_reports_config_errors_with_exit_2(tmp_path, capsys):
+    code = cli.main(["--config", str(write(tmp_path, "nope: 1\n")), "fetch"])
+    assert code == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_every_setting_is_documented_with_a_source():
+    table = config.doc_table()
+    for section, field in config.Config.model_fields.items():
+        for key, f in field.annotation.model_fields.items():
+            assert f"`{section}.{key}`" in table
+            assert f.description, f"{section}.{key} has no description"
+
+
+def test_slices_change_only_for_the_stages_that_read_the_changed_section():
+    a = config.Config()
+    b = config.Config.model_validate({"score": {"fiber_group_index": 1.47}})
+    changed = {
+        s for s in config.STAGE_SECTIONS if config.stage_slice(a, s) != config.stage_slice(b, s)
+    }
+    assert changed == {"score"}

@@ -1,0 +1,103 @@
+"""The real pipeline on the real data mirror (../shared/data or $PIPELINE_MIRROR)."""
+
+import json
+
+import numpy as np
+import pyogrio
+import pytest
+
+from pipeline import cli, config, router, score
+from pipeline.grid import template
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, mirror):
+    if mirror is None:
+        pytest.skip(
+            "real-data mirror not found: set PIPELINE_MIRROR or place the mirror at "
+            "../shared/data (the end-to-end test needs it; nothing is downloaded)"
+        )
+    root = tmp_path_factory.mktemp("e2e")
+    cfg_path = root / "config.yaml"
+    cfg_path.write_text(
+        f"paths:\n  raw_dir: {root / 'raw'}\n  processed_dir: {root / 'out'}\n"
+        f"fetch:\n  mirror_dir: {mirror}\n"
+    )
+    assert cli.main(["--config", str(cfg_path), "all"]) == 0
+    return config.load(cfg_path), root / "out"
+
+
+def test_every_layer_opens_with_its_crs(built):
+    _, out = built
+    layers = dict(pyogrio.list_layers(out / "corridor.gpkg"))
+    assert set(layers) == {"routes", "crossings", "endpoints", "landing_points"}
+    for name in layers:
+        info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
+        assert info["crs"] == "EPSG:4326" and info["features"] > 0, name
+
+
+def test_default_scenario_runs_russia_kazakhstan_turkmenistan_iran(built):
+    _, out = built
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    tm = routes.loc[routes["scenario"] == "land_tm"]
+    assert set(tm["destination"]) == {
+        "Bandar Abbas, Iran",
+        "Bushehr, Iran",
+        "Chabahar, Iran",
+        "Ganaveh, Iran",
+        "Jask, Iran",
+    }
+    assert (tm["countries"] == "RU > KZ > TM > IR").all()
+    assert (tm["n_border_crossings"] == 3).all()
+    # the right range: 3,000–5,500 km, 10–40k USD/km, 15–27 ms one way
+    assert tm["length_km"].between(3000, 5500).all()
+    assert tm["cost_usd_per_km"].between(10_000, 40_000).all()
+    assert tm["latency_ms"].between(15, 27).all()
+    assert (tm["row_share"] > 0.5).all()
+
+
+def test_islands_and_platforms_are_skipped_with_a_reason(built):
+    _, out = built
+    lp = pyogrio.read_dataframe(out / "corridor.gpkg", layer="landing_points")
+    skipped = lp.loc[lp["status"] == "skipped"].set_index("name")["skip_reason"]
+    assert "island" in skipped["Khark Island, Iran"]
+    assert "no passable land" in skipped["Soroosh Platform, Iran"]
+
+
+def test_reported_length_agrees_with_the_router_within_one_percent(built):
+    cfg, out = built
+    grid = template(cfg.grid)
+    import rasterio
+
+    with rasterio.open(out / "cost" / "inv_scale.tif") as src:
+        inv = src.read(1).astype(np.float64)
+    routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
+    for _, r in routes.iterrows():
+        cells = score.route_cells(r.geometry, grid)
+        _, km = router.path_sums(cells, np.ones(grid.shape), inv, grid.cell_m / 1000)
+        assert km == pytest.approx(r["length_km"], rel=0.01)
+
+
+def test_geojson_is_rfc7946(built):
+    _, out = built
+    for path in (out / "geojson").glob("*.geojson"):
+        doc = json.loads(path.read_text())
+        assert "crs" not in doc and doc["type"] == "FeatureCollection"
+        assert any("TeleGeography" in s["attribution"] for s in doc["metadata"]["sources"])
+        for f in doc["features"]:
+            coords = np.asarray(f["geometry"]["coordinates"], dtype=float).reshape(-1, 2)
+            assert np.all(np.abs(coords[:, 0]) <= 180) and np.all(np.abs(coords[:, 1]) <= 90)
+            assert np.allclose(coords, np.round(coords, 6))
+
+
+def test_a_second_run_is_identical(built, tmp_path):
+    cfg, out = built
+    before = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    assert cli.main(["--config", str(out.parent / "config.yaml"), "route"]) == 0
+    assert cli.main(["--config", str(out.parent / "config.yaml"), "score"]) == 0
+    assert cli.main(["--config", str(out.parent / "config.yaml"), "export"]) == 0
+    after = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    assert before.drop(columns="geometry").equals(after.drop(columns="geometry"))
+    assert all(a.equals_exact(b, 0) for a, b in zip(before.geometry, after.geometry, strict=True))

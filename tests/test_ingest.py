@@ -1,0 +1,111 @@
+import geopandas as gpd
+import pytest
+import shapely
+
+from pipeline import ingest, io
+from pipeline.config import GridConfig
+from pipeline.errors import DataError
+
+
+def layer(geoms, crs="EPSG:4326", **cols):
+    return gpd.GeoDataFrame(cols, geometry=geoms, crs=crs)
+
+
+def test_invalid_polygons_are_repaired_and_empties_dropped(caplog):
+    bowtie = shapely.Polygon([(50, 40), (52, 42), (52, 40), (50, 42)])
+    gdf = layer([bowtie, shapely.Polygon(), None, shapely.box(55, 40, 56, 41)], name=list("abcd"))
+    with caplog.at_level("INFO"):
+        out = ingest.clean(gdf, "lakes")
+    assert list(out["name"]) == ["a", "d"]
+    assert out.geometry.is_valid.all()
+    assert out.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
+    assert out.geometry.iloc[0].area == pytest.approx(2.0)
+    assert "lakes: 1 invalid geometries repaired, 2 empty dropped" in caplog.text
+
+
+def test_clip_keeps_only_the_area_of_interest():
+    gdf = layer([shapely.LineString([(30, 40), (40, 40)]), shapely.Point(100, 10)])
+    out = ingest.clip_to_aoi(gdf, GridConfig(), "rails")
+    assert len(out) == 1 and out.total_bounds[0] == pytest.approx(34.0)
+
+
+def test_swapped_coordinates_are_detected():
+    gdf = layer(
+        [shapely.Point(51.1, 71.4), shapely.Point(25.3, 60.6)]
+    )  # Astana, Chabahar (lat, lon)
+    with pytest.raises(DataError, match="look like \\(lat, lon\\)"):
+        ingest.clip_to_aoi(gdf, GridConfig(), "places.gpkg")
+
+
+def test_wrong_units_are_detected():
+    gdf = layer([shapely.Point(4_200_000, 6_300_000)])  # metres declared as degrees
+    with pytest.raises(DataError, match="places.gpkg: no feature lies inside"):
+        ingest.clip_to_aoi(gdf, GridConfig(), "places.gpkg")
+
+
+def test_a_file_without_crs_is_refused(tmp_path):
+    path = tmp_path / "rails.shp"
+    with pytest.warns(UserWarning, match="crs"):
+        layer([shapely.LineString([(50, 40), (51, 41)])], crs=None).to_file(path)
+    with pytest.raises(DataError, match="rails.shp: the layer has no CRS.*ogr2ogr -a_srs"):
+        io.read_source_vector(path)
+
+
+def test_a_corrupt_vector_file_is_refused(tmp_path):
+    path = tmp_path / "roads.gpkg"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 50)
+    with pytest.raises(DataError, match="roads.gpkg: cannot read"):
+        io.read_source_vector(path)
+
+
+def test_railways_merge_keeps_the_source_and_drops_non_rights_of_way():
+    ne = layer([shapely.LineString([(50, 40), (51, 41)])])
+    osm = layer(
+        [shapely.LineString([(50, 40), (51, 41)])] * 3,
+        fclass=["rail", "proposed", "construction"],
+        name=["a", "b", "c"],
+    )
+    out = ingest.merge_railways({"naturalearth": ne, "osm": osm})
+    assert list(out["source"]) == ["naturalearth", "osm", "osm"]
+    assert list(out["fclass"]) == ["rail", "rail", "construction"]
+
+
+def test_landing_points_get_country_codes_and_cables():
+    details = [
+        {
+            "id": "c1",
+            "name": "Cable One",
+            "length": "1,200 km",
+            "rfs": "2012 June",
+            "owners": "A",
+            "landing_points": [{"id": "jask-iran"}, {"id": "x-oman"}],
+        },
+        {
+            "id": "c2",
+            "name": "Cable Two",
+            "length": "n.a.",
+            "rfs": "1992",
+            "owners": "B",
+            "landing_points": [{"id": "jask-iran"}],
+        },
+        [{"index": "not a cable record"}],
+    ]
+    cables, pairs = ingest.cable_tables(details)
+    assert list(cables["cable_length_km"].fillna(-1)) == [1200.0, -1]
+    points = layer(
+        [shapely.Point(57.8, 25.7), shapely.Point(58, 23.6)],
+        id=[1, 2],
+        slug=["jask-iran", "x-oman"],
+        name=["Jask, Iran", "X, Oman"],
+    )
+    ne = layer(
+        [shapely.Point(0, 0)] * 2,
+        iso_a2=["IR", "OM"],
+        name=["Iran", "Oman"],
+        name_long=["Iran", "Oman"],
+        admin=["Iran", "Oman"],
+    )
+    out = ingest.landing_points_with_cables(points, cables, pairs, ne)
+    jask = out.iloc[0]
+    assert jask["iso_a2"] == "IR" and jask["n_cables"] == 2
+    assert jask["cables"] == "Cable One; Cable Two" and jask["first_rfs"] == "1992"

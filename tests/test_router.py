@@ -1,0 +1,105 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from pipeline import router
+
+
+def reference(rate, inv, zone, penalty, step_km, start):
+    """Independent Dijkstra (scipy) on the same 8-connected graph."""
+    nr, nc = rate.shape
+    rows, cols, vals = [], [], []
+    for r in range(nr):
+        for c in range(nc):
+            if not np.isfinite(rate[r, c]):
+                continue
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    r2, c2 = r + dr, c + dc
+                    if (dr, dc) == (0, 0) or not (0 <= r2 < nr and 0 <= c2 < nc):
+                        continue
+                    if not np.isfinite(rate[r2, c2]):
+                        continue
+                    length = step_km * (math.sqrt(2) if dr and dc else 1)
+                    w = 0.5 * (rate[r, c] * inv[r, c] + rate[r2, c2] * inv[r2, c2]) * length
+                    if zone[r, c] and zone[r2, c2] and zone[r, c] != zone[r2, c2]:
+                        w += penalty
+                    rows.append(r * nc + c)
+                    cols.append(r2 * nc + c2)
+                    vals.append(w)
+    g = sp.csr_matrix((vals, (rows, cols)), shape=(nr * nc, nr * nc))
+    return dijkstra(g, indices=start[0] * nc + start[1]).reshape(nr, nc)
+
+
+def test_path_takes_the_gap_and_its_length_is_right(wall_with_gap):
+    rate, gap = wall_with_gap
+    start, end = (16, 2), (16, 29)
+    dist, pred = router.accumulate(rate, start, [end], step_km=2.5)
+    cells = router.backtrack(pred, end)
+    assert tuple(cells[0]) == start and tuple(cells[-1]) == end
+    assert gap in {tuple(c) for c in cells}
+    # the shortest route through the gap, as the crow flies, in km; the 8-connected path may
+    # be longer by the octile excess but by less than one cell
+    crow = 2.5 * (math.dist(start, gap) + math.dist(gap, end))
+    _, km = router.path_sums(cells, rate, np.ones_like(rate), 2.5)
+    assert crow <= km + 1e-9
+    assert km - crow < 0.09 * crow  # octile excess is at most 8.2 %
+    assert dist[end] == pytest.approx(km)  # unit rate: cost equals length
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_costs_equal_an_independent_dijkstra(seed):
+    rng = np.random.default_rng(seed)
+    rate = rng.uniform(1, 10, (17, 23))
+    rate[rng.random(rate.shape) < 0.15] = np.nan
+    rate[0, 0] = 1.0
+    inv = rng.uniform(0.95, 1.05, rate.shape)
+    zone = rng.integers(0, 3, rate.shape).astype(np.int16)
+    dist, _ = router.accumulate(
+        rate, (0, 0), inv_scale=inv, zone=zone, zone_penalty=7.5, step_km=2.5
+    )
+    ref = reference(rate, inv, zone, 7.5, 2.5, (0, 0))
+    assert np.array_equal(np.isfinite(dist), np.isfinite(ref))
+    ok = np.isfinite(ref)
+    np.testing.assert_allclose(dist[ok], ref[ok], rtol=1e-12)
+
+
+def test_paths_are_connected_and_avoid_impassable_cells():
+    rng = np.random.default_rng(5)
+    rate = rng.uniform(1, 5, (40, 40))
+    rate[rng.random(rate.shape) < 0.25] = np.nan
+    rate[0, 0] = rate[39, 39] = 1.0
+    dist, pred = router.accumulate(rate, (0, 0))
+    for target in zip(*np.nonzero(np.isfinite(dist)), strict=True):
+        cells = router.backtrack(pred, target)
+        assert np.all(np.abs(np.diff(cells, axis=0)) <= 1)
+        assert np.all(np.isfinite(rate[cells[:, 0], cells[:, 1]]))
+
+
+def test_border_penalty_is_paid_once_per_crossing():
+    rate = np.ones((9, 20))
+    zone = np.ones((9, 20), dtype=np.int16)
+    zone[:, 10:] = 2
+    dist, pred = router.accumulate(rate, (4, 0), zone=zone, zone_penalty=100.0)
+    assert dist[4, 19] == pytest.approx(19 + 100.0)
+    # a zone-0 cell (water, no country) between two zones costs no crossing
+    zone[:, 10] = 0
+    dist, _ = router.accumulate(rate, (4, 0), zone=zone, zone_penalty=100.0)
+    assert dist[4, 19] == pytest.approx(19.0)
+
+
+def test_ties_are_broken_the_same_way_every_time():
+    rate = np.ones((30, 30))
+    a = router.accumulate(rate, (15, 15))[1]
+    b = router.accumulate(rate.copy(), (15, 15))[1]
+    assert np.array_equal(a, b)
+
+
+def test_impassable_start_is_refused():
+    rate = np.ones((4, 4))
+    rate[0, 0] = np.nan
+    with pytest.raises(ValueError, match="impassable"):
+        router.accumulate(rate, (0, 0))
