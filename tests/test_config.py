@@ -1,5 +1,7 @@
 import pytest
 
+from conftest import REPO
+
 from pipeline import cli, config
 from pipeline.errors import ConfigError
 
@@ -46,3 +48,9 @@ def test_slices_change_only_for_the_stages_that_read_the_changed_section():
         s for s in config.STAGE_SECTIONS if config.stage_slice(a, s) != config.stage_slice(b, s)
     }
     assert changed == {"score"}
+
+
+def test_readme_carries_the_current_config_table():
+    readme = (REPO / "README.md").read_text()
+    missing = [row for row in config.doc_table().splitlines() if row not in readme]
+    assert not missing, "README config table is stale; paste `python -m pipeline config --doc`"
