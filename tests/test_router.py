@@ -7,7 +7,6 @@ from scipy.sparse.csgraph import dijkstra
 
 from pipeline import router
 
-
 KING = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
 KNIGHT = [(a * p, b * q) for a, b in ((1, 2), (2, 1)) for p in (-1, 1) for q in (-1, 1)]
 
