@@ -35,7 +35,7 @@ endif
 endif
 endif
 
-.PHONY: all help venv fetch ingest cost route score export test lint clean distclean
+.PHONY: all help venv fetch ingest cost route score export test bench lint clean distclean
 
 all: $(EXPORTED) ## Build everything: venv, fetch, ingest, cost, route, score, export
 
@@ -79,9 +79,12 @@ $(EXPORTED): $(SCORED) pipeline/export.py $(CORE) $(SLICES)/export.json | $(STAM
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
 	$(PY) -m pytest
 
+bench: $(STAMP) ## Router benchmark against scikit-image: prints a table of ratios
+	$(PY) benchmarks/bench_router.py
+
 lint: $(STAMP) ## ruff lint and format check
-	$(VENV)/bin/ruff check pipeline tests
-	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/ruff check pipeline tests benchmarks
+	$(VENV)/bin/ruff format --check pipeline tests benchmarks
 
 clean: ## Remove the processed outputs (keeps data/raw)
 	find $(OUT) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

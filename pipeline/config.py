@@ -161,6 +161,12 @@ class CostConfig(_Section):
         "for 1 km at the top of the HDD range (USD 50/ft, US DOT ITS JPO), for fences, patrol "
         "roads and escorted works. An assumption on a published unit rate.",
     )
+    landfall_usd: NonNegFloat = Field(
+        0.5 * (15 + 50) * FT_PER_KM,
+        description="One landfall where a submarine leg meets land (106,627 USD): beach "
+        "manhole and a 1 km directional bore at the middle of USD 15–50 per foot (US DOT ITS "
+        "JPO, as river_crossing_usd).",
+    )
     submarine_usd_per_km: PosFloat = Field(
         137_000.0,
         description="Submarine cable where a scenario allows water. Source: the Trans-Caspian "
@@ -198,8 +204,15 @@ class Scenario(_Section):
         description="Steering multiplier per country (penalise without forbidding). Steers "
         "only; never changes the reported cost.",
     )
-    allow_water: bool = Field(
-        False, description="Allow sea and lake cells at submarine_usd_per_km (a submarine leg)."
+    water_bodies: list[str] = Field(
+        default_factory=list,
+        description="Seas or lakes a submarine leg may cross, by Natural Earth name (e.g. "
+        "'Caspian Sea'); priced at submarine_usd_per_km, each landfall at landfall_usd.",
+    )
+    via: list[str] = Field(
+        default_factory=list,
+        description="Waypoints every route of the scenario passes, in order: cable landing "
+        "station names (e.g. 'Aktau, Kazakhstan') or populated place names.",
     )
 
     @field_validator("allowed_countries")
@@ -236,10 +249,41 @@ class RouteConfig(_Section):
                 description="Land via Uzbekistan and Turkmenistan",
                 allowed_countries=["RU", "KZ", "UZ", "TM", "IR"],
             ),
+            "caspian": Scenario(
+                description="Caspian crossing: Russia and Kazakhstan to Aktau, submarine to "
+                "Iran's Caspian coast, then Iran",
+                allowed_countries=["RU", "KZ", "IR"],
+                water_bodies=["Caspian Sea"],
+                via=["Aktau, Kazakhstan"],
+            ),
         },
         min_length=1,
-        description="Scenarios by key. Defaults: land via Turkmenistan; land via Uzbekistan "
-        "and Turkmenistan (issue: the corridor's stated options).",
+        description="Scenarios by key. Defaults: the corridor's three stated options — land "
+        "via Turkmenistan; via Uzbekistan and Turkmenistan; Caspian crossing from Aktau.",
+    )
+    alternatives: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Routes per origin–destination pair and scenario, physically diverse "
+        "(planners' requirement: a cable cut must not take out both paths).",
+    )
+    separation_km: NonNegFloat = Field(
+        20.0,
+        description="Alternatives stay at least this far apart outside the endpoint areas "
+        "(planners' requirement for the corridor).",
+    )
+    endpoint_radius_km: NonNegFloat = Field(
+        40.0,
+        description="Around each origin, waypoint and destination the alternatives may share "
+        "ground. Default: twice separation_km — two routes leaving one point at 60° to each "
+        "other are separation_km apart after separation_km, and need room to turn.",
+    )
+    fallback_penalty_mult: PosFloat = Field(
+        10.0,
+        description="When no route can keep the separation (a single pass, border crossing or "
+        "strait), the next alternative may enter earlier routes' corridors at this steering "
+        "multiplier, and the shared ground is reported. Steers only.",
     )
     endpoint_snap_km: PosFloat = Field(
         10.0,
@@ -307,6 +351,10 @@ class Config(_Section):
     def _scenario_countries(self) -> Config:
         for key, sc in self.route.scenarios.items():
             extra = set(sc.country_cost_mult) - set(sc.allowed_countries)
+            if key == "" or "/" in key or ":" in key or ">" in key:
+                raise ValueError(
+                    f"route.scenarios: key {key!r} may not be empty or contain '/', ':' or '>'"
+                )
             if extra:
                 raise ValueError(
                     f"route.scenarios.{key}.country_cost_mult names {sorted(extra)}, which are "

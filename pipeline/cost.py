@@ -17,6 +17,7 @@ depth the kernel needs.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import dask
 import dask.array as da
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from rasterio import features
 from scipy import ndimage
 
@@ -45,6 +47,7 @@ OUTPUTS = {
     "urban": "1 inside a settlement's urban area",
     "water_class": "0 land, 1 lake, 2 sea, 255 outside the area of interest",
     "country_id": "Country index (see the country_codes tag), 0 none",
+    "water_body": "Connected water body id (see the water_bodies tag), 0 land",
     "river_cells": "1 where a river crosses the cell",
     "inv_scale": "Ground metres per CRS metre (1/k of the conformal projection)",
     "unit_cost_usd_per_km": "Build cost rate, USD per km of cable (reported cost)",
@@ -240,6 +243,27 @@ def water_raster(
     return water
 
 
+def water_bodies(
+    water: np.ndarray, named: gpd.GeoDataFrame, grid: Grid
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Connected water bodies (8-connected cells) and the id each named polygon falls in.
+
+    A name takes the body holding most of its polygon's cells; the Caspian, which Natural Earth
+    keeps in the ocean layer, is told apart from the Gulf this way.
+    """
+    wet = (water == WATER_LAKE) | (water == WATER_SEA)
+    labels, _ = ndimage.label(wet, structure=np.ones((3, 3)))
+    names: dict[str, int] = {}
+    for geom, name in zip(named.geometry, named["name"], strict=True):
+        if not name:
+            continue
+        cells = labels[burn([geom], grid, all_touched=False) > 0]
+        cells = cells[cells > 0]
+        if cells.size:
+            names[str(name)] = int(np.bincount(cells).argmax())
+    return labels.astype(np.int32), names
+
+
 def settlement_areas(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Settlement discs with the urban area Natural Earth measured (MAX_AREAKM), in CRS metres."""
     area = places["urban_area_km2"].astype(float).fillna(0.0)
@@ -289,20 +313,24 @@ def run(cfg: Config) -> Path:
     grid = template(cfg.grid)
     dem, _ = io.read_raster(out_dir / DEM_TIF, grid)
     gpkg = out_dir / INGEST_GPKG
-    layers = {
-        name: io.read_layer(gpkg, name)
-        for name in (
-            "railways",
-            "roads",
-            "pipelines",
-            "rivers",
-            "countries",
-            "places",
-            "lakes",
-            "ocean",
-        )
-    }
+    names = (
+        "railways",
+        "roads",
+        "pipelines",
+        "rivers",
+        "countries",
+        "places",
+        "lakes",
+        "ocean",
+        "marine_names",
+    )
+    layers = {name: io.read_layer(gpkg, name) for name in names}
     inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid)
+    named = pd.concat(
+        [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
+        ignore_index=True,
+    )
+    bodies, body_names = water_bodies(inp.water, named, grid)
     lazy = cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells)
     with dask.config.set(scheduler="threads", num_workers=cfg.dask.n_workers):
         computed = dict(zip(lazy, dask.compute(*lazy.values()), strict=True))
@@ -311,10 +339,14 @@ def run(cfg: Config) -> Path:
         "urban": inp.urban,
         "water_class": inp.water,
         "country_id": countries,
+        "water_body": bodies,
         "river_cells": inp.rivers,
         "inv_scale": inp.inv_scale.astype("float32"),
     }
-    tags = {"country_codes": ",".join(codes)}
+    tags = {
+        "country_id": {"country_codes": ",".join(codes)},
+        "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
+    }
     for name, description in OUTPUTS.items():
         a = arrays[name]
         nodata = np.nan if a.dtype.kind == "f" else None
@@ -323,7 +355,7 @@ def run(cfg: Config) -> Path:
             a,
             grid,
             nodata=nodata,
-            tags=tags if name == "country_id" else None,
+            tags=tags.get(name),
             description=description,
         )
     unit = arrays["unit_cost_usd_per_km"]

@@ -1,10 +1,12 @@
 """Export stage: the planners' deliverables.
 
-``corridor.gpkg`` (EPSG:4326) with the layers ``routes`` (one feature per route, every score),
-``crossings`` (border and river crossing points), ``endpoints`` (origins and destinations per
-scenario, with the status and the reason of any skip) and ``landing_points`` (every cable landing
-station in the area, with its cables and whether it was routed); and one RFC 7946 GeoJSON file
-per layer in ``geojson/``, each carrying the data sources' attributions as a foreign member.
+``corridor.gpkg`` (EPSG:4326) with the layers ``routes`` (one feature per route and alternative,
+every score), ``crossings`` (border, river and landfall points), ``endpoints`` (origins,
+waypoints and destinations per scenario, with the status and the reason of any skip),
+``landing_points`` (every cable landing station in the area, with its cables and whether it was
+routed), ``shared_risk_segments`` and ``shared_risk_points`` (where alternatives of one pair come
+closer than the separation distance, or share a crossing); and one RFC 7946 GeoJSON file per
+layer in ``geojson/``, each carrying the data sources' attributions as a foreign member.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ log = logging.getLogger(__name__)
 
 CORRIDOR_GPKG = "corridor.gpkg"
 GEOJSON_DIR = "geojson"
-LAYERS = ("routes", "crossings", "endpoints", "landing_points")
+LAYERS = (
+    "routes",
+    "crossings",
+    "endpoints",
+    "landing_points",
+    "shared_risk_segments",
+    "shared_risk_points",
+)
 
 
 def attributions() -> list[dict]:
@@ -92,6 +101,8 @@ def run(cfg: Config) -> Path:
         "landing_points": landing_status(
             io.read_layer(out_dir / INGEST_GPKG, "landing_points"), endpoints
         ),
+        "shared_risk_segments": io.read_layer(scores, "shared_risk_segments"),
+        "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
     }
     layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
     meta = {

@@ -16,6 +16,7 @@ from .config import GridConfig
 from .errors import ConfigError
 
 WGS84 = "EPSG:4326"
+CRS_NAME = "Fiber corridor analysis CRS (from grid.crs)"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def template(cfg: GridConfig) -> Grid:
             f"grid.crs: {cfg.crs!r} must be a projected CRS in metres, so that "
             "cells have a size on the ground."
         )
+    if pcrs.name == "unknown":  # a PROJ string has no name; QGIS would show "unknown"
+        pcrs = ProjCRS.from_json_dict({**pcrs.to_json_dict(), "name": CRS_NAME})
     fwd = Transformer.from_crs(WGS84, pcrs, always_xy=True)
     ring = np.asarray(aoi_polygon_lonlat(cfg).exterior.coords)
     x, y = fwd.transform(ring[:, 0], ring[:, 1])

@@ -1,14 +1,24 @@
-"""Route stage: least-cost routes per scenario, origin and landing station, through Dask.
+"""Route stage: diverse least-cost routes per scenario, origin and landing station, on Dask.
 
-One Dask task per (scenario, origin): it reads the cost rasters from their files, applies the
-scenario's rules (allowed countries, water, steering multipliers), snaps the endpoints to the
-nearest passable cell, runs one Dijkstra from the origin until every reachable landing station
-is settled, and returns the cell paths. Landing stations no land route can reach (islands,
-offshore platforms) are skipped with the reason recorded, never a failed build.
+Two kinds of Dask task, both handed file paths and small values, never big arrays:
+
+1. one per (scenario, origin): read the cost rasters, apply the scenario (allowed countries, the
+   water bodies a submarine leg may cross), snap the endpoints, and run one Dijkstra per leg
+   (origin → waypoints → every landing station) — the first, cheapest route of every pair;
+2. one per (scenario, origin, station) routed, depending on the first: alternatives 2..k, each
+   kept ``separation_km`` away from the earlier ones outside the endpoint areas by forbidding
+   their corridors (corridor exclusion). When that leaves no way through (one pass, one border
+   crossing, a strait) the corridors are only penalised, the route may share ground, and the
+   score stage reports where.
+
+Pairs are independent, so they run in parallel; the alternatives of one pair depend on each other
+and run in order. Landing stations no land route can reach (islands, offshore platforms) are
+skipped with the reason recorded, never a failed build.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -21,7 +31,7 @@ import shapely
 from scipy import ndimage
 
 from . import io, router
-from .config import Config, Origin, Scenario
+from .config import Config, CostConfig, RouteConfig, Scenario
 from .cost import OUTSIDE, WATER_LAND, output_path
 from .errors import EndpointError, NoRouteError
 from .grid import Grid, template
@@ -44,28 +54,47 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Task:
-    """One routing task: everything it needs, as small values and file paths."""
+    """One (scenario, origin) routing task: small values and the folder of the cost rasters."""
 
     scenario_key: str
     scenario: Scenario
     origin: Endpoint
+    via: tuple[Endpoint, ...]
     destinations: tuple[Endpoint, ...]
-    cost_dir: str
+    processed_dir: str
     grid: Grid
-    border_crossing_usd: float
-    snap_km: float
+    cost: CostConfig
+    route: RouteConfig
+
+
+@dataclass
+class Scene:
+    """A scenario's routing world on the grid."""
+
+    rate: np.ndarray  # steering rate, USD per ground km; NaN where the scenario forbids
+    inv: np.ndarray  # ground km per grid km
+    zone: np.ndarray  # country id on land, WATER zone on water, 0 elsewhere
+    penalty: np.ndarray  # zone transition costs, USD
+    labels: np.ndarray  # 8-connected components of the passable cells
+    grid: Grid
 
 
 # --- pure functions --------------------------------------------------------------------------
 
 
 def passable_mask(
-    steer: np.ndarray, water: np.ndarray, country: np.ndarray, codes: list[str], scenario: Scenario
+    water: np.ndarray,
+    bodies: np.ndarray,
+    country: np.ndarray,
+    codes: list[str],
+    body_ids: list[int],
+    steer: np.ndarray,
+    scenario: Scenario,
 ) -> np.ndarray:
-    """Cells a scenario's route may use: allowed countries' land, and water if allowed."""
+    """Cells a scenario may use: allowed countries' land, and the allowed water bodies."""
     allowed_ids = [codes.index(c) + 1 for c in scenario.allowed_countries if c in codes]
     land_ok = (water == WATER_LAND) & np.isin(country, allowed_ids)
-    water_ok = (water != WATER_LAND) & (water != OUTSIDE) if scenario.allow_water else False
+    water_ok = (water != WATER_LAND) & (water != OUTSIDE) & np.isin(bodies, body_ids)
     return (land_ok | water_ok) & np.isfinite(steer)
 
 
@@ -82,6 +111,25 @@ def steering_rate(
         if code in codes:
             rate = np.where(country == codes.index(code) + 1, rate * mult, rate)
     return rate
+
+
+def zones(
+    passable: np.ndarray,
+    water: np.ndarray,
+    country: np.ndarray,
+    n_codes: int,
+    border_usd: float,
+    landfall_usd: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zone raster (countries 1..n on land, n + 1 on water) and its transition-cost table."""
+    water_zone = n_codes + 1
+    zone = np.where(water == WATER_LAND, country, water_zone).astype(np.int16)
+    zone[~passable] = 0
+    table = np.zeros((n_codes + 2, n_codes + 2))
+    table[1:water_zone, 1:water_zone] = border_usd
+    table[1:water_zone, water_zone] = table[water_zone, 1:water_zone] = landfall_usd
+    np.fill_diagonal(table, 0.0)
+    return zone, table
 
 
 def snap(
@@ -112,6 +160,52 @@ def inside_grid(grid: Grid, x: float, y: float) -> bool:
     return 0 <= row < grid.height and 0 <= col < grid.width
 
 
+def near_paths(
+    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, within_km: float
+) -> np.ndarray:
+    """Cells within ``within_km`` of ground of any cell of the paths (boolean, grid-shaped).
+
+    The distance transform runs only on the paths' bounding box widened by the distance.
+    """
+    near = np.zeros(inv.shape, dtype=bool)
+    if not paths:
+        return near
+    cells = np.concatenate(paths)
+    pad = math.ceil(within_km / (cell_km * float(inv.min()))) + 1
+    r0, c0 = np.maximum(cells.min(axis=0) - pad, 0)
+    r1, c1 = np.minimum(cells.max(axis=0) + pad + 1, inv.shape)
+    on_path = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+    on_path[cells[:, 0] - r0, cells[:, 1] - c0] = True
+    dist_km = ndimage.distance_transform_edt(~on_path) * cell_km * inv[r0:r1, c0:c1]
+    near[r0:r1, c0:c1] = dist_km < within_km
+    return near
+
+
+def endpoint_areas(
+    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
+) -> np.ndarray:
+    """Cells within ``radius_km`` of ground of any of the points (origin, waypoints, end)."""
+    rows, cols = np.indices(inv.shape, sparse=True)
+    out = np.zeros(inv.shape, dtype=bool)
+    for r, c in points:
+        out |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= radius_km
+    return out
+
+
+def corridor(
+    paths: list[np.ndarray],
+    keep_clear: list[tuple[int, int]],
+    scene: Scene,
+    separation_km: float,
+    endpoint_radius_km: float,
+) -> np.ndarray:
+    """Cells within ``separation_km`` of any earlier path, outside the endpoint areas."""
+    cell_km = scene.grid.cell_m / 1000.0
+    return near_paths(paths, scene.inv, cell_km, separation_km) & ~endpoint_areas(
+        keep_clear, scene.inv, cell_km, endpoint_radius_km
+    )
+
+
 def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> shapely.LineString:
     """The route geometry: the origin, the cell centres, the destination (CRS metres)."""
     x, y = grid.xy(cells[:, 0], cells[:, 1])
@@ -119,118 +213,243 @@ def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> 
     return shapely.LineString(coords)
 
 
-# --- the task (runs on a Dask worker; reads its inputs from files) ------------------------------
+def route_chain(
+    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+) -> list[tuple[np.ndarray, float] | None]:
+    """Least-cost paths through the chain of waypoints to each target: (cells, cost) or None."""
+    step_km = scene.grid.cell_m / 1000.0
+    cost_so_far = 0.0
+    prefix = np.array(chain[:1], dtype=np.int64)
+    for a, b in zip(chain[:-1], chain[1:], strict=True):
+        dist, pred = router.accumulate(
+            rate,
+            a,
+            [b],
+            inv_scale=scene.inv,
+            zone=scene.zone,
+            zone_penalty=scene.penalty,
+            step_km=step_km,
+        )
+        if not np.isfinite(dist[b]):
+            return [None] * len(targets)
+        prefix = np.concatenate([prefix, router.backtrack(pred, b)[1:]])
+        cost_so_far += float(dist[b])
+    dist, pred = router.accumulate(
+        rate,
+        chain[-1],
+        targets,
+        inv_scale=scene.inv,
+        zone=scene.zone,
+        zone_penalty=scene.penalty,
+        step_km=step_km,
+    )
+    out = []
+    for t in targets:
+        if np.isfinite(dist[t]):
+            out.append(
+                (
+                    np.concatenate([prefix, router.backtrack(pred, t)[1:]]),
+                    cost_so_far + float(dist[t]),
+                )
+            )
+        else:
+            out.append(None)
+    return out
 
 
-def run_task(task: Task) -> dict:
-    """Route one scenario from one origin to every landing station it can reach."""
-    grid = task.grid
-    cost_dir = Path(task.cost_dir)
+# --- tasks (run on Dask workers; read their inputs from files) ---------------------------------
+
+
+def load_scene(task: Task) -> Scene:
+    """Read the cost rasters and apply the task's scenario."""
+    grid, out = task.grid, Path(task.processed_dir)
 
     def raster(name):
-        return io.read_raster(output_path(cost_dir.parent, name), grid)
+        return io.read_raster(output_path(out, name), grid)
 
     steer, _ = raster("steer_cost_usd_per_km")
     water, _ = raster("water_class")
-    country, tags = raster("country_id")
+    country, ctags = raster("country_id")
+    bodies, btags = raster("water_body")
     inv, _ = raster("inv_scale")
-    inv = inv.astype(np.float64)
-    codes = tags["country_codes"].split(",")
-    sc, key = task.scenario, task.scenario_key
-    passable = passable_mask(steer, water, country, codes, sc)
-    rate = steering_rate(steer, passable, country, codes, sc)
-
-    o = task.origin
-    if not inside_grid(grid, o.x, o.y):
-        raise EndpointError(
-            f"route.origins: {o.name!r} lies outside the area of interest. "
-            "Fix: move it inside, or widen grid.lon_*/lat_* bounds."
+    codes = ctags["country_codes"].split(",")
+    names = json.loads(btags["water_bodies"])
+    sc = task.scenario
+    unknown = [b for b in sc.water_bodies if b not in names]
+    if unknown:
+        raise NoRouteError(
+            f"route.scenarios.{task.scenario_key}.water_bodies: {unknown} not found; known "
+            f"names: {', '.join(sorted(names))}."
         )
-    start = snap(passable, inv, grid, o.x, o.y, task.snap_km)
-    if start is None:
-        raise EndpointError(
-            f"route.origins: {o.name!r} has no passable land within {task.snap_km} km in "
-            f"scenario {key!r} (it is in the sea, or in a country outside {sc.allowed_countries})."
-            " Fix: move the origin onto land in an allowed country."
-        )
+    passable = passable_mask(
+        water, bodies, country, codes, [names[b] for b in sc.water_bodies], steer, sc
+    )
+    zone, penalty = zones(
+        passable, water, country, len(codes), task.cost.border_crossing_usd, task.cost.landfall_usd
+    )
     labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
-    origin_label = labels[start[0], start[1]]
+    return Scene(
+        steering_rate(steer, passable, country, codes, sc),
+        inv.astype(np.float64),
+        zone,
+        penalty,
+        labels,
+        grid,
+    )
 
-    results, reachable = [], []
+
+def _snap_chain(task: Task, scene: Scene) -> list[tuple[int, int, float]]:
+    passable = np.isfinite(scene.rate)
+    key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
+    chain = []
+    for role, p in [("route.origins", task.origin)] + [
+        (f"route.scenarios.{key}.via", v) for v in task.via
+    ]:
+        if not inside_grid(scene.grid, p.x, p.y):
+            raise EndpointError(
+                f"{role}: {p.name!r} lies outside the area of interest. Fix: "
+                "move it inside, or widen the grid.lon_*/lat_* bounds."
+            )
+        s = snap(passable, scene.inv, scene.grid, p.x, p.y, snap_km)
+        if s is None:
+            raise EndpointError(
+                f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
+                f"{key!r} (it is in the sea, or in a country outside {sc.allowed_countries}). "
+                "Fix: move it onto land in an allowed country."
+            )
+        if chain and scene.labels[s[:2]] != scene.labels[chain[0][:2]]:
+            raise NoRouteError(
+                f"route.scenarios.{key}: waypoint {p.name!r} cannot be reached from "
+                f"{task.origin.name} within {sc.allowed_countries}. Fix: add the transit "
+                "countries to allowed_countries, or the sea between to water_bodies."
+            )
+        chain.append(s)
+    return chain
+
+
+def first_routes(task: Task) -> dict:
+    """The cheapest route from the task's origin, through its waypoints, to every station."""
+    scene = load_scene(task)
+    snapped = _snap_chain(task, scene)
+    chain = [s[:2] for s in snapped]
+    key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
+    passable = np.isfinite(scene.rate)
+    records, reachable = [], []
     for d in task.destinations:
-        snapped = (
-            snap(passable, inv, grid, d.x, d.y, task.snap_km)
-            if inside_grid(grid, d.x, d.y)
+        s = (
+            snap(passable, scene.inv, scene.grid, d.x, d.y, snap_km)
+            if inside_grid(scene.grid, d.x, d.y)
             else None
         )
-        rec = {
-            "scenario": key,
-            "origin": o.name,
-            "destination": d.name,
-            "slug": d.slug,
-            "origin_ep": o,
-            "dest_ep": d,
-        }
-        if snapped is None:
+        rec = {"slug": d.slug, "dest": d}
+        if s is None:
             rec.update(
                 status="skipped",
-                reason=f"no passable land within {task.snap_km} km "
+                reason=f"no passable land within {snap_km} km "
                 "(offshore platform, or in a country outside the scenario)",
             )
-        elif labels[snapped[0], snapped[1]] != origin_label:
+        elif scene.labels[s[:2]] != scene.labels[chain[-1]]:
             rec.update(
                 status="skipped",
-                reason=f"not connected by land to {o.name} within "
-                f"{', '.join(sc.allowed_countries)} (an island)",
+                reason=f"not connected to {task.origin.name} within "
+                f"{', '.join(sc.allowed_countries)}"
+                f"{' and ' + ', '.join(sc.water_bodies) if sc.water_bodies else ''}"
+                " (an island)",
             )
         else:
-            rec.update(status="routed", reason="", cell=snapped[:2], snap_km=snapped[2])
+            rec.update(status="routed", reason="", cell=s[:2], snap_km=s[2])
             reachable.append(rec)
-        results.append(rec)
+        records.append(rec)
     if not reachable:
         raise NoRouteError(
-            f"route.scenarios.{key}: no landing station can be reached from {o.name} over land "
-            f"in {sc.allowed_countries}{' or water' if sc.allow_water else ''}. The allowed "
-            "countries may not connect (a country missing between them). Fix: add the transit "
-            "countries to allowed_countries, or allow_water for a submarine leg."
+            f"route.scenarios.{key}: no landing station can be reached from {task.origin.name} "
+            f"within {sc.allowed_countries}. The allowed countries may not connect (a transit "
+            "country missing between them). Fix: add the transit countries to "
+            "allowed_countries, or a sea to water_bodies for a submarine leg."
         )
-    dist, pred = router.accumulate(
-        rate,
-        start[:2],
-        [r["cell"] for r in reachable],
-        inv_scale=inv,
-        zone=np.where(passable & (water == WATER_LAND), country, 0),
-        zone_penalty=task.border_crossing_usd,
-        step_km=grid.cell_m / 1000.0,
-    )
-    for rec in reachable:
-        cells = router.backtrack(pred, rec["cell"])
-        rec["steer_cost_usd"] = float(dist[rec["cell"]])
-        rec["cells"] = cells
-    return {"scenario": key, "origin": o.name, "origin_snap_km": start[2], "records": results}
+    paths = route_chain(scene.rate, scene, chain, [r["cell"] for r in reachable])
+    for rec, (cells, cost) in zip(reachable, paths, strict=True):
+        rec["alternatives"] = [
+            {"alternative": 1, "cells": cells, "steer_cost_usd": cost, "diverse": True}
+        ]
+    return {
+        "scenario": key,
+        "origin": task.origin,
+        "via": task.via,
+        "chain": chain,
+        "chain_snap_km": [s[2] for s in snapped],
+        "records": records,
+    }
+
+
+def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
+    """Alternatives 2..k of one pair, each kept clear of the earlier ones' corridors."""
+    rec = next(r for r in first["records"] if r["slug"] == slug)
+    alts = list(rec["alternatives"])
+    if task.route.alternatives < 2:
+        return alts
+    scene = load_scene(task)
+    chain, target = first["chain"], rec["cell"]
+    rc = task.route
+    for n in range(2, rc.alternatives + 1):
+        near = corridor(
+            [a["cells"] for a in alts],
+            chain + [target],
+            scene,
+            rc.separation_km,
+            rc.endpoint_radius_km,
+        )
+        (found,) = route_chain(np.where(near, np.nan, scene.rate), scene, chain, [target])
+        diverse = found is not None
+        if not diverse:
+            (found,) = route_chain(
+                np.where(near, scene.rate * rc.fallback_penalty_mult, scene.rate),
+                scene,
+                chain,
+                [target],
+            )
+        cells, cost = found
+        alts.append({"alternative": n, "cells": cells, "steer_cost_usd": cost, "diverse": diverse})
+    return alts
 
 
 # --- the stage --------------------------------------------------------------------------------
 
 
-def resolve_origin(o: Origin, places: gpd.GeoDataFrame, grid: Grid) -> Endpoint:
-    """An origin in CRS metres: its coordinates, or the most populous place of that name."""
-    if o.lon_deg is not None:
-        x, y = grid.from_lonlat().transform(o.lon_deg, o.lat_deg)
-        return Endpoint(o.name, float(x), float(y))
-    name = o.name.casefold()
+def resolve_place(
+    name: str,
+    lon: float | None,
+    lat: float | None,
+    places: gpd.GeoDataFrame,
+    landing: gpd.GeoDataFrame,
+    grid: Grid,
+    role: str,
+) -> Endpoint:
+    """A point in CRS metres: its coordinates, a landing station, or a populated place.
+
+    A name is looked up among the cable landing stations first, then the populated places
+    (the most populous of that name).
+    """
+    if lon is not None:
+        x, y = grid.from_lonlat().transform(lon, lat)
+        return Endpoint(name, float(x), float(y))
+    hit = landing.loc[landing["name"] == name]
+    if not hit.empty:
+        g = hit.iloc[0]
+        return Endpoint(name, float(g.geometry.x), float(g.geometry.y), g["slug"])
+    key = name.casefold()
     hits = places.loc[
-        (places["name"].str.casefold() == name)
-        | (places["name_ascii"].fillna("").str.casefold() == name)
+        (places["name"].str.casefold() == key)
+        | (places["name_ascii"].fillna("").str.casefold() == key)
     ]
     if hits.empty:
         raise EndpointError(
-            f"route.origins: {o.name!r} is unknown: no populated place of that name inside the "
-            "area of interest (Natural Earth populated places). Fix: check the spelling, or give "
-            "lon_deg and lat_deg."
+            f"{role}: {name!r} is unknown: no cable landing station or populated place of that "
+            "name inside the area of interest. Fix: check the spelling, or give lon_deg and "
+            "lat_deg."
         )
     best = hits.sort_values("population", ascending=False).iloc[0]
-    return Endpoint(o.name, float(best.geometry.x), float(best.geometry.y))
+    return Endpoint(name, float(best.geometry.x), float(best.geometry.y))
 
 
 def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpoint, ...]:
@@ -242,25 +461,50 @@ def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpo
     )
 
 
-def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) -> list[dict]:
-    """Run the tasks through Dask: a cluster at ``scheduler_address``, else local threads."""
-    delayed = [
-        dask.delayed(run_task, pure=True)(
-            t, dask_key_name=f"route-{i}-{t.scenario_key}-{t.origin.name}"
+def build_graph(tasks: list[Task]) -> list:
+    """Dask delayed objects: per task, its first routes and each routed pair's alternatives."""
+    out = []
+    for i, t in enumerate(tasks):
+        first = dask.delayed(first_routes, pure=True)(
+            t, dask_key_name=f"first-{i}-{t.scenario_key}-{t.origin.name}"
         )
-        for i, t in enumerate(tasks)
-    ]
+        slugs = [d.slug for d in t.destinations]
+        alts = {
+            s: dask.delayed(_alts_or_none, pure=True)(
+                t, first, s, dask_key_name=f"alts-{i}-{t.scenario_key}-{t.origin.name}-{s}"
+            )
+            for s in slugs
+        }
+        out.append(dask.delayed(_join, pure=True)(first, alts, dask_key_name=f"join-{i}"))
+    return out
+
+
+def _join(first: dict, alts: dict[str, list[dict] | None]) -> dict:
+    for rec in first["records"]:
+        if rec["status"] == "routed":
+            rec["alternatives"] = alts[rec["slug"]]
+    return first
+
+
+def _alts_or_none(task: Task, first: dict, slug: str) -> list[dict] | None:
+    rec = next(r for r in first["records"] if r["slug"] == slug)
+    return more_alternatives(task, first, slug) if rec["status"] == "routed" else None
+
+
+def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) -> list[dict]:
+    """Run the routing graph on Dask: a cluster at ``scheduler_address``, else local threads."""
+    graph = build_graph(tasks)
     if scheduler_address:
         from distributed import Client, progress
 
         with Client(scheduler_address) as client:
-            futures = client.compute(delayed)
+            futures = client.compute(graph)
             progress(futures)
             return client.gather(futures)
     from dask.diagnostics import ProgressBar
 
     with ProgressBar(minimum=1.0):
-        return list(dask.compute(*delayed, scheduler="threads", num_workers=n_workers))
+        return list(dask.compute(*graph, scheduler="threads", num_workers=n_workers))
 
 
 def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
@@ -268,25 +512,27 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     crs = grid.crs.to_wkt()
     routes, endpoints = [], []
     for res in results:
-        o = res["records"][0]["origin_ep"]
-        endpoints.append(
-            {
-                "role": "origin",
-                "scenario": res["scenario"],
-                "name": o.name,
-                "slug": "",
-                "status": "routed",
-                "reason": "",
-                "snap_km": res["origin_snap_km"],
-                "geometry": shapely.Point(o.x, o.y),
-            }
-        )
+        o = res["origin"]
+        roles = [("origin", o)] + [("waypoint", v) for v in res["via"]]
+        for (role, p), km in zip(roles, res["chain_snap_km"], strict=True):
+            endpoints.append(
+                {
+                    "role": role,
+                    "scenario": res["scenario"],
+                    "name": p.name,
+                    "slug": p.slug,
+                    "status": "routed",
+                    "reason": "",
+                    "snap_km": km,
+                    "geometry": shapely.Point(p.x, p.y),
+                }
+            )
         for rec in res["records"]:
-            d = rec["dest_ep"]
+            d = rec["dest"]
             endpoints.append(
                 {
                     "role": "destination",
-                    "scenario": rec["scenario"],
+                    "scenario": res["scenario"],
                     "name": d.name,
                     "slug": d.slug,
                     "status": rec["status"],
@@ -295,15 +541,17 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
                     "geometry": shapely.Point(d.x, d.y),
                 }
             )
-            if rec["status"] == "routed":
+            for alt in rec.get("alternatives") or []:
                 routes.append(
                     {
-                        **{
-                            k: rec[k]
-                            for k in ("scenario", "origin", "destination", "slug", "steer_cost_usd")
-                        },
-                        "n_cells": len(rec["cells"]),
-                        "geometry": path_line(rec["cells"], grid, rec["origin_ep"], rec["dest_ep"]),
+                        "scenario": res["scenario"],
+                        "origin": o.name,
+                        "destination": d.name,
+                        "slug": d.slug,
+                        "alternative": alt["alternative"],
+                        "diverse": alt["diverse"],
+                        "steer_cost_usd": alt["steer_cost_usd"],
+                        "geometry": path_line(alt["cells"], grid, o, d),
                     }
                 )
     return {
@@ -312,13 +560,14 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def run(cfg: Config, scheduler_address: str | None = None) -> Path:
-    """Route every scenario × origin × landing station; write ``routes.gpkg``."""
-    out_dir = cfg.paths.processed_dir
-    grid = template(cfg.grid)
-    places = io.read_layer(out_dir / INGEST_GPKG, "places")
-    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
-    origins = [resolve_origin(o, places, grid) for o in cfg.route.origins]
+def make_tasks(
+    cfg: Config, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame, grid: Grid
+) -> list[Task]:
+    """One task per scenario and origin."""
+    origins = [
+        resolve_place(o.name, o.lon_deg, o.lat_deg, places, landing, grid, "route.origins")
+        for o in cfg.route.origins
+    ]
     dests = destinations(landing, cfg.route.landing_countries)
     if not dests:
         raise EndpointError(
@@ -326,35 +575,41 @@ def run(cfg: Config, scheduler_address: str | None = None) -> Path:
             f"{cfg.route.landing_countries} in the cable data inside the area. "
             "Fix: check the ISO codes, or widen the area of interest."
         )
-    tasks = [
-        Task(
-            key,
-            sc,
-            o,
-            dests,
-            str(out_dir / "cost"),
-            grid,
-            cfg.cost.border_crossing_usd,
-            cfg.route.endpoint_snap_km,
+    tasks = []
+    for key, sc in cfg.route.scenarios.items():
+        via = tuple(
+            resolve_place(v, None, None, places, landing, grid, f"route.scenarios.{key}.via")
+            for v in sc.via
         )
-        for key, sc in cfg.route.scenarios.items()
-        for o in origins
-    ]
+        tasks += [
+            Task(key, sc, o, via, dests, str(cfg.paths.processed_dir), grid, cfg.cost, cfg.route)
+            for o in origins
+        ]
+    return tasks
+
+
+def run(cfg: Config, scheduler_address: str | None = None) -> Path:
+    """Route every scenario × origin × landing station × alternative; write ``routes.gpkg``."""
+    out_dir = cfg.paths.processed_dir
+    grid = template(cfg.grid)
+    places = io.read_layer(out_dir / INGEST_GPKG, "places")
+    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
+    tasks = make_tasks(cfg, places, landing, grid)
     results = compute(tasks, scheduler_address or cfg.scheduler_address(), cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:
             if rec["status"] == "skipped":
                 log.warning(
                     "route %s: %s → %s skipped: %s",
-                    rec["scenario"],
-                    rec["origin"],
-                    rec["destination"],
+                    res["scenario"],
+                    res["origin"].name,
+                    rec["dest"].name,
                     rec["reason"],
                 )
     layers = to_layers(results, grid)
     io.write_gpkg(out_dir / ROUTES_GPKG, layers)
     log.info(
-        "route: %d routes, %d skipped",
+        "route: %d routes, %d stations skipped",
         len(layers["routes"]),
         int((layers["endpoints"]["status"] == "skipped").sum()),
     )

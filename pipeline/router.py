@@ -2,12 +2,13 @@
 
 Edge cost between neighbouring cells a and b (8-connectivity):
 
-    0.5 · (rate[a] · s[a] + rate[b] · s[b]) · step_km  +  zone_penalty if zone[a] ≠ zone[b]
+    0.5 · (rate[a] · s[a] + rate[b] · s[b]) · step_km  +  penalty[zone[a], zone[b]]
 
 where ``rate`` is a cost per ground km, ``s`` converts grid distance to ground distance (1/k of a
 conformal projection, 1 for a plain grid), and ``step_km`` is the cell size (× √2 diagonally).
 With ``s = 1`` and no zones this is exactly scikit-image's ``MCP_Geometric``. Zones carry a fixed
-cost per transition: a border crossing is paid once however the border runs across the grid.
+cost per transition, from a table: a border crossing or a landfall is paid once however the
+border or the coast runs across the grid.
 
 The priority queue is an indexed 4-ary heap with decrease-key that holds the frontier only (it
 grows on demand), so memory is about 13 bytes per cell besides the cost grid. The algorithm has
@@ -21,6 +22,7 @@ import math
 
 import numba
 import numpy as np
+from scipy import ndimage
 
 DR = np.array([-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -1, -1, 1, 1, 2, 2], dtype=np.int64)
 DC = np.array([-1, 0, 1, -1, 1, -1, 0, 1, -1, 1, -2, 2, -2, 2, -1, 1], dtype=np.int64)
@@ -77,9 +79,7 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
     n = nr * nc
     csf = cs.ravel()
     zf = zone.ravel()
-    dist = np.full(n, np.inf)  # inf: never reached, so not in the heap
-    pred = np.full(n, -1, dtype=np.int8)
-    pos = np.full(n, -1, dtype=np.int32)  # -1 unseen, -2 settled, >= 0 place in the heap
+    # dist: inf; pred: -1 (no move); pos: -1 unseen, -2 settled, >= 0 place in the heap
     bits = np.zeros((n + 7) // 8, dtype=np.uint8)  # target cells
     remaining = 0
     for t in targets:
@@ -138,8 +138,8 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
                 if not (ca >= 0.0 and ca < np.inf and cb >= 0.0 and cb < np.inf):
                     continue
                 nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
-            if use_zone and zf[u] != zf[v] and zf[u] != 0 and zf[v] != 0:
-                nd += penalty
+            if use_zone and zf[u] != zf[v]:
+                nd += penalty[zf[u], zf[v]]
             if nd < dist[v]:
                 p = pos[v]
                 dist[v] = nd
@@ -157,7 +157,20 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
                     size += 1
                 hk[p] = nd
                 _sift_up(hk, hn, pos, p)
-    return dist.reshape(nr, nc), pred.reshape(nr, nc)
+    return dist, pred
+
+
+def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:
+    """A zone-transition table: given as one, or one number for all non-zero zone pairs."""
+    if np.ndim(penalty) == 2:
+        table = np.asarray(penalty, dtype=np.float64)
+        if table.shape[0] < n_zones or table.shape[1] < n_zones:
+            raise ValueError(f"zone_penalty table {table.shape} is smaller than {n_zones} zones")
+        return np.ascontiguousarray(table)
+    table = np.full((n_zones, n_zones), float(penalty))
+    table[0, :] = table[:, 0] = 0.0
+    np.fill_diagonal(table, 0.0)
+    return table
 
 
 def accumulate(
@@ -183,7 +196,10 @@ def accumulate(
     inv_scale : 2-D float array, optional
         Ground km per grid km of each cell (default 1).
     zone : 2-D int array, optional
-        Zone id per cell; moving between two non-zero zones adds ``zone_penalty``.
+        Zone id (0 to 255) per cell.
+    zone_penalty : float or 2-D array
+        Cost of moving from zone a to zone b: a table ``[a, b]``, or one number for every pair
+        of different non-zero zones (zone 0 never pays).
     step_km : float
         Cell size in grid km.
     connectivity : 8 or 16
@@ -204,18 +220,17 @@ def accumulate(
         raise ValueError(f"start cell {start} is impassable")
     use_zone = zone is not None
     z = np.ascontiguousarray(zone, dtype=np.int16) if use_zone else np.zeros((1, 1), dtype=np.int16)
+    table = penalty_table(zone_penalty, int(z.max()) + 1)
     nc = cs.shape[1]
     flat_targets = np.array([r * nc + c for r, c in targets], dtype=np.int64)
-    # allocated here, not in the kernel: numpy asks Linux for huge pages on large arrays,
-    # which spares the TLB misses of a wavefront that touches thousands of rows at once
     n = cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
     pos = np.full(n, -1, dtype=np.int32)
-    return _dijkstra(
+    _dijkstra(
         cs,
         z,
-        float(zone_penalty),
+        table,
         use_zone,
         float(step_km),
         start[0] * nc + start[1],
@@ -225,6 +240,7 @@ def accumulate(
         pred,
         pos,
     )
+    return dist.reshape(cs.shape), pred.reshape(cs.shape)  # views: no copy
 
 
 def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
@@ -257,3 +273,140 @@ def path_sums(
     cs = rate[cells[:, 0], cells[:, 1]] * s
     cost = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * _steps(cells, step_km)))
     return cost, float(edge_km(cells, inv_scale, step_km).sum())
+
+
+@numba.njit(nogil=True, cache=True)
+def _block_mean(rate, factor):
+    nr, nc = rate.shape
+    cr, cc = (nr + factor - 1) // factor, (nc + factor - 1) // factor
+    out = np.empty((cr, cc))
+    for bi in range(cr):
+        for bj in range(cc):
+            total, count = 0.0, 0
+            for i in range(bi * factor, min(bi * factor + factor, nr)):
+                for j in range(bj * factor, min(bj * factor + factor, nc)):
+                    v = rate[i, j]
+                    if v >= 0.0 and v < np.inf:
+                        total += v
+                        count += 1
+            out[bi, bj] = total / count if count > 0 else np.nan
+    return out
+
+
+def block_mean(rate: np.ndarray, factor: int) -> np.ndarray:
+    """Coarsen by ``factor``: the mean of each block's passable cells; NaN if none passable."""
+    return _block_mean(np.ascontiguousarray(rate, dtype=np.float64), int(factor))
+
+
+def _cheapest_in_block(rate: np.ndarray, cell: tuple[int, int], factor: int) -> tuple[int, int]:
+    r0, c0 = cell[0] * factor, cell[1] * factor
+    block = rate[r0 : r0 + factor, c0 : c0 + factor]
+    ok = np.where(np.isfinite(block) & (block >= 0), block, np.inf)
+    i = int(np.argmin(ok))  # lowest cost, then lowest index
+    return r0 + i // block.shape[1], c0 + i % block.shape[1]
+
+
+def _route_in_corridor(
+    rate: np.ndarray,
+    a: tuple[int, int],
+    b: tuple[int, int],
+    cpath: np.ndarray,
+    factor: int,
+    width: int,
+    step_km: float,
+):
+    """Route a → b on the fine grid, only within ``width`` coarse cells of ``cpath``.
+
+    Returns (cells, cost, touches_edge, accumulated cost at each cell of the path), or None
+    when the corridor holds no path.
+    """
+    nr, nc = rate.shape
+    lo = np.maximum(cpath.min(axis=0) - width, 0)
+    hi = cpath.max(axis=0) + width + 1
+    near = np.zeros((hi - lo), dtype=bool)
+    near[cpath[:, 0] - lo[0], cpath[:, 1] - lo[1]] = True
+    near = ndimage.distance_transform_cdt(~near, metric="chessboard") <= width
+    fine = np.repeat(np.repeat(near, factor, axis=0), factor, axis=1)
+    r0, c0 = lo * factor
+    r1, c1 = min(r0 + fine.shape[0], nr), min(c0 + fine.shape[1], nc)
+    fine = fine[: r1 - r0, : c1 - c0]
+    sub = np.where(fine, rate[r0:r1, c0:c1], np.nan)
+    s, t = (a[0] - r0, a[1] - c0), (b[0] - r0, b[1] - c0)
+    dist, pred = accumulate(sub, s, [t], step_km=step_km)
+    if not np.isfinite(dist[t]):
+        return None
+    cells = backtrack(pred, t)
+    # does the path run along the corridor's edge, with open ground beyond it?
+    rr = (cells[:, None, 0] + DR[None, :8]).ravel()
+    cc = (cells[:, None, 1] + DC[None, :8]).ravel()
+    in_sub = (rr >= 0) & (rr < fine.shape[0]) & (cc >= 0) & (cc < fine.shape[1])
+    outside = ~in_sub.copy()
+    outside[in_sub] = ~fine[rr[in_sub], cc[in_sub]]
+    gr, gc = rr + r0, cc + c0
+    on_grid = outside & (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
+    beyond = rate[gr[on_grid], gc[on_grid]]
+    touches = bool(np.any((beyond >= 0) & np.isfinite(beyond)))
+    return cells + [r0, c0], float(dist[t]), touches, dist[cells[:, 0], cells[:, 1]]
+
+
+def coarse_to_fine(
+    rate: np.ndarray,
+    start: tuple[int, int],
+    target: tuple[int, int],
+    factor: int = 4,
+    corridor_cells: int = 3,
+    segment_cells: int = 64,
+    step_km: float = 1.0,
+    max_tries: int = 4,
+) -> tuple[np.ndarray, float, int]:
+    """A least-cost path on a fine grid, searched only in a corridor around a coarse path.
+
+    Route on the grid coarsened by ``factor`` (block means). Then walk the coarse path in
+    windows of two ``segment_cells`` segments: route the fine grid, only within
+    ``corridor_cells`` coarse cells of the coarse path, from the current point to the window's
+    far end, and keep the fine path up to the middle of the window (where it passes closest to
+    the coarse path there), so every join lies on a fine least-cost path. A window whose fine
+    path touches the corridor's edge where the ground beyond is passable had too narrow a
+    corridor: its width is doubled and it is routed again; after ``max_tries`` the whole grid is
+    searched.
+
+    Returns (cells, cost, the largest number of tries a window needed).
+    """
+    rate = np.ascontiguousarray(rate, dtype=np.float64)
+    coarse = block_mean(rate, factor)
+    cstart = (start[0] // factor, start[1] // factor)
+    ctarget = (target[0] // factor, target[1] // factor)
+    _, cpred = accumulate(coarse, cstart, [ctarget], step_km=step_km * factor)
+    cpath = backtrack(cpred, ctarget)
+    cuts = list(range(0, len(cpath) - 1, segment_cells)) + [len(cpath) - 1]
+    here, cells, cost, worst = start, [np.array([start])], 0.0, 1
+    everything = max(coarse.shape)
+    for k in range(len(cuts) - 1):
+        last = k + 2 >= len(cuts)
+        piece = np.vstack(
+            [
+                np.array(here) // factor,  # the corridor starts where we stand
+                cpath[cuts[k] : cuts[min(k + 2, len(cuts) - 1)] + 1],
+            ]
+        )
+        goal = target if last else _cheapest_in_block(rate, tuple(piece[-1]), factor)
+        width = corridor_cells
+        for tries in range(1, max_tries + 2):
+            found = _route_in_corridor(rate, here, goal, piece, factor, width, step_km)
+            if found is not None and not found[2]:
+                break
+            width = width * 2 if tries < max_tries else everything
+        if found is None:
+            raise ValueError(f"no path between {here} and {goal}")
+        path, dist_along = found[0], found[3]
+        if not last:  # keep the path up to where it passes the window's middle
+            mid = (np.asarray(cpath[cuts[k + 1]]) + 0.5) * factor
+            keep = int(np.argmin(np.hypot(*(path - mid).T)))
+            path, dist_along = path[: keep + 1], dist_along[: keep + 1]
+        cells.append(path[1:])
+        cost += float(dist_along[-1])
+        here = tuple(int(v) for v in path[-1])
+        worst = max(worst, tries)
+        if last:
+            break
+    return np.concatenate(cells), cost, worst

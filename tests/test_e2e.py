@@ -32,16 +32,24 @@ def built(tmp_path_factory, mirror):
 def test_every_layer_opens_with_its_crs(built):
     _, out = built
     layers = dict(pyogrio.list_layers(out / "corridor.gpkg"))
-    assert set(layers) == {"routes", "crossings", "endpoints", "landing_points"}
+    assert set(layers) == {
+        "routes",
+        "crossings",
+        "endpoints",
+        "landing_points",
+        "shared_risk_segments",
+        "shared_risk_points",
+    }
     for name in layers:
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
-        assert info["crs"] == "EPSG:4326" and info["features"] > 0, name
+        assert info["crs"] == "EPSG:4326", name
+        assert info["features"] > 0 or name == "shared_risk_points", name
 
 
 def test_default_scenario_runs_russia_kazakhstan_turkmenistan_iran(built):
     _, out = built
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
-    tm = routes.loc[routes["scenario"] == "land_tm"]
+    tm = routes.loc[(routes["scenario"] == "land_tm") & (routes["alternative"] == 1)]
     assert set(tm["destination"]) == {
         "Bandar Abbas, Iran",
         "Bushehr, Iran",
@@ -56,6 +64,39 @@ def test_default_scenario_runs_russia_kazakhstan_turkmenistan_iran(built):
     assert tm["cost_usd_per_km"].between(10_000, 40_000).all()
     assert tm["latency_ms"].between(15, 27).all()
     assert (tm["row_share"] > 0.5).all()
+
+
+def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
+    _, out = built
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    cas = routes.loc[(routes["scenario"] == "caspian") & (routes["alternative"] == 1)]
+    assert len(cas) == 5
+    assert (cas["countries"] == "RU > KZ > IR").all()
+    assert (cas["n_landfalls"] == 2).all()
+    assert cas["submarine_km"].between(250, 700).all()
+    assert (cas["cost_usd"] > routes.loc[routes["scenario"] == "land_tm", "cost_usd"].min()).all()
+    ends = pyogrio.read_dataframe(out / "corridor.gpkg", layer="endpoints")
+    aktau = ends.loc[(ends["role"] == "waypoint") & (ends["scenario"] == "caspian")]
+    assert list(aktau["name"]) == ["Aktau, Kazakhstan"]
+    assert (aktau["snap_km"] < 10).all()
+
+
+def test_alternatives_are_ranked_and_their_diversity_reported(built):
+    cfg, out = built
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    for _, pair in routes.groupby(["scenario", "origin", "destination_slug"]):
+        assert sorted(pair["alternative"]) == [1, 2, 3]
+        assert sorted(pair["rank"]) == [1, 2, 3]
+        # a route the router kept apart shares nothing with the ones before it
+        for _, r in pair.loc[pair["diverse"]].iterrows():
+            earlier = pair.loc[pair["alternative"] < r["alternative"], "route_id"]
+            for rid in earlier:
+                tag = rid.rsplit("#", 1)[-1]
+                assert f"{tag}: 0.0 km" in r["shared_with"]
+        assert (pair["diversity_note"] != "").all()
+    segs = pyogrio.read_dataframe(out / "corridor.gpkg", layer="shared_risk_segments")
+    assert (segs["shared_km"] > 0).all()
+    assert set(segs["route_a"]) <= set(routes.loc[~routes["diverse"], "route_id"])
 
 
 def test_islands_and_platforms_are_skipped_with_a_reason(built):

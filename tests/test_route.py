@@ -1,18 +1,20 @@
+import json
+
 import numpy as np
 import pytest
 
 from pipeline import io, route, score
-from pipeline.config import Scenario
+from pipeline.config import CostConfig, RouteConfig, Scenario
 from pipeline.cost import OUTSIDE, WATER_SEA, output_path
 from pipeline.errors import EndpointError, NoRouteError
 
 CODES = ["IR", "KZ", "TM"]
-PENALTY = 1000.0
+COST = CostConfig(border_crossing_usd=1000.0, landfall_usd=300.0)
 
 
 @pytest.fixture
 def cost_dir(tmp_path, small_grid):
-    """Cost rasters of a toy corridor: KZ | TM | IR | sea with an IR island."""
+    """Cost rasters of a toy corridor: KZ | TM | IR | sea (the 'Gulf') with an IR island."""
     shape = small_grid.shape
     country = np.zeros(shape, dtype=np.int16)
     country[:, 0:15], country[:, 15:30], country[:, 30:40] = 2, 3, 1
@@ -21,20 +23,22 @@ def cost_dir(tmp_path, small_grid):
     water[5:8, 45:48] = 0
     country[5:8, 45:48] = 1
     water[-1, :] = OUTSIDE
+    bodies = np.where(water == WATER_SEA, 7, 0).astype(np.int32)
     steer = np.full(shape, 100.0)
     steer[water == OUTSIDE] = np.nan
     steer[water == WATER_SEA] = 500.0
     out = tmp_path / "processed"
-    for name, arr in {
+    rasters = {
         "steer_cost_usd_per_km": steer,
         "water_class": water,
         "country_id": country,
+        "water_body": bodies,
         "inv_scale": np.ones(shape),
-    }.items():
-        io.write_raster(
-            output_path(out, name), arr, small_grid, tags={"country_codes": ",".join(CODES)}
-        )
-    return out / "cost"
+    }
+    tags = {"country_codes": ",".join(CODES), "water_bodies": json.dumps({"Gulf": 7})}
+    for name, arr in rasters.items():
+        io.write_raster(output_path(out, name), arr, small_grid, tags=tags)
+    return out
 
 
 def point(grid, name, row, col, slug=""):
@@ -42,42 +46,64 @@ def point(grid, name, row, col, slug=""):
     return route.Endpoint(name, float(x), float(y), slug)
 
 
-def task(grid, cost_dir, allowed, origin=(20, 2), dests=None):
+def task(grid, processed, allowed, origin=(20, 2), dests=None, water=(), via=(), **route_kw):
     dests = dests or (
         point(grid, "Coast", 20, 40, "coast"),
         point(grid, "Island", 6, 46, "isl"),
         point(grid, "Platform", 30, 48, "plat"),
     )
+    sc = Scenario(allowed_countries=allowed, water_bodies=list(water))
     return route.Task(
         "sc",
-        Scenario(allowed_countries=allowed),
+        sc,
         point(grid, "Origin", *origin),
+        tuple(via),
         dests,
-        str(cost_dir),
+        str(processed),
         grid,
-        PENALTY,
-        10.0,
+        COST,
+        RouteConfig(**route_kw),
     )
 
 
 def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_dir):
-    res = route.run_task(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
+    res = route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
     by = {r["slug"]: r for r in res["records"]}
     assert by["coast"]["status"] == "routed"
-    assert tuple(by["coast"]["cells"][-1]) == (20, 39)  # snapped to the nearest land cell
+    first = by["coast"]["alternatives"][0]
+    assert tuple(first["cells"][-1]) == (20, 39)  # snapped to the nearest land cell
     assert "island" in by["isl"]["reason"]
     assert "no passable land within 10.0 km" in by["plat"]["reason"]
     # straight west-east run of 37 cells at 100 USD/km, plus two border crossings
-    assert by["coast"]["steer_cost_usd"] == pytest.approx(37 * 2.5 * 100 + 2 * PENALTY)
-    cells = by["coast"]["cells"]
-    country, _ = io.read_raster(output_path(cost_dir.parent, "country_id"))
-    crossings = score.border_crossings(cells, country, CODES, small_grid)
+    assert first["steer_cost_usd"] == pytest.approx(37 * 2.5 * 100 + 2 * 1000.0)
+    country, _ = io.read_raster(output_path(cost_dir, "country_id"))
+    crossings = score.border_crossings(first["cells"], country, CODES, small_grid)
     assert [c["name"] for c in crossings] == ["KZ→TM", "TM→IR"]
+
+
+def test_a_submarine_leg_reaches_the_island_and_pays_two_landfalls(small_grid, cost_dir):
+    dest = (point(small_grid, "Island", 6, 46, "isl"),)
+    res = route.first_routes(
+        task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dest, water=["Gulf"])
+    )
+    (rec,) = res["records"]
+    assert rec["status"] == "routed"
+    cells = rec["alternatives"][0]["cells"]
+    water, _ = io.read_raster(output_path(cost_dir, "water_body"))
+    shores = score.landfalls(cells, water, small_grid)
+    assert len(shores) == 2  # leaves the coast, lands on the island
+    sea_km = score.submarine_km(cells, water, np.ones(small_grid.shape), 2.5)
+    assert 5.0 <= sea_km <= 20.0
+
+
+def test_unknown_water_body_is_named_in_the_error(small_grid, cost_dir):
+    with pytest.raises(NoRouteError, match="water_bodies: \\['Caspian Sea'\\] not found.*Gulf"):
+        route.first_routes(task(small_grid, cost_dir, ["KZ"], water=["Caspian Sea"]))
 
 
 def test_disconnected_countries_are_a_clear_error(small_grid, cost_dir):
     with pytest.raises(NoRouteError, match="route.scenarios.sc: no landing station.*transit"):
-        route.run_task(task(small_grid, cost_dir, ["KZ", "IR"]))
+        route.first_routes(task(small_grid, cost_dir, ["KZ", "IR"]))
 
 
 @pytest.mark.parametrize(
@@ -85,34 +111,98 @@ def test_disconnected_countries_are_a_clear_error(small_grid, cost_dir):
 )
 def test_origin_in_the_sea_or_outside_is_a_clear_error(small_grid, cost_dir, origin, needle):
     with pytest.raises(EndpointError, match=needle):
-        route.run_task(task(small_grid, cost_dir, ["KZ", "TM", "IR"], origin=origin))
+        route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], origin=origin))
 
 
-def test_forbidden_country_is_never_crossed(small_grid, cost_dir):
-    # TM forbidden except... nothing: only a northern detour through IR-less land is impossible
-    res = route.run_task(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
-    cells = res["records"][0]["cells"]
-    country, _ = io.read_raster(output_path(cost_dir.parent, "country_id"))
-    assert set(country[cells[:, 0], cells[:, 1]]) <= {1, 2, 3}
+def test_a_waypoint_is_visited(small_grid, cost_dir):
+    via = (point(small_grid, "North", 2, 20),)
+    res = route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], via=via))
+    cells = res["records"][0]["alternatives"][0]["cells"]
+    assert (2, 20) in {tuple(c) for c in cells}
+
+
+def test_alternatives_keep_their_distance(small_grid, cost_dir):
+    t = task(
+        small_grid,
+        cost_dir,
+        ["KZ", "TM", "IR"],
+        origin=(20, 1),
+        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
+        alternatives=3,
+        separation_km=10.0,
+        endpoint_radius_km=12.0,
+    )
+    first = route.first_routes(t)
+    alts = route.more_alternatives(t, first, "coast")
+    assert [a["alternative"] for a in alts] == [1, 2, 3]
+    assert all(a["diverse"] for a in alts)
+    scene = route.load_scene(t)
+    clear = route.endpoint_areas([first["chain"][0], (20, 39)], scene.inv, 2.5, 12.0)
+    for i, a in enumerate(alts):
+        for b in alts[i + 1 :]:
+            near_a = route.near_paths([a["cells"]], scene.inv, 2.5, 10.0) & ~clear
+            assert not near_a[b["cells"][:, 0], b["cells"][:, 1]].any()
+    costs = [a["steer_cost_usd"] for a in alts]
+    assert costs == sorted(costs)  # each detour costs more than the one before
+
+
+def test_a_bottleneck_falls_back_and_says_so(small_grid, cost_dir, tmp_path):
+    # a one-cell gap in a wall of forbidden ground: no two routes can stay apart through it
+    steer, _ = io.read_raster(output_path(cost_dir, "steer_cost_usd_per_km"))
+    steer[:, 10] = np.nan
+    steer[20, 10] = 100.0
+    io.write_raster(output_path(cost_dir, "steer_cost_usd_per_km"), steer, small_grid)
+    t = task(
+        small_grid,
+        cost_dir,
+        ["KZ", "TM", "IR"],
+        origin=(20, 1),
+        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
+        alternatives=2,
+        separation_km=10.0,
+        endpoint_radius_km=5.0,
+    )
+    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    assert [a["diverse"] for a in alts] == [True, False]
+    assert all((20, 10) in {tuple(c) for c in a["cells"]} for a in alts)
 
 
 def test_local_cluster_gives_the_same_routes_as_threads(small_grid, cost_dir):
     distributed = pytest.importorskip("distributed")
+    dests = (point(small_grid, "Coast", 20, 40, "coast"),)
     tasks = [
-        task(small_grid, cost_dir, ["KZ", "TM", "IR"]),
-        task(small_grid, cost_dir, ["KZ", "TM", "IR"], origin=(10, 3)),
+        task(
+            small_grid,
+            cost_dir,
+            ["KZ", "TM", "IR"],
+            dests=dests,
+            alternatives=2,
+            separation_km=5.0,
+            endpoint_radius_km=8.0,
+        ),
+        task(
+            small_grid,
+            cost_dir,
+            ["KZ", "TM", "IR"],
+            origin=(10, 3),
+            dests=dests,
+            alternatives=2,
+            separation_km=5.0,
+            endpoint_radius_km=8.0,
+        ),
     ]
     local = route.compute(tasks, None, 2)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
         remote = route.compute(tasks, cluster.scheduler_address, 2)
+    assert len(local) == len(remote) == 2
     for a, b in zip(local, remote, strict=True):
         for ra, rb in zip(a["records"], b["records"], strict=True):
-            assert ra["status"] == rb["status"]
-            if ra["status"] == "routed":
-                assert np.array_equal(ra["cells"], rb["cells"])
-                assert ra["steer_cost_usd"] == rb["steer_cost_usd"]
+            assert ra["status"] == rb["status"] == "routed"
+            for xa, xb in zip(ra["alternatives"], rb["alternatives"], strict=True):
+                assert np.array_equal(xa["cells"], xb["cells"])
+                assert xa["steer_cost_usd"] == xb["steer_cost_usd"]
 
 
 def test_latency_uses_the_group_index():
