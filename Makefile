@@ -23,6 +23,7 @@ INGESTED  := $(OUT)/ingest.gpkg
 COSTED    := $(OUT)/cost/steer_cost_usd_per_km.tif
 ROUTED    := $(OUT)/routes.gpkg
 SCORED    := $(OUT)/scores.gpkg
+UNCERTAIN := $(OUT)/uncertainty.gpkg
 EXPORTED  := $(OUT)/corridor.gpkg
 
 # Refresh the config slices before make decides what is out of date (needs the venv).
@@ -35,7 +36,8 @@ endif
 endif
 endif
 
-.PHONY: all help venv fetch ingest cost route score export test bench lint clean distclean
+.PHONY: all help venv fetch ingest cost route score uncertainty export test bench lint clean \
+        distclean
 
 all: $(EXPORTED) ## Build everything: venv, fetch, ingest, cost, route, score, export
 
@@ -68,12 +70,16 @@ route: $(ROUTED) ## Least-cost routes per scenario, origin and landing station
 $(ROUTED): $(COSTED) pipeline/route.py pipeline/router.py $(CORE) $(SLICES)/route.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) route
 
-score: $(SCORED) ## Length, cost, latency, countries and crossings per route
-$(SCORED): $(ROUTED) pipeline/score.py $(CORE) $(SLICES)/score.json | $(STAMP)
+score: $(SCORED) ## Length, cost, latency, segments, sites, crossings per route
+$(SCORED): $(ROUTED) pipeline/score.py pipeline/economics.py $(CORE) $(SLICES)/score.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) score
 
+uncertainty: $(UNCERTAIN) ## Monte Carlo costs, route frequency, ranking and its sensitivity
+$(UNCERTAIN): $(SCORED) pipeline/uncertainty.py $(CORE) $(SLICES)/uncertainty.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) uncertainty
+
 export: $(EXPORTED) ## corridor.gpkg and RFC 7946 GeoJSON in data/processed
-$(EXPORTED): $(SCORED) pipeline/export.py $(CORE) $(SLICES)/export.json | $(STAMP)
+$(EXPORTED): $(SCORED) $(UNCERTAIN) pipeline/export.py $(CORE) $(SLICES)/export.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) export
 
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)

@@ -12,13 +12,14 @@ from pathlib import Path
 from . import __version__, config, io
 from .errors import PipelineError
 
-STAGES = ("fetch", "ingest", "cost", "route", "score", "export")
+STAGES = ("fetch", "ingest", "cost", "route", "score", "uncertainty", "export")
 HELP = {
     "fetch": "copy the mirror or download the producers' files into data/raw, with checksums",
     "ingest": "validate, clip and reproject every dataset onto the analysis grid",
     "cost": "cost surface in USD per km of cable, and its component rasters (Dask)",
     "route": "least-cost routes per scenario, origin and landing station (Dask)",
-    "score": "length, cost, latency, countries, crossings, right-of-way share per route",
+    "score": "length, cost, latency, countries, crossings, segments, sites per route",
+    "uncertainty": "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
     "export": "corridor.gpkg and RFC 7946 GeoJSON for planners",
 }
 log = logging.getLogger("pipeline")

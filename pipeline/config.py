@@ -149,11 +149,22 @@ class CostConfig(_Section):
         "permitted corridor instead of trenching. Source: FBA/Cartesian Fiber Deployment Cost "
         "Annual Report 2025, trenching about 60 % costlier than ploughing.",
     )
-    river_crossing_usd: NonNegFloat = Field(
+    hdd_usd_per_km: NonNegFloat = Field(
         0.5 * (15 + 50) * FT_PER_KM,
-        description="One river crossing by horizontal directional drilling (106,627 USD): a 1 km "
-        "bore at the middle of USD 15–50 per foot. Source: US DOT ITS JPO cost database, "
-        "directional boring unit costs.",
+        description="Horizontal directional drilling under a river (106,627 USD/km): the middle "
+        "of USD 15–50 per foot. Source: US DOT ITS JPO cost database, directional boring.",
+    )
+    river_hdd_km: NonNegFloat = Field(
+        1.0,
+        description="Length of one river crossing's bore, km. Assumption: Natural Earth 1:10M "
+        "rivers are the large ones (Volga, Ural, Amu Darya), whose floodplain crossings are "
+        "bored for about 1 km; set per river from surveys.",
+    )
+    country_mult: dict[str, PosFloat] = Field(
+        default_factory=dict,
+        description="Build cost multiplier per country (labour, permitting), ISO alpha-2 → "
+        "factor; 1 where not given. Default: none (no comparable published index for the "
+        "corridor's countries; set from contractors' quotes).",
     )
     border_crossing_usd: NonNegFloat = Field(
         50 * FT_PER_KM,
@@ -161,6 +172,12 @@ class CostConfig(_Section):
         "for 1 km at the top of the HDD range (USD 50/ft, US DOT ITS JPO), for fences, patrol "
         "roads and escorted works. An assumption on a published unit rate.",
     )
+
+    @property
+    def river_crossing_usd(self) -> float:
+        """One river crossing: the bore's length at the HDD rate, USD."""
+        return self.hdd_usd_per_km * self.river_hdd_km
+
     landfall_usd: NonNegFloat = Field(
         0.5 * (15 + 50) * FT_PER_KM,
         description="One landfall where a submarine leg meets land (106,627 USD): beach "
@@ -297,6 +314,84 @@ class RouteConfig(_Section):
     )
 
 
+class SitesConfig(_Section):
+    """In-line amplifier (ILA) and regeneration sites along each route."""
+
+    ila_span_km: PosFloat = Field(
+        80.0,
+        description="Longest fiber span between amplifier sites. Source: ILA spacing of 80–100 "
+        "km on modern long-haul routes (Meta Engineering, 'ILA Evo', 2025).",
+    )
+    regen_max_km: PosFloat = Field(
+        1500.0,
+        description="Longest stretch without regeneration. Source: ~1,500 km reach of 100G "
+        "coherent transponders with hard-decision FEC (Nelson et al., J. Opt. Commun. Netw. "
+        "4(11), 2012).",
+    )
+    ila_site_usd: NonNegFloat = Field(
+        250_000.0,
+        description="One amplifier hut with power, shelter and amplifiers. ASSUMPTION: no "
+        "published figure found; replace with vendor quotes.",
+    )
+    regen_site_usd: NonNegFloat = Field(
+        600_000.0,
+        description="One regeneration site (a hut with transponders). ASSUMPTION: no published "
+        "figure found; replace with vendor quotes.",
+    )
+
+
+class UncertaintyConfig(_Section):
+    """Monte Carlo over the cost book, and multi-criteria ranking."""
+
+    draws: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Repricing draws: every route priced again on its fixed geometry. 1,000 "
+        "puts P10 and P90 within about ±1 percentile point (binomial standard error "
+        "√(0.1·0.9/1000) ≈ 0.9 %).",
+    )
+    routing_draws: int = Field(
+        12,
+        ge=0,
+        le=1000,
+        description="Re-routing draws for the route-frequency raster (each routes every "
+        "scenario again, about 2 s of one core). 12 tells a stable corridor (share near 1) "
+        "from a contested one (near 0.5) with a binomial standard error of at most 14 %.",
+    )
+    seed: int = Field(
+        20_261_125,
+        description="Random seed; draw i uses (seed, i), so results "
+        "do not depend on the scheduler.",
+    )
+    low_mult: PosFloat = Field(
+        0.8,
+        description="Triangular distribution of every cost-book item: lowest multiplier. "
+        "Source: AACE International RP 18R-97, class 4 (feasibility) estimate range −15 % to "
+        "−30 %; middle taken.",
+    )
+    high_mult: PosFloat = Field(
+        1.35,
+        description="Triangular distribution: highest multiplier (mode 1). Source: AACE RP "
+        "18R-97 class 4, +20 % to +50 %; middle taken.",
+    )
+    weights: dict[Literal["cost", "latency", "diversity", "risk"], NonNegFloat] = Field(
+        default_factory=lambda: {"cost": 0.25, "latency": 0.25, "diversity": 0.25, "risk": 0.25},
+        description="Multi-criteria ranking weights: P50 cost, latency, km shared with other "
+        "alternatives, and crossings (borders, landfalls, rivers). Default: equal weights, the "
+        "neutral choice absent stated preferences (OECD/JRC Handbook on Constructing Composite "
+        "Indicators, 2008).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertaintyConfig:
+        if not self.low_mult <= 1.0 <= self.high_mult:
+            raise ValueError("uncertainty: low_mult <= 1 <= high_mult needed")
+        if sum(self.weights.values()) <= 0:
+            raise ValueError("uncertainty.weights: at least one weight must be positive")
+        return self
+
+
 class ScoreConfig(_Section):
     """Scoring."""
 
@@ -344,6 +439,8 @@ class Config(_Section):
     cost: CostConfig = CostConfig()
     route: RouteConfig = RouteConfig()
     score: ScoreConfig = ScoreConfig()
+    sites: SitesConfig = SitesConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()
     export: ExportConfig = ExportConfig()
     dask: DaskConfig = DaskConfig()
 
@@ -415,7 +512,8 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "ingest": ("paths", "grid"),
     "cost": ("paths", "cost", "dask"),
     "route": ("paths", "cost", "route", "dask"),
-    "score": ("paths", "cost", "route", "score"),
+    "score": ("paths", "cost", "route", "score", "sites"),
+    "uncertainty": ("paths", "cost", "route", "score", "sites", "uncertainty", "dask"),
     "export": ("paths", "export"),
 }
 """The config sections each stage reads; the Makefile reruns a stage when its slice changes."""

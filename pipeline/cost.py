@@ -117,10 +117,11 @@ def unit_cost_block(
     row_km: np.ndarray,
     urban: np.ndarray,
     water: np.ndarray,
+    country_mult: np.ndarray,
     c: CostConfig,
 ) -> np.ndarray:
     """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside."""
-    rate = c.base_usd_per_km * terrain_mult
+    rate = c.base_usd_per_km * terrain_mult * country_mult
     rate = np.where(row_km <= c.colocation_distance_km, rate * c.colocation_mult, rate)
     rate = np.where(urban > 0, rate * c.urban_mult, rate)
     rate = np.where(water == WATER_LAND, rate, c.submarine_usd_per_km)
@@ -148,6 +149,7 @@ class Inputs:
     urban: np.ndarray
     water: np.ndarray
     rivers: np.ndarray
+    country_mult: np.ndarray
 
 
 def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict[str, da.Array]:
@@ -184,7 +186,14 @@ def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict
     )
     terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
     unit = da.map_blocks(
-        unit_cost_block, terrain, row_km, arr(inp.urban), arr(inp.water), c=c, dtype=np.float64
+        unit_cost_block,
+        terrain,
+        row_km,
+        arr(inp.urban),
+        arr(inp.water),
+        arr(inp.country_mult),
+        c=c,
+        dtype=np.float64,
     )
     steer = da.map_blocks(
         steer_cost_block, unit, arr(inp.rivers), inv, cell_m=cell_m, c=c, dtype=np.float64
@@ -277,8 +286,23 @@ def crossable_rivers(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return rivers.loc[~rivers["kind"].fillna("").str.contains("Lake Centerline")]
 
 
+def country_mult_raster(
+    country: np.ndarray, codes: list[str], mult: dict[str, float]
+) -> np.ndarray:
+    """Per-cell build cost multiplier of the cell's country (1 where none is set)."""
+    table = np.ones(len(codes) + 1)
+    for code, m in mult.items():
+        if code in codes:
+            table[codes.index(code) + 1] = m
+    return table[country]
+
+
 def rasterise_inputs(
-    layers: dict[str, gpd.GeoDataFrame], dem: np.ndarray, grid: Grid, grid_cfg
+    layers: dict[str, gpd.GeoDataFrame],
+    dem: np.ndarray,
+    grid: Grid,
+    grid_cfg,
+    country_mult: dict[str, float],
 ) -> tuple[Inputs, np.ndarray, list[str]]:
     """All rasterised inputs, plus the country raster and its codes."""
     lon, lat = cell_lonlat(grid)
@@ -303,6 +327,7 @@ def rasterise_inputs(
         urban=burn(settlement_areas(layers["places"]), grid, all_touched=False),
         water=water_raster(layers["lakes"], layers["ocean"], inside, grid),
         rivers=burn(rivers.geometry, grid),
+        country_mult=country_mult_raster(countries, codes, country_mult),
     )
     return inputs, countries, codes
 
@@ -325,7 +350,7 @@ def run(cfg: Config) -> Path:
         "marine_names",
     )
     layers = {name: io.read_layer(gpkg, name) for name in names}
-    inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid)
+    inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost.country_mult)
     named = pd.concat(
         [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
         ignore_index=True,

@@ -5,8 +5,11 @@ every score), ``crossings`` (border, river and landfall points), ``endpoints`` (
 waypoints and destinations per scenario, with the status and the reason of any skip),
 ``landing_points`` (every cable landing station in the area, with its cables and whether it was
 routed), ``shared_risk_segments`` and ``shared_risk_points`` (where alternatives of one pair come
-closer than the separation distance, or share a crossing); and one RFC 7946 GeoJSON file per
-layer in ``geojson/``, each carrying the data sources' attributions as a foreign member.
+closer than the separation distance, or share a crossing), ``route_segments`` (by construction
+method and country), ``sites`` (amplifier and regeneration huts) and the attribute table
+``ranking_sensitivity``; one RFC 7946 GeoJSON file per spatial layer in ``geojson/``, each
+carrying the data sources' attributions as a foreign member; and ``routes.csv`` and
+``ranking_sensitivity.csv`` for spreadsheets.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .config import Config
 from .grid import WGS84
 from .ingest import INGEST_GPKG
 from .score import SCORES_GPKG
+from .uncertainty import UNCERTAINTY_GPKG
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +94,17 @@ def clean_for_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def run(cfg: Config) -> Path:
-    """Write ``corridor.gpkg`` and ``geojson/<layer>.geojson``."""
+    """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
     out_dir = cfg.paths.processed_dir
     scores = out_dir / SCORES_GPKG
+    unc = out_dir / UNCERTAINTY_GPKG
     endpoints = io.read_layer(scores, "endpoints")
+    extra = io.read_layer(unc, "route_uncertainty").drop(columns=["scenario", "origin"])
+    routes = io.read_layer(scores, "routes").merge(extra, on="route_id", how="left")
     layers = {
-        "routes": io.read_layer(scores, "routes"),
+        "routes": routes,
+        "route_segments": io.read_layer(scores, "route_segments"),
+        "sites": io.read_layer(scores, "sites"),
         "crossings": io.read_layer(scores, "crossings"),
         "endpoints": endpoints,
         "landing_points": landing_status(
@@ -105,6 +114,7 @@ def run(cfg: Config) -> Path:
         "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
     }
     layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
+    tables = {"ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity")}
     meta = {
         "generator": "fiber-corridor pipeline",
         "sources": attributions(),
@@ -115,11 +125,14 @@ def run(cfg: Config) -> Path:
             out_dir / GEOJSON_DIR / f"{name}.geojson",
             geojson_text(clean_for_json(gdf), cfg.export.geojson_decimals, {**meta, "layer": name}),
         )
-    io.write_gpkg(out_dir / CORRIDOR_GPKG, layers)
+    for name, df in tables.items():
+        io.write_csv(out_dir / f"{name}.csv", df)
+    io.write_csv(out_dir / "routes.csv", layers["routes"].drop(columns="geometry"))
+    io.write_gpkg(out_dir / CORRIDOR_GPKG, {**layers, **tables})
     log.info(
         "export: %s (%s) and %d GeoJSON files",
         out_dir / CORRIDOR_GPKG,
-        ", ".join(f"{k} {len(v)}" for k, v in layers.items()),
+        ", ".join(f"{k} {len(v)}" for k, v in {**layers, **tables}.items()),
         len(layers),
     )
     return out_dir / CORRIDOR_GPKG

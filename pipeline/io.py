@@ -21,6 +21,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import rasterio
 from pyproj import CRS as ProjCRS
@@ -127,11 +128,17 @@ def read_source_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDat
     return gdf
 
 
-def write_gpkg(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write several layers into one GeoPackage atomically (all layers or none)."""
+def write_gpkg(path: str | Path, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:
+    """Write several layers into one GeoPackage atomically (all layers or none).
+
+    A plain DataFrame (no geometry) becomes an attribute table.
+    """
     with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for name, df in layers.items():
+            if isinstance(df, gpd.GeoDataFrame):
+                df.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
 
 
 def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
@@ -139,6 +146,12 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
     if not Path(path).exists():
         raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
     return pyogrio.read_dataframe(path, layer=layer)
+
+
+def write_csv(path: str | Path, df: pd.DataFrame) -> None:
+    """Write a table as CSV (UTF-8, no index) atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
 
 
 def write_geojson(path: str | Path, text: str) -> None:
@@ -183,6 +196,32 @@ def write_raster(
                 dst.update_tags(**tags)
             if description:
                 dst.set_band_description(1, description)
+
+
+def write_raster_bands(
+    path: str | Path, bands: np.ndarray, grid: Grid, names: list[str], description: str
+) -> None:
+    """Write a multi-band float GeoTIFF on the template grid (one named band each), atomically."""
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": bands.shape[0],
+        "dtype": bands.dtype,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3,
+    }
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(bands)
+            dst.update_tags(description=description)
+            for i, name in enumerate(names, 1):
+                dst.set_band_description(i, name)
 
 
 def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray, dict[str, str]]:

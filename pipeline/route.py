@@ -260,14 +260,15 @@ def route_chain(
 # --- tasks (run on Dask workers; read their inputs from files) ---------------------------------
 
 
-def load_scene(task: Task) -> Scene:
-    """Read the cost rasters and apply the task's scenario."""
+def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
+    """Read the cost rasters and apply the task's scenario (to ``steer`` when given)."""
     grid, out = task.grid, Path(task.processed_dir)
 
     def raster(name):
         return io.read_raster(output_path(out, name), grid)
 
-    steer, _ = raster("steer_cost_usd_per_km")
+    if steer is None:
+        steer, _ = raster("steer_cost_usd_per_km")
     water, _ = raster("water_class")
     country, ctags = raster("country_id")
     bodies, btags = raster("water_body")
@@ -327,9 +328,9 @@ def _snap_chain(task: Task, scene: Scene) -> list[tuple[int, int, float]]:
     return chain
 
 
-def first_routes(task: Task) -> dict:
+def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
     """The cheapest route from the task's origin, through its waypoints, to every station."""
-    scene = load_scene(task)
+    scene = load_scene(task, steer)
     snapped = _snap_chain(task, scene)
     chain = [s[:2] for s in snapped]
     key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km

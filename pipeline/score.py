@@ -15,10 +15,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-import shapely.ops
 from pyproj import Geod
 
-from . import io, router
+from . import economics, io, router
 from .config import Config, CostConfig
 from .cost import crossable_rivers, output_path
 from .grid import Grid, template
@@ -128,20 +127,6 @@ def elevation_stats(cells: np.ndarray, dem: np.ndarray) -> tuple[float, float]:
     return float(z.max()), float(np.clip(np.diff(z), 0, None).sum())
 
 
-def build_cost(
-    cells: np.ndarray, line: shapely.LineString, unit: np.ndarray, inv: np.ndarray, grid: Grid
-) -> tuple[float, float]:
-    """(USD, ground km) of cable along the cells and the two endpoint stubs."""
-    cost, km = router.path_sums(cells, unit, inv, grid.cell_m / 1000.0)
-    coords = np.asarray(line.coords)
-    for end, cell in ((coords[0], cells[0]), (coords[-1], cells[-1])):
-        cx, cy = grid.xy(cell[0], cell[1])
-        stub_km = float(np.hypot(end[0] - cx, end[1] - cy)) * inv[cell[0], cell[1]] / 1000.0
-        cost += stub_km * unit[cell[0], cell[1]]
-        km += stub_km
-    return cost, km
-
-
 def row_share(
     cells: np.ndarray, row_km: np.ndarray, inv: np.ndarray, c: CostConfig, step_km: float
 ) -> float:
@@ -176,15 +161,72 @@ def to_lonlat(geom: shapely.Geometry, grid: Grid) -> shapely.Geometry:
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(*xy.T)))
 
 
-def score_route(r, ctx: dict) -> tuple[dict, list[dict]]:
-    """One route's scores and its crossing points."""
+def route_economics(r, cells: np.ndarray, rivs: list[dict], ctx: dict) -> dict:
+    """Segments by construction method, amplifier sites and their costs for one route."""
+    grid, ras, c = ctx["grid"], ctx["rasters"], ctx["cost"]
+    line = r.geometry
+    cell_km = grid.cell_m / 1000.0
+    coords = np.asarray(line.coords)
+    vkm = economics.vertex_km(line, cells, ras["inv"], cell_km)
+    vcrs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    wet = ras["water"] != 0
+    labels = np.array(
+        [
+            economics.SEA
+            if wet[tuple(x)]
+            else (
+                ctx["codes"][ras["country"][tuple(x)] - 1]
+                if ras["country"][tuple(x)] > 0
+                else "none"
+            )
+            for x in cells
+        ]
+    )
+    methods = economics.edge_methods(cells, ras["slope"], ras["row_km"], wet, c)
+    ivs = economics.intervals(cells, vkm, methods, labels, ras["unit"], ras["inv"], cell_km)
+    river_km = [float(np.interp(line.project(x["geometry"]), vcrs, vkm)) for x in rivs]
+    ivs = economics.overlay_hdd(ivs, river_km, c.river_hdd_km, c.hdd_usd_per_km)
+    segments = economics.merge_segments(ivs)
+    for seq, sg in enumerate(segments, 1):
+        sg.update(
+            seq=seq,
+            usd_per_km=sg["cost_usd"] / sg["length_km"],
+            geometry=economics.cut(coords, vkm, sg["km_start"], sg["km_end"]),
+        )
+    vcells = np.vstack([cells[:1], cells, cells[-1:]])
+    vwet = wet[vcells[:, 0], vcells[:, 1]]
+    access = (ras["row_km"][vcells[:, 0], vcells[:, 1]] <= c.colocation_distance_km) | (
+        ras["urban"][vcells[:, 0], vcells[:, 1]] > 0
+    )
+    sites = []
+    for i, kind in economics.place_sites(vkm, vwet, access, ctx["sites"]):
+        point = shapely.Point(coords[i])
+        near = ctx["places"].distance(point)
+        j = near.idxmin()
+        sites.append(
+            {
+                "site_type": kind,
+                "km_from_origin": float(vkm[i]),
+                "nearest_settlement": ctx["places"].at[j, "name"],
+                "settlement_km": float(near[j]) / 1000.0,
+                "right_of_way_km": float(ras["row_km"][tuple(vcells[i])]),
+                "cost_usd": ctx["sites"].regen_site_usd
+                if kind == "regen"
+                else ctx["sites"].ila_site_usd,
+                "geometry": point,
+            }
+        )
+    return {"segments": segments, "sites": sites, "vkm": vkm, "vcrs": vcrs}
+
+
+def score_route(r, ctx: dict) -> tuple[dict, list[dict], list[dict], list[dict]]:
+    """One route's scores, crossing points, segments and sites."""
     grid, rasters, cost_cfg = ctx["grid"], ctx["rasters"], ctx["cost"]
     line = r.geometry
     cells = route_cells(line, grid)
     line_ll = to_lonlat(line, grid)
     length_km = geodesic_km(line_ll)
     step_km = grid.cell_m / 1000.0
-    cable_usd, _ = build_cost(cells, line, rasters["unit"], rasters["inv"], grid)
     borders = border_crossings(cells, rasters["country"], ctx["codes"], grid)
     shores = landfalls(cells, rasters["water"], grid)
     rivs = river_crossings(line, ctx["rivers"], merge_m=2 * grid.cell_m)
@@ -192,22 +234,32 @@ def score_route(r, ctx: dict) -> tuple[dict, list[dict]]:
         cells, rasters["country"], rasters["water"], ctx["codes"], rasters["inv"], step_km
     )
     max_z, climb = elevation_stats(cells, rasters["dem"])
+    eco = route_economics(r, cells, rivs, ctx)
     route_id = f"{r['scenario']}:{r['origin']}>{r['slug']}#{r['alternative']}"
     crossings = [
         {
             "route_id": route_id,
             "scenario": r["scenario"],
             **cr,
-            "km_from_origin": geodesic_km(
-                to_lonlat(shapely.ops.substring(line, 0, line.project(cr["geometry"])), grid)
+            "km_from_origin": float(
+                np.interp(line.project(cr["geometry"]), eco["vcrs"], eco["vkm"])
             ),
         }
         for cr in borders + shores + rivs
     ]
+    segs, sites = eco["segments"], eco["sites"]
+    by_method = {
+        m: sum(s["length_km"] for s in segs if s["method"] == m) for m in economics.METHODS
+    }
+    hdd_usd = sum(s["cost_usd"] for s in segs if s["method"] == "hdd")
+    cable_usd = sum(s["cost_usd"] for s in segs) - hdd_usd
     border_usd = len(borders) * cost_cfg.border_crossing_usd
     landfall_usd = len(shores) * cost_cfg.landfall_usd
-    river_usd = len(rivs) * cost_cfg.river_crossing_usd
-    total = cable_usd + border_usd + landfall_usd + river_usd
+    sites_usd = sum(s["cost_usd"] for s in sites)
+    total = cable_usd + hdd_usd + border_usd + landfall_usd + sites_usd
+    (lon0, lat0), (lon1, lat1) = line_ll.coords[0], line_ll.coords[-1]
+    great_circle_km = GEOD.inv(lon0, lat0, lon1, lat1)[2] / 1000.0
+    one_way = latency_ms(length_km, ctx["group_index"])
     row = {
         "route_id": route_id,
         "scenario": r["scenario"],
@@ -219,11 +271,17 @@ def score_route(r, ctx: dict) -> tuple[dict, list[dict]]:
         "length_km": length_km,
         "cost_usd": total,
         "cable_cost_usd": cable_usd,
+        "hdd_cost_usd": hdd_usd,
         "border_cost_usd": border_usd,
         "landfall_cost_usd": landfall_usd,
-        "river_cost_usd": river_usd,
+        "sites_cost_usd": sites_usd,
         "cost_usd_per_km": total / length_km,
-        "latency_ms": latency_ms(length_km, ctx["group_index"]),
+        **{f"{m}_km": km for m, km in by_method.items()},
+        "latency_ms": one_way,
+        "latency_rt_ms": 2 * one_way,
+        "great_circle_km": great_circle_km,
+        "great_circle_latency_ms": latency_ms(great_circle_km, ctx["group_index"]),
+        "detour_ratio": length_km / great_circle_km,
         "countries": " > ".join(code for code, _ in per_country if code != SEA),
         "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
         "n_border_crossings": len(borders),
@@ -233,11 +291,15 @@ def score_route(r, ctx: dict) -> tuple[dict, list[dict]]:
         "n_river_crossings": len(rivs),
         "rivers_crossed": "; ".join(sorted({c["name"] for c in rivs})),
         "row_share": row_share(cells, rasters["row_km"], rasters["inv"], cost_cfg, step_km),
+        "n_ila_sites": sum(s["site_type"] == "ILA" for s in sites),
+        "n_regen_sites": sum(s["site_type"] == "regen" for s in sites),
         "max_elevation_m": max_z,
         "total_climb_m": climb,
         "geometry": line,
     }
-    return row, crossings
+    for item in (*segs, *sites):
+        item.update(route_id=route_id, scenario=r["scenario"])
+    return row, crossings, segs, sites
 
 
 def shared_risk(
@@ -359,11 +421,13 @@ def score_routes(
     routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, ctx: dict, route_cfg
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
-    rows, crossings = [], []
+    rows, crossings, segments_all, sites_all = [], [], [], []
     for _, r in routes.iterrows():
-        row, cr = score_route(r, ctx)
+        row, cr, sg, st = score_route(r, ctx)
         rows.append(row)
         crossings += cr
+        segments_all += sg
+        sites_all += st
     crs = routes.crs
     scored = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     cross = _frame(crossings, ["route_id", "scenario", "kind", "name", "km_from_origin"], crs)
@@ -410,6 +474,10 @@ def score_routes(
         "crossings": cross,
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),
+        "route_segments": _frame(
+            segments_all, ["route_id", "seq", "method", "country", "length_km", "cost_usd"], crs
+        ),
+        "sites": _frame(sites_all, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
     }
 
 
@@ -430,6 +498,7 @@ def run(cfg: Config) -> Path:
     ctx = {
         "grid": grid,
         "cost": cfg.cost,
+        "sites": cfg.sites,
         "group_index": cfg.score.fiber_group_index,
         "codes": tags["country_codes"].split(","),
         "rasters": {
@@ -437,6 +506,8 @@ def run(cfg: Config) -> Path:
             "inv": io.read_raster(output_path(out_dir, "inv_scale"), grid)[0].astype(np.float64),
             "row_km": io.read_raster(output_path(out_dir, "row_distance_km"), grid)[0],
             "water": io.read_raster(output_path(out_dir, "water_body"), grid)[0],
+            "slope": io.read_raster(output_path(out_dir, "slope_deg"), grid)[0],
+            "urban": io.read_raster(output_path(out_dir, "urban"), grid)[0],
             "dem": io.read_raster(out_dir / DEM_TIF, grid)[0],
             "country": country,
         },

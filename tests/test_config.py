@@ -15,7 +15,8 @@ def write(tmp_path, text):
     "text, needle",
     [
         ("cost:\n  base_usd_per_kms: 1\n", "cost.base_usd_per_kms"),
-        ("cost:\n  river_crossing_usd: -5\n", "cost.river_crossing_usd"),
+        ("cost:\n  hdd_usd_per_km: -5\n", "cost.hdd_usd_per_km"),
+        ("uncertainty:\n  weights: {cost: 1, beauty: 2}\n", "uncertainty.weights.beauty"),
         ("grid:\n  cell_m: wide\n", "grid.cell_m"),
         ("route:\n  scenarios:\n    x:\n      allowed_countries: [kz]\n", "allowed_countries"),
     ],
@@ -46,7 +47,7 @@ def test_slices_change_only_for_the_stages_that_read_the_changed_section():
     changed = {
         s for s in config.STAGE_SECTIONS if config.stage_slice(a, s) != config.stage_slice(b, s)
     }
-    assert changed == {"score"}
+    assert changed == {"score", "uncertainty"}
 
 
 def test_readme_carries_the_current_config_table():

@@ -25,7 +25,7 @@ def test_unit_cost_composes_the_factors():
     row_km = np.array([[10.0, 0.0, 10.0, 10.0, 10.0]])
     urban = np.array([[0, 0, 1, 0, 0]], dtype=np.uint8)
     water = np.array([[0, 0, 0, cost.WATER_SEA, cost.OUTSIDE]], dtype=np.uint8)
-    unit = cost.unit_cost_block(terrain, row_km, urban, water, c)
+    unit = cost.unit_cost_block(terrain, row_km, urban, water, np.ones((1, 5)), c)
     b = c.base_usd_per_km
     assert unit[0, :4] == pytest.approx(
         [b, b * c.mountain_mult * c.colocation_mult, b * c.urban_mult, c.submarine_usd_per_km]
@@ -58,6 +58,7 @@ def random_inputs(shape, seed=0):
         urban=(rng.random(shape) < 0.05).astype(np.uint8),
         water=water,
         rivers=(rng.random(shape) < 0.03).astype(np.uint8),
+        country_mult=np.where(rng.random(shape) < 0.5, 1.0, 1.3),
     )
 
 

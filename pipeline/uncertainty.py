@@ -1,0 +1,349 @@
+"""Uncertainty stage: how sure the costs are, how stable the ranking is.
+
+- **Repricing draws** (``uncertainty.draws``, cheap): every cost-book item gets a multiplier drawn
+  from a triangular distribution (low, 1, high); each route, on its fixed geometry, is priced
+  again cell by cell exactly as the cost stage and the score stage price it. Per route: P10, P50
+  and P90 cost, and the probability that it is the cheapest route of its scenario.
+- **Re-routing draws** (``uncertainty.routing_draws``, each a full routing of every scenario):
+  the cost surface is rebuilt with the drawn multipliers and the cheapest route of each scenario
+  found again; ``route_frequency.tif`` holds, per scenario (one band each), the share of draws in
+  which each cell lies on that best route.
+- **Ranking**: a weighted sum of min–max normalised criteria (P50 cost, latency, km shared with
+  other alternatives, crossings) within each scenario; and a sensitivity table of the top route
+  as each weight moves from 0 to 1 (the others keeping their proportions).
+
+Draw i always uses the random generator seeded with (seed, i), and draws are split into Dask
+tasks by index, so results do not depend on the scheduler or the number of workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+
+from . import io, route
+from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
+from .cost import (
+    country_mult_raster,
+    output_path,
+    steer_cost_block,
+    terrain_mult_block,
+    unit_cost_block,
+)
+from .grid import Grid, template
+from .ingest import INGEST_GPKG
+from .score import SCORES_GPKG, route_cells
+
+log = logging.getLogger(__name__)
+
+UNCERTAINTY_GPKG = "uncertainty.gpkg"
+FREQUENCY_TIF = "route_frequency.tif"
+COST_ITEMS = (
+    "base_usd_per_km",
+    "hill_mult",
+    "mountain_mult",
+    "colocation_mult",
+    "urban_mult",
+    "hdd_usd_per_km",
+    "border_crossing_usd",
+    "landfall_usd",
+    "submarine_usd_per_km",
+)
+SITE_ITEMS = ("ila_site_usd", "regen_site_usd")
+CRITERIA = {
+    "cost": "cost_p50_usd",
+    "latency": "latency_ms",
+    "diversity": "shared_km_max",
+    "risk": "n_crossings",
+}
+
+
+def draw(u: UncertaintyConfig, i: int) -> dict[str, float]:
+    """Multipliers of every cost-book item for draw ``i`` (reproducible)."""
+    rng = np.random.default_rng([u.seed, i])
+    return {
+        k: float(rng.triangular(u.low_mult, 1.0, u.high_mult)) for k in (*COST_ITEMS, *SITE_ITEMS)
+    }
+
+
+def drawn_configs(
+    c: CostConfig, s: SitesConfig, mult: dict[str, float]
+) -> tuple[CostConfig, SitesConfig]:
+    """The cost book of one draw."""
+    cost = c.model_copy(update={k: getattr(c, k) * mult[k] for k in COST_ITEMS})
+    sites = s.model_copy(update={k: getattr(s, k) * mult[k] for k in SITE_ITEMS})
+    return cost, sites
+
+
+@dataclasses.dataclass
+class RouteParts:
+    """What a route's price depends on: its cells' classes and its counted items."""
+
+    slope: np.ndarray
+    row_km: np.ndarray
+    urban: np.ndarray
+    wet: np.ndarray
+    country_mult: np.ndarray
+    inv: np.ndarray
+    step_km: np.ndarray  # grid km of the two stubs and of each step between cells
+    n_river: int
+    n_border: int
+    n_landfall: int
+    n_ila: int
+    n_regen: int
+
+
+def route_parts(r, cells: np.ndarray, ras: dict[str, np.ndarray], grid: Grid) -> RouteParts:
+    """Sample the component rasters along a route (cells plus the endpoint stubs)."""
+    line_xy = np.asarray(r.geometry.coords)
+    cell_km = grid.cell_m / 1000.0
+    diag = (np.abs(np.diff(cells[:, 0])) + np.abs(np.diff(cells[:, 1]))) == 2
+    stub0 = np.hypot(*(line_xy[1] - line_xy[0])) / 1000.0
+    stub1 = np.hypot(*(line_xy[-1] - line_xy[-2])) / 1000.0
+    vcells = np.vstack([cells[:1], cells, cells[-1:]])
+    step = np.concatenate([[stub0], np.where(diag, np.sqrt(2.0), 1.0) * cell_km, [stub1]])
+    idx = (vcells[:, 0], vcells[:, 1])
+    return RouteParts(
+        ras["slope"][idx],
+        ras["row_km"][idx],
+        ras["urban"][idx],
+        ras["water"][idx] != 0,
+        ras["country_mult"][idx],
+        ras["inv"][idx],
+        step,
+        int(r["n_river_crossings"]),
+        int(r["n_border_crossings"]),
+        int(r["n_landfalls"]),
+        int(r["n_ila_sites"]),
+        int(r["n_regen_sites"]),
+    )
+
+
+def price(p: RouteParts, c: CostConfig, s: SitesConfig) -> float:
+    """A route's cost under a cost book, as the cost and score stages compute it.
+
+    The river bores replace buried cable: each removes ``river_hdd_km`` at the route's mean
+    buried rate (the score stage removes it at the crossing's own rate; the difference is
+    below 0.1 % of a route).
+    """
+    unit = unit_cost_block(
+        terrain_mult_block(p.slope.astype(np.float64), c),
+        p.row_km,
+        p.urban,
+        np.where(p.wet, 1, 0),
+        p.country_mult,
+        c,
+    )
+    cs = unit * p.inv
+    cable = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * p.step_km))
+    km = float(np.sum(0.5 * (p.inv[:-1] + p.inv[1:]) * p.step_km))
+    mean_rate = cable / km if km > 0 else 0.0
+    hdd = p.n_river * c.river_hdd_km * (c.hdd_usd_per_km - mean_rate)
+    crossings = p.n_border * c.border_crossing_usd + p.n_landfall * c.landfall_usd
+    return cable + hdd + crossings + p.n_ila * s.ila_site_usd + p.n_regen * s.regen_site_usd
+
+
+def reprice_draws(
+    parts: list[RouteParts],
+    c: CostConfig,
+    s: SitesConfig,
+    u: UncertaintyConfig,
+    first: int,
+    count: int,
+) -> np.ndarray:
+    """Costs of every route (rows) in draws first .. first + count - 1 (columns)."""
+    out = np.empty((len(parts), count))
+    for j in range(count):
+        cd, sd = drawn_configs(c, s, draw(u, first + j))
+        out[:, j] = [price(p, cd, sd) for p in parts]
+    return out
+
+
+def reroute_draw(task: route.Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
+    """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
+    cd, _ = drawn_configs(task.cost, s, draw(u, i))
+    out, grid = Path(task.processed_dir), task.grid
+
+    def raster(name):
+        return io.read_raster(output_path(out, name), grid)[0]
+
+    country, tags = io.read_raster(output_path(out, "country_id"), grid)
+    inv = raster("inv_scale").astype(np.float64)
+    terrain = terrain_mult_block(raster("slope_deg").astype(np.float64), cd)
+    unit = unit_cost_block(
+        terrain,
+        raster("row_distance_km"),
+        raster("urban"),
+        raster("water_class"),
+        country_mult_raster(country, tags["country_codes"].split(","), cd.country_mult),
+        cd,
+    )
+    steer = steer_cost_block(unit, raster("river_cells"), inv, grid.cell_m, cd)
+    res = route.first_routes(dataclasses.replace(task, cost=cd), steer=steer)
+    routed = [a for r in res["records"] for a in (r.get("alternatives") or [])]
+    return min(routed, key=lambda a: a["steer_cost_usd"])["cells"]
+
+
+def rank(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """Weighted sum of min–max normalised criteria (0 best) within each scenario and origin."""
+    total = sum(weights.values())
+    score = pd.Series(0.0, index=table.index)
+    for key, col in CRITERIA.items():
+        w = weights.get(key, 0.0) / total
+        grp = table.groupby(["scenario", "origin"])[col]
+        span = (grp.transform("max") - grp.transform("min")).replace(0, np.nan)
+        score += w * ((table[col] - grp.transform("min")) / span).fillna(0.0)
+    return score
+
+
+def sensitivity(table: pd.DataFrame, weights: dict[str, float], steps: int = 11) -> pd.DataFrame:
+    """The top route of each scenario as each weight moves from 0 to 1, others in proportion."""
+    base = table.assign(score=rank(table, weights))
+    base_top = base.loc[base.groupby(["scenario", "origin"])["score"].idxmin()]
+    base_top = dict(
+        zip(
+            zip(base_top["scenario"], base_top["origin"], strict=True),
+            base_top["route_id"],
+            strict=True,
+        )
+    )
+    rows = []
+    for key in CRITERIA:
+        others = {k: v for k, v in weights.items() if k != key}
+        rest = sum(others.values())
+        for w in np.linspace(0.0, 1.0, steps):
+            ws = {k: (1 - w) * (v / rest if rest else 1 / len(others)) for k, v in others.items()}
+            ws[key] = w
+            scored = table.assign(score=rank(table, ws))
+            for (sc, origin), g in scored.groupby(["scenario", "origin"]):
+                top = g.loc[g["score"].idxmin()]
+                rows.append(
+                    {
+                        "scenario": sc,
+                        "origin": origin,
+                        "criterion": key,
+                        "weight": round(float(w), 3),
+                        "top_route_id": top["route_id"],
+                        "top_changed": top["route_id"] != base_top[(sc, origin)],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def summarise(routes: pd.DataFrame, costs: np.ndarray) -> pd.DataFrame:
+    """P10/P50/P90 cost and the probability of being the scenario's cheapest, per route."""
+    out = pd.DataFrame(
+        {
+            "route_id": routes["route_id"].to_numpy(),
+            "scenario": routes["scenario"].to_numpy(),
+            "origin": routes["origin"].to_numpy(),
+            "cost_p10_usd": np.percentile(costs, 10, axis=1),
+            "cost_p50_usd": np.percentile(costs, 50, axis=1),
+            "cost_p90_usd": np.percentile(costs, 90, axis=1),
+        }
+    )
+    cheapest = np.zeros(len(out))
+    keys = list(zip(out["scenario"], out["origin"], strict=True))
+    for key in set(keys):
+        rows = np.array([k == key for k in keys])
+        winners = np.argmin(costs[rows], axis=0)
+        counts = np.bincount(winners, minlength=rows.sum())
+        cheapest[rows] = counts / costs.shape[1]
+    out["p_cheapest"] = cheapest
+    return out
+
+
+def run(cfg: Config) -> Path:
+    """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
+    out_dir = cfg.paths.processed_dir
+    grid = template(cfg.grid)
+    u = cfg.uncertainty
+    routes = io.read_layer(out_dir / SCORES_GPKG, "routes")
+    country, tags = io.read_raster(output_path(out_dir, "country_id"), grid)
+    ras = {
+        name: io.read_raster(output_path(out_dir, name), grid)[0]
+        for name in ("slope_deg", "row_distance_km", "urban", "water_body", "inv_scale")
+    }
+    ras = {
+        "slope": ras["slope_deg"],
+        "row_km": ras["row_distance_km"],
+        "urban": ras["urban"],
+        "water": ras["water_body"],
+        "inv": ras["inv_scale"].astype(np.float64),
+        "country_mult": country_mult_raster(
+            country, tags["country_codes"].split(","), cfg.cost.country_mult
+        ),
+    }
+    parts = [route_parts(r, route_cells(r.geometry, grid), ras, grid) for _, r in routes.iterrows()]
+    chunk = 64
+    jobs = [
+        dask.delayed(reprice_draws, pure=True)(
+            parts, cfg.cost, cfg.sites, u, first, min(chunk, u.draws - first)
+        )
+        for first in range(0, u.draws, chunk)
+    ]
+    places = io.read_layer(out_dir / INGEST_GPKG, "places")
+    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
+    tasks = route.make_tasks(cfg, places, landing, grid)
+    reroutes = [
+        [dask.delayed(reroute_draw, pure=True)(t, i, u, cfg.sites) for i in range(u.routing_draws)]
+        for t in tasks
+    ]
+    address = cfg.scheduler_address()
+    if address:
+        from distributed import Client
+
+        with Client(address) as client:
+            costs_parts, paths = client.compute([jobs, reroutes], sync=True)
+    else:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar(minimum=1.0):
+            costs_parts, paths = dask.compute(
+                jobs, reroutes, scheduler="threads", num_workers=cfg.dask.n_workers
+            )
+    summary = summarise(routes, np.hstack(costs_parts))
+    table = routes.drop(columns="geometry").merge(
+        summary[["route_id", "cost_p10_usd", "cost_p50_usd", "cost_p90_usd", "p_cheapest"]],
+        on="route_id",
+    )
+    table["n_crossings"] = (
+        table["n_border_crossings"] + table["n_landfalls"] + table["n_river_crossings"]
+    )
+    summary["mcda_score"] = rank(table, u.weights).to_numpy()
+    summary["mcda_rank"] = (
+        summary.groupby(["scenario", "origin"])["mcda_score"].rank(method="first").astype(int)
+    )
+    bands = np.zeros((len(tasks),) + grid.shape, dtype=np.float32)
+    for b, cells_per_draw in enumerate(paths):
+        for cells in cells_per_draw:
+            bands[b, cells[:, 0], cells[:, 1]] += 1.0
+    bands /= max(u.routing_draws, 1)
+    names = [f"{t.scenario_key}:{t.origin.name}" for t in tasks]
+    io.write_raster_bands(
+        out_dir / FREQUENCY_TIF,
+        bands,
+        grid,
+        names,
+        "share of Monte Carlo draws in which the cell lies on the scenario's cheapest route",
+    )
+    io.write_gpkg(
+        out_dir / UNCERTAINTY_GPKG,
+        {"route_uncertainty": summary, "ranking_sensitivity": sensitivity(table, u.weights)},
+    )
+    for _, r in summary.iterrows():
+        log.info(
+            "uncertainty %s: P10/P50/P90 %.1f/%.1f/%.1f M USD, cheapest %.0f %%, MCDA #%d",
+            r["route_id"],
+            r["cost_p10_usd"] / 1e6,
+            r["cost_p50_usd"] / 1e6,
+            r["cost_p90_usd"] / 1e6,
+            100 * r["p_cheapest"],
+            r["mcda_rank"],
+        )
+    return out_dir / UNCERTAINTY_GPKG
