@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -89,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
                     if io.write_text_if_changed(args.slices / f"{stage}.json", text):
                         log.info("config slice %s changed", stage)
             return 0
-        for stage in STAGES if args.command == "all" else (args.command,):
-            _run_stage(stage, cfg, args)
+        timeout = float(os.environ.get("PIPELINE_LOCK_TIMEOUT_S", "3600"))
+        with io.build_lock(cfg.paths.processed_dir, timeout):
+            for stage in STAGES if args.command == "all" else (args.command,):
+                _run_stage(stage, cfg, args)
     except PipelineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

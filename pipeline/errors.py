@@ -36,3 +36,11 @@ class EndpointError(PipelineError, ValueError):
 
 class NoRouteError(PipelineError, RuntimeError):
     """A scenario has no feasible route between an origin and every destination."""
+
+
+class OutputError(PipelineError, OSError):
+    """An output cannot be written (no space, no permission, not a folder)."""
+
+
+class BuildLockedError(PipelineError, RuntimeError):
+    """Another build holds the output folder's lock for longer than we may wait."""

@@ -9,6 +9,7 @@ pinned in the manifest, so a tampered or partial mirror is caught before anythin
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -134,7 +135,7 @@ def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: fl
         else:
             dest = raw_dir / sf.url_name()
             io.download(sf.url, dest, timeout_s)
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         raise MissingDatasetError(
             f"dataset {sf.dataset!r}: download of {sf.where()} failed ({err}), and no mirror "
             "was given. Fix: connect to the internet, or set PIPELINE_MIRROR to a mirror folder "

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from rasterio.errors import RasterioIOError
 from rasterio.merge import merge
 from rasterio.warp import Resampling, reproject
 
@@ -74,6 +75,8 @@ RAILWAY_EXCLUDED_FCLASS = {"proposed", "miniature_railway", "abandoned", "razed"
 """OSM railway classes that are no right-of-way a cable could follow."""
 
 POLYGONAL = ("Polygon", "MultiPolygon")
+REQUIRED = {"countries", "ne_countries", "places", "landing_points"}
+"""Datasets without which no route can be made; the others are context and may be empty."""
 
 
 def clean(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
@@ -106,37 +109,64 @@ def _polygonal_part(g: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def clip_to_aoi(gdf: gpd.GeoDataFrame, grid_cfg: GridConfig, where: str) -> gpd.GeoDataFrame:
-    """Clip a lon/lat layer to the area of interest; fail if nothing is inside it."""
+def clip_to_aoi(
+    gdf: gpd.GeoDataFrame, grid_cfg: GridConfig, where: str, required: bool = True
+) -> gpd.GeoDataFrame:
+    """Clip a lon/lat layer to the area of interest.
+
+    Nothing inside the area is an error for a required layer and for coordinates that cannot be
+    lon/lat (swapped axes, metres); for an optional context layer it is a warning and the layer
+    stays empty.
+    """
     gdf = gdf.to_crs(WGS84) if not gdf.crs.equals(WGS84) else gdf
     aoi = shapely.box(
         grid_cfg.lon_min_deg, grid_cfg.lat_min_deg, grid_cfg.lon_max_deg, grid_cfg.lat_max_deg
     )
     inside = gdf.loc[gdf.intersects(aoi)]
     if inside.empty:
-        raise DataError(_outside_message(gdf, aoi, where))
+        problem = _coordinate_problem(gdf, aoi)
+        if problem or required:
+            raise DataError(_outside_message(gdf, aoi, where, problem))
+        log.warning("%s: no feature inside the area of interest; the layer stays empty", where)
+        return gdf.iloc[0:0]
     clipped = inside.clip(aoi)
     return clipped.loc[~clipped.geometry.is_empty]
 
 
-def _outside_message(gdf: gpd.GeoDataFrame, aoi: shapely.Polygon, where: str) -> str:
+def _coordinate_problem(gdf: gpd.GeoDataFrame, aoi: shapely.Polygon) -> str | None:
+    """Why a layer's coordinates cannot be lon/lat around the area, or None if they can."""
     if gdf.empty:
-        return f"{where}: the layer has no features. Expected a non-empty layer; refetch it."
+        return None
     x0, y0, x1, y1 = gdf.total_bounds
-    bounds = f"({x0:.3g}, {y0:.3g}, {x1:.3g}, {y1:.3g})"
+    if max(abs(x0), abs(x1)) > 180 or max(abs(y0), abs(y1)) > 90:
+        return (
+            "the coordinates are in other units or another CRS than the file declares. "
+            "Fix: reproject the file to EPSG:4326, or declare its true CRS."
+        )
     if shapely.box(y0, x0, y1, x1).intersects(aoi):
-        hint = (
+        return (
             "its coordinates look like (lat, lon) instead of (lon, lat). Fix: swap the axes "
             "(e.g. `ogr2ogr -s_srs '+proj=latlong +axis=neu' -t_srs EPSG:4326 ...`)."
         )
-    else:
-        hint = (
-            "the coordinates are in other units or another CRS than the file declares. Fix: "
-            "reproject the file to EPSG:4326, or declare its true CRS."
+    return None
+
+
+def _outside_message(
+    gdf: gpd.GeoDataFrame, aoi: shapely.Polygon, where: str, problem: str | None
+) -> str:
+    if gdf.empty:
+        return (
+            f"{where}: the layer has no features, and this layer is required. Fix: "
+            "restore the file (delete it and rerun `make fetch`)."
         )
+    x0, y0, x1, y1 = gdf.total_bounds
+    hint = problem or (
+        "this layer is required. Fix: widen the area of interest (grid.lon_*, "
+        "grid.lat_*) or use a dataset that covers it."
+    )
     return (
         f"{where}: no feature lies inside the area of interest {tuple(aoi.bounds)} "
-        f"(layer bounds {bounds}); {hint}"
+        f"(layer bounds ({x0:.3g}, {y0:.3g}, {x1:.3g}, {y1:.3g})); {hint}"
     )
 
 
@@ -157,11 +187,16 @@ def select_columns(gdf: gpd.GeoDataFrame, columns: dict[str, str]) -> gpd.GeoDat
 
 
 def prepare(
-    gdf: gpd.GeoDataFrame, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid, where: str
+    gdf: gpd.GeoDataFrame,
+    columns: dict[str, str],
+    grid_cfg: GridConfig,
+    grid: Grid,
+    where: str,
+    required: bool = False,
 ) -> gpd.GeoDataFrame:
     """The common path of a vector source: clean, clip, select columns, reproject."""
     gdf = clean(gdf, where)
-    gdf = clip_to_aoi(gdf, grid_cfg, where)
+    gdf = clip_to_aoi(gdf, grid_cfg, where, required)
     gdf = clean(gdf, where + " (after clipping)")
     return to_analysis(select_columns(gdf, columns), grid)
 
@@ -287,13 +322,15 @@ def dem_on_grid(
                 f"{tile_paths[0].parent}: no raster tile overlaps the area of "
                 f"interest {bounds}. Check the tiles' georeferencing."
             )
-        try:
-            mosaic, transform = merge(overlapping, bounds=bounds, nodata=np.nan, dtype="float32")
-        except Exception as err:  # GDAL read errors on a truncated tile surface here
-            raise DataError(
-                f"{tile_paths[0].parent}: a raster tile could not be read ({err}). "
-                "A tile is corrupt or truncated; delete it and rerun `make fetch`."
-            ) from err
+        for src in overlapping:  # read each tile whole, so a broken one is named
+            try:
+                src.read(1)
+            except RasterioIOError as err:
+                raise DataError(
+                    f"{src.name}: the raster cannot be read ({err}); it is corrupt or "
+                    "truncated. Fix: delete it and rerun `make fetch`."
+                ) from err
+        mosaic, transform = merge(overlapping, bounds=bounds, nodata=np.nan, dtype="float32")
         crs = overlapping[0].crs
     finally:
         for s in sources:
@@ -313,10 +350,18 @@ def dem_on_grid(
     return out
 
 
-def read_dataset(raw_dir: Path, key: str) -> gpd.GeoDataFrame:
-    """Read the single vector file of a dataset, checksum-verified."""
+def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame, str]:
+    """Read the single vector file of a dataset, checksum-verified; and a label for messages."""
     ((path, layer),) = fetch.local_files(raw_dir, key)
-    return io.read_source_vector(path, layer)
+    return io.read_source_vector(path, layer), f"{path} (dataset {key!r})"
+
+
+def load(
+    raw_dir: Path, key: str, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid
+) -> gpd.GeoDataFrame:
+    """Read, validate, clip and reproject one vector dataset."""
+    gdf, where = read_dataset(raw_dir, key)
+    return prepare(gdf, columns, grid_cfg, grid, where, key in REQUIRED)
 
 
 def run(cfg: Config) -> Path:
@@ -325,26 +370,19 @@ def run(cfg: Config) -> Path:
     grid = template(cfg.grid)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for key, (layer, columns) in SIMPLE_LAYERS.items():
-        gdf = read_dataset(raw, key)
-        layers[layer] = prepare(gdf, columns, cfg.grid, grid, f"{key} ({layer})")
+        layers[layer] = load(raw, key, columns, cfg.grid, grid)
     rails = {
-        source: prepare(
-            read_dataset(raw, key), {"fclass": "fclass", "name": "name"}, cfg.grid, grid, key
-        )
+        source: load(raw, key, {"fclass": "fclass", "name": "name"}, cfg.grid, grid)
         for key, source in RAILWAY_SOURCES.items()
     }
     layers["railways"] = merge_railways(rails)
 
     ((details_path, _),) = fetch.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
-    geo = prepare(read_dataset(raw, "cables"), {"slug": "slug"}, cfg.grid, grid, "cables")
+    geo = load(raw, "cables", {"slug": "slug"}, cfg.grid, grid)
     layers["cables"] = cables_with_details(geo, cables)
-    points = prepare(
-        read_dataset(raw, "landing_points"),
-        {"id": "id", "slug": "slug", "name": "name"},
-        cfg.grid,
-        grid,
-        "landing_points",
+    points = load(
+        raw, "landing_points", {"id": "id", "slug": "slug", "name": "name"}, cfg.grid, grid
     )
     layers["landing_points"] = landing_points_with_cables(
         points, cables, pairs, layers["ne_countries"]

@@ -9,11 +9,13 @@ overwrites.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import time
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ import rasterio
 from pyproj import CRS as ProjCRS
 from rasterio.errors import RasterioIOError
 
-from .errors import DataError, GridMismatchError
+from .errors import BuildLockedError, DataError, GridMismatchError, OutputError, PipelineError
 from .grid import Grid
 
 log = logging.getLogger(__name__)
@@ -35,18 +37,68 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it onto ``target`` only on success."""
+    """Yield a temporary path beside ``target``; move it onto ``target`` only on success.
+
+    An operating-system failure while writing (no space left, no permission, a file where a
+    folder should be) becomes an ``OutputError`` naming the target; the target is untouched.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes[-1:])
     tmp = target.with_name(target.name[: len(target.name) - len(suffix)] + ".tmp" + suffix)
-    tmp.unlink(missing_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
         yield tmp
         os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, PipelineError):
+            raise OutputError(
+                f"{target}: cannot write ({err.strerror or err}). The previous version, if any, "
+                "is untouched. Fix: free disk space, or make the folder writable, or point "
+                "paths.processed_dir at a writable folder."
+            ) from err
         raise
+
+
+@contextlib.contextmanager
+def build_lock(folder: Path, timeout_s: float) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` for a build; wait up to ``timeout_s`` for another.
+
+    Two builds in one output folder would interleave their files; the second waits for the
+    first (an advisory ``flock``, released by the kernel even if the holder is killed).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        f = open(folder / ".build.lock", "a+")  # noqa: SIM115 - held for the whole build
+    except OSError as err:
+        raise OutputError(
+            f"{folder}: cannot create the build lock ({err.strerror or err}). "
+            "Fix: make the folder writable, or choose another processed_dir."
+        ) from err
+    with f:
+        deadline = time.monotonic() + timeout_s
+        told = False
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BuildLockedError(
+                        f"{folder}: another build has held the lock for {timeout_s:.0f} s. "
+                        "Fix: wait for it to finish, or stop it; a killed build releases the "
+                        "lock by itself."
+                    ) from None
+                if not told:
+                    log.warning("%s: another build is running here; waiting for it", folder)
+                    told = True
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -132,3 +132,32 @@ def test_shipped_manifest_covers_the_mirror(mirror):
         assert listed == set(sums)
         pinned = {f.mirror: f.sha256 for d in datasets.values() for f in d.files}
         assert pinned == sums
+
+
+def test_an_interrupted_download_leaves_nothing_a_later_run_would_trust(tmp_path):
+    class Truncating(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"partial")  # and the connection drops
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Truncating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    raw = tmp_path / "raw"
+    try:
+        with pytest.raises(MissingDatasetError, match="tile.tif"):
+            fetch.fetch_all(manifest_for(base, b"x"), raw, None, 5, {})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not (raw / "terrain" / "tile.tif").exists()
+    assert not list(raw.rglob("*.tmp*"))
+    # a stale temporary file from a killed run is never taken for the real one
+    (raw / "terrain").mkdir(parents=True, exist_ok=True)
+    (raw / "terrain" / "tile.tmp.tif").write_bytes(b"stale")
+    assert fetch.read_lock(raw) == {}

@@ -1,0 +1,340 @@
+"""A small synthetic world in the layout of the real sources, made in code.
+
+Every file of the source manifest is written in the mirror's format (GeoPackage, zipped
+GeoJSON, TeleGeography JSON, GeoTIFF) over a 6° × 6° box: Kazakhstan in the north, Turkmenistan
+in the middle, Iran in the south, a sea in the west, a river, a railway, a mountain ridge with a
+pass, a city and two landing stations (one on the coast, one offshore). ``build(root)`` writes
+``raw/`` with its lock file and a ``config.yaml`` for a 10 km grid, so the whole pipeline runs
+in a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from pipeline import fetch, io
+
+WGS84 = "EPSG:4326"
+
+
+def _gdf(records: list[dict]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(records, geometry="geometry", crs=WGS84)
+
+
+def _write(path: Path, gdf: gpd.GeoDataFrame, layer: str | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.name.endswith(".geojson.zip"):
+        inner = path.name[: -len(".zip")]
+        text = gdf.to_json(drop_id=True)
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr(inner, text)
+    elif path.suffix == ".json":
+        path.write_text(gdf.to_json(drop_id=True))
+    else:
+        gdf.to_file(path, layer=layer or path.stem, driver="GPKG", engine="pyogrio")
+
+
+def _dem(path: Path) -> None:
+    lon = np.arange(49.0, 57.0, 0.05) + 0.025
+    lat = np.arange(43.0, 35.0, -0.05) - 0.025
+    lo, la = np.meshgrid(lon, lat)
+    # a ridge along 38.6°N, 2,500 m high, with a pass at 54°E
+    ridge = (
+        2500 * np.exp(-(((la - 38.6) / 0.25) ** 2)) * (1 - 0.9 * np.exp(-(((lo - 54) / 0.3) ** 2)))
+    )
+    z = (200 + ridge + 50 * np.sin(lo * 3)).astype(np.int16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype="int16",
+        crs=WGS84,
+        nodata=-32768,
+        transform=from_origin(49.0, 43.0, 0.05, 0.05),
+    ) as dst:
+        dst.write(z, 1)
+
+
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    """The vector datasets by manifest key."""
+    kz = shapely.box(49, 40, 57, 43)
+    tm = shapely.box(49, 38, 57, 40)
+    ir = shapely.box(49, 35, 57, 38)
+    sea = shapely.box(49, 35, 50.6, 43)
+    rail = shapely.LineString(
+        [(54.2, 41.8), (54.0, 40.0), (54.0, 38.6), (54.6, 37.0), (55.5, 36.4)]
+    )
+    names = {"KZ": "Kazakhstan", "TM": "Turkmenistan", "IR": "Iran"}
+    polys = {"KZ": kz, "TM": tm, "IR": ir}
+    return {
+        "countries": _gdf(
+            [
+                {"continent": "Asia", "iso_a2": k, "name": names[k], "geometry": g.difference(sea)}
+                for k, g in polys.items()
+            ]
+        ),
+        "ne_countries": _gdf(
+            [
+                {"ISO_A2": k, "NAME": v, "NAME_LONG": v, "ADMIN": v, "geometry": polys[k]}
+                for k, v in names.items()
+            ]
+        ),
+        "boundary_lines": _gdf(
+            [
+                {
+                    "featurecla": "International boundary",
+                    "name": "KZ-TM",
+                    "geometry": shapely.LineString([(50.6, 40), (57, 40)]),
+                }
+            ]
+        ),
+        "maritime_boundaries": _gdf(
+            [{"featurecla": "Maritime", "geometry": shapely.LineString([(49.5, 40), (50.6, 40)])}]
+        ),
+        "disputed_areas": _gdf(
+            [{"ADMIN": "Nowhere", "TYPE": "Disputed", "geometry": shapely.box(56.5, 42.5, 57, 43)}]
+        ),
+        "coastline": _gdf(
+            [{"featurecla": "Coastline", "geometry": shapely.LineString([(50.6, 35), (50.6, 43)])}]
+        ),
+        "land": _gdf([{"featurecla": "Land", "geometry": shapely.box(50.6, 35, 57, 43)}]),
+        "ocean": _gdf([{"featurecla": "Ocean", "geometry": sea}]),
+        "lakes": _gdf(
+            [
+                {
+                    "name": "Small Lake",
+                    "featurecla": "Lake",
+                    "geometry": shapely.Point(52.5, 41.5).buffer(0.15),
+                }
+            ]
+        ),
+        "marine_names": _gdf([{"name": "Test Sea", "featurecla": "sea", "geometry": sea}]),
+        "rivers": _gdf(
+            [
+                {
+                    "name": "Testriver",
+                    "featurecla": "River",
+                    "scalerank": 5,
+                    "geometry": shapely.LineString([(50.6, 39.3), (57, 39.3)]),
+                }
+            ]
+        ),
+        "railways_ne": _gdf(
+            [{"id": 1, "featurecla": "Railroad", "name": "", "category": 1, "geometry": rail}]
+        ),
+        "railways_osm_tm": _gdf(
+            [
+                {
+                    "osm_id": 1,
+                    "fclass": "rail",
+                    "geometry": shapely.LineString([(53, 39.5), (54, 39.5)]),
+                },
+                {
+                    "osm_id": 2,
+                    "fclass": "proposed",
+                    "geometry": shapely.LineString([(55, 39.5), (56, 39.5)]),
+                },
+            ]
+        ),
+        "railways_osm_uz": _gdf(
+            [
+                {
+                    "osm_id": 3,
+                    "code": 6101,
+                    "fclass": "rail",
+                    "name": "x",
+                    "layer": 0,
+                    "bridge": "F",
+                    "tunnel": "F",
+                    "geometry": shapely.LineString([(56, 42), (56.5, 42.5)]),
+                }
+            ]
+        ),
+        "roads": _gdf(
+            [
+                {
+                    "name": "Highway",
+                    "geometry": shapely.LineString([(52, 41.5), (52, 37), (55.5, 36.4)]),
+                }
+            ]
+        ),
+        "pipelines": _gdf(
+            [
+                {
+                    "project_id": "P1",
+                    "fuel": "gas",
+                    "name": "Gasline",
+                    "status": "operating",
+                    "geometry": shapely.LineString([(55, 42), (55, 36.5)]),
+                }
+            ]
+        ),
+        "cables": _gdf(
+            [
+                {
+                    "slug": "test-cable",
+                    "color": "000000",
+                    "geometry": shapely.MultiLineString([[(55.5, 36.3), (50, 36)]]),
+                }
+            ]
+        ),
+        "landing_points": _gdf(
+            [
+                {
+                    "slug": "coast-iran",
+                    "name": "Coast, Iran",
+                    "id": 1,
+                    "geometry": shapely.Point(50.62, 36.5),
+                },
+                {
+                    "slug": "south-iran",
+                    "name": "South, Iran",
+                    "id": 2,
+                    "geometry": shapely.Point(55.5, 36.4),
+                },
+                {
+                    "slug": "platform-iran",
+                    "name": "Platform, Iran",
+                    "id": 3,
+                    "geometry": shapely.Point(50.2, 37.0),
+                },
+            ]
+        ),
+        "places": _gdf(
+            [
+                {
+                    "NAME": "Origin City",
+                    "NAMEASCII": "Origin City",
+                    "ISO_A2": "KZ",
+                    "POP_MAX": 500000,
+                    "MAX_AREAKM": 80.0,
+                    "FEATURECLA": "Admin-1 capital",
+                    "geometry": shapely.Point(54.2, 41.8),
+                },
+                {
+                    "NAME": "Pass Town",
+                    "NAMEASCII": "Pass Town",
+                    "ISO_A2": "TM",
+                    "POP_MAX": 20000,
+                    "MAX_AREAKM": 0.0,
+                    "FEATURECLA": "Populated place",
+                    "geometry": shapely.Point(54.0, 38.8),
+                },
+            ]
+        ),
+        "ports": _gdf([{"name": "Port", "geometry": shapely.Point(50.7, 36.6)}]),
+        "airports": _gdf(
+            [
+                {
+                    "name": "Airport",
+                    "iata_code": "XXX",
+                    "type": "major",
+                    "geometry": shapely.Point(54.1, 41.7),
+                }
+            ]
+        ),
+    }
+
+
+CONFIG = """\
+paths: {{raw_dir: {raw}, processed_dir: {out}}}
+grid: {{lon_min_deg: 50, lon_max_deg: 56, lat_min_deg: 36, lat_max_deg: 42, cell_m: 10000}}
+route:
+  origins: [{{name: Origin City}}]
+  landing_countries: [IR]
+  scenarios:
+    land: {{allowed_countries: [KZ, TM, IR]}}
+  alternatives: 2
+  separation_km: 15
+  endpoint_radius_km: 30
+  endpoint_snap_km: 15
+uncertainty: {{draws: 40, routing_draws: 2}}
+dask: {{n_workers: 1, chunk_cells: 32}}
+"""
+
+
+def write_config(root: Path, extra: str = "") -> Path:
+    """The world's config (paths inside ``root``), with ``extra`` YAML appended."""
+    cfg = root / "config.yaml"
+    cfg.write_text(CONFIG.format(raw=root / "raw", out=root / "out") + extra)
+    return cfg
+
+
+def build(root: Path) -> Path:
+    """Write the synthetic raw data, its lock file and a config; return the config path."""
+    raw = root / "raw"
+    data = layers()
+    lock = {}
+    for key, ds in fetch.manifest().items():
+        for sf in ds.files:
+            path = raw / sf.mirror
+            if key in ("dem", "bathymetry"):
+                _dem(path)
+            elif key == "cable_details":
+                path.write_text(
+                    json.dumps(
+                        [
+                            {
+                                "id": "test-cable",
+                                "name": "Test Cable",
+                                "length": "600 km",
+                                "rfs": "2020",
+                                "owners": "Test Telecom",
+                                "landing_points": [{"id": "south-iran"}, {"id": "coast-iran"}],
+                            },
+                            [{"index": "not a cable"}],
+                        ]
+                    )
+                )
+            else:
+                layer = (
+                    "railways"
+                    if key.startswith("railways_osm")
+                    else ("pipelines" if key == "pipelines" else None)
+                )
+                _write(path, data[key], layer)
+            lock[sf.mirror] = {
+                "dataset": key,
+                "source": "mirror",
+                "origin": sf.mirror,
+                "local": sf.mirror,
+                "layer": None,
+                "sha256": io.sha256_file(path),
+                "bytes": path.stat().st_size,
+            }
+    io.write_json(raw / fetch.LOCK_NAME, {"files": lock})
+    return write_config(root)
+
+
+def replace(
+    root: Path,
+    mirror_path: str,
+    content: bytes | None = None,
+    gdf: gpd.GeoDataFrame | None = None,
+    layer: str | None = None,
+) -> Path:
+    """Replace one raw file (bytes or a layer) and re-pin it in the lock, as if the producer
+    had served it that way."""
+    path = root / "raw" / mirror_path
+    if content is not None:
+        path.write_bytes(content)
+    else:
+        path.unlink()
+        _write(path, gdf, layer)
+    lock_path = root / "raw" / fetch.LOCK_NAME
+    lock = io.read_json(lock_path)
+    lock["files"][mirror_path]["sha256"] = io.sha256_file(path)
+    io.write_json(lock_path, lock)
+    return path
