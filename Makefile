@@ -25,6 +25,7 @@ ROUTED    := $(OUT)/routes.gpkg
 SCORED    := $(OUT)/scores.gpkg
 UNCERTAIN := $(OUT)/uncertainty.gpkg
 EXPORTED  := $(OUT)/corridor.gpkg
+REPORTED  := $(OUT)/report/index.html
 
 # Refresh the config slices before make decides what is out of date (needs the venv).
 ifeq ($(filter help clean distclean lint,$(MAKECMDGOALS)),)
@@ -36,10 +37,10 @@ endif
 endif
 endif
 
-.PHONY: all help venv fetch ingest cost route score uncertainty export test bench lint clean \
-        distclean
+.PHONY: all help venv fetch ingest cost route score uncertainty export report test bench lint \
+        clean distclean
 
-all: $(EXPORTED) ## Build everything: venv, fetch, ingest, cost, route, score, export
+all: $(REPORTED) ## Build everything: venv, fetch, ingest ... export, report
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -79,8 +80,13 @@ $(UNCERTAIN): $(SCORED) pipeline/uncertainty.py $(CORE) $(SLICES)/uncertainty.js
 	$(PY) -m pipeline $(CFGARG) uncertainty
 
 export: $(EXPORTED) ## corridor.gpkg and RFC 7946 GeoJSON in data/processed
-$(EXPORTED): $(SCORED) $(UNCERTAIN) pipeline/export.py $(CORE) $(SLICES)/export.json | $(STAMP)
+$(EXPORTED): $(SCORED) $(UNCERTAIN) pipeline/export.py pipeline/styles.py \
+             $(wildcard pipeline/qgis/*) $(CORE) $(SLICES)/export.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) export
+
+report: $(REPORTED) ## report/index.html: map, profiles, tables, sources, changes since last build
+$(REPORTED): $(EXPORTED) pipeline/report.py $(CORE) $(SLICES)/report.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) report
 
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
 	$(PY) -m pytest

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__, config, io
 from .errors import PipelineError
 
-STAGES = ("fetch", "ingest", "cost", "route", "score", "uncertainty", "export")
+STAGES = ("fetch", "ingest", "cost", "route", "score", "uncertainty", "export", "report")
 HELP = {
     "fetch": "copy the mirror or download the producers' files into data/raw, with checksums",
     "ingest": "validate, clip and reproject every dataset onto the analysis grid",
@@ -21,7 +21,8 @@ HELP = {
     "route": "least-cost routes per scenario, origin and landing station (Dask)",
     "score": "length, cost, latency, countries, crossings, segments, sites per route",
     "uncertainty": "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
-    "export": "corridor.gpkg and RFC 7946 GeoJSON for planners",
+    "export": "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",
+    "report": "report/index.html with map, profiles, tables, sources; manifest and changes",
 }
 log = logging.getLogger("pipeline")
 

@@ -514,7 +514,19 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "route": ("paths", "cost", "route", "dask"),
     "score": ("paths", "cost", "route", "score", "sites"),
     "uncertainty": ("paths", "cost", "route", "score", "sites", "uncertainty", "dask"),
-    "export": ("paths", "export"),
+    "export": ("paths", "route", "export"),
+    "report": (
+        "paths",
+        "fetch",
+        "grid",
+        "cost",
+        "route",
+        "score",
+        "sites",
+        "uncertainty",
+        "export",
+        "dask",
+    ),
 }
 """The config sections each stage reads; the Makefile reruns a stage when its slice changes."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from . import fetch, io
+from . import fetch, io, styles
 from .config import Config
 from .grid import WGS84
 from .ingest import INGEST_GPKG
@@ -30,6 +30,60 @@ from .uncertainty import UNCERTAINTY_GPKG
 log = logging.getLogger(__name__)
 
 CORRIDOR_GPKG = "corridor.gpkg"
+LAYER_DOCS = {
+    "routes": "One least-cost fiber route per scenario, origin, landing station and "
+    "alternative, with every score",
+    "route_segments": "Each route split into stretches of one construction method in one country",
+    "sites": "In-line amplifier (ILA) and regeneration huts along each route",
+    "crossings": "Border, river and landfall crossings of each route",
+    "endpoints": "Origins, waypoints and landing stations per scenario, routed or skipped",
+    "landing_points": "Submarine cable landing stations in the area (TeleGeography), with "
+    "their cables",
+    "shared_risk_segments": "Stretches where an alternative runs within the separation "
+    "distance of an earlier one",
+    "shared_risk_points": "Crossings two alternatives of one pair share",
+    "ranking_sensitivity": "Top route per scenario as each ranking weight moves from 0 to 1",
+}
+FIELD_DOCS = {
+    "routes": {
+        "route_id": "scenario:origin>station#alternative",
+        "alternative": "1 = the cheapest, found first; later ones avoid the earlier corridors",
+        "rank": "Rank by cost_usd within the scenario, origin and station",
+        "length_km": "Geodesic length of the route on the WGS84 ellipsoid, km",
+        "cost_usd": "Total: cable + HDD + border + landfall + sites, USD",
+        "cost_usd_per_km": "cost_usd / length_km",
+        "cost_p10_usd": "Monte Carlo 10th percentile of cost_usd",
+        "cost_p50_usd": "Monte Carlo median of cost_usd",
+        "cost_p90_usd": "Monte Carlo 90th percentile of cost_usd",
+        "p_cheapest": "Share of Monte Carlo draws in which this is its scenario's cheapest",
+        "latency_ms": "One-way propagation delay in fiber (group index 1.4682), ms",
+        "latency_rt_ms": "Round-trip propagation delay, ms",
+        "great_circle_latency_ms": "One-way delay along the great circle between the ends, ms",
+        "detour_ratio": "length_km / great_circle_km",
+        "row_share": "Share of the length within the co-location distance of a railway, road "
+        "or pipeline (0–1)",
+        "submarine_km": "Length of submarine legs, km",
+        "shared_km_max": "Most km within the separation distance of another alternative",
+        "diverse": "Kept the separation distance from the earlier alternatives",
+        "mcda_rank": "Rank by the weighted criteria within the scenario and origin",
+    },
+    "route_segments": {
+        "method": "buried_row, buried_flat, buried_hilly, buried_mountain, hdd or submarine",
+        "length_km": "Ground length, km",
+        "cost_usd": "Build cost of the stretch, USD",
+    },
+    "sites": {
+        "site_type": "ILA (amplifier) or regen (regeneration)",
+        "km_from_origin": "Ground km from the route's origin",
+        "settlement_km": "Distance to the nearest populated place, km",
+        "right_of_way_km": "Distance to the nearest railway, road or pipeline, km",
+        "cost_usd": "Site cost, USD",
+    },
+    "crossings": {
+        "kind": "border, river or landfall",
+        "km_from_origin": "Ground km from the route's origin",
+    },
+}
 GEOJSON_DIR = "geojson"
 LAYERS = (
     "routes",
@@ -128,7 +182,11 @@ def run(cfg: Config) -> Path:
     for name, df in tables.items():
         io.write_csv(out_dir / f"{name}.csv", df)
     io.write_csv(out_dir / "routes.csv", layers["routes"].drop(columns="geometry"))
-    io.write_gpkg(out_dir / CORRIDOR_GPKG, {**layers, **tables})
+    scenarios = [(k, sc.description or k) for k, sc in cfg.route.scenarios.items()]
+    extras = styles.gpkg_extras(scenarios, "Eurasian fiber corridor plan", LAYER_DOCS, FIELD_DOCS)
+    for template, target in styles.RASTER_STYLES.items():
+        io.write_text_if_changed(out_dir / target, styles.template(template))
+    io.write_gpkg(out_dir / CORRIDOR_GPKG, {**layers, **tables}, extras)
     log.info(
         "export: %s (%s) and %d GeoJSON files",
         out_dir / CORRIDOR_GPKG,

@@ -75,6 +75,7 @@ RAILWAY_EXCLUDED_FCLASS = {"proposed", "miniature_railway", "abandoned", "razed"
 """OSM railway classes that are no right-of-way a cable could follow."""
 
 POLYGONAL = ("Polygon", "MultiPolygon")
+LINEAR = ("LineString", "MultiLineString")
 REQUIRED = {"countries", "ne_countries", "places", "landing_points"}
 """Datasets without which no route can be made; the others are context and may be empty."""
 
@@ -86,11 +87,14 @@ def clean(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     gdf = gdf.loc[~missing].copy()
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
-        polygonal = gdf.geometry.geom_type.isin(POLYGONAL)
+        kinds = gdf.geometry.geom_type.values[invalid.values]
         repaired = shapely.make_valid(gdf.geometry.values[invalid.values])
-        # keep a repaired polygon polygonal (make_valid may add stray lines or points)
-        poly_mask = polygonal.values[invalid.values]
-        repaired[poly_mask] = [_polygonal_part(g) for g in repaired[poly_mask]]
+        # keep a repaired geometry of its kind (make_valid may add stray lines or points, and
+        # turns a degenerate line into a point)
+        repaired = [
+            _part(g, LINEAR if k in LINEAR else POLYGONAL if k in POLYGONAL else None)
+            for g, k in zip(repaired, kinds, strict=True)
+        ]
         gdf.loc[invalid, gdf.geometry.name] = repaired
     if missing.any() or invalid.any():
         log.info(
@@ -102,11 +106,12 @@ def clean(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
     return gdf.loc[~gdf.geometry.is_empty]
 
 
-def _polygonal_part(g: shapely.Geometry) -> shapely.Geometry:
-    if g.geom_type in POLYGONAL:
+def _part(g: shapely.Geometry, kinds: tuple[str, ...] | None) -> shapely.Geometry:
+    """The parts of ``g`` of the given geometry types (empty if none); all of it if None."""
+    if kinds is None or g.geom_type in kinds:
         return g
-    parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type in POLYGONAL]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
+    parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type in kinds]
+    return shapely.union_all(parts) if parts else shapely.GeometryCollection()
 
 
 def clip_to_aoi(

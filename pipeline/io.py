@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
 import urllib.request
 import warnings
@@ -180,17 +181,107 @@ def read_source_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDat
     return gdf
 
 
-def write_gpkg(path: str | Path, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:
+OUTPUT_GEOMETRY = {
+    "routes": "LineString",
+    "route_segments": "LineString",
+    "shared_risk_segments": "LineString",
+    "sites": "Point",
+    "crossings": "Point",
+    "endpoints": "Point",
+    "landing_points": "Point",
+    "shared_risk_points": "Point",
+}
+"""Geometry type of each output layer, declared even when a layer is empty (QGIS needs it)."""
+
+
+def write_gpkg(
+    path: str | Path, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], extras: dict | None = None
+) -> None:
     """Write several layers into one GeoPackage atomically (all layers or none).
 
-    A plain DataFrame (no geometry) becomes an attribute table.
+    A plain DataFrame (no geometry) becomes an attribute table. ``extras`` (from
+    ``styles.gpkg_extras``) adds QGIS default styles, a QGIS project and descriptions.
     """
     with atomic_path(path) as tmp:
         for name, df in layers.items():
-            if isinstance(df, gpd.GeoDataFrame):
+            if isinstance(df, gpd.GeoDataFrame) and df.empty and name in OUTPUT_GEOMETRY:
+                pyogrio.write_dataframe(
+                    df, tmp, layer=name, driver="GPKG", geometry_type=OUTPUT_GEOMETRY[name]
+                )
+            elif isinstance(df, gpd.GeoDataFrame):
                 df.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
             else:
                 pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
+        if extras:
+            _store_extras(tmp, extras)
+
+
+FIXED_TIME = "2000-01-01T00:00:00.000Z"
+"""Timestamp of the rows we add, so equal builds give equal files."""
+
+
+def _store_extras(gpkg: Path, extras: dict) -> None:
+    con = sqlite3.connect(gpkg)
+    try:
+        con.executescript("""
+            CREATE TABLE layer_styles (
+              id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
+              f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+              styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
+              description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME);
+            CREATE TABLE qgis_projects (name TEXT PRIMARY KEY, metadata BLOB, content BLOB);
+            CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+              table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+              description TEXT, mime_type TEXT, constraint_name TEXT,
+              CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+              CONSTRAINT gdc_tn UNIQUE (table_name, name));
+            CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+              constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT,
+              min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN,
+              description TEXT,
+              CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+        """)
+        con.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
+            " last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+            "'QGIS default styles', ?)",
+            (FIXED_TIME,),
+        )
+        for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+            con.execute(
+                "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, "
+                "extension_name, definition, scope) VALUES (?, NULL, 'gpkg_schema', "
+                "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
+                (table,),
+            )
+        for name, qml in extras["styles"].items():
+            con.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
+                "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
+                "useAsDefault, description, owner, ui, update_time) VALUES "
+                "('', '', ?, 'geom', ?, ?, '', 1, 'default style', '', NULL, ?)",
+                (name, name, qml, FIXED_TIME),
+            )
+        name, content = extras["project"]
+        meta = json.dumps(
+            {"last_modified_time": FIXED_TIME[:19], "last_modified_user": "fiber-corridor pipeline"}
+        )
+        con.execute("INSERT INTO qgis_projects VALUES (?, ?, ?)", (name, meta, content))
+        for table, text in extras["layer_docs"].items():
+            con.execute(
+                "UPDATE gpkg_contents SET description = ?, last_change = ? WHERE table_name = ?",
+                (text, FIXED_TIME, table),
+            )
+        for table, fields in extras["field_docs"].items():
+            for column, text in fields.items():
+                con.execute(
+                    "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name,"
+                    " name, title, description) VALUES (?, ?, ?, ?, ?)",
+                    (table, column, column, column.replace("_", " "), text),
+                )
+        con.commit()
+    finally:
+        con.close()
 
 
 def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
@@ -198,6 +289,23 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
     if not Path(path).exists():
         raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
     return pyogrio.read_dataframe(path, layer=layer)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file (UTF-8) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_figure(path: str | Path, fig) -> None:
+    """Save a matplotlib figure as PNG atomically, and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
 
 
 def write_csv(path: str | Path, df: pd.DataFrame) -> None:

@@ -42,8 +42,10 @@ def test_every_layer_opens_with_its_crs(built):
         "route_segments",
         "sites",
         "ranking_sensitivity",
+        "layer_styles",
     }
-    assert layers["ranking_sensitivity"] is None  # an attribute table
+    assert layers["ranking_sensitivity"] is None  # attribute tables
+    assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
         assert info["crs"] == "EPSG:4326", name

@@ -1,0 +1,190 @@
+"""Author the QGIS style and project templates in pipeline/qgis/ (needs QGIS; a dev tool).
+
+The pipeline does not need QGIS: it stores these templates in corridor.gpkg, filling in the
+scenario categories. Regenerate them after changing a layer's fields, with QGIS installed
+(`apt-get install qgis python3-qgis`) and a built data/processed:
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/author_qgis_templates.py
+"""
+
+from pathlib import Path
+
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsCategorizedSymbolRenderer,
+    QgsColorRampShader,
+    QgsLineSymbol,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
+    QgsProject,
+    QgsProperty,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsRendererCategory,
+    QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer,
+    QgsSymbolLayer,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
+)
+from qgis.PyQt.QtGui import QColor
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "data" / "processed"
+TEMPLATES = REPO / "pipeline" / "qgis"
+
+
+def categorized(field, items, make):
+    return QgsCategorizedSymbolRenderer(
+        field, [QgsRendererCategory(v, make(c), v) for v, c in items]
+    )
+
+
+def line(color, width, expr=None, style="solid"):
+    s = QgsLineSymbol.createSimple({"color": color, "width": str(width), "line_style": style})
+    if expr:
+        s.symbolLayer(0).setDataDefinedProperty(
+            QgsSymbolLayer.PropertyStrokeWidth, QgsProperty.fromExpression(expr)
+        )
+    return s
+
+
+def marker(name, color, size):
+    return QgsMarkerSymbol.createSimple(
+        {"name": name, "color": color, "size": str(size), "outline_color": "#222222"}
+    )
+
+
+def label(layer, field, size=9):
+    s = QgsPalLayerSettings()
+    s.fieldName = field
+    fmt = s.format()
+    fmt.setSize(size)
+    s.setFormat(fmt)
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(s))
+    layer.setLabelsEnabled(True)
+
+
+def pseudocolor(layer, stops):
+    ramp = QgsColorRampShader()
+    ramp.setColorRampType(QgsColorRampShader.Interpolated)
+    ramp.setColorRampItemList(
+        [QgsColorRampShader.ColorRampItem(v, QColor(c), lab) for v, c, lab in stops]
+    )
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader))
+    layer.setOpacity(0.85)
+
+
+def main():
+    app = QgsApplication([], False)
+    app.initQgis()
+    TEMPLATES.mkdir(exist_ok=True)
+    gpkg = OUT / "corridor.gpkg"
+    vec = {
+        n: QgsVectorLayer(f"{gpkg}|layername={n}", n, "ogr")
+        for n in (
+            "routes",
+            "route_segments",
+            "sites",
+            "crossings",
+            "endpoints",
+            "landing_points",
+            "shared_risk_segments",
+            "shared_risk_points",
+        )
+    }
+    width = 'max(0.3, 1.4 - 0.45 * ("alternative" - 1))'
+    vec["routes"].setRenderer(
+        categorized("scenario", [("SCENARIO", "#d7301f")], lambda c: line(c, 1.4, width))
+    )
+    vec["route_segments"].setRenderer(
+        categorized(
+            "method",
+            [
+                ("buried_row", "#1a9850"),
+                ("buried_flat", "#fee08b"),
+                ("buried_hilly", "#f46d43"),
+                ("buried_mountain", "#a50026"),
+                ("hdd", "#4575b4"),
+                ("submarine", "#313695"),
+            ],
+            lambda c: line(c, 1.0),
+        )
+    )
+    vec["sites"].setRenderer(
+        categorized(
+            "site_type",
+            [("ILA", "#525252"), ("regen", "#6a51a3")],
+            lambda c: marker("triangle", c, 2.2),
+        )
+    )
+    vec["crossings"].setRenderer(
+        categorized(
+            "kind",
+            [("border", "#000000"), ("river", "#2171b5"), ("landfall", "#08306b")],
+            lambda c: marker("cross2", c, 2.6),
+        )
+    )
+    vec["endpoints"].setRenderer(
+        categorized(
+            "role",
+            [("origin", "#006d2c"), ("waypoint", "#fd8d3c"), ("destination", "#08519c")],
+            lambda c: marker("circle", c, 3.2),
+        )
+    )
+    label(vec["endpoints"], "name")
+    vec["landing_points"].setRenderer(QgsSingleSymbolRenderer(marker("star", "#08519c", 4.0)))
+    label(vec["landing_points"], "name")
+    vec["shared_risk_segments"].setRenderer(QgsSingleSymbolRenderer(line("#ff7f00", 3.0)))
+    vec["shared_risk_segments"].setOpacity(0.6)
+    vec["shared_risk_points"].setRenderer(QgsSingleSymbolRenderer(marker("x", "#e31a1c", 4.0)))
+    for name, scale in (("sites", 5e6), ("crossings", 2e7), ("route_segments", 1e7)):
+        vec[name].setScaleBasedVisibility(True)  # dense point layers appear as one zooms in
+        vec[name].setMinimumScale(scale)
+    cost = QgsRasterLayer(str(OUT / "cost" / "unit_cost_usd_per_km.tif"), "cost surface")
+    pseudocolor(
+        cost,
+        [
+            (20000, "#ffffcc", "20k USD/km"),
+            (45000, "#fd8d3c", "45k"),
+            (90000, "#bd0026", "90k"),
+            (150000, "#49006a", "150k"),
+        ],
+    )
+    freq = QgsRasterLayer(str(OUT / "route_frequency.tif"), "route frequency")
+    pseudocolor(
+        freq, [(0.0, "#ffffff00", "0"), (0.05, "#c6dbef", "5 %"), (1.0, "#08306b", "100 %")]
+    )
+    for name, layer in vec.items():
+        layer.saveNamedStyle(str(TEMPLATES / f"{name}.qml"))
+    cost.saveNamedStyle(str(TEMPLATES / "cost_surface.qml"))
+    freq.saveNamedStyle(str(TEMPLATES / "route_frequency.qml"))
+    project = QgsProject.instance()
+    project.setFilePathStorage(Qgis.FilePathType.Relative)
+    project.setTitle("Eurasian fiber corridor plan")
+    project.setCrs(cost.crs())
+    order = [
+        "landing_points",
+        "endpoints",
+        "shared_risk_points",
+        "sites",
+        "crossings",
+        "shared_risk_segments",
+        "routes",
+        "route_segments",
+    ]  # top of the legend first
+    for layer in (cost, freq, *[vec[n] for n in reversed(order)]):  # each goes on top
+        project.addMapLayer(layer)
+    for layer in (vec["route_segments"], freq):  # busy layers start switched off
+        project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)
+    project.write(str(OUT / "plan.qgs"))
+    (TEMPLATES / "plan.qgs").write_text((OUT / "plan.qgs").read_text())
+    (OUT / "plan.qgs").unlink()
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main()
