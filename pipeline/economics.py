@@ -26,6 +26,15 @@ METHODS = ("buried_row", "buried_flat", "buried_hilly", "buried_mountain", "hdd"
 SEA = "sea"
 
 
+def cell_labels(
+    cells: np.ndarray, country: np.ndarray, wet: np.ndarray, codes: list[str]
+) -> np.ndarray:
+    """Each cell's country code, ``sea`` on water, ``none`` outside every country."""
+    ids = country[cells[:, 0], cells[:, 1]]
+    names = np.array(["none", *codes])
+    return np.where(wet[cells[:, 0], cells[:, 1]], SEA, names[ids])
+
+
 def edge_methods(
     cells: np.ndarray, slope: np.ndarray, row_km: np.ndarray, wet: np.ndarray, c: CostConfig
 ) -> np.ndarray:

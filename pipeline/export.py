@@ -85,14 +85,6 @@ FIELD_DOCS = {
     },
 }
 GEOJSON_DIR = "geojson"
-LAYERS = (
-    "routes",
-    "crossings",
-    "endpoints",
-    "landing_points",
-    "shared_risk_segments",
-    "shared_risk_points",
-)
 
 
 def attributions() -> list[dict]:

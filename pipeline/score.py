@@ -86,30 +86,15 @@ def river_crossings(
     return out
 
 
-SEA = "sea"
-"""The label of submarine km in ``km_by_country``."""
-
-
 def km_by_country(
-    cells: np.ndarray,
-    country: np.ndarray,
-    water: np.ndarray,
-    codes: list[str],
-    inv: np.ndarray,
-    step_km: float,
+    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, step_km: float
 ) -> list[tuple[str, float]]:
     """(ISO code or "sea", ground km) along the route's cells, in the order it enters them.
 
-    Each step's length is split half to each of its two cells, so the split follows the same
-    cells the router priced (no slivers where vector borders and the grid disagree).
+    Each step's length is split half to each of its two cells (labelled by
+    ``economics.cell_labels``), so the split follows the cells the router priced (no slivers
+    where vector borders and the grid disagree).
     """
-    ids = country[cells[:, 0], cells[:, 1]]
-    labels = np.array(
-        [
-            SEA if w else (codes[i - 1] if i > 0 else "none")
-            for i, w in zip(ids, water[cells[:, 0], cells[:, 1]] != 0, strict=True)
-        ]
-    )
     half = 0.5 * router.edge_km(cells, inv, step_km)
     km: dict[str, float] = {}
     for label, h in [*zip(labels[:-1], half, strict=True), *zip(labels[1:], half, strict=True)]:
@@ -161,7 +146,7 @@ def to_lonlat(geom: shapely.Geometry, grid: Grid) -> shapely.Geometry:
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(*xy.T)))
 
 
-def route_economics(r, cells: np.ndarray, rivs: list[dict], ctx: dict) -> dict:
+def route_economics(r, cells: np.ndarray, labels: np.ndarray, rivs: list[dict], ctx: dict) -> dict:
     """Segments by construction method, amplifier sites and their costs for one route."""
     grid, ras, c = ctx["grid"], ctx["rasters"], ctx["cost"]
     line = r.geometry
@@ -170,18 +155,6 @@ def route_economics(r, cells: np.ndarray, rivs: list[dict], ctx: dict) -> dict:
     vkm = economics.vertex_km(line, cells, ras["inv"], cell_km)
     vcrs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
     wet = ras["water"] != 0
-    labels = np.array(
-        [
-            economics.SEA
-            if wet[tuple(x)]
-            else (
-                ctx["codes"][ras["country"][tuple(x)] - 1]
-                if ras["country"][tuple(x)] > 0
-                else "none"
-            )
-            for x in cells
-        ]
-    )
     methods = economics.edge_methods(cells, ras["slope"], ras["row_km"], wet, c)
     ivs = economics.intervals(cells, vkm, methods, labels, ras["unit"], ras["inv"], cell_km)
     river_km = [float(np.interp(line.project(x["geometry"]), vcrs, vkm)) for x in rivs]
@@ -230,11 +203,10 @@ def score_route(r, ctx: dict) -> tuple[dict, list[dict], list[dict], list[dict]]
     borders = border_crossings(cells, rasters["country"], ctx["codes"], grid)
     shores = landfalls(cells, rasters["water"], grid)
     rivs = river_crossings(line, ctx["rivers"], merge_m=2 * grid.cell_m)
-    per_country = km_by_country(
-        cells, rasters["country"], rasters["water"], ctx["codes"], rasters["inv"], step_km
-    )
+    labels = economics.cell_labels(cells, rasters["country"], rasters["water"] != 0, ctx["codes"])
+    per_country = km_by_country(cells, labels, rasters["inv"], step_km)
     max_z, climb = elevation_stats(cells, rasters["dem"])
-    eco = route_economics(r, cells, rivs, ctx)
+    eco = route_economics(r, cells, labels, rivs, ctx)
     route_id = f"{r['scenario']}:{r['origin']}>{r['slug']}#{r['alternative']}"
     crossings = [
         {
@@ -282,7 +254,7 @@ def score_route(r, ctx: dict) -> tuple[dict, list[dict], list[dict], list[dict]]
         "great_circle_km": great_circle_km,
         "great_circle_latency_ms": latency_ms(great_circle_km, ctx["group_index"]),
         "detour_ratio": length_km / great_circle_km,
-        "countries": " > ".join(code for code, _ in per_country if code != SEA),
+        "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
         "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
         "n_border_crossings": len(borders),
         "border_crossings": "; ".join(b["name"] for b in borders),

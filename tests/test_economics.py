@@ -51,22 +51,21 @@ def test_a_200_km_route_with_one_river_crossing(straight_200km):
     assert [vkm[i] for i, _ in sites] == pytest.approx([80.0, 160.0])
     total = cable + 2 * S.ila_site_usd
     # the Monte Carlo's pricing, with every multiplier at 1, gives the same total
-    parts = uncertainty.route_parts(
-        pd.Series(
-            {
-                "geometry": line,
-                "n_river_crossings": 1,
-                "n_border_crossings": 0,
-                "n_landfalls": 0,
-                "n_ila_sites": 2,
-                "n_regen_sites": 0,
-            }
-        ),
-        cells,
-        ras,
-        _grid_2500(),
-    )
+    parts = _parts(line, cells, ras)
     assert uncertainty.price(parts, C, S) == pytest.approx(total, rel=1e-12)
+
+
+def _parts(line, cells, ras, n_border=0):
+    """What the Monte Carlo prices: 1 river crossing and 2 amplifier huts on the route."""
+    counts = {
+        "geometry": line,
+        "n_river_crossings": 1,
+        "n_border_crossings": n_border,
+        "n_landfalls": 0,
+        "n_ila_sites": 2,
+        "n_regen_sites": 0,
+    }
+    return uncertainty.route_parts(pd.Series(counts), cells, ras, _grid_2500())
 
 
 def _grid_2500():
@@ -102,21 +101,7 @@ def test_a_submarine_leg_needs_no_amplifier_huts():
 
 def test_cost_book_edits_change_exactly_the_affected_totals(straight_200km):
     cells, line, ras = straight_200km
-    parts = uncertainty.route_parts(
-        pd.Series(
-            {
-                "geometry": line,
-                "n_river_crossings": 1,
-                "n_border_crossings": 0,
-                "n_landfalls": 0,
-                "n_ila_sites": 2,
-                "n_regen_sites": 0,
-            }
-        ),
-        cells,
-        ras,
-        _grid_2500(),
-    )
+    parts = _parts(line, cells, ras)
     base = uncertainty.price(parts, C, S)
     dearer_huts = uncertainty.price(parts, C, S.model_copy(update={"ila_site_usd": 300_000.0}))
     assert dearer_huts - base == pytest.approx(2 * (300_000.0 - S.ila_site_usd))
@@ -128,23 +113,7 @@ def test_cost_book_edits_change_exactly_the_affected_totals(straight_200km):
 
 def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
     cells, line, ras = straight_200km
-    parts = [
-        uncertainty.route_parts(
-            pd.Series(
-                {
-                    "geometry": line,
-                    "n_river_crossings": 1,
-                    "n_border_crossings": 1,
-                    "n_landfalls": 0,
-                    "n_ila_sites": 2,
-                    "n_regen_sites": 0,
-                }
-            ),
-            cells,
-            ras,
-            _grid_2500(),
-        )
-    ]
+    parts = [_parts(line, cells, ras, n_border=1)]
     u = UncertaintyConfig(draws=50)
     a = uncertainty.reprice_draws(parts, C, S, u, 0, 50)
     # split into two tasks, as Dask would: the same draws
