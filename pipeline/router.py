@@ -10,10 +10,12 @@ With ``s = 1`` and no zones this is exactly scikit-image's ``MCP_Geometric``. Zo
 cost per transition, from a table: a border crossing or a landfall is paid once however the
 border or the coast runs across the grid.
 
-The priority queue is an indexed 4-ary heap with decrease-key that holds the frontier only (it
-grows on demand), so memory is about 13 bytes per cell besides the cost grid. The algorithm has
-no randomness and no data-dependent parallelism: the same input gives the same paths on every
-run and every scheduler.
+Two exact priority queues. When every edge costs at least some w > 0 and the costs span fewer
+than ``MAX_BUCKETS`` widths (always so on a cost surface in USD/km), Dinitz's bucket queue: cells
+are filed in buckets w wide, and all cells of the lowest bucket are final, so it is settled with
+no comparisons at all (about 9 bytes per cell besides the cost grid). Otherwise an indexed 4-ary
+heap with decrease-key that holds the frontier only (about 13 bytes per cell). Neither has any
+randomness: the same input gives the same paths on every run and every scheduler.
 """
 
 from __future__ import annotations
@@ -160,6 +162,128 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
     return dist, pred
 
 
+@numba.njit(nogil=True, cache=True)
+def _dijkstra_buckets(
+    cs, zone, penalty, use_zone, step_km, start, targets, n_moves, width, n_slots, dist, pred, done
+):
+    """Dinitz's bucket variant of Dijkstra: exact when ``width`` <= the smallest edge cost.
+
+    Every cell in the lowest non-empty bucket [i·width, (i+1)·width) is final (no edge is
+    short enough to improve it from the same bucket), so a bucket is settled in any order,
+    with no priority comparisons; a circular array of ``n_slots`` buckets covers the longest
+    edge. Stale entries (cells reached more cheaply later) are skipped when popped.
+    """
+    nr, nc = cs.shape
+    csf = cs.ravel()
+    zf = zone.ravel()
+    bits = np.zeros((nr * nc + 7) // 8, dtype=np.uint8)
+    remaining = 0
+    for t in targets:
+        if not bits[t >> 3] & (1 << (t & 7)):
+            bits[t >> 3] |= 1 << (t & 7)
+            remaining += 1
+    dr = DR[:n_moves]
+    dc = DC[:n_moves]
+    off = dr * nc + dc
+    length = np.empty(n_moves)
+    for k in range(n_moves):
+        length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
+    margin = 1 if n_moves == 8 else 2
+    bucket = np.empty((n_slots, 1024), dtype=np.int32)
+    fill = np.zeros(n_slots, dtype=np.int64)
+    dist[start] = 0.0
+    bucket[0, 0] = start
+    fill[0] = 1
+    live = 1
+    inv_w = 1.0 / width
+    i = 0
+    while live > 0:
+        slot = i % n_slots
+        while fill[slot] > 0:
+            fill[slot] -= 1
+            u = bucket[slot, fill[slot]]
+            live -= 1
+            if done[u >> 3] & (1 << (u & 7)):
+                continue
+            done[u >> 3] |= 1 << (u & 7)
+            if remaining > 0 and bits[u >> 3] & (1 << (u & 7)):
+                remaining -= 1
+                if remaining == 0:
+                    return
+            du = dist[u]
+            ur, uc = u // nc, u % nc
+            interior = margin <= ur < nr - margin and margin <= uc < nc - margin
+            cu = csf[u]
+            for k in range(n_moves):
+                if interior:
+                    v = u + off[k]
+                else:
+                    vr, vc = ur + dr[k], uc + dc[k]
+                    if vr < 0 or vr >= nr or vc < 0 or vc >= nc:
+                        continue
+                    v = vr * nc + vc
+                if done[v >> 3] & (1 << (v & 7)):
+                    continue
+                cv = csf[v]
+                if not (cv >= 0.0 and cv < np.inf):
+                    continue
+                if k < 8:
+                    nd = du + 0.5 * (cu + cv) * length[k]
+                else:
+                    a = u + (dr[k] // 2) * nc + dc[k] // 2 if abs(dr[k]) == 2 else u + dc[k] // 2
+                    b = v - (dr[k] // 2) * nc - dc[k] // 2 if abs(dr[k]) == 2 else v - dc[k] // 2
+                    ca, cb = csf[a], csf[b]
+                    if not (ca >= 0.0 and ca < np.inf and cb >= 0.0 and cb < np.inf):
+                        continue
+                    nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
+                if use_zone and zf[u] != zf[v]:
+                    nd += penalty[zf[u], zf[v]]
+                if nd < dist[v]:
+                    dist[v] = nd
+                    pred[v] = k
+                    b = int(nd * inv_w) % n_slots
+                    if fill[b] == bucket.shape[1]:
+                        grown = np.empty((n_slots, 2 * bucket.shape[1]), dtype=np.int32)
+                        for q in range(n_slots):
+                            grown[q, : fill[q]] = bucket[q, : fill[q]]
+                        bucket = grown
+                    bucket[b, fill[b]] = v
+                    fill[b] += 1
+                    live += 1
+        i += 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _passable_range(cs):
+    """(min, max) of the passable costs (>= 0, finite), in one pass without copies."""
+    lo, hi = np.inf, -np.inf
+    for v in cs.ravel():
+        if v >= 0.0 and v < np.inf:
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return lo, hi
+
+
+MAX_BUCKETS = 4096
+"""Above this many buckets (a very wide range of edge costs) the heap is faster."""
+
+
+def _bucket_width(
+    cs: np.ndarray, table: np.ndarray, step_km: float, connectivity: int
+) -> tuple[float, int] | None:
+    """(bucket width, number of circular buckets) for the bucket queue, or None for the heap.
+
+    The width is just below the cheapest possible edge, so each bucket's cells are final.
+    """
+    lo, hi = _passable_range(cs)
+    if not lo > 0 or not np.isfinite(hi):
+        return None
+    width = lo * step_km * (1 - 1e-9)
+    longest = hi * step_km * (math.sqrt(5) if connectivity == 16 else math.sqrt(2))
+    slots = int(math.ceil((longest + float(table.max())) / width)) + 2
+    return (width, slots) if slots <= MAX_BUCKETS else None
+
+
 def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:
     """A zone-transition table: given as one, or one number for all non-zero zone pairs."""
     if np.ndim(penalty) == 2:
@@ -226,6 +350,25 @@ def accumulate(
     n = cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
+    buckets = _bucket_width(cs, table, step_km, connectivity)
+    if buckets is not None:
+        done = np.zeros((n + 7) // 8, dtype=np.uint8)
+        _dijkstra_buckets(
+            cs,
+            z,
+            table,
+            use_zone,
+            float(step_km),
+            start[0] * nc + start[1],
+            flat_targets,
+            connectivity,
+            buckets[0],
+            buckets[1],
+            dist,
+            pred,
+            done,
+        )
+        return dist.reshape(cs.shape), pred.reshape(cs.shape)
     pos = np.full(n, -1, dtype=np.int32)
     _dijkstra(
         cs,
@@ -275,12 +418,12 @@ def path_sums(
     return cost, float(edge_km(cells, inv_scale, step_km).sum())
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, parallel=True)
 def _block_mean(rate, factor):
     nr, nc = rate.shape
     cr, cc = (nr + factor - 1) // factor, (nc + factor - 1) // factor
     out = np.empty((cr, cc))
-    for bi in range(cr):
+    for bi in numba.prange(cr):
         for bj in range(cc):
             total, count = 0.0, 0
             for i in range(bi * factor, min(bi * factor + factor, nr)):
@@ -355,7 +498,7 @@ def coarse_to_fine(
     target: tuple[int, int],
     factor: int = 4,
     corridor_cells: int = 3,
-    segment_cells: int = 64,
+    segment_cells: int = 32,
     step_km: float = 1.0,
     max_tries: int = 4,
 ) -> tuple[np.ndarray, float, int]:

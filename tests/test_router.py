@@ -165,3 +165,26 @@ def test_coarse_to_fine_widens_a_corridor_that_is_too_narrow():
     full = router.accumulate(rate, (10, 10), [(10, 190)])[0][10, 190]
     assert tries > 1
     assert cost == pytest.approx(full, rel=0.01)
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+def test_bucket_queue_and_heap_agree(monkeypatch, connectivity):
+    rng = np.random.default_rng(11)
+    rate = rng.uniform(0.5, 30, (60, 70))
+    rate[rng.random(rate.shape) < 0.2] = np.nan
+    rate[0, 0] = 1.0
+    zone = rng.integers(0, 4, rate.shape).astype(np.int16)
+    kw = {"zone": zone, "zone_penalty": 12.0, "step_km": 2.5, "connectivity": connectivity}
+    buckets, _ = router.accumulate(rate, (0, 0), **kw)
+    monkeypatch.setattr(router, "MAX_BUCKETS", 0)  # force the heap
+    heap, _ = router.accumulate(rate, (0, 0), **kw)
+    np.testing.assert_allclose(buckets, heap, rtol=1e-12)
+
+
+def test_zero_cost_cells_use_the_heap_and_stay_exact():
+    rate = np.ones((20, 20))
+    rate[5:15, :] = 0.0  # a free corridor: no bucket width fits, the heap takes over
+    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, 8) is None
+    dist, _ = router.accumulate(rate, (0, 0))
+    ref = reference(rate, np.ones_like(rate), np.zeros(rate.shape, int), 0.0, 1.0, (0, 0))
+    np.testing.assert_allclose(dist, ref, rtol=1e-12)
