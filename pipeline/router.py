@@ -172,6 +172,10 @@ def _dijkstra_buckets(
     short enough to improve it from the same bucket), so a bucket is settled in any order,
     with no priority comparisons; a circular array of ``n_slots`` buckets covers the longest
     edge. Stale entries (cells reached more cheaply later) are skipped when popped.
+
+    The neighbour and edge-cost code is written out here as in ``_dijkstra`` on purpose:
+    sharing it through numba helpers (inlined or not) halved the throughput (measured with
+    ``make bench``: 3.5 against 7.4 Mcells/s).
     """
     nr, nc = cs.shape
     csf = cs.ravel()
