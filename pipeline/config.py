@@ -143,6 +143,30 @@ class CostConfig(_Section):
         "right-of-way. Source: positional tolerance of 1:10M (Natural Earth 10m) lines, 0.2 mm "
         "at map scale = 2 km.",
     )
+    row_railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
+        default_factory=lambda: ["rail", "narrow_gauge"],
+        description="OSM railway classes that count as a right-of-way. Default: lines in "
+        "service. Add 'construction' for lines being built (Iran's Chabahar–Zahedan, 2,276 km "
+        "in the 2021 OSM data), whose formation may not be graded or permitted yet.",
+    )
+    row_road_classes: list[
+        Literal[
+            "major",
+            "motorway",
+            "trunk",
+            "primary",
+            "secondary",
+            "motorway_construction",
+            "trunk_construction",
+            "primary_construction",
+        ]
+    ] = Field(
+        default_factory=lambda: ["major", "motorway", "trunk", "primary", "secondary"],
+        description="Road classes that count as a right-of-way (OSM highway=*; 'major' is "
+        "Natural Earth's major roads). Default: secondary and better, the paved inter-city "
+        "network a cable is ploughed beside (OSM wiki, Key:highway); tertiary roads are "
+        "not in the data. '*_construction' adds roads being built.",
+    )
     colocation_mult: PosFloat = Field(
         1 / 1.6,
         description="Multiplier along an existing right-of-way (0.625): plough-in along a graded, "

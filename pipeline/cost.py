@@ -297,12 +297,23 @@ def country_mult_raster(
     return table[country]
 
 
+def rights_of_way(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
+    """Geometries of the railways, roads (of the configured classes) and pipelines."""
+    rails = layers["railways"]
+    roads = layers["roads"]
+    return [
+        *rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
+        *roads.geometry[roads["class"].isin(c.row_road_classes)],
+        *layers["pipelines"].geometry,
+    ]
+
+
 def rasterise_inputs(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
     grid: Grid,
     grid_cfg,
-    country_mult: dict[str, float],
+    c: CostConfig,
 ) -> tuple[Inputs, np.ndarray, list[str]]:
     """All rasterised inputs, plus the country raster and its codes."""
     lon, lat = cell_lonlat(grid)
@@ -313,11 +324,7 @@ def rasterise_inputs(
         & (lat <= grid_cfg.lat_max_deg)
     )
     inv = inverse_scale(grid, lon, lat)
-    row_geoms = [
-        *layers["railways"].geometry,
-        *layers["roads"].geometry,
-        *layers["pipelines"].geometry,
-    ]
+    row_geoms = rights_of_way(layers, c)
     rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
     inputs = Inputs(
@@ -327,7 +334,7 @@ def rasterise_inputs(
         urban=burn(settlement_areas(layers["places"]), grid, all_touched=False),
         water=water_raster(layers["lakes"], layers["ocean"], inside, grid),
         rivers=burn(rivers.geometry, grid),
-        country_mult=country_mult_raster(countries, codes, country_mult),
+        country_mult=country_mult_raster(countries, codes, c.country_mult),
     )
     return inputs, countries, codes
 
@@ -350,7 +357,7 @@ def run(cfg: Config) -> Path:
         "marine_names",
     )
     layers = {name: io.read_layer(gpkg, name) for name in names}
-    inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost.country_mult)
+    inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost)
     named = pd.concat(
         [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
         ignore_index=True,

@@ -39,16 +39,18 @@ class SourceFile:
     url_layer: str | None = None
     url_each: str | None = None
     ids_from: str | None = None
+    url_parts: tuple[str, ...] = ()
+    manual: str | None = None
 
     def url_name(self) -> str:
         """Local path (under raw/) for a producer download."""
-        if self.url_each:
+        if self.url_each or self.url_parts:
             return self.mirror
         return str(PurePosixPath(self.mirror).parent / PurePosixPath(self.url).name)
 
     def where(self) -> str:
         """The producer address, for messages."""
-        return self.url or self.url_each or "(no producer URL)"
+        return self.url or self.url_each or ", ".join(self.url_parts) or "(no producer URL)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Dataset:
     licence: str
     attribution: str
     files: tuple[SourceFile, ...]
+    optional: bool = False
 
 
 def parse_manifest(text: str) -> dict[str, Dataset]:
@@ -67,8 +70,13 @@ def parse_manifest(text: str) -> dict[str, Dataset]:
     raw = yaml.safe_load(text)["datasets"]
     out = {}
     for key, d in raw.items():
-        files = tuple(SourceFile(dataset=key, **f) for f in d["files"])
-        out[key] = Dataset(key, d["title"], d["licence"], d["attribution"], files)
+        files = tuple(
+            SourceFile(dataset=key, **{**f, "url_parts": tuple(f.get("url_parts", ()))})
+            for f in d["files"]
+        )
+        out[key] = Dataset(
+            key, d["title"], d["licence"], d["attribution"], files, d.get("optional", False)
+        )
     return out
 
 
@@ -107,7 +115,49 @@ def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
     return dest
 
 
-def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: float) -> dict:
+def _fetch_parts(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
+    """Download each regional extract and merge their ``url_layer`` into one GeoPackage.
+
+    The mirror holds one file per dataset where the producer serves one per region (Geofabrik's
+    country and district extracts); the merged file has the mirror's layout and a ``part``
+    column naming the extract each feature came from.
+    """
+    tmp_dir = raw_dir / (sf.mirror + ".parts")
+    frames = []
+    for url in sf.url_parts:
+        part = tmp_dir / PurePosixPath(url).name
+        if not part.exists():
+            io.download(url, part, timeout_s)
+        gdf = io.read_source_vector(part, sf.url_layer)
+        gdf["part"] = PurePosixPath(url).name
+        frames.append(gdf)
+    dest = raw_dir / sf.mirror
+    io.write_gpkg(dest, {PurePosixPath(sf.mirror).stem: io.concat_frames(frames)})
+    for p in tmp_dir.iterdir():
+        p.unlink()
+    tmp_dir.rmdir()
+    return dest
+
+
+def _skip_manual(sf: SourceFile, optional: bool) -> dict:
+    """The lock entry of an optional file the producer serves no direct download of."""
+    if not optional:
+        raise MissingDatasetError(
+            f"dataset {sf.dataset!r}: the producer ({sf.where()}) serves no file the pipeline "
+            f"can download: {sf.manual} Fix: set PIPELINE_MIRROR to a mirror that holds "
+            f"{sf.mirror}."
+        )
+    log.warning(
+        "fetch %s: skipped, no direct download (%s); stages that use it run without it",
+        sf.dataset,
+        sf.manual,
+    )
+    return {"source": "skipped", "origin": sf.where(), "local": None, "reason": sf.manual}
+
+
+def fetch_file(
+    sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: float, optional: bool = False
+) -> dict:
     """Get one file from the mirror or the producer; return its lock entry."""
     if mirror is not None:
         src = mirror / sf.mirror
@@ -129,9 +179,13 @@ def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: fl
             "sha256": io.sha256_file(dest),
             "bytes": dest.stat().st_size,
         }
+    if sf.manual:
+        return _skip_manual(sf, optional)
     try:
         if sf.url_each:
             dest = _fetch_each(sf, raw_dir, timeout_s)
+        elif sf.url_parts:
+            dest = _fetch_parts(sf, raw_dir, timeout_s)
         else:
             dest = raw_dir / sf.url_name()
             io.download(sf.url, dest, timeout_s)
@@ -145,7 +199,7 @@ def fetch_file(sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: fl
         "source": "url",
         "origin": sf.where(),
         "local": sf.url_name(),
-        "layer": sf.url_layer,
+        "layer": None if sf.url_parts else sf.url_layer,
         "sha256": io.sha256_file(dest),
         "bytes": dest.stat().st_size,
     }
@@ -164,12 +218,13 @@ def fetch_all(
     for ds in datasets.values():
         for sf in ds.files:
             entry = lock.get(sf.mirror)
-            if entry and (raw_dir / entry["local"]).is_file():
+            if entry and entry["local"] and (raw_dir / entry["local"]).is_file():
                 _verify(raw_dir / entry["local"], entry["sha256"], f"lock file's ({LOCK_NAME})")
                 new_lock[sf.mirror] = entry
                 continue
             log.info("fetch %s: %s", ds.key, sf.mirror if mirror else sf.where())
-            new_lock[sf.mirror] = {"dataset": ds.key, **fetch_file(sf, raw_dir, mirror, timeout_s)}
+            got = fetch_file(sf, raw_dir, mirror, timeout_s, ds.optional)
+            new_lock[sf.mirror] = {"dataset": ds.key, **got}
     return new_lock
 
 
@@ -188,7 +243,10 @@ def read_lock(raw_dir: Path) -> dict:
 
 
 def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
-    """(path, layer) of each fetched file of a dataset, verified against the lock file."""
+    """(path, layer) of each fetched file of a dataset, verified against the lock file.
+
+    An optional dataset that fetch skipped (no direct download from its producer) has none.
+    """
     lock = read_lock(raw_dir)
     out = []
     for sf in manifest()[dataset].files:
@@ -198,6 +256,8 @@ def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
                 f"dataset {dataset!r}: {sf.mirror} is not in {raw_dir / LOCK_NAME}. Run "
                 "`make fetch` (python -m pipeline fetch) first."
             )
+        if entry.get("source") == "skipped":
+            continue
         path = raw_dir / entry["local"]
         if not path.is_file():
             raise MissingDatasetError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 INGEST_GPKG = "ingest.gpkg"
 DEM_TIF = "dem_m.tif"
 BATHY_TIF = "bathymetry_m.tif"
+LANDCOVER_TIF = "landcover_igbp.tif"
+LANDCOVER_NODATA = 255
 
 # dataset key -> (output layer, columns kept (source name -> output name))
 SIMPLE_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
@@ -47,7 +49,6 @@ SIMPLE_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
     "lakes": ("lakes", {"name": "name", "featurecla": "kind"}),
     "marine_names": ("marine_names", {"name": "name", "featurecla": "kind"}),
     "rivers": ("rivers", {"name": "name", "featurecla": "kind", "scalerank": "scalerank"}),
-    "roads": ("roads", {"name": "name"}),
     "pipelines": (
         "pipelines",
         {"project_id": "project_id", "fuel": "fuel", "name": "name", "status": "status"},
@@ -66,13 +67,53 @@ SIMPLE_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
     "ports": ("ports", {"name": "name"}),
     "airports": ("airports", {"name": "name", "iata_code": "iata_code", "type": "kind"}),
 }
+OPTIONAL_LAYERS: dict[str, tuple[str, dict[str, str]]] = {
+    "railway_stations": ("railway_stations", {"name": "name", "type": "kind"}),
+    "border_controls": ("border_controls", {"name": "name"}),
+    "faults": (
+        "faults",
+        {
+            "name": "name",
+            "fz_name": "zone",
+            "slip_type": "slip_type",
+            "net_slip_rate": "net_slip_rate",
+            "catalog_name": "catalog",
+        },
+    ),
+    "protected_areas": ("protected_areas", {"class": "kind", "name": "name", "name:en": "name_en"}),
+}
+"""Context datasets (``optional`` in the manifest): an empty layer when fetch skipped them."""
+
 RAILWAY_SOURCES = {
     "railways_ne": "naturalearth",
     "railways_osm_tm": "osm_turkmenistan_box",
     "railways_osm_uz": "osm_uzbekistan",
+    "railways_osm": "osm_2021",
+    "railways_rzd": "rzd_generalized",
 }
-RAILWAY_EXCLUDED_FCLASS = {"proposed", "miniature_railway", "abandoned", "razed"}
-"""OSM railway classes that are no right-of-way a cable could follow."""
+RAILWAY_KEPT_FCLASS = {"rail", "narrow_gauge", "construction"}
+"""OSM railway classes kept: main lines, narrow gauge and lines under construction (which the
+cost stage uses only when ``cost.row_railway_classes`` names them). Trams, subways, light rail,
+funiculars and abandoned, disused, razed or proposed lines are no right-of-way for a long-haul
+cable."""
+
+ROAD_SOURCES = {
+    "roads": "naturalearth",
+    "roads_osm": "osm_2021",
+    "roads_osm_major": "osm_major_2021",
+}
+ROAD_KEPT_CLASS = {
+    "major",
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "motorway_construction",
+    "trunk_construction",
+    "primary_construction",
+}
+"""Road classes kept (OSM ``highway`` / OpenMapTiles ``class``; ``major`` is Natural Earth's
+major-road subset). Tertiary and smaller roads, and ramps, are not long-haul rights-of-way."""
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 LINEAR = ("LineString", "MultiLineString")
@@ -206,19 +247,26 @@ def prepare(
     return to_analysis(select_columns(gdf, columns), grid)
 
 
-def merge_railways(parts: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """One railway layer from the three sources, with ``source``, ``fclass`` and ``name``."""
+def merge_lines(
+    parts: dict[str, gpd.GeoDataFrame], class_col: str, default: str, kept: set[str]
+) -> gpd.GeoDataFrame:
+    """One line layer from several sources, with ``source``, ``class_col`` and ``name``.
+
+    A source without a class column gets ``default``; features of a class not in ``kept`` are
+    dropped.
+    """
     frames = []
     for source, gdf in parts.items():
         gdf = gdf.copy()
-        if "fclass" not in gdf.columns:
-            gdf["fclass"] = "rail"
+        if class_col not in gdf.columns:
+            gdf[class_col] = None
+        gdf[class_col] = gdf[class_col].fillna(default)
         if "name" not in gdf.columns:
             gdf["name"] = None
-        gdf = gdf.loc[~gdf["fclass"].isin(RAILWAY_EXCLUDED_FCLASS)]
+        gdf = gdf.loc[gdf[class_col].isin(kept)]
         gdf["source"] = source
-        frames.append(gdf[["source", "fclass", "name", "geometry"]])
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+        frames.append(gdf[["source", class_col, "name", "geometry"]])
+    return io.concat_frames(frames)
 
 
 def _length_km(text: object) -> float | None:
@@ -355,18 +403,113 @@ def dem_on_grid(
     return out
 
 
-def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame, str]:
-    """Read the single vector file of a dataset, checksum-verified; and a label for messages."""
-    ((path, layer),) = fetch.local_files(raw_dir, key)
+def world_cables(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
+    """Every cable of the global v3 data with its details, in EPSG:4326 (not clipped).
+
+    ``landing_ids`` lists the stations the cable serves (TeleGeography's record), comma-joined;
+    a cable's line may pass other stations, which it does not serve.
+    """
+    recs = {r["id"]: r for r in details if isinstance(r, dict) and "id" in r}
+    geo = clean(geo, "cables_v3").to_crs(WGS84)
+    rows = []
+    for cid, g in zip(geo["id"], geo.geometry, strict=True):
+        r = recs.get(cid, {})
+        rows.append(
+            {
+                "cable_id": cid,
+                "name": r.get("name") or cid,
+                "rfs_year": r.get("rfs_year"),
+                "is_planned": bool(r.get("is_planned")),
+                "owners": r.get("owners"),
+                "length_km": _length_km(r.get("length")),
+                "landing_ids": ",".join(lp["id"] for lp in r.get("landing_points") or []),
+                "geometry": g,
+            }
+        )
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+    # one feature per cable: TeleGeography splits some cables into several features
+    return out.dissolve(by="cable_id", as_index=False, sort=True)
+
+
+def world_stations(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
+    """Every landing station of the global v3 data, with its country, in EPSG:4326."""
+    recs = {r["id"]: r for r in details if isinstance(r, dict) and "id" in r}
+    geo = clean(geo, "landing points v3").to_crs(WGS84)
+    return gpd.GeoDataFrame(
+        {
+            "station_id": geo["id"].to_numpy(),
+            "name": geo["name"].to_numpy(),
+            "country": [recs.get(i, {}).get("country") for i in geo["id"]],
+        },
+        geometry=geo.geometry.to_numpy(),
+        crs=WGS84,
+    )
+
+
+def _world_network(raw: Path) -> dict[str, gpd.GeoDataFrame]:
+    """The global cable and landing-station layers a submarine network is built from."""
+    files = {PurePosixPath(p.name).stem: p for p, _ in fetch.local_files(raw, "cables_v3")}
+    cables = world_cables(
+        io.read_source_vector(files["cable-geo"]), io.read_json(files["cable-details"])
+    )
+    stations = world_stations(
+        io.read_source_vector(files["landing-point-geo"]),
+        io.read_json(files["landing-point-details"]),
+    )
+    return {"world_cables": cables, "world_landing_points": stations}
+
+
+def landcover_on_grid(raw: Path, grid: Grid, grid_cfg: GridConfig) -> np.ndarray:
+    """MODIS IGBP class per cell (the most common 0.05° class in it); 255 where unknown."""
+    files = fetch.local_files(raw, "landcover")
+    if not files:
+        log.warning("ingest: land cover skipped by fetch; every cell is class 255 (unknown)")
+        return np.full(grid.shape, LANDCOVER_NODATA, dtype="uint8")
+    cover = dem_on_grid([p for p, _ in files], grid, grid_cfg, Resampling.mode)
+    return np.where(np.isfinite(cover), cover, LANDCOVER_NODATA).astype("uint8")
+
+
+def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame | None, str]:
+    """Read the single vector file of a dataset, checksum-verified; and a label for messages.
+
+    None for an optional dataset that fetch skipped.
+    """
+    files = fetch.local_files(raw_dir, key)
+    if not files:
+        return None, f"dataset {key!r} (skipped by fetch)"
+    ((path, layer),) = files
     return io.read_source_vector(path, layer), f"{path} (dataset {key!r})"
 
 
 def load(
     raw_dir: Path, key: str, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid
 ) -> gpd.GeoDataFrame:
-    """Read, validate, clip and reproject one vector dataset."""
+    """Read, validate, clip and reproject one vector dataset (empty if fetch skipped it)."""
     gdf, where = read_dataset(raw_dir, key)
+    if gdf is None:
+        log.warning("ingest: %s; its layer stays empty", where)
+        empty = gpd.GeoDataFrame({c: [] for c in columns.values()}, geometry=[], crs=WGS84)
+        return empty.to_crs(grid.crs.to_wkt())
     return prepare(gdf, columns, grid_cfg, grid, where, key in REQUIRED)
+
+
+def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, grid: Grid) -> gpd.GeoDataFrame:
+    """A railway or road source with one ``fclass``/``class`` column and ``name``.
+
+    Sources spell the class ``fclass`` (Geofabrik), ``class`` (OpenMapTiles) or ``rzd_class``
+    (every Russian Railways route is a railway: class ``rail``).
+    """
+    gdf, where = read_dataset(raw, key)
+    if gdf is None:
+        log.warning("ingest: %s; running without it", where)
+        return gpd.GeoDataFrame({"name": []}, geometry=[], crs=grid.crs.to_wkt())
+    if "rzd_class" in gdf.columns:
+        gdf["fclass"] = "rail"
+    klass = next((c for c in ("fclass", "class") if c in gdf.columns), None)
+    columns = {"name": "name"}
+    if klass:
+        columns[klass] = "fclass" if key.startswith("railways") else "class"
+    return prepare(gdf, columns, grid_cfg, grid, where, False)
 
 
 def run(cfg: Config) -> Path:
@@ -376,11 +519,20 @@ def run(cfg: Config) -> Path:
     layers: dict[str, gpd.GeoDataFrame] = {}
     for key, (layer, columns) in SIMPLE_LAYERS.items():
         layers[layer] = load(raw, key, columns, cfg.grid, grid)
-    rails = {
-        source: load(raw, key, {"fclass": "fclass", "name": "name"}, cfg.grid, grid)
-        for key, source in RAILWAY_SOURCES.items()
-    }
-    layers["railways"] = merge_railways(rails)
+    for key, (layer, columns) in OPTIONAL_LAYERS.items():
+        layers[layer] = load(raw, key, columns, cfg.grid, grid)
+    layers["railways"] = merge_lines(
+        {source: _load_lines(raw, key, cfg.grid, grid) for key, source in RAILWAY_SOURCES.items()},
+        "fclass",
+        "rail",
+        RAILWAY_KEPT_FCLASS,
+    )
+    layers["roads"] = merge_lines(
+        {source: _load_lines(raw, key, cfg.grid, grid) for key, source in ROAD_SOURCES.items()},
+        "class",
+        "major",
+        ROAD_KEPT_CLASS,
+    )
 
     ((details_path, _),) = fetch.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
@@ -392,6 +544,7 @@ def run(cfg: Config) -> Path:
     layers["landing_points"] = landing_points_with_cables(
         points, cables, pairs, layers["ne_countries"]
     )
+    layers.update(_world_network(raw))
     layers["aoi"] = gpd.GeoDataFrame(
         {"name": ["area of interest"]}, geometry=[aoi_polygon_lonlat(cfg.grid)], crs=WGS84
     ).to_crs(grid.crs.to_wkt())
@@ -413,6 +566,13 @@ def run(cfg: Config) -> Path:
     )
     io.write_raster(
         out_dir / BATHY_TIF, bathy, grid, nodata=np.nan, description="ETOPO5 elevation/depth, m"
+    )
+    io.write_raster(
+        out_dir / LANDCOVER_TIF,
+        landcover_on_grid(raw, grid, cfg.grid),
+        grid,
+        nodata=LANDCOVER_NODATA,
+        description="MODIS MCD12C1 2019 IGBP land cover class (0 water … 16 barren)",
     )
     io.write_gpkg(out_dir / INGEST_GPKG, layers)
     return out_dir / INGEST_GPKG

@@ -190,6 +190,10 @@ OUTPUT_GEOMETRY = {
     "endpoints": "Point",
     "landing_points": "Point",
     "shared_risk_points": "Point",
+    "railway_stations": "Point",
+    "border_controls": "Point",
+    "faults": "MultiLineString",
+    "protected_areas": "MultiPolygon",
 }
 """Geometry type of each output layer, declared even when a layer is empty (QGIS needs it)."""
 
@@ -282,6 +286,11 @@ def _store_extras(gpkg: Path, extras: dict) -> None:
         con.commit()
     finally:
         con.close()
+
+
+def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """One GeoDataFrame from several in one CRS (columns missing from some become None)."""
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
 
 
 def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:

@@ -81,3 +81,26 @@ def test_dask_chunks_equal_a_single_numpy_block(chunks):
     np.testing.assert_array_equal(
         whole["slope_deg"], cost.slope_block(inp.dem, inp.inv_scale, 2500.0)
     )
+
+
+def test_rights_of_way_take_the_configured_railway_and_road_classes():
+    import geopandas as gpd
+    import shapely
+
+    def lines(col, classes):
+        geoms = [shapely.LineString([(i, 0), (i, 1)]) for i in range(len(classes))]
+        return gpd.GeoDataFrame({col: classes}, geometry=geoms)
+
+    layers = {
+        "railways": lines("fclass", ["rail", "construction"]),
+        "roads": lines("class", ["primary", "secondary", "trunk_construction"]),
+        "pipelines": lines("name", ["gas"]),
+    }
+    default = cost.rights_of_way(layers, CostConfig())
+    assert len(default) == 1 + 2 + 1
+    wider = CostConfig(
+        row_railway_classes=["rail", "construction"], row_road_classes=["trunk_construction"]
+    )
+    assert len(cost.rights_of_way(layers, wider)) == 2 + 1 + 1
+    with pytest.raises(ValueError, match="row_road_classes"):
+        CostConfig(row_road_classes=["tertiary"])

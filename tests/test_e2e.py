@@ -115,9 +115,11 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     assert routes["cost_usd_per_km"].between(20_000, 70_000).all()
     assert routes["detour_ratio"].between(1.0, 1.8).all()
     assert (routes["latency_rt_ms"] == 2 * routes["latency_ms"]).all()
-    # one hut per 80 km of land, less those a shore within reach spares (one per landfall)
+    # one hut per 80 km of land, less those a shore within reach spares (one per landfall); a
+    # regeneration site takes the place of an amplifier hut
     on_land = routes["length_km"] - routes["submarine_km"]
-    assert (routes["n_ila_sites"] >= on_land // 80 - routes["n_landfalls"] - 1).all()
+    huts = routes["n_ila_sites"] + routes["n_regen_sites"]
+    assert (huts >= on_land // 80 - routes["n_landfalls"] - 1).all()
     assert (routes["n_regen_sites"] >= routes["length_km"] // 1500).all()
     segs = pyogrio.read_dataframe(out / "corridor.gpkg", layer="route_segments")
     per_route = segs.groupby("route_id")[["length_km", "cost_usd"]].sum()

@@ -124,7 +124,7 @@ def test_http_failure_is_a_missing_dataset(served, tmp_path):
 def test_shipped_manifest_covers_the_mirror(mirror):
     datasets = fetch.manifest()
     listed = {f.mirror for d in datasets.values() for f in d.files}
-    assert len(listed) == 29
+    assert len(listed) == 42
     if mirror is not None:
         sums = dict(
             reversed(line.split()) for line in (mirror / "SHA256SUMS").read_text().splitlines()
@@ -161,3 +161,53 @@ def test_an_interrupted_download_leaves_nothing_a_later_run_would_trust(tmp_path
     (raw / "terrain").mkdir(parents=True, exist_ok=True)
     (raw / "terrain" / "tile.tmp.tif").write_bytes(b"stale")
     assert fetch.read_lock(raw) == {}
+
+
+def test_regional_extracts_are_merged_into_the_mirrors_one_file(served, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    root, base = served
+    for name, x in (("a.gpkg", 50), ("b.gpkg", 51)):
+        gdf = gpd.GeoDataFrame(
+            {"fclass": ["primary"]}, geometry=[shapely.LineString([(x, 40), (x, 41)])], crs=4326
+        )
+        gdf.to_file(root / name, layer="gis_osm_roads_free_1", driver="GPKG")
+    ds = fetch.parse_manifest(f"""
+datasets:
+  roads:
+    title: t
+    licence: l
+    attribution: a
+    files:
+      - mirror: infrastructure/roads.gpkg
+        url_layer: gis_osm_roads_free_1
+        url_parts: ["{base}/a.gpkg", "{base}/b.gpkg"]
+""")
+    raw = tmp_path / "raw"
+    lock = fetch.fetch_all(ds, raw, None, 5, {})
+    entry = lock["infrastructure/roads.gpkg"]
+    assert entry["local"] == "infrastructure/roads.gpkg" and entry["layer"] is None
+    merged = pyogrio.read_dataframe(raw / "infrastructure" / "roads.gpkg")
+    assert list(merged["part"]) == ["a.gpkg", "b.gpkg"]
+    assert not (raw / "infrastructure" / "roads.gpkg.parts").exists()
+
+
+def test_a_dataset_without_direct_download_is_skipped_only_when_optional(tmp_path, caplog):
+    text = """
+datasets:
+  cover:
+    title: t
+    licence: l
+    attribution: a
+    optional: {optional}
+    files:
+      - {{mirror: landcover/c.tif, url: "https://doi.org/x", manual: "log in to get it."}}
+"""
+    raw = tmp_path / "raw"
+    with pytest.raises(MissingDatasetError, match="log in to get it.*PIPELINE_MIRROR"):
+        fetch.fetch_all(fetch.parse_manifest(text.format(optional="false")), raw, None, 5, {})
+    lock = fetch.fetch_all(fetch.parse_manifest(text.format(optional="true")), raw, None, 5, {})
+    assert lock["landcover/c.tif"]["source"] == "skipped"
+    assert "skipped, no direct download" in caplog.text

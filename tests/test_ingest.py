@@ -61,11 +61,13 @@ def test_a_corrupt_vector_file_is_refused(tmp_path):
 def test_railways_merge_keeps_the_source_and_drops_non_rights_of_way():
     ne = layer([shapely.LineString([(50, 40), (51, 41)])])
     osm = layer(
-        [shapely.LineString([(50, 40), (51, 41)])] * 3,
-        fclass=["rail", "proposed", "construction"],
-        name=["a", "b", "c"],
+        [shapely.LineString([(50, 40), (51, 41)])] * 4,
+        fclass=["rail", "proposed", "construction", "tram"],
+        name=["a", "b", "c", "d"],
     )
-    out = ingest.merge_railways({"naturalearth": ne, "osm": osm})
+    out = ingest.merge_lines(
+        {"naturalearth": ne, "osm": osm}, "fclass", "rail", ingest.RAILWAY_KEPT_FCLASS
+    )
     assert list(out["source"]) == ["naturalearth", "osm", "osm"]
     assert list(out["fclass"]) == ["rail", "rail", "construction"]
 

@@ -293,3 +293,41 @@ def test_two_builds_give_identical_outputs(baseline, tmp_path):
         a = io.read_raster(baseline / "out" / tif)[0]
         b = io.read_raster(other / "out" / tif)[0]
         assert ((a == b) | ((a != a) & (b != b))).all(), tif
+
+
+def test_optional_datasets_skipped_by_fetch_leave_empty_layers(copy, caplog):
+    lock_path = copy / "raw" / fetch.LOCK_NAME
+    lock = io.read_json(lock_path)
+    for key in ("landcover", "protected_areas", "roads_osm"):
+        (sf,) = fetch.manifest()[key].files
+        lock["files"][sf.mirror] = {
+            "dataset": key,
+            "source": "skipped",
+            "origin": sf.where(),
+            "local": None,
+            "reason": "no direct download",
+        }
+    io.write_json(lock_path, lock)
+    assert cli.main(["--config", str(copy / "config.yaml"), "ingest"]) == 0
+    out = copy / "out"
+    assert pyogrio.read_info(out / "ingest.gpkg", layer="protected_areas")["features"] == 0
+    roads = pyogrio.read_dataframe(out / "ingest.gpkg", layer="roads")
+    assert "osm_2021" not in set(roads["source"]) and "naturalearth" in set(roads["source"])
+    cover, _ = io.read_raster(out / "landcover_igbp.tif")
+    assert (cover == 255).all()
+    assert "skipped by fetch" in caplog.text
+
+
+def test_land_cover_and_the_detailed_rights_of_way_reach_the_grid(baseline):
+    out = baseline / "out"
+    cover, _ = io.read_raster(out / "landcover_igbp.tif")
+    assert {10, 16, 12} <= set(cover.ravel().tolist())
+    roads = pyogrio.read_dataframe(out / "ingest.gpkg", layer="roads")
+    # tertiary roads and ramps are not kept; a road under construction is, for the option
+    assert set(roads["class"]) == {"major", "primary", "trunk", "trunk_construction"}
+    rails = pyogrio.read_dataframe(out / "ingest.gpkg", layer="railways")
+    assert {"rail", "construction"} <= set(rails["fclass"])
+    assert "rzd_generalized" in set(rails["source"])
+    world_cables = pyogrio.read_dataframe(out / "ingest.gpkg", layer="world_cables")
+    assert world_cables.crs == "EPSG:4326"
+    assert set(world_cables["landing_ids"]) == {"south-iran,coast-iran", "south-iran,hub-oman"}

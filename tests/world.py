@@ -42,6 +42,113 @@ def _write(path: Path, gdf: gpd.GeoDataFrame, layer: str | None = None) -> None:
         gdf.to_file(path, layer=layer or path.stem, driver="GPKG", engine="pyogrio")
 
 
+def _landcover(path: Path) -> None:
+    """IGBP classes at 0.05°: grassland (10) in Kazakhstan, barren (16) in Turkmenistan,
+    cropland (12) in Iran, water (0) in the sea."""
+    lon = np.arange(49.0, 57.0, 0.05) + 0.025
+    lat = np.arange(43.0, 35.0, -0.05) - 0.025
+    lo, la = np.meshgrid(lon, lat)
+    z = np.where(la > 40, 10, np.where(la > 38, 16, 12)).astype(np.uint8)
+    z[lo < 50.6] = 0
+    _write_tif(path, z, "uint8", 255)
+
+
+def _write_tif(path: Path, z: np.ndarray, dtype: str, nodata: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype=dtype,
+        crs=WGS84,
+        nodata=nodata,
+        transform=from_origin(49.0, 43.0, 0.05, 0.05),
+    ) as dst:
+        dst.write(z, 1)
+
+
+CABLE_STATIONS = {
+    "south-iran": ("South, Iran", "Iran", (55.5, 36.4)),
+    "coast-iran": ("Coast, Iran", "Iran", (50.62, 36.5)),
+    "hub-oman": ("Hub, Oman", "Oman", (58.5, 23.6)),
+}
+CABLES_V3 = [
+    {
+        "id": "test-cable",
+        "name": "Test Cable",
+        "rfs_year": 2020,
+        "is_planned": False,
+        "length": "600 km",
+        "owners": "Test Telecom",
+        "landing_points": ["south-iran", "coast-iran"],
+        "line": [[(55.5, 36.4), (50.62, 36.5)]],
+    },
+    {
+        "id": "gulf-cable",
+        "name": "Gulf Cable",
+        "rfs_year": 2012,
+        "is_planned": False,
+        "length": "1,600 km",
+        "owners": "Gulf Telecom",
+        "landing_points": ["south-iran", "hub-oman"],
+        "line": [[(55.5, 36.4), (57.5, 30.0), (58.5, 23.6)]],
+    },
+]
+
+
+def cables_v3_files(raw: Path, stations=CABLE_STATIONS, cables=CABLES_V3) -> None:
+    """TeleGeography v3 layout: cable and landing-point GeoJSON and their detail arrays."""
+    folder = raw / "cables" / "v3-2024-03"
+    folder.mkdir(parents=True, exist_ok=True)
+    geo = [
+        {
+            "type": "Feature",
+            "properties": {"id": c["id"], "name": c["name"], "feature_id": c["id"] + "-0"},
+            "geometry": {"type": "MultiLineString", "coordinates": c["line"]},
+        }
+        for c in cables
+    ]
+    details = [
+        {
+            **{k: v for k, v in c.items() if k not in ("line", "landing_points")},
+            "landing_points": [
+                {"id": i, "name": stations[i][0], "country": stations[i][1]}
+                for i in c["landing_points"]
+            ],
+        }
+        for c in cables
+    ]
+    points = [
+        {
+            "type": "Feature",
+            "properties": {"id": i, "name": n, "is_tbd": False},
+            "geometry": {"type": "Point", "coordinates": list(xy)},
+        }
+        for i, (n, _, xy) in stations.items()
+    ]
+    point_details = [
+        {
+            "id": i,
+            "name": n,
+            "country": country,
+            "cables": [
+                {"id": c["id"], "name": c["name"]} for c in cables if i in c["landing_points"]
+            ],
+        }
+        for i, (n, country, _) in stations.items()
+    ]
+    for name, doc in {
+        "cable-geo.json": {"type": "FeatureCollection", "features": geo},
+        "landing-point-geo.json": {"type": "FeatureCollection", "features": points},
+        "cable-details.json": details,
+        "landing-point-details.json": point_details,
+    }.items():
+        (folder / name).write_text(json.dumps(doc))
+
+
 def _dem(path: Path) -> None:
     lon = np.arange(49.0, 57.0, 0.05) + 0.025
     lat = np.arange(43.0, 35.0, -0.05) - 0.025
@@ -51,20 +158,7 @@ def _dem(path: Path) -> None:
         2500 * np.exp(-(((la - 38.6) / 0.25) ** 2)) * (1 - 0.9 * np.exp(-(((lo - 54) / 0.3) ** 2)))
     )
     z = (200 + ridge + 50 * np.sin(lo * 3)).astype(np.int16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=z.shape[1],
-        height=z.shape[0],
-        count=1,
-        dtype="int16",
-        crs=WGS84,
-        nodata=-32768,
-        transform=from_origin(49.0, 43.0, 0.05, 0.05),
-    ) as dst:
-        dst.write(z, 1)
+    _write_tif(path, z, "int16", -32768)
 
 
 def layers() -> dict[str, gpd.GeoDataFrame]:
@@ -76,6 +170,8 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
     rail = shapely.LineString(
         [(54.2, 41.8), (54.0, 40.0), (54.0, 38.6), (54.6, 37.0), (55.5, 36.4)]
     )
+    ir_rail = [(54.0, 38.6), (54.6, 37.0)]
+    ir_road = [(54.6, 37.0), (55.5, 36.4)]
     names = {"KZ": "Kazakhstan", "TM": "Turkmenistan", "IR": "Iran"}
     polys = {"KZ": kz, "TM": tm, "IR": ir}
     return {
@@ -235,6 +331,83 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
             ]
         ),
         "ports": _gdf([{"name": "Port", "geometry": shapely.Point(50.7, 36.6)}]),
+        "roads_osm": _gdf(
+            [
+                {"class": "primary", "country": "IR", "geometry": shapely.LineString(ir_road)},
+                {
+                    "class": "tertiary",
+                    "country": "IR",
+                    "geometry": shapely.LineString([(51, 36.5), (52, 36.5)]),
+                },
+            ]
+        ),
+        "roads_osm_major": _gdf(
+            [
+                {"class": "trunk", "geometry": shapely.LineString([(52, 41.5), (52, 40.2)])},
+                {
+                    "class": "trunk_construction",
+                    "geometry": shapely.LineString([(53, 41.5), (53, 40.2)]),
+                },
+            ]
+        ),
+        "railways_osm": _gdf(
+            [
+                {"class": "rail", "country": "IR", "geometry": shapely.LineString(ir_rail)},
+                {
+                    "class": "construction",
+                    "country": "IR",
+                    "geometry": shapely.LineString([(55, 37.5), (55.5, 36.6)]),
+                },
+            ]
+        ),
+        "railways_rzd": _gdf(
+            [
+                {
+                    "rzd_class": "mainlines",
+                    "name": "North line",
+                    "geometry": shapely.LineString([(54.2, 41.8), (54.2, 42.9)]),
+                }
+            ]
+        ),
+        "railway_stations": _gdf(
+            [{"name": "Border Station", "type": "station", "geometry": shapely.Point(54.0, 40.0)}]
+        ),
+        "border_controls": _gdf(
+            [
+                {
+                    "name": "North Post",
+                    "class": "border_control",
+                    "geometry": shapely.Point(54, 40),
+                },
+                {
+                    "name": "South Post",
+                    "class": "border_control",
+                    "geometry": shapely.Point(54, 38),
+                },
+            ]
+        ),
+        "faults": _gdf(
+            [
+                {
+                    "name": "Test Fault",
+                    "fz_name": "Test Zone",
+                    "slip_type": "Reverse",
+                    "net_slip_rate": "(1.0,0.5,2.0)",
+                    "catalog_name": "synthetic",
+                    "geometry": shapely.LineString([(53.5, 39.0), (54.5, 39.0)]),
+                }
+            ]
+        ),
+        "protected_areas": _gdf(
+            [
+                {
+                    "class": "national_park",
+                    "name": "Test Park",
+                    "name:en": "Test Park",
+                    "geometry": shapely.box(55.6, 40.5, 56.4, 41.5),
+                }
+            ]
+        ),
         "airports": _gdf(
             [
                 {
@@ -247,6 +420,21 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
         ),
     }
 
+
+LAYER_NAMES = {
+    "railways_osm_tm": "railways",
+    "railways_osm_uz": "railways",
+    "railways_osm": "railways",
+    "railways_rzd": "rzd_lines",
+    "roads_osm": "roads",
+    "roads_osm_major": "roads",
+    "pipelines": "pipelines",
+    "railway_stations": "stations",
+    "border_controls": "border_control",
+    "faults": "faults",
+    "protected_areas": "park",
+}
+"""GeoPackage layer name of each dataset, as in the mirror."""
 
 CONFIG = """\
 paths: {{raw_dir: {raw}, processed_dir: {out}}}
@@ -277,11 +465,16 @@ def build(root: Path) -> Path:
     raw = root / "raw"
     data = layers()
     lock = {}
+    cables_v3_files(raw)
     for key, ds in fetch.manifest().items():
         for sf in ds.files:
             path = raw / sf.mirror
             if key in ("dem", "bathymetry"):
                 _dem(path)
+            elif key == "landcover":
+                _landcover(path)
+            elif key == "cables_v3":
+                pass  # written above
             elif key == "cable_details":
                 path.write_text(
                     json.dumps(
@@ -299,12 +492,7 @@ def build(root: Path) -> Path:
                     )
                 )
             else:
-                layer = (
-                    "railways"
-                    if key.startswith("railways_osm")
-                    else ("pipelines" if key == "pipelines" else None)
-                )
-                _write(path, data[key], layer)
+                _write(path, data[key], LAYER_NAMES.get(key))
             lock[sf.mirror] = {
                 "dataset": key,
                 "source": "mirror",
