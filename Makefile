@@ -24,6 +24,7 @@ COSTED    := $(OUT)/cost/steer_cost_usd_per_km.tif
 ROUTED    := $(OUT)/routes.gpkg
 SCORED    := $(OUT)/scores.gpkg
 UNCERTAIN := $(OUT)/uncertainty.gpkg
+ONWARD    := $(OUT)/onward.gpkg
 EXPORTED  := $(OUT)/corridor.gpkg
 REPORTED  := $(OUT)/report/index.html
 
@@ -37,8 +38,8 @@ endif
 endif
 endif
 
-.PHONY: all help venv fetch ingest cost route score uncertainty export report test bench lint \
-        clean distclean
+.PHONY: all help venv fetch ingest cost route score uncertainty onward export report test bench \
+        lint clean distclean
 
 all: $(REPORTED) ## Build everything: venv, fetch, ingest ... export, report
 
@@ -79,8 +80,13 @@ uncertainty: $(UNCERTAIN) ## Monte Carlo costs, route frequency, ranking and its
 $(UNCERTAIN): $(SCORED) pipeline/uncertainty.py $(CORE) $(SLICES)/uncertainty.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) uncertainty
 
+onward: $(ONWARD) ## End-to-end paths to the world's hubs over the submarine cables, vs today's
+$(ONWARD): $(SCORED) $(INGESTED) pipeline/onward.py pipeline/score.py $(CORE) \
+           $(SLICES)/onward.json | $(STAMP)
+	$(PY) -m pipeline $(CFGARG) onward
+
 export: $(EXPORTED) ## corridor.gpkg and RFC 7946 GeoJSON in data/processed
-$(EXPORTED): $(SCORED) $(UNCERTAIN) pipeline/export.py pipeline/styles.py \
+$(EXPORTED): $(SCORED) $(UNCERTAIN) $(ONWARD) pipeline/export.py pipeline/styles.py \
              $(wildcard pipeline/qgis/*) $(CORE) $(SLICES)/export.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) export
 

@@ -13,7 +13,17 @@ from pathlib import Path
 from . import __version__, config, io
 from .errors import PipelineError
 
-STAGES = ("fetch", "ingest", "cost", "route", "score", "uncertainty", "export", "report")
+STAGES = (
+    "fetch",
+    "ingest",
+    "cost",
+    "route",
+    "score",
+    "uncertainty",
+    "onward",
+    "export",
+    "report",
+)
 HELP = {
     "fetch": "copy the mirror or download the producers' files into data/raw, with checksums",
     "ingest": "validate, clip and reproject every dataset onto the analysis grid",
@@ -21,6 +31,7 @@ HELP = {
     "route": "least-cost routes per scenario, origin and landing station (Dask)",
     "score": "length, cost, latency, countries, crossings, segments, sites per route",
     "uncertainty": "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
+    "onward": "end-to-end paths to the world's hubs over the submarine cables, vs today's",
     "export": "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",
     "report": "report/index.html with map, profiles, tables, sources; manifest and changes",
 }

@@ -427,6 +427,119 @@ class ScoreConfig(_Section):
     )
 
 
+class Hub(_Section):
+    """A place traffic is carried to: one or more cable landing stations of one metro area."""
+
+    name: str
+    stations: list[str] = Field(
+        min_length=1, description="TeleGeography landing-point ids (e.g. 'mumbai-india')."
+    )
+    source: str = ""
+
+
+class Chokepoint(_Section):
+    """A narrow passage many cables share, as a lon/lat polygon."""
+
+    name: str
+    polygon_lonlat: list[tuple[float, float]] = Field(min_length=3)
+    source: str = ""
+
+
+_HUB_SOURCE = (
+    "ASSUMPTION: the interconnection points named in the planning brief; each station lands "
+    "several in-service cables in the TeleGeography v3 data"
+)
+_IHO = (
+    "IHO S-23, Limits of Oceans and Seas (3rd ed., 1953), simplified to a box around the "
+    "passage (ASSUMPTION: a path passes it when its line enters the box)"
+)
+
+
+def _default_hubs() -> list[Hub]:
+    table = {
+        "Mumbai": ["mumbai-india"],
+        "Fujairah": ["fujairah-united-arab-emirates", "kalba-united-arab-emirates"],
+        "Barka/Muscat": ["barka-oman", "muscat-oman"],
+        "Karachi": ["karachi-pakistan"],
+        "Colombo": ["colombo-sri-lanka"],
+        "Singapore": [
+            "tuas-singapore",
+            "changi-north-singapore",
+            "changi-south-singapore",
+            "tanah-merah-singapore",
+            "katong-singapore",
+        ],
+        "Djibouti": ["djibouti-city-djibouti", "haramous-djibouti"],
+        "Marseille": ["marseille-france"],
+    }
+    return [Hub(name=k, stations=v, source=_HUB_SOURCE) for k, v in table.items()]
+
+
+def _box(lon0: float, lat0: float, lon1: float, lat1: float) -> list[tuple[float, float]]:
+    return [(lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1)]
+
+
+def _default_chokepoints() -> list[Chokepoint]:
+    boxes = {
+        "Suez Canal and Red Sea": (32.0, 12.7, 43.6, 31.6),
+        "Bab-el-Mandeb": (42.6, 11.9, 44.2, 13.2),
+        "Strait of Hormuz": (55.8, 25.8, 57.2, 27.0),
+        "Strait of Malacca": (95.5, 1.0, 103.5, 6.2),
+        "Bosphorus": (28.9, 40.95, 29.2, 41.3),
+        "English Channel": (-5.7, 49.2, 1.9, 51.1),
+    }
+    return [Chokepoint(name=k, polygon_lonlat=_box(*v), source=_IHO) for k, v in boxes.items()]
+
+
+class OnwardConfig(_Section):
+    """From the Iranian landing stations onward over the submarine cables, and today's path."""
+
+    hubs: list[Hub] = Field(
+        default_factory=_default_hubs,
+        min_length=1,
+        description="Hubs every routed station is joined to: Mumbai, Fujairah (with Kalba), "
+        "Barka/Muscat, Karachi, Colombo, Singapore, Djibouti, Marseille. " + _HUB_SOURCE + ".",
+    )
+    incumbent_gateway: Hub = Field(
+        default_factory=lambda: Hub(
+            name="Marseille",
+            stations=["marseille-france"],
+            source="the main landing hub of the Europe–Asia cables (SEA-ME-WE 4, AAE-1, IMEWE, "
+            "PEACE land there in the TeleGeography data)",
+        ),
+        description="Where today's Europe–Asia traffic from the origin meets the sea. "
+        "Default: Marseille.",
+    )
+    terrestrial_detour_factor: PosFloat = Field(
+        1.3,
+        description="Fiber route length over great-circle length for the incumbent's overland "
+        "leg and for metro hops. Source: Bozkurt et al., 'Dissecting Latency in the Internet's "
+        "Fiber Infrastructure' (2018): median 1.3 for shortest paths through the US long-haul "
+        "conduits (InterTubes map).",
+    )
+    metro_hop_km: NonNegFloat = Field(
+        80.0,
+        description="Stations of one country this close are one metro area, joined by a "
+        "terrestrial hop (great circle × terrestrial_detour_factor). ASSUMPTION: wide enough "
+        "for Barka–Muscat (about 70 km), the widest pair among the default hubs.",
+    )
+    snap_tolerance_km: PosFloat = Field(
+        25.0,
+        description="A station a cable lists is on the cable when the cable's line passes "
+        "within this distance (and parts of one cable closer than this are joined). Measured "
+        "on the v3 data: 99.5 % of listings lie within 9.6 km; 4 of 2,729 lie farther than 25.",
+    )
+    include_planned: bool = Field(
+        False, description="Also use cables not yet in service (TeleGeography is_planned)."
+    )
+    chokepoints: list[Chokepoint] = Field(
+        default_factory=_default_chokepoints,
+        description="Passages whose cables share one risk: Suez Canal and Red Sea, "
+        "Bab-el-Mandeb, Strait of Hormuz, Strait of Malacca, Bosphorus, English Channel. "
+        "Source: " + _IHO + ".",
+    )
+
+
 class ExportConfig(_Section):
     """Deliverables."""
 
@@ -464,6 +577,7 @@ class Config(_Section):
     route: RouteConfig = RouteConfig()
     score: ScoreConfig = ScoreConfig()
     sites: SitesConfig = SitesConfig()
+    onward: OnwardConfig = OnwardConfig()
     uncertainty: UncertaintyConfig = UncertaintyConfig()
     export: ExportConfig = ExportConfig()
     dask: DaskConfig = DaskConfig()
@@ -538,7 +652,8 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "route": ("paths", "cost", "route", "dask"),
     "score": ("paths", "cost", "route", "score", "sites"),
     "uncertainty": ("paths", "cost", "route", "score", "sites", "uncertainty", "dask"),
-    "export": ("paths", "route", "export"),
+    "onward": ("paths", "score", "onward"),
+    "export": ("paths", "route", "onward", "export"),
     "report": (
         "paths",
         "fetch",
@@ -548,6 +663,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
         "score",
         "sites",
         "uncertainty",
+        "onward",
         "export",
         "dask",
     ),
@@ -581,6 +697,8 @@ def doc_table() -> str:
                 and isinstance(next(iter(default.values())), BaseModel)
             ):
                 default = ", ".join(default)
+            elif isinstance(default, BaseModel):
+                default = getattr(default, "name", "?")
             elif isinstance(default, list) and default and isinstance(default[0], BaseModel):
                 default = ", ".join(getattr(d, "name", "?") for d in default)
             text = (f.description or "").replace("|", "\\|")

@@ -24,6 +24,7 @@ from . import fetch, io, styles
 from .config import Config
 from .grid import WGS84
 from .ingest import INGEST_GPKG
+from .onward import ONWARD_GPKG
 from .score import SCORES_GPKG
 from .uncertainty import UNCERTAINTY_GPKG
 
@@ -43,6 +44,9 @@ LAYER_DOCS = {
     "distance of an earlier one",
     "shared_risk_points": "Crossings two alternatives of one pair share",
     "ranking_sensitivity": "Top route per scenario as each ranking weight moves from 0 to 1",
+    "onward_paths": "End-to-end path per scenario, origin, Iranian landing station and hub: the "
+    "cheapest land route plus the least-latency submarine path, against today's path",
+    "hubs": "Interconnection hubs the onward paths reach, and the incumbent gateway",
 }
 FIELD_DOCS = {
     "routes": {
@@ -82,6 +86,24 @@ FIELD_DOCS = {
     "crossings": {
         "kind": "border, river or landfall",
         "km_from_origin": "Ground km from the route's origin",
+    },
+    "onward_paths": {
+        "route_id": "The land route (the cheapest of its scenario, origin and station)",
+        "land_km": "Length of the land route, km",
+        "submarine_km": "Length along the cables (and metro hops) from the station to the hub, km",
+        "length_km": "land_km + submarine_km",
+        "latency_ms": "One-way propagation delay in fiber end to end, ms",
+        "latency_rt_ms": "Round-trip propagation delay end to end, ms",
+        "great_circle_latency_ms": "One-way delay in fiber along the great circle origin–hub, ms",
+        "cables": "Cables used from the station to the hub, in order (comma-separated)",
+        "cable_rfs_years": "Ready-for-service year of each cable in `cables` (- for a hop)",
+        "incumbent_latency_ms": "One-way delay today: overland to the incumbent gateway "
+        "(great circle × detour factor), then the least-latency submarine path, ms",
+        "saved_ms": "incumbent_latency_ms − latency_ms (negative: slower than today)",
+        "chokepoints": "Maritime chokepoints the submarine part passes",
+        "incumbent_chokepoints": "Maritime chokepoints today's path passes",
+        "avoids": "Chokepoints today's path passes and this one does not",
+        "alternatives_latency_ms": "One-way delay with each other alternative land route",
     },
 }
 GEOJSON_DIR = "geojson"
@@ -158,6 +180,8 @@ def run(cfg: Config) -> Path:
         ),
         "shared_risk_segments": io.read_layer(scores, "shared_risk_segments"),
         "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
+        "onward_paths": io.read_layer(out_dir / ONWARD_GPKG, "onward_paths"),
+        "hubs": io.read_layer(out_dir / ONWARD_GPKG, "hubs"),
     }
     layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
     tables = {"ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity")}
@@ -175,7 +199,13 @@ def run(cfg: Config) -> Path:
         io.write_csv(out_dir / f"{name}.csv", df)
     io.write_csv(out_dir / "routes.csv", layers["routes"].drop(columns="geometry"))
     scenarios = [(k, sc.description or k) for k, sc in cfg.route.scenarios.items()]
-    extras = styles.gpkg_extras(scenarios, "Eurasian fiber corridor plan", LAYER_DOCS, FIELD_DOCS)
+    hubs = [(h.name, h.name) for h in cfg.onward.hubs]
+    extras = styles.gpkg_extras(
+        {"routes": scenarios, "onward_paths": hubs},
+        "Eurasian fiber corridor plan",
+        LAYER_DOCS,
+        FIELD_DOCS,
+    )
     for template, target in styles.RASTER_STYLES.items():
         io.write_text_if_changed(out_dir / target, styles.template(template))
     io.write_gpkg(out_dir / CORRIDOR_GPKG, {**layers, **tables}, extras)

@@ -190,6 +190,8 @@ OUTPUT_GEOMETRY = {
     "endpoints": "Point",
     "landing_points": "Point",
     "shared_risk_points": "Point",
+    "onward_paths": "MultiLineString",
+    "hubs": "Point",
     "railway_stations": "Point",
     "border_controls": "Point",
     "faults": "MultiLineString",

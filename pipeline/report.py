@@ -208,6 +208,66 @@ def route_map(routes, countries, railways, dem, grid, landing, scenarios) -> plt
     return fig
 
 
+def world_map(paths, cables, hubs) -> plt.Figure:
+    """The best onward path to each hub over the world's cables (lon/lat)."""
+    fig, ax = plt.subplots(figsize=(11, 6.5))
+    cables.plot(ax=ax, color="#c6dbef", linewidth=0.4)
+    best = paths.sort_values("latency_ms").groupby(["origin", "hub"]).head(1)
+    for i, (_, p) in enumerate(best.iterrows()):
+        ax.plot(*_xy(p.geometry), color=plt.cm.tab10(i % 10), linewidth=1.6, label=p["hub"])
+    hubs.plot(ax=ax, color="#08306b", marker="o", markersize=25, zorder=5)
+    ax.legend(loc="lower left", fontsize=7)
+    for _, h in hubs.drop_duplicates("geometry").iterrows():
+        ax.annotate(
+            h["name"],
+            (h.geometry.x, h.geometry.y),
+            fontsize=8,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    x0, y0, x1, y1 = paths.total_bounds if not paths.empty else hubs.total_bounds
+    ax.set_xlim(min(x0, hubs.total_bounds[0]) - 5, max(x1, hubs.total_bounds[2]) + 5)
+    ax.set_ylim(min(y0, hubs.total_bounds[1]) - 5, max(y1, hubs.total_bounds[3]) + 5)
+    ax.set_aspect(1.2)
+    ax.set_title(
+        "Best path to each hub: the land route, then the submarine cables (blue: all "
+        "cables in service)",
+        fontsize=9,
+    )
+    return fig
+
+
+def _xy(geom) -> tuple[list[float], list[float]]:
+    """Coordinates of a (multi)line with NaN breaks between parts, for one plot call."""
+    xs, ys = [], []
+    for g in getattr(geom, "geoms", [geom]):
+        x, y = g.xy
+        xs += [*x, np.nan]
+        ys += [*y, np.nan]
+    return xs, ys
+
+
+def world_table(paths: pd.DataFrame) -> pd.DataFrame:
+    """One line per origin and hub: the best station, its cables, and today's path."""
+    best = paths.sort_values("latency_ms").groupby(["origin", "hub"], sort=False).head(1)
+    return pd.DataFrame(
+        {
+            "path": [
+                f"{p['origin']} → {p['hub']} via {p['station'].split(',')[0]}"
+                f"{' + ' + p['cables'] if p['cables'] else ''} ({p['scenario']})"
+                for _, p in best.iterrows()
+            ],
+            "RTT, ms": best["latency_rt_ms"].to_numpy(),
+            "great-circle RTT, ms": 2 * best["great_circle_latency_ms"].to_numpy(),
+            "today's RTT, ms": best["incumbent_latency_rt_ms"].to_numpy(),
+            "saves RTT, ms": best["saved_rt_ms"].to_numpy(),
+            "today passes": best["incumbent_chokepoints"].to_numpy(),
+            "avoids": best["avoids"].to_numpy(),
+            "cables' RFS years": best["cable_rfs_years"].to_numpy(),
+        }
+    )
+
+
 def profile(cells, dem, inv, cell_km, title) -> plt.Figure:
     """Elevation along a route."""
     km = np.concatenate([[0.0], np.cumsum(router.edge_km(cells, inv, cell_km))])
@@ -240,6 +300,7 @@ def page(
     sources: list[dict],
     config_yaml: str,
     profiles: list[str],
+    world: pd.DataFrame,
 ) -> str:
     """The report as one HTML page."""
     src = "".join(
@@ -267,6 +328,13 @@ project stored in it); tables in <a href="routes.csv">routes.csv</a>.</p>
 <h2>Map</h2><img src="map.png" alt="map of all routes">
 <h2>Scenario comparison</h2>{_table(comparison)}
 <h2>Routes</h2>{_table(summary)}
+<h2>The corridor and the world</h2>
+<p>Each hub reached through the best Iranian landing station: the cheapest land route of a
+scenario, then the least-latency path over the submarine cables in service (TeleGeography),
+against today's path (overland to the incumbent gateway, then by sea). Round-trip propagation
+delay in fiber; layer <code>onward_paths</code> of <code>corridor.gpkg</code> has every station,
+scenario and hub.</p>
+<img src="world.png" alt="map of the onward paths">{_table(world)}
 <h2>How robust is the ranking?</h2>
 <p>Weights at which the top route of a scenario changes (each weight moved from 0 to 1, the
 others in proportion): {len(flips)} of {len(sens)} settings.</p>{_table(flips.head(40))}
@@ -297,6 +365,13 @@ def run(cfg: Config) -> Path:
 
     io.write_figure(
         rep / "map.png", route_map(routes, countries, railways, dem, grid, landing, scenarios)
+    )
+    paths = io.read_layer(out_dir / CORRIDOR_GPKG, "onward_paths")
+    cables = io.read_layer(out_dir / INGEST_GPKG, "world_cables")
+    if not cfg.onward.include_planned:
+        cables = cables.loc[~cables["is_planned"].astype(bool)]
+    io.write_figure(
+        rep / "world.png", world_map(paths, cables, io.read_layer(out_dir / CORRIDOR_GPKG, "hubs"))
     )
     names = []
     for _, r in routes.iterrows():
@@ -373,7 +448,17 @@ def run(cfg: Config) -> Path:
     ]
     io.write_csv(rep / "routes.csv", deliver.drop(columns="geometry"))
     io.write_text(
-        rep / "index.html", page(summary, comparison, sens, change_md, sources, config_yaml, names)
+        rep / "index.html",
+        page(
+            summary,
+            comparison,
+            sens,
+            change_md,
+            sources,
+            config_yaml,
+            names,
+            world_table(paths),
+        ),
     )
     io.write_json(old_path, new)
     log.info(

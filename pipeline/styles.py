@@ -38,6 +38,8 @@ STYLED_LAYERS = (
     "landing_points",
     "shared_risk_segments",
     "shared_risk_points",
+    "onward_paths",
+    "hubs",
 )
 RASTER_STYLES = {
     "cost_surface.qml": "cost/unit_cost_usd_per_km.qml",
@@ -50,8 +52,8 @@ def template(name: str) -> str:
     return resources.files("pipeline").joinpath("qgis", name).read_text()
 
 
-def _scenario_renderer(renderer: ET.Element, scenarios: list[tuple[str, str]]) -> None:
-    """Turn the template's one category into one per scenario, each in its own colour."""
+def _categories(renderer: ET.Element, scenarios: list[tuple[str, str]]) -> None:
+    """Turn the template's one category into one per (value, label), each in its own colour."""
     cats, syms = renderer.find("categories"), renderer.find("symbols")
     cat0, sym0 = cats.find("category"), syms.find("symbol")
     cats.remove(cat0)
@@ -68,25 +70,30 @@ def _scenario_renderer(renderer: ET.Element, scenarios: list[tuple[str, str]]) -
         syms.append(sym)
 
 
-def layer_qml(name: str, scenarios: list[tuple[str, str]]) -> str:
-    """The QML style of a layer (routes get one category per scenario)."""
+def layer_qml(name: str, categories: dict[str, list[tuple[str, str]]]) -> str:
+    """The QML style of a layer, with one category per value for the layers of ``categories``.
+
+    Routes get one category per scenario, onward paths one per hub.
+    """
     text = template(f"{name}.qml")
-    if name != "routes":
+    if name not in categories:
         return text
     root = ET.fromstring(text.split("\n", 1)[1] if text.startswith("<!DOCTYPE") else text)
-    _scenario_renderer(root.find("renderer-v2"), scenarios)
+    _categories(root.find("renderer-v2"), categories[name])
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
         root, encoding="unicode"
     )
 
 
-def project_qgs(scenarios: list[tuple[str, str]], title: str) -> str:
-    """The project, its routes layer coloured per scenario."""
+def project_qgs(categories: dict[str, list[tuple[str, str]]], title: str) -> str:
+    """The project, its routes coloured per scenario and onward paths per hub."""
     text = template("plan.qgs")
     root = ET.fromstring(text.split("\n", 1)[1] if text.startswith("<!DOCTYPE") else text)
     for layer in root.iter("maplayer"):
-        if (layer.findtext("datasource") or "").endswith("layername=routes"):
-            _scenario_renderer(layer.find("renderer-v2"), scenarios)
+        source = layer.findtext("datasource") or ""
+        for name, items in categories.items():
+            if source.endswith(f"layername={name}"):
+                _categories(layer.find("renderer-v2"), items)
     root.find("title").text = title
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
         root, encoding="unicode"
@@ -102,15 +109,15 @@ def qgz_hex(qgs: str) -> str:
 
 
 def gpkg_extras(
-    scenarios: list[tuple[str, str]],
+    categories: dict[str, list[tuple[str, str]]],
     title: str,
     layer_docs: dict[str, str],
     field_docs: dict[str, dict[str, str]],
 ) -> dict:
     """Everything ``io.write_gpkg`` stores besides the layers: styles, project, descriptions."""
     return {
-        "styles": {name: layer_qml(name, scenarios) for name in STYLED_LAYERS},
-        "project": (PROJECT_NAME, qgz_hex(project_qgs(scenarios, title))),
+        "styles": {name: layer_qml(name, categories) for name in STYLED_LAYERS},
+        "project": (PROJECT_NAME, qgz_hex(project_qgs(categories, title))),
         "layer_docs": layer_docs,
         "field_docs": field_docs,
     }

@@ -47,7 +47,7 @@ def test_slices_change_only_for_the_stages_that_read_the_changed_section():
     changed = {
         s for s in config.STAGE_SECTIONS if config.stage_slice(a, s) != config.stage_slice(b, s)
     }
-    assert changed == {"score", "uncertainty", "report"}
+    assert changed == {"score", "uncertainty", "onward", "report"}
 
 
 def test_readme_carries_the_current_config_table():

@@ -15,6 +15,8 @@ from pathlib import Path
 import geojson_validator
 import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 import world
 
 from pipeline import cli
@@ -128,7 +130,7 @@ def test_geojson_is_valid_rfc7946(built):
             geometry = geojson_validator.validate_geometries(doc)
             assert not geometry["invalid"], (path.name, geometry["invalid"])
         for f in doc["features"]:
-            c = np.asarray(f["geometry"]["coordinates"], dtype=float).reshape(-1, 2)
+            c = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
             assert np.allclose(c, np.round(c, 6))
 
 

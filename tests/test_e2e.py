@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pyogrio
 import pytest
+import shapely
+import shapely.geometry
 
 from pipeline import cli, config, router, score
 from pipeline.grid import template
@@ -43,6 +45,8 @@ def test_every_layer_opens_with_its_crs(built):
         "sites",
         "ranking_sensitivity",
         "layer_styles",
+        "onward_paths",
+        "hubs",
     }
     assert layers["ranking_sensitivity"] is None  # attribute tables
     assert layers["layer_styles"] is None
@@ -172,7 +176,7 @@ def test_geojson_is_rfc7946(built):
         assert "crs" not in doc and doc["type"] == "FeatureCollection"
         assert any("TeleGeography" in s["attribution"] for s in doc["metadata"]["sources"])
         for f in doc["features"]:
-            coords = np.asarray(f["geometry"]["coordinates"], dtype=float).reshape(-1, 2)
+            coords = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
             assert np.all(np.abs(coords[:, 0]) <= 180) and np.all(np.abs(coords[:, 1]) <= 90)
             assert np.allclose(coords, np.round(coords, 6))
 
@@ -186,3 +190,31 @@ def test_a_second_run_is_identical(built, tmp_path):
     after = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     assert before.drop(columns="geometry").equals(after.drop(columns="geometry"))
     assert all(a.equals_exact(b, 0) for a, b in zip(before.geometry, after.geometry, strict=True))
+
+
+def test_moscow_to_mumbai_through_each_station_and_the_incumbent_for_every_hub(built):
+    cfg, out = built
+    paths = pyogrio.read_dataframe(out / "corridor.gpkg", layer="onward_paths")
+    cables = pyogrio.read_dataframe(out / "ingest.gpkg", layer="world_cables")
+    mumbai = paths.loc[(paths["hub"] == "Mumbai") & (paths["origin"] == "Moscow")]
+    routed = {
+        "Bandar Abbas, Iran",
+        "Bushehr, Iran",
+        "Chabahar, Iran",
+        "Ganaveh, Iran",
+        "Jask, Iran",
+    }
+    assert set(mumbai["station"]) == routed
+    assert (mumbai["latency_ms"] >= mumbai["great_circle_latency_ms"]).all()
+    assert mumbai["latency_ms"].min() <= 1.6 * mumbai["great_circle_latency_ms"].min()
+    known = set(cables["name"]) | {"terrestrial hop"}
+    for text in paths["cables"]:
+        assert set(text.split(", ")) <= known, text
+    geo_km = [score.GEOD.geometry_length(g) / 1000 for g in paths.geometry]
+    np.testing.assert_allclose(geo_km, paths["length_km"], rtol=0.02)
+    # every hub has today's path and its chokepoints; Mumbai today goes by Suez and the Red Sea
+    assert set(paths["hub"]) == {h.name for h in cfg.onward.hubs}
+    assert paths["incumbent_latency_ms"].notna().all()
+    assert (mumbai["incumbent_chokepoints"].str.contains("Suez Canal and Red Sea")).all()
+    assert (mumbai["avoids"].str.contains("Bab-el-Mandeb")).all()
+    assert (mumbai["saved_ms"] > 0).all()

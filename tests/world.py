@@ -449,6 +449,9 @@ route:
   endpoint_radius_km: 30
   endpoint_snap_km: 15
 uncertainty: {{draws: 40, routing_draws: 2}}
+onward:
+  hubs: [{{name: Oman Hub, stations: [hub-oman]}}]
+  incumbent_gateway: {{name: West Coast, stations: [coast-iran]}}
 dask: {{n_workers: 1, chunk_cells: 32}}
 """
 

@@ -4,9 +4,10 @@ The pipeline does not need QGIS: it stores these templates in corridor.gpkg, fil
 scenario categories. Regenerate them after changing a layer's fields, with QGIS installed
 (`apt-get install qgis python3-qgis`) and a built data/processed:
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/author_qgis_templates.py
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/author_qgis_templates.py [PROCESSED_DIR]
 """
 
+import sys
 from pathlib import Path
 
 from qgis.core import (
@@ -31,7 +32,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "data" / "processed"
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "processed"
 TEMPLATES = REPO / "pipeline" / "qgis"
 
 
@@ -94,6 +95,8 @@ def main():
             "landing_points",
             "shared_risk_segments",
             "shared_risk_points",
+            "onward_paths",
+            "hubs",
         )
     }
     width = 'max(0.3, 1.4 - 0.45 * ("alternative" - 1))'
@@ -141,6 +144,21 @@ def main():
     vec["shared_risk_segments"].setRenderer(QgsSingleSymbolRenderer(line("#ff7f00", 3.0)))
     vec["shared_risk_segments"].setOpacity(0.6)
     vec["shared_risk_points"].setRenderer(QgsSingleSymbolRenderer(marker("x", "#e31a1c", 4.0)))
+    vec["onward_paths"].setRenderer(
+        categorized(
+            "hub",
+            [("HUB", "#d7301f")],
+            lambda c: line(c, 0.9, None, "dash"),
+        )
+    )
+    vec["hubs"].setRenderer(
+        categorized(
+            "role",
+            [("hub", "#08306b"), ("incumbent gateway", "#737373")],
+            lambda c: marker("diamond", c, 4.0),
+        )
+    )
+    label(vec["hubs"], "name")
     for name, scale in (("sites", 5e6), ("crossings", 2e7), ("route_segments", 1e7)):
         vec[name].setScaleBasedVisibility(True)  # dense point layers appear as one zooms in
         vec[name].setMinimumScale(scale)
@@ -167,6 +185,7 @@ def main():
     project.setTitle("Eurasian fiber corridor plan")
     project.setCrs(cost.crs())
     order = [
+        "hubs",
         "landing_points",
         "endpoints",
         "shared_risk_points",
@@ -175,10 +194,11 @@ def main():
         "shared_risk_segments",
         "routes",
         "route_segments",
+        "onward_paths",
     ]  # top of the legend first
     for layer in (cost, freq, *[vec[n] for n in reversed(order)]):  # each goes on top
         project.addMapLayer(layer)
-    for layer in (vec["route_segments"], freq):  # busy layers start switched off
+    for layer in (vec["route_segments"], vec["onward_paths"], freq):  # busy layers start switched off
         project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)
     project.write(str(OUT / "plan.qgs"))
     (TEMPLATES / "plan.qgs").write_text((OUT / "plan.qgs").read_text())

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="1e+08" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0">
+<qgis hasScaleBasedVisibilityFlag="0" maxScale="0" minScale="1e+08" styleCategories="AllStyleCategories" version="3.22.16-Białowieża">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
@@ -26,9 +26,9 @@
   </pipe-data-defined-properties>
   <pipe>
     <provider>
-      <resampling maxOversampling="2" zoomedInResamplingMethod="nearestNeighbour" enabled="false" zoomedOutResamplingMethod="nearestNeighbour"/>
+      <resampling zoomedOutResamplingMethod="nearestNeighbour" zoomedInResamplingMethod="nearestNeighbour" maxOversampling="2" enabled="false"/>
     </provider>
-    <rasterrenderer alphaBand="-1" opacity="0.85" type="singlebandpseudocolor" classificationMax="nan" band="1" nodataColor="" classificationMin="nan">
+    <rasterrenderer alphaBand="-1" nodataColor="" type="singlebandpseudocolor" classificationMax="nan" opacity="0.85" classificationMin="nan" band="1">
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -38,12 +38,12 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader maximumValue="255" minimumValue="0" colorRampType="INTERPOLATED" classificationMode="1" labelPrecision="6" clip="0">
-          <item label="20k USD/km" value="20000" color="#ffffcc" alpha="255"/>
-          <item label="45k" value="45000" color="#fd8d3c" alpha="255"/>
-          <item label="90k" value="90000" color="#bd0026" alpha="255"/>
-          <item label="150k" value="150000" color="#49006a" alpha="255"/>
-          <rampLegendSettings orientation="2" direction="0" prefix="" minimumLabel="" suffix="" useContinuousLegend="1" maximumLabel="">
+        <colorrampshader clip="0" labelPrecision="6" maximumValue="255" colorRampType="INTERPOLATED" minimumValue="0" classificationMode="1">
+          <item alpha="255" color="#ffffcc" value="20000" label="20k USD/km"/>
+          <item alpha="255" color="#fd8d3c" value="45000" label="45k"/>
+          <item alpha="255" color="#bd0026" value="90000" label="90k"/>
+          <item alpha="255" color="#49006a" value="150000" label="150k"/>
+          <rampLegendSettings maximumLabel="" minimumLabel="" suffix="" direction="0" prefix="" useContinuousLegend="1" orientation="2">
             <numericFormat id="basic">
               <Option type="Map">
                 <Option type="QChar" value="" name="decimal_separator"/>
@@ -59,8 +59,8 @@
         </colorrampshader>
       </rastershader>
     </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" colorizeOn="0" invertColors="0" colorizeGreen="128" colorizeRed="255" grayscaleMode="0" colorizeBlue="128" colorizeStrength="100"/>
+    <brightnesscontrast contrast="0" brightness="0" gamma="1"/>
+    <huesaturation colorizeStrength="100" saturation="0" invertColors="0" grayscaleMode="0" colorizeGreen="128" colorizeOn="0" colorizeBlue="128" colorizeRed="255"/>
     <rasterresampler maxOversampling="2"/>
     <resamplingStage>resamplingFilter</resamplingStage>
   </pipe>

@@ -1,25 +1,25 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="20000000" symbologyReferenceScale="-1" simplifyDrawingHints="1" labelsEnabled="0" simplifyDrawingTol="1" simplifyMaxScale="1" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="1" readOnly="0" maxScale="0" simplifyAlgorithm="0" simplifyLocal="1">
+<qgis hasScaleBasedVisibilityFlag="1" simplifyAlgorithm="0" labelsEnabled="0" readOnly="0" maxScale="0" minScale="20000000" styleCategories="AllStyleCategories" simplifyDrawingTol="1" symbologyReferenceScale="-1" version="3.22.16-Białowieża" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" durationUnit="min" fixedDuration="0" accumulate="0" startField="" endField="" endExpression="" startExpression="" durationField="" enabled="0" limitMode="0">
+  <temporal startExpression="" fixedDuration="0" endField="" mode="0" endExpression="" durationUnit="min" startField="" durationField="" limitMode="0" accumulate="0" enabled="0">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" forceraster="0" type="categorizedSymbol" referencescale="-1" attr="kind" symbollevels="0">
+  <renderer-v2 attr="kind" type="categorizedSymbol" forceraster="0" symbollevels="0" referencescale="-1" enableorderby="0">
     <categories>
-      <category label="border" render="true" value="border" symbol="0"/>
-      <category label="river" render="true" value="river" symbol="1"/>
-      <category label="landfall" render="true" value="landfall" symbol="2"/>
+      <category symbol="0" render="true" value="border" label="border"/>
+      <category symbol="1" render="true" value="river" label="river"/>
+      <category symbol="2" render="true" value="landfall" label="landfall"/>
     </categories>
     <symbols>
-      <symbol type="marker" name="0" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="marker" force_rhr="0" alpha="1" clip_to_extent="1" name="0">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -27,7 +27,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
+        <layer class="SimpleMarker" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="angle"/>
             <Option type="QString" value="square" name="cap_style"/>
@@ -77,7 +77,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="marker" name="1" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="marker" force_rhr="0" alpha="1" clip_to_extent="1" name="1">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -85,7 +85,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
+        <layer class="SimpleMarker" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="angle"/>
             <Option type="QString" value="square" name="cap_style"/>
@@ -135,7 +135,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="marker" name="2" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="marker" force_rhr="0" alpha="1" clip_to_extent="1" name="2">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -143,7 +143,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
+        <layer class="SimpleMarker" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="angle"/>
             <Option type="QString" value="square" name="cap_style"/>
@@ -203,7 +203,7 @@
   <blendMode>0</blendMode>
   <featureBlendMode>0</featureBlendMode>
   <layerOpacity>1</layerOpacity>
-  <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
+  <geometryOptions removeDuplicateNodes="0" geometryPrecision="0">
     <activeChecks type="StringList">
       <Option type="QString" value=""/>
     </activeChecks>
@@ -212,42 +212,42 @@
   <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
-    <field name="fid" configurationFlags="None">
+    <field configurationFlags="None" name="fid">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_id" configurationFlags="None">
+    <field configurationFlags="None" name="route_id">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="scenario" configurationFlags="None">
+    <field configurationFlags="None" name="scenario">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="kind" configurationFlags="None">
+    <field configurationFlags="None" name="kind">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="name" configurationFlags="None">
+    <field configurationFlags="None" name="name">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="km_from_origin" configurationFlags="None">
+    <field configurationFlags="None" name="km_from_origin">
       <editWidget type="">
         <config>
           <Option/>
@@ -272,20 +272,20 @@
     <default expression="" field="km_from_origin" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint exp_strength="0" constraints="3" unique_strength="1" notnull_strength="1" field="fid"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_id"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="scenario"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="kind"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="name"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="km_from_origin"/>
+    <constraint constraints="3" notnull_strength="1" exp_strength="0" field="fid" unique_strength="1"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_id" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="scenario" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="kind" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="name" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="km_from_origin" unique_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="fid" desc=""/>
-    <constraint exp="" field="route_id" desc=""/>
-    <constraint exp="" field="scenario" desc=""/>
-    <constraint exp="" field="kind" desc=""/>
-    <constraint exp="" field="name" desc=""/>
-    <constraint exp="" field="km_from_origin" desc=""/>
+    <constraint desc="" exp="" field="fid"/>
+    <constraint desc="" exp="" field="route_id"/>
+    <constraint desc="" exp="" field="scenario"/>
+    <constraint desc="" exp="" field="kind"/>
+    <constraint desc="" exp="" field="name"/>
+    <constraint desc="" exp="" field="km_from_origin"/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

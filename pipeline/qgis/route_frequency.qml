@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="1e+08" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" maxScale="0">
+<qgis hasScaleBasedVisibilityFlag="0" maxScale="0" minScale="1e+08" styleCategories="AllStyleCategories" version="3.22.16-Białowieża">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
@@ -26,9 +26,9 @@
   </pipe-data-defined-properties>
   <pipe>
     <provider>
-      <resampling maxOversampling="2" zoomedInResamplingMethod="nearestNeighbour" enabled="false" zoomedOutResamplingMethod="nearestNeighbour"/>
+      <resampling zoomedOutResamplingMethod="nearestNeighbour" zoomedInResamplingMethod="nearestNeighbour" maxOversampling="2" enabled="false"/>
     </provider>
-    <rasterrenderer alphaBand="-1" opacity="0.85" type="singlebandpseudocolor" classificationMax="nan" band="1" nodataColor="" classificationMin="nan">
+    <rasterrenderer alphaBand="-1" nodataColor="" type="singlebandpseudocolor" classificationMax="nan" opacity="0.85" classificationMin="nan" band="1">
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -38,11 +38,11 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader maximumValue="255" minimumValue="0" colorRampType="INTERPOLATED" classificationMode="1" labelPrecision="6" clip="0">
-          <item label="0" value="0" color="#ffff00" alpha="255"/>
-          <item label="5 %" value="0.05" color="#c6dbef" alpha="255"/>
-          <item label="100 %" value="1" color="#08306b" alpha="255"/>
-          <rampLegendSettings orientation="2" direction="0" prefix="" minimumLabel="" suffix="" useContinuousLegend="1" maximumLabel="">
+        <colorrampshader clip="0" labelPrecision="6" maximumValue="255" colorRampType="INTERPOLATED" minimumValue="0" classificationMode="1">
+          <item alpha="255" color="#ffff00" value="0" label="0"/>
+          <item alpha="255" color="#c6dbef" value="0.05" label="5 %"/>
+          <item alpha="255" color="#08306b" value="1" label="100 %"/>
+          <rampLegendSettings maximumLabel="" minimumLabel="" suffix="" direction="0" prefix="" useContinuousLegend="1" orientation="2">
             <numericFormat id="basic">
               <Option type="Map">
                 <Option type="QChar" value="" name="decimal_separator"/>
@@ -58,8 +58,8 @@
         </colorrampshader>
       </rastershader>
     </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" colorizeOn="0" invertColors="0" colorizeGreen="128" colorizeRed="255" grayscaleMode="0" colorizeBlue="128" colorizeStrength="100"/>
+    <brightnesscontrast contrast="0" brightness="0" gamma="1"/>
+    <huesaturation colorizeStrength="100" saturation="0" invertColors="0" grayscaleMode="0" colorizeGreen="128" colorizeOn="0" colorizeBlue="128" colorizeRed="255"/>
     <rasterresampler maxOversampling="2"/>
     <resamplingStage>resamplingFilter</resamplingStage>
   </pipe>

@@ -1,28 +1,28 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="10000000" symbologyReferenceScale="-1" simplifyDrawingHints="1" labelsEnabled="0" simplifyDrawingTol="1" simplifyMaxScale="1" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="1" readOnly="0" maxScale="0" simplifyAlgorithm="0" simplifyLocal="1">
+<qgis hasScaleBasedVisibilityFlag="1" simplifyAlgorithm="0" labelsEnabled="0" readOnly="0" maxScale="0" minScale="10000000" styleCategories="AllStyleCategories" simplifyDrawingTol="1" symbologyReferenceScale="-1" version="3.22.16-Białowieża" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" durationUnit="min" fixedDuration="0" accumulate="0" startField="" endField="" endExpression="" startExpression="" durationField="" enabled="0" limitMode="0">
+  <temporal startExpression="" fixedDuration="0" endField="" mode="0" endExpression="" durationUnit="min" startField="" durationField="" limitMode="0" accumulate="0" enabled="0">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" forceraster="0" type="categorizedSymbol" referencescale="-1" attr="method" symbollevels="0">
+  <renderer-v2 attr="method" type="categorizedSymbol" forceraster="0" symbollevels="0" referencescale="-1" enableorderby="0">
     <categories>
-      <category label="buried_row" render="true" value="buried_row" symbol="0"/>
-      <category label="buried_flat" render="true" value="buried_flat" symbol="1"/>
-      <category label="buried_hilly" render="true" value="buried_hilly" symbol="2"/>
-      <category label="buried_mountain" render="true" value="buried_mountain" symbol="3"/>
-      <category label="hdd" render="true" value="hdd" symbol="4"/>
-      <category label="submarine" render="true" value="submarine" symbol="5"/>
+      <category symbol="0" render="true" value="buried_row" label="buried_row"/>
+      <category symbol="1" render="true" value="buried_flat" label="buried_flat"/>
+      <category symbol="2" render="true" value="buried_hilly" label="buried_hilly"/>
+      <category symbol="3" render="true" value="buried_mountain" label="buried_mountain"/>
+      <category symbol="4" render="true" value="hdd" label="hdd"/>
+      <category symbol="5" render="true" value="submarine" label="submarine"/>
     </categories>
     <symbols>
-      <symbol type="line" name="0" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="0">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -30,7 +30,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -96,7 +96,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="line" name="1" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="1">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -104,7 +104,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -170,7 +170,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="line" name="2" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="2">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -178,7 +178,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -244,7 +244,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="line" name="3" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="3">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -252,7 +252,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -318,7 +318,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="line" name="4" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="4">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -326,7 +326,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -392,7 +392,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="line" name="5" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="5">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -400,7 +400,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -476,7 +476,7 @@
   <blendMode>0</blendMode>
   <featureBlendMode>0</featureBlendMode>
   <layerOpacity>1</layerOpacity>
-  <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
+  <geometryOptions removeDuplicateNodes="0" geometryPrecision="0">
     <activeChecks type="StringList">
       <Option type="QString" value=""/>
     </activeChecks>
@@ -485,77 +485,77 @@
   <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
-    <field name="fid" configurationFlags="None">
+    <field configurationFlags="None" name="fid">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="method" configurationFlags="None">
+    <field configurationFlags="None" name="method">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="country" configurationFlags="None">
+    <field configurationFlags="None" name="country">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="km_start" configurationFlags="None">
+    <field configurationFlags="None" name="km_start">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="km_end" configurationFlags="None">
+    <field configurationFlags="None" name="km_end">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="length_km" configurationFlags="None">
+    <field configurationFlags="None" name="length_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="seq" configurationFlags="None">
+    <field configurationFlags="None" name="seq">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="usd_per_km" configurationFlags="None">
+    <field configurationFlags="None" name="usd_per_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_id" configurationFlags="None">
+    <field configurationFlags="None" name="route_id">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="scenario" configurationFlags="None">
+    <field configurationFlags="None" name="scenario">
       <editWidget type="">
         <config>
           <Option/>
@@ -590,30 +590,30 @@
     <default expression="" field="scenario" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint exp_strength="0" constraints="3" unique_strength="1" notnull_strength="1" field="fid"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="method"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="country"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="km_start"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="km_end"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="length_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="seq"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="usd_per_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_id"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="scenario"/>
+    <constraint constraints="3" notnull_strength="1" exp_strength="0" field="fid" unique_strength="1"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="method" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="country" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="km_start" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="km_end" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="length_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="seq" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="usd_per_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_id" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="scenario" unique_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="fid" desc=""/>
-    <constraint exp="" field="method" desc=""/>
-    <constraint exp="" field="country" desc=""/>
-    <constraint exp="" field="km_start" desc=""/>
-    <constraint exp="" field="km_end" desc=""/>
-    <constraint exp="" field="cost_usd" desc=""/>
-    <constraint exp="" field="length_km" desc=""/>
-    <constraint exp="" field="seq" desc=""/>
-    <constraint exp="" field="usd_per_km" desc=""/>
-    <constraint exp="" field="route_id" desc=""/>
-    <constraint exp="" field="scenario" desc=""/>
+    <constraint desc="" exp="" field="fid"/>
+    <constraint desc="" exp="" field="method"/>
+    <constraint desc="" exp="" field="country"/>
+    <constraint desc="" exp="" field="km_start"/>
+    <constraint desc="" exp="" field="km_end"/>
+    <constraint desc="" exp="" field="cost_usd"/>
+    <constraint desc="" exp="" field="length_km"/>
+    <constraint desc="" exp="" field="seq"/>
+    <constraint desc="" exp="" field="usd_per_km"/>
+    <constraint desc="" exp="" field="route_id"/>
+    <constraint desc="" exp="" field="scenario"/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

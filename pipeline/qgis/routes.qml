@@ -1,23 +1,23 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="100000000" symbologyReferenceScale="-1" simplifyDrawingHints="1" labelsEnabled="0" simplifyDrawingTol="1" simplifyMaxScale="1" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" readOnly="0" maxScale="0" simplifyAlgorithm="0" simplifyLocal="1">
+<qgis hasScaleBasedVisibilityFlag="0" simplifyAlgorithm="0" labelsEnabled="0" readOnly="0" maxScale="0" minScale="100000000" styleCategories="AllStyleCategories" simplifyDrawingTol="1" symbologyReferenceScale="-1" version="3.22.16-Białowieża" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" durationUnit="min" fixedDuration="0" accumulate="0" startField="" endField="" endExpression="" startExpression="" durationField="" enabled="0" limitMode="0">
+  <temporal startExpression="" fixedDuration="0" endField="" mode="0" endExpression="" durationUnit="min" startField="" durationField="" limitMode="0" accumulate="0" enabled="0">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" forceraster="0" type="categorizedSymbol" referencescale="-1" attr="scenario" symbollevels="0">
+  <renderer-v2 attr="scenario" type="categorizedSymbol" forceraster="0" symbollevels="0" referencescale="-1" enableorderby="0">
     <categories>
-      <category label="SCENARIO" render="true" value="SCENARIO" symbol="0"/>
+      <category symbol="0" render="true" value="SCENARIO" label="SCENARIO"/>
     </categories>
     <symbols>
-      <symbol type="line" name="0" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="0">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -25,7 +25,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -107,7 +107,7 @@
   <blendMode>0</blendMode>
   <featureBlendMode>0</featureBlendMode>
   <layerOpacity>1</layerOpacity>
-  <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
+  <geometryOptions removeDuplicateNodes="0" geometryPrecision="0">
     <activeChecks type="StringList">
       <Option type="QString" value=""/>
     </activeChecks>
@@ -116,343 +116,343 @@
   <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
-    <field name="fid" configurationFlags="None">
+    <field configurationFlags="None" name="fid">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_id" configurationFlags="None">
+    <field configurationFlags="None" name="route_id">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="scenario" configurationFlags="None">
+    <field configurationFlags="None" name="scenario">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="origin" configurationFlags="None">
+    <field configurationFlags="None" name="origin">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="destination" configurationFlags="None">
+    <field configurationFlags="None" name="destination">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="destination_slug" configurationFlags="None">
+    <field configurationFlags="None" name="destination_slug">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="alternative" configurationFlags="None">
+    <field configurationFlags="None" name="alternative">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="diverse" configurationFlags="None">
+    <field configurationFlags="None" name="diverse">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="length_km" configurationFlags="None">
+    <field configurationFlags="None" name="length_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cable_cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cable_cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="hdd_cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="hdd_cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="border_cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="border_cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="landfall_cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="landfall_cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="sites_cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="sites_cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_usd_per_km" configurationFlags="None">
+    <field configurationFlags="None" name="cost_usd_per_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="buried_row_km" configurationFlags="None">
+    <field configurationFlags="None" name="buried_row_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="buried_flat_km" configurationFlags="None">
+    <field configurationFlags="None" name="buried_flat_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="buried_hilly_km" configurationFlags="None">
+    <field configurationFlags="None" name="buried_hilly_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="buried_mountain_km" configurationFlags="None">
+    <field configurationFlags="None" name="buried_mountain_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="hdd_km" configurationFlags="None">
+    <field configurationFlags="None" name="hdd_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="submarine_km" configurationFlags="None">
+    <field configurationFlags="None" name="submarine_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="latency_ms" configurationFlags="None">
+    <field configurationFlags="None" name="latency_ms">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="latency_rt_ms" configurationFlags="None">
+    <field configurationFlags="None" name="latency_rt_ms">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="great_circle_km" configurationFlags="None">
+    <field configurationFlags="None" name="great_circle_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="great_circle_latency_ms" configurationFlags="None">
+    <field configurationFlags="None" name="great_circle_latency_ms">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="detour_ratio" configurationFlags="None">
+    <field configurationFlags="None" name="detour_ratio">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="countries" configurationFlags="None">
+    <field configurationFlags="None" name="countries">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="km_by_country" configurationFlags="None">
+    <field configurationFlags="None" name="km_by_country">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="n_border_crossings" configurationFlags="None">
+    <field configurationFlags="None" name="n_border_crossings">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="border_crossings" configurationFlags="None">
+    <field configurationFlags="None" name="border_crossings">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="n_landfalls" configurationFlags="None">
+    <field configurationFlags="None" name="n_landfalls">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="n_river_crossings" configurationFlags="None">
+    <field configurationFlags="None" name="n_river_crossings">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="rivers_crossed" configurationFlags="None">
+    <field configurationFlags="None" name="rivers_crossed">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="row_share" configurationFlags="None">
+    <field configurationFlags="None" name="row_share">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="n_ila_sites" configurationFlags="None">
+    <field configurationFlags="None" name="n_ila_sites">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="n_regen_sites" configurationFlags="None">
+    <field configurationFlags="None" name="n_regen_sites">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="max_elevation_m" configurationFlags="None">
+    <field configurationFlags="None" name="max_elevation_m">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="total_climb_m" configurationFlags="None">
+    <field configurationFlags="None" name="total_climb_m">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="rank" configurationFlags="None">
+    <field configurationFlags="None" name="rank">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="shared_km_max" configurationFlags="None">
+    <field configurationFlags="None" name="shared_km_max">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="shared_with" configurationFlags="None">
+    <field configurationFlags="None" name="shared_with">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="diversity_note" configurationFlags="None">
+    <field configurationFlags="None" name="diversity_note">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_p10_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_p10_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_p50_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_p50_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_p90_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_p90_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="p_cheapest" configurationFlags="None">
+    <field configurationFlags="None" name="p_cheapest">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="mcda_score" configurationFlags="None">
+    <field configurationFlags="None" name="mcda_score">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="mcda_rank" configurationFlags="None">
+    <field configurationFlags="None" name="mcda_rank">
       <editWidget type="">
         <config>
           <Option/>
@@ -563,106 +563,106 @@
     <default expression="" field="mcda_rank" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint exp_strength="0" constraints="3" unique_strength="1" notnull_strength="1" field="fid"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_id"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="scenario"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="origin"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="destination"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="destination_slug"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="alternative"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="diverse"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="length_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cable_cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="hdd_cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="border_cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="landfall_cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="sites_cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_usd_per_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="buried_row_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="buried_flat_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="buried_hilly_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="buried_mountain_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="hdd_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="submarine_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="latency_ms"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="latency_rt_ms"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="great_circle_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="great_circle_latency_ms"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="detour_ratio"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="countries"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="km_by_country"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="n_border_crossings"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="border_crossings"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="n_landfalls"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="n_river_crossings"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="rivers_crossed"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="row_share"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="n_ila_sites"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="n_regen_sites"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="max_elevation_m"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="total_climb_m"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="rank"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="shared_km_max"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="shared_with"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="diversity_note"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_p10_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_p50_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_p90_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="p_cheapest"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="mcda_score"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="mcda_rank"/>
+    <constraint constraints="3" notnull_strength="1" exp_strength="0" field="fid" unique_strength="1"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_id" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="scenario" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="origin" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="destination" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="destination_slug" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="alternative" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="diverse" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="length_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cable_cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="hdd_cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="border_cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="landfall_cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="sites_cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_usd_per_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="buried_row_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="buried_flat_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="buried_hilly_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="buried_mountain_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="hdd_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="submarine_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="latency_ms" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="latency_rt_ms" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="great_circle_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="great_circle_latency_ms" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="detour_ratio" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="countries" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="km_by_country" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="n_border_crossings" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="border_crossings" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="n_landfalls" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="n_river_crossings" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="rivers_crossed" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="row_share" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="n_ila_sites" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="n_regen_sites" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="max_elevation_m" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="total_climb_m" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="rank" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="shared_km_max" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="shared_with" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="diversity_note" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_p10_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_p50_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_p90_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="p_cheapest" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="mcda_score" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="mcda_rank" unique_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="fid" desc=""/>
-    <constraint exp="" field="route_id" desc=""/>
-    <constraint exp="" field="scenario" desc=""/>
-    <constraint exp="" field="origin" desc=""/>
-    <constraint exp="" field="destination" desc=""/>
-    <constraint exp="" field="destination_slug" desc=""/>
-    <constraint exp="" field="alternative" desc=""/>
-    <constraint exp="" field="diverse" desc=""/>
-    <constraint exp="" field="length_km" desc=""/>
-    <constraint exp="" field="cost_usd" desc=""/>
-    <constraint exp="" field="cable_cost_usd" desc=""/>
-    <constraint exp="" field="hdd_cost_usd" desc=""/>
-    <constraint exp="" field="border_cost_usd" desc=""/>
-    <constraint exp="" field="landfall_cost_usd" desc=""/>
-    <constraint exp="" field="sites_cost_usd" desc=""/>
-    <constraint exp="" field="cost_usd_per_km" desc=""/>
-    <constraint exp="" field="buried_row_km" desc=""/>
-    <constraint exp="" field="buried_flat_km" desc=""/>
-    <constraint exp="" field="buried_hilly_km" desc=""/>
-    <constraint exp="" field="buried_mountain_km" desc=""/>
-    <constraint exp="" field="hdd_km" desc=""/>
-    <constraint exp="" field="submarine_km" desc=""/>
-    <constraint exp="" field="latency_ms" desc=""/>
-    <constraint exp="" field="latency_rt_ms" desc=""/>
-    <constraint exp="" field="great_circle_km" desc=""/>
-    <constraint exp="" field="great_circle_latency_ms" desc=""/>
-    <constraint exp="" field="detour_ratio" desc=""/>
-    <constraint exp="" field="countries" desc=""/>
-    <constraint exp="" field="km_by_country" desc=""/>
-    <constraint exp="" field="n_border_crossings" desc=""/>
-    <constraint exp="" field="border_crossings" desc=""/>
-    <constraint exp="" field="n_landfalls" desc=""/>
-    <constraint exp="" field="n_river_crossings" desc=""/>
-    <constraint exp="" field="rivers_crossed" desc=""/>
-    <constraint exp="" field="row_share" desc=""/>
-    <constraint exp="" field="n_ila_sites" desc=""/>
-    <constraint exp="" field="n_regen_sites" desc=""/>
-    <constraint exp="" field="max_elevation_m" desc=""/>
-    <constraint exp="" field="total_climb_m" desc=""/>
-    <constraint exp="" field="rank" desc=""/>
-    <constraint exp="" field="shared_km_max" desc=""/>
-    <constraint exp="" field="shared_with" desc=""/>
-    <constraint exp="" field="diversity_note" desc=""/>
-    <constraint exp="" field="cost_p10_usd" desc=""/>
-    <constraint exp="" field="cost_p50_usd" desc=""/>
-    <constraint exp="" field="cost_p90_usd" desc=""/>
-    <constraint exp="" field="p_cheapest" desc=""/>
-    <constraint exp="" field="mcda_score" desc=""/>
-    <constraint exp="" field="mcda_rank" desc=""/>
+    <constraint desc="" exp="" field="fid"/>
+    <constraint desc="" exp="" field="route_id"/>
+    <constraint desc="" exp="" field="scenario"/>
+    <constraint desc="" exp="" field="origin"/>
+    <constraint desc="" exp="" field="destination"/>
+    <constraint desc="" exp="" field="destination_slug"/>
+    <constraint desc="" exp="" field="alternative"/>
+    <constraint desc="" exp="" field="diverse"/>
+    <constraint desc="" exp="" field="length_km"/>
+    <constraint desc="" exp="" field="cost_usd"/>
+    <constraint desc="" exp="" field="cable_cost_usd"/>
+    <constraint desc="" exp="" field="hdd_cost_usd"/>
+    <constraint desc="" exp="" field="border_cost_usd"/>
+    <constraint desc="" exp="" field="landfall_cost_usd"/>
+    <constraint desc="" exp="" field="sites_cost_usd"/>
+    <constraint desc="" exp="" field="cost_usd_per_km"/>
+    <constraint desc="" exp="" field="buried_row_km"/>
+    <constraint desc="" exp="" field="buried_flat_km"/>
+    <constraint desc="" exp="" field="buried_hilly_km"/>
+    <constraint desc="" exp="" field="buried_mountain_km"/>
+    <constraint desc="" exp="" field="hdd_km"/>
+    <constraint desc="" exp="" field="submarine_km"/>
+    <constraint desc="" exp="" field="latency_ms"/>
+    <constraint desc="" exp="" field="latency_rt_ms"/>
+    <constraint desc="" exp="" field="great_circle_km"/>
+    <constraint desc="" exp="" field="great_circle_latency_ms"/>
+    <constraint desc="" exp="" field="detour_ratio"/>
+    <constraint desc="" exp="" field="countries"/>
+    <constraint desc="" exp="" field="km_by_country"/>
+    <constraint desc="" exp="" field="n_border_crossings"/>
+    <constraint desc="" exp="" field="border_crossings"/>
+    <constraint desc="" exp="" field="n_landfalls"/>
+    <constraint desc="" exp="" field="n_river_crossings"/>
+    <constraint desc="" exp="" field="rivers_crossed"/>
+    <constraint desc="" exp="" field="row_share"/>
+    <constraint desc="" exp="" field="n_ila_sites"/>
+    <constraint desc="" exp="" field="n_regen_sites"/>
+    <constraint desc="" exp="" field="max_elevation_m"/>
+    <constraint desc="" exp="" field="total_climb_m"/>
+    <constraint desc="" exp="" field="rank"/>
+    <constraint desc="" exp="" field="shared_km_max"/>
+    <constraint desc="" exp="" field="shared_with"/>
+    <constraint desc="" exp="" field="diversity_note"/>
+    <constraint desc="" exp="" field="cost_p10_usd"/>
+    <constraint desc="" exp="" field="cost_p50_usd"/>
+    <constraint desc="" exp="" field="cost_p90_usd"/>
+    <constraint desc="" exp="" field="p_cheapest"/>
+    <constraint desc="" exp="" field="mcda_score"/>
+    <constraint desc="" exp="" field="mcda_rank"/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

@@ -1,20 +1,20 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="100000000" symbologyReferenceScale="-1" simplifyDrawingHints="1" labelsEnabled="0" simplifyDrawingTol="1" simplifyMaxScale="1" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" readOnly="0" maxScale="0" simplifyAlgorithm="0" simplifyLocal="1">
+<qgis hasScaleBasedVisibilityFlag="0" simplifyAlgorithm="0" labelsEnabled="0" readOnly="0" maxScale="0" minScale="100000000" styleCategories="AllStyleCategories" simplifyDrawingTol="1" symbologyReferenceScale="-1" version="3.22.16-Białowieża" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" durationUnit="min" fixedDuration="0" accumulate="0" startField="" endField="" endExpression="" startExpression="" durationField="" enabled="0" limitMode="0">
+  <temporal startExpression="" fixedDuration="0" endField="" mode="0" endExpression="" durationUnit="min" startField="" durationField="" limitMode="0" accumulate="0" enabled="0">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" forceraster="0" type="singleSymbol" referencescale="-1" symbollevels="0">
+  <renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" referencescale="-1" enableorderby="0">
     <symbols>
-      <symbol type="line" name="0" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="line" force_rhr="0" alpha="1" clip_to_extent="1" name="0">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -22,7 +22,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+        <layer class="SimpleLine" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="align_dash_pattern"/>
             <Option type="QString" value="square" name="capstyle"/>
@@ -98,7 +98,7 @@
   <blendMode>0</blendMode>
   <featureBlendMode>0</featureBlendMode>
   <layerOpacity>0.6</layerOpacity>
-  <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
+  <geometryOptions removeDuplicateNodes="0" geometryPrecision="0">
     <activeChecks type="StringList">
       <Option type="QString" value=""/>
     </activeChecks>
@@ -107,35 +107,35 @@
   <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
-    <field name="fid" configurationFlags="None">
+    <field configurationFlags="None" name="fid">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="scenario" configurationFlags="None">
+    <field configurationFlags="None" name="scenario">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_a" configurationFlags="None">
+    <field configurationFlags="None" name="route_a">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_b" configurationFlags="None">
+    <field configurationFlags="None" name="route_b">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="shared_km" configurationFlags="None">
+    <field configurationFlags="None" name="shared_km">
       <editWidget type="">
         <config>
           <Option/>
@@ -158,18 +158,18 @@
     <default expression="" field="shared_km" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint exp_strength="0" constraints="3" unique_strength="1" notnull_strength="1" field="fid"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="scenario"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_a"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_b"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="shared_km"/>
+    <constraint constraints="3" notnull_strength="1" exp_strength="0" field="fid" unique_strength="1"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="scenario" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_a" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_b" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="shared_km" unique_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="fid" desc=""/>
-    <constraint exp="" field="scenario" desc=""/>
-    <constraint exp="" field="route_a" desc=""/>
-    <constraint exp="" field="route_b" desc=""/>
-    <constraint exp="" field="shared_km" desc=""/>
+    <constraint desc="" exp="" field="fid"/>
+    <constraint desc="" exp="" field="scenario"/>
+    <constraint desc="" exp="" field="route_a"/>
+    <constraint desc="" exp="" field="route_b"/>
+    <constraint desc="" exp="" field="shared_km"/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

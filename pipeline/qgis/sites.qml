@@ -1,24 +1,24 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis minScale="5000000" symbologyReferenceScale="-1" simplifyDrawingHints="1" labelsEnabled="0" simplifyDrawingTol="1" simplifyMaxScale="1" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="1" readOnly="0" maxScale="0" simplifyAlgorithm="0" simplifyLocal="1">
+<qgis hasScaleBasedVisibilityFlag="1" simplifyAlgorithm="0" labelsEnabled="0" readOnly="0" maxScale="0" minScale="5000000" styleCategories="AllStyleCategories" simplifyDrawingTol="1" symbologyReferenceScale="-1" version="3.22.16-Białowieża" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" durationUnit="min" fixedDuration="0" accumulate="0" startField="" endField="" endExpression="" startExpression="" durationField="" enabled="0" limitMode="0">
+  <temporal startExpression="" fixedDuration="0" endField="" mode="0" endExpression="" durationUnit="min" startField="" durationField="" limitMode="0" accumulate="0" enabled="0">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" forceraster="0" type="categorizedSymbol" referencescale="-1" attr="site_type" symbollevels="0">
+  <renderer-v2 attr="site_type" type="categorizedSymbol" forceraster="0" symbollevels="0" referencescale="-1" enableorderby="0">
     <categories>
-      <category label="ILA" render="true" value="ILA" symbol="0"/>
-      <category label="regen" render="true" value="regen" symbol="1"/>
+      <category symbol="0" render="true" value="ILA" label="ILA"/>
+      <category symbol="1" render="true" value="regen" label="regen"/>
     </categories>
     <symbols>
-      <symbol type="marker" name="0" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="marker" force_rhr="0" alpha="1" clip_to_extent="1" name="0">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -26,7 +26,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
+        <layer class="SimpleMarker" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="angle"/>
             <Option type="QString" value="square" name="cap_style"/>
@@ -76,7 +76,7 @@
           </data_defined_properties>
         </layer>
       </symbol>
-      <symbol type="marker" name="1" clip_to_extent="1" force_rhr="0" alpha="1">
+      <symbol type="marker" force_rhr="0" alpha="1" clip_to_extent="1" name="1">
         <data_defined_properties>
           <Option type="Map">
             <Option type="QString" value="" name="name"/>
@@ -84,7 +84,7 @@
             <Option type="QString" value="collection" name="type"/>
           </Option>
         </data_defined_properties>
-        <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
+        <layer class="SimpleMarker" locked="0" pass="0" enabled="1">
           <Option type="Map">
             <Option type="QString" value="0" name="angle"/>
             <Option type="QString" value="square" name="cap_style"/>
@@ -144,7 +144,7 @@
   <blendMode>0</blendMode>
   <featureBlendMode>0</featureBlendMode>
   <layerOpacity>1</layerOpacity>
-  <geometryOptions geometryPrecision="0" removeDuplicateNodes="0">
+  <geometryOptions removeDuplicateNodes="0" geometryPrecision="0">
     <activeChecks type="StringList">
       <Option type="QString" value=""/>
     </activeChecks>
@@ -153,63 +153,63 @@
   <legend type="default-vector" showLabelLegend="0"/>
   <referencedLayers/>
   <fieldConfiguration>
-    <field name="fid" configurationFlags="None">
+    <field configurationFlags="None" name="fid">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="site_type" configurationFlags="None">
+    <field configurationFlags="None" name="site_type">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="km_from_origin" configurationFlags="None">
+    <field configurationFlags="None" name="km_from_origin">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="nearest_settlement" configurationFlags="None">
+    <field configurationFlags="None" name="nearest_settlement">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="settlement_km" configurationFlags="None">
+    <field configurationFlags="None" name="settlement_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="right_of_way_km" configurationFlags="None">
+    <field configurationFlags="None" name="right_of_way_km">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="cost_usd" configurationFlags="None">
+    <field configurationFlags="None" name="cost_usd">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="route_id" configurationFlags="None">
+    <field configurationFlags="None" name="route_id">
       <editWidget type="">
         <config>
           <Option/>
         </config>
       </editWidget>
     </field>
-    <field name="scenario" configurationFlags="None">
+    <field configurationFlags="None" name="scenario">
       <editWidget type="">
         <config>
           <Option/>
@@ -240,26 +240,26 @@
     <default expression="" field="scenario" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint exp_strength="0" constraints="3" unique_strength="1" notnull_strength="1" field="fid"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="site_type"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="km_from_origin"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="nearest_settlement"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="settlement_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="right_of_way_km"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="cost_usd"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="route_id"/>
-    <constraint exp_strength="0" constraints="0" unique_strength="0" notnull_strength="0" field="scenario"/>
+    <constraint constraints="3" notnull_strength="1" exp_strength="0" field="fid" unique_strength="1"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="site_type" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="km_from_origin" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="nearest_settlement" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="settlement_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="right_of_way_km" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="cost_usd" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="route_id" unique_strength="0"/>
+    <constraint constraints="0" notnull_strength="0" exp_strength="0" field="scenario" unique_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint exp="" field="fid" desc=""/>
-    <constraint exp="" field="site_type" desc=""/>
-    <constraint exp="" field="km_from_origin" desc=""/>
-    <constraint exp="" field="nearest_settlement" desc=""/>
-    <constraint exp="" field="settlement_km" desc=""/>
-    <constraint exp="" field="right_of_way_km" desc=""/>
-    <constraint exp="" field="cost_usd" desc=""/>
-    <constraint exp="" field="route_id" desc=""/>
-    <constraint exp="" field="scenario" desc=""/>
+    <constraint desc="" exp="" field="fid"/>
+    <constraint desc="" exp="" field="site_type"/>
+    <constraint desc="" exp="" field="km_from_origin"/>
+    <constraint desc="" exp="" field="nearest_settlement"/>
+    <constraint desc="" exp="" field="settlement_km"/>
+    <constraint desc="" exp="" field="right_of_way_km"/>
+    <constraint desc="" exp="" field="cost_usd"/>
+    <constraint desc="" exp="" field="route_id"/>
+    <constraint desc="" exp="" field="scenario"/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>

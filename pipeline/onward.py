@@ -1,0 +1,494 @@
+"""Onward stage: from the Iranian landing stations to the world's interconnection hubs.
+
+The submarine network is built from TeleGeography's global cable data (``world_cables`` and
+``world_landing_points`` of ``ingest.gpkg``): landing stations are nodes, and every cable joins
+each pair of the stations it serves by the length of its own line between them, measured
+geodesically. TeleGeography's lines are MultiLineStrings without topology, so each cable's parts
+are joined where their vertices meet (or come within the snap tolerance), and only the stations
+the cable lists are snapped to it: a line passing a station it does not serve connects nothing
+there. Stations of one metro area are joined by short terrestrial hops.
+
+For each scenario, origin, routed landing station and hub, the end-to-end path is the cheapest
+land route to the station plus the least-latency submarine path onward; it is compared with the
+incumbent path (overland to a European gateway, then by sea), and the chokepoints each passes
+are listed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from . import io
+from .config import Config, Hub, OnwardConfig
+from .errors import ConfigError
+from .grid import WGS84
+from .ingest import INGEST_GPKG
+from .score import SCORES_GPKG, latency_ms
+
+log = logging.getLogger(__name__)
+
+ONWARD_GPKG = "onward.gpkg"
+GEOD = Geod(ellps="WGS84")
+EARTH_KM = 6371.0088
+"""Mean Earth radius (IUGG), km: only to turn a search radius into a chord for the KD tree."""
+HOP = "terrestrial hop"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One way between two stations: a cable's stretch or a metro hop."""
+
+    a: str
+    b: str
+    km: float
+    cable: str
+    rfs_year: int | None
+    coords: np.ndarray  # (n, 2) lon/lat from a to b
+
+
+# --- the network ---------------------------------------------------------------------------------
+
+
+def _geod_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    _, _, m = GEOD.inv(lon1, lat1, lon2, lat2)
+    return np.asarray(m) / 1000.0
+
+
+def _cable_graph(parts: list[np.ndarray], join_km: float) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The vertex graph of one cable (km between vertices) and the vertices' lon/lat.
+
+    Parts are joined where their vertices coincide (to 1e-4°, about 10 m) and where a part's end
+    lies within ``join_km`` of another part's vertex (TeleGeography draws branches as separate
+    lines that stop short of the trunk).
+    """
+    xy = np.vstack(parts)
+    _, node = np.unique(np.round(xy, 4), axis=0, return_inverse=True)
+    node = node.ravel()
+    n = int(node.max()) + 1
+    coords = np.zeros((n, 2))
+    coords[node] = xy
+    part_of = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    rows, cols, km = [], [], []
+    starts = np.cumsum([0] + [len(p) for p in parts[:-1]])
+    for k, (p, s0) in enumerate(zip(parts, starts, strict=True)):
+        idx = node[s0 : s0 + len(p)]
+        rows.append(idx[:-1])
+        cols.append(idx[1:])
+        km.append(_geod_km(p[:-1, 0], p[:-1, 1], p[1:, 0], p[1:, 1]))
+        other = np.unique(node[part_of != k])
+        if other.size == 0:
+            continue
+        for end in (s0, s0 + len(p) - 1):
+            d = _geod_km(
+                np.full(other.size, xy[end, 0]),
+                np.full(other.size, xy[end, 1]),
+                coords[other, 0],
+                coords[other, 1],
+            )
+            j = int(np.argmin(d))
+            if 0 < d[j] <= join_km:
+                rows.append([node[end]])
+                cols.append([other[j]])
+                km.append([d[j]])
+    m = sparse.coo_matrix(
+        (np.concatenate(km), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    ).tocsr()
+    return m, coords
+
+
+def _path(pred: np.ndarray, src: int, dst: int) -> list[int]:
+    out = [dst]
+    while out[-1] != src:
+        out.append(int(pred[out[-1]]))
+    return out[::-1]
+
+
+def cable_edges(
+    cable: dict, stations: dict[str, tuple[float, float]], tol_km: float
+) -> tuple[list[Edge], list[str]]:
+    """Edges between every pair of the stations a cable serves, along its line.
+
+    Returns the edges and the ids of listed stations that could not be snapped (farther than
+    ``tol_km`` from the line, or missing from the landing-point data).
+    """
+    geom = cable["geometry"]
+    parts = [np.asarray(g.coords)[:, :2] for g in getattr(geom, "geoms", [geom]) if not g.is_empty]
+    parts = [p for p in parts if len(p) >= 2]
+    ids = [s for s in (cable["landing_ids"] or "").split(",") if s]
+    if not parts:
+        return [], ids
+    m, coords = _cable_graph(parts, tol_km)
+    snapped, missed = {}, []
+    for sid in dict.fromkeys(ids):
+        if sid not in stations:
+            missed.append(sid)
+            continue
+        x, y = stations[sid]
+        d = _geod_km(np.full(len(coords), x), np.full(len(coords), y), coords[:, 0], coords[:, 1])
+        j = int(np.argmin(d))
+        if d[j] > tol_km:
+            missed.append(sid)
+        else:
+            snapped[sid] = (j, float(d[j]))
+    sids = list(snapped)
+    if len(sids) < 2:
+        return [], missed
+    sources = [snapped[s][0] for s in sids]
+    dist, pred = dijkstra(m, directed=False, indices=sources, return_predecessors=True)
+    edges = []
+    for i, a in enumerate(sids):
+        for b in sids[i + 1 :]:
+            j = snapped[b][0]
+            if not np.isfinite(dist[i, j]):
+                continue
+            line = coords[_path(pred[i], sources[i], j)]
+            line = np.vstack([stations[a], line, stations[b]])
+            edges.append(
+                Edge(
+                    a,
+                    b,
+                    float(dist[i, j]) + snapped[a][1] + snapped[b][1],
+                    cable["name"],
+                    cable["rfs_year"],
+                    line,
+                )
+            )
+    return edges, missed
+
+
+def metro_hops(stations: gpd.GeoDataFrame, hop_km: float, detour: float) -> list[Edge]:
+    """Terrestrial hops between stations of one country within ``hop_km`` of each other."""
+    lon, lat = np.radians(stations.geometry.x), np.radians(stations.geometry.y)
+    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    chord = 2 * np.sin(hop_km / EARTH_KM / 2)
+    ids, country = stations["station_id"].to_numpy(), stations["country"].to_numpy()
+    x, y = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
+    out = []
+    for i, j in sorted(cKDTree(xyz).query_pairs(chord)):
+        if country[i] != country[j] or country[i] is None:
+            continue
+        km = float(_geod_km(x[i], y[i], x[j], y[j])) * detour
+        if km > 0:
+            out.append(Edge(ids[i], ids[j], km, HOP, None, np.array([[x[i], y[i]], [x[j], y[j]]])))
+    return out
+
+
+@dataclass
+class Network:
+    """The submarine network: station index, a sparse km matrix and the best edge per pair."""
+
+    index: dict[str, int]
+    matrix: sparse.csr_matrix
+    edges: dict[tuple[int, int], Edge]
+
+    def paths_from(self, station: str) -> tuple[np.ndarray, np.ndarray]:
+        """Least-km distances and predecessors from one station to all."""
+        return dijkstra(
+            self.matrix, directed=False, indices=self.index[station], return_predecessors=True
+        )
+
+    def edges_on(self, pred: np.ndarray, src: str, dst: str) -> list[Edge]:
+        """The edges of the least-km path from ``src`` to ``dst``, in order, each oriented."""
+        nodes = _path(pred, self.index[src], self.index[dst])
+        out = []
+        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+            e = self.edges[(min(u, v), max(u, v))]
+            if self.index[e.a] != u:
+                e = Edge(e.b, e.a, e.km, e.cable, e.rfs_year, e.coords[::-1])
+            out.append(e)
+        return out
+
+
+def build_network(
+    cables: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, c: OnwardConfig
+) -> tuple[Network, dict]:
+    """The network, and counts for the log and the report (cables used, stations unsnapped)."""
+    used = cables if c.include_planned else cables.loc[~cables["is_planned"].astype(bool)]
+    xy = {s: (g.x, g.y) for s, g in zip(stations["station_id"], stations.geometry, strict=True)}
+    edges: list[Edge] = []
+    missed: list[str] = []
+    for rec in used.to_dict("records"):
+        e, m = cable_edges(rec, xy, c.snap_tolerance_km)
+        edges += e
+        missed += [f"{rec['cable_id']}:{s}" for s in m]
+    edges += metro_hops(stations, c.metro_hop_km, c.terrestrial_detour_factor)
+    index = {s: i for i, s in enumerate(stations["station_id"])}
+    best: dict[tuple[int, int], Edge] = {}
+    for e in edges:
+        k = tuple(sorted((index[e.a], index[e.b])))
+        if k not in best or e.km < best[k].km:
+            best[k] = e
+    n = len(index)
+    keys = list(best)
+    m = sparse.coo_matrix(
+        ([best[k].km for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n)
+    ).tocsr()
+    stats = {
+        "cables": len(used),
+        "planned_excluded": len(cables) - len(used),
+        "unsnapped": sorted(missed),
+        "hops": sum(e.cable == HOP for e in best.values()),
+    }
+    return Network(index, m, best), stats
+
+
+# --- paths -------------------------------------------------------------------------------------
+
+
+def hub_stations(hub: Hub, network: Network) -> list[str]:
+    """The hub's stations that are in the network."""
+    return [s for s in hub.stations if s in network.index]
+
+
+def best_to_hub(
+    network: Network, pred_dist: tuple[np.ndarray, np.ndarray], src: str, hub: Hub
+) -> tuple[float, list[Edge]] | None:
+    """Least-km submarine path from ``src`` to the nearest station of ``hub`` (None if none)."""
+    dist, pred = pred_dist
+    stations = hub_stations(hub, network)
+    if src in stations:
+        return 0.0, []
+    reach = [(dist[network.index[s]], s) for s in stations if np.isfinite(dist[network.index[s]])]
+    if not reach:
+        return None
+    km, dst = min(reach)
+    return float(km), network.edges_on(pred, src, dst)
+
+
+def chokepoints_on(edges: list[Edge], c: OnwardConfig) -> list[str]:
+    """Names of the chokepoints (maritime passages) the path's cables enter, in config order.
+
+    Land legs and metro hops do not count: a land route near Bandar Abbas is not in the
+    Strait of Hormuz.
+    """
+    sea = [shapely.LineString(e.coords) for e in edges if e.cable != HOP]
+    if not sea:
+        return []
+    line = shapely.MultiLineString(sea)
+    return [p.name for p in c.chokepoints if line.intersects(shapely.Polygon(p.polygon_lonlat))]
+
+
+def _cables_text(edges: list[Edge]) -> tuple[str, str]:
+    names, years = [], []
+    for e in edges:
+        if not names or names[-1] != e.cable:
+            names.append(e.cable)
+            years.append("-" if e.rfs_year is None else str(int(e.rfs_year)))
+    return ", ".join(names), ", ".join(years)
+
+
+def _hub_point(hub: Hub, stations: gpd.GeoDataFrame, where: str) -> shapely.Point:
+    """The centre of a hub's stations; a ConfigError naming near matches if none is known."""
+    known = set(stations["station_id"])
+    unknown = [s for s in hub.stations if s not in known]
+    if unknown:
+        near = sorted({m for s in unknown for m in difflib.get_close_matches(s, known, n=3)})
+        raise ConfigError(
+            f"{where} {hub.name!r}: {unknown} are not TeleGeography landing-point ids"
+            f"{f' (close: {near})' if near else ''}. Fix: use ids as in the layer "
+            "world_landing_points of ingest.gpkg, e.g. 'mumbai-india'."
+        )
+    pts = stations.loc[stations["station_id"].isin(hub.stations)].geometry
+    return shapely.MultiPoint(list(pts)).centroid
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every path needs: the network, the settings, the hubs' and gateway's positions."""
+
+    network: Network
+    c: OnwardConfig
+    group_index: float
+    hub_pts: dict[str, shapely.Point]
+    gateway_pt: shapely.Point
+
+
+def incumbent(s: _Setting, origin: shapely.Point, hub: Hub) -> dict:
+    """Today's path: overland to the gateway (great circle × detour factor), then by sea.
+
+    NaN figures when the gateway does not reach the hub by sea.
+    """
+    gw = next(iter(hub_stations(s.c.incumbent_gateway, s.network)), None)
+    sea = None if gw is None else best_to_hub(s.network, s.network.paths_from(gw), gw, hub)
+    if sea is None:
+        return {"km": np.nan, "latency_ms": np.nan, "cables": "", "chokepoints": []}
+    gw_pt = s.gateway_pt
+    km = float(_geod_km(origin.x, origin.y, gw_pt.x, gw_pt.y)) * s.c.terrestrial_detour_factor
+    km += sea[0]
+    return {
+        "km": km,
+        "latency_ms": latency_ms(km, s.group_index),
+        "cables": _cables_text(sea[1])[0],
+        "chokepoints": chokepoints_on(sea[1], s.c),
+    }
+
+
+def onward_paths(
+    routes: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    network: Network,
+    c: OnwardConfig,
+    group_index: float,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """One feature per scenario × origin × station × hub, the hubs, and what was not connected.
+
+    ``routes`` are the scored routes in EPSG:4326; the cheapest of each scenario, origin and
+    station carries the path; the others' end-to-end latencies are listed beside it.
+    """
+    s = _Setting(
+        network,
+        c,
+        group_index,
+        {h.name: _hub_point(h, stations, "onward.hubs:") for h in c.hubs},
+        _hub_point(c.incumbent_gateway, stations, "onward.incumbent_gateway:"),
+    )
+    rows, missing = [], []
+    from_station: dict[str, tuple] = {}
+    today: dict[tuple[str, str], dict] = {}
+    for (_, _, station), pair in routes.groupby(
+        ["scenario", "origin", "destination_slug"], sort=True
+    ):
+        if station not in network.index:
+            missing.append(f"{station}: not in the cable data")
+            continue
+        if station not in from_station:
+            from_station[station] = network.paths_from(station)
+        pair = pair.sort_values("rank")
+        start = shapely.Point(pair.iloc[0].geometry.coords[0])
+        for hub in c.hubs:
+            sea = best_to_hub(network, from_station[station], station, hub)
+            if sea is None:
+                missing.append(f"{station} → {hub.name}: no submarine path")
+                continue
+            key = (pair.iloc[0]["origin"], hub.name)
+            if key not in today:
+                today[key] = incumbent(s, start, hub)
+            rows.append(_path_row(s, pair, sea, hub, start, today[key]))
+    hubs = gpd.GeoDataFrame(
+        {
+            "name": [h.name for h in c.hubs] + [c.incumbent_gateway.name],
+            "role": ["hub"] * len(c.hubs) + ["incumbent gateway"],
+            "stations": [", ".join(h.stations) for h in (*c.hubs, c.incumbent_gateway)],
+            "source": [h.source for h in (*c.hubs, c.incumbent_gateway)],
+        },
+        geometry=[*s.hub_pts.values(), s.gateway_pt],
+        crs=WGS84,
+    )
+    paths = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84) if rows else None
+    return paths, hubs, missing
+
+
+def _path_row(
+    s: _Setting, pair: pd.DataFrame, sea: tuple[float, list[Edge]], hub: Hub, start, inc: dict
+) -> dict:
+    """The record of one end-to-end path: the pair's cheapest route, then ``sea`` to ``hub``."""
+    best = pair.iloc[0]
+    sea_km, edges = sea
+    km = float(best["length_km"]) + sea_km
+    cables, years = _cables_text(edges)
+    hub_pt = s.hub_pts[hub.name]
+    gc_km = float(_geod_km(start.x, start.y, hub_pt.x, hub_pt.y))
+    passes = chokepoints_on(edges, s.c)
+    lat = latency_ms(km, s.group_index)
+    others = "; ".join(
+        f"{int(r['alternative'])}: {latency_ms(float(r['length_km']) + sea_km, s.group_index):.1f}"
+        " ms"
+        for _, r in pair.iloc[1:].sort_values("alternative").iterrows()
+    )
+    return {
+        "scenario": best["scenario"],
+        "origin": best["origin"],
+        "station": best["destination"],
+        "station_id": best["destination_slug"],
+        "hub": hub.name,
+        "route_id": best["route_id"],
+        "land_km": float(best["length_km"]),
+        "submarine_km": sea_km,
+        "length_km": km,
+        "latency_ms": lat,
+        "latency_rt_ms": 2 * lat,
+        "great_circle_km": gc_km,
+        "great_circle_latency_ms": latency_ms(gc_km, s.group_index),
+        "cables": cables,
+        "cable_rfs_years": years,
+        "oldest_rfs_year": min((int(y) for y in years.split(", ") if y.isdigit()), default=None),
+        "incumbent_km": inc["km"],
+        "incumbent_latency_ms": inc["latency_ms"],
+        "incumbent_latency_rt_ms": 2 * inc["latency_ms"],
+        "incumbent_cables": inc["cables"],
+        "saved_ms": inc["latency_ms"] - lat,
+        "saved_rt_ms": 2 * (inc["latency_ms"] - lat),
+        "chokepoints": ", ".join(passes),
+        "incumbent_chokepoints": ", ".join(inc["chokepoints"]),
+        "avoids": ", ".join(p for p in inc["chokepoints"] if p not in passes),
+        "alternatives_latency_ms": others,
+        "geometry": shapely.MultiLineString(
+            [best.geometry, *(shapely.LineString(e.coords) for e in edges)]
+        ),
+    }
+
+
+def run(cfg: Config) -> Path:
+    """Build the network, find every onward path; write ``onward.gpkg``."""
+    out_dir = cfg.paths.processed_dir
+    ingest = out_dir / INGEST_GPKG
+    cables = io.read_layer(ingest, "world_cables")
+    stations = io.read_layer(ingest, "world_landing_points")
+    routes = io.read_layer(out_dir / SCORES_GPKG, "routes").to_crs(WGS84)
+    network, stats = build_network(cables, stations, cfg.onward)
+    log.info(
+        "onward: %d cables (%d planned left out), %d metro hops, %d station listings not "
+        "snapped within %.0f km%s",
+        stats["cables"],
+        stats["planned_excluded"],
+        stats["hops"],
+        len(stats["unsnapped"]),
+        cfg.onward.snap_tolerance_km,
+        f" ({', '.join(stats['unsnapped'][:8])})" if stats["unsnapped"] else "",
+    )
+    paths, hubs, missing = onward_paths(
+        routes, stations, network, cfg.onward, cfg.score.fiber_group_index
+    )
+    for text in missing:
+        log.warning("onward: %s", text)
+    if paths is None:
+        paths = gpd.GeoDataFrame({"hub": []}, geometry=[], crs=WGS84)
+    summary = pd.DataFrame(
+        [
+            {"item": "cables_in_network", "value": stats["cables"]},
+            {"item": "planned_cables_left_out", "value": stats["planned_excluded"]},
+            {"item": "metro_hops", "value": stats["hops"]},
+            {"item": "station_listings_not_snapped", "value": len(stats["unsnapped"])},
+            {"item": "not_connected", "value": len(missing)},
+        ]
+    )
+    io.write_gpkg(
+        out_dir / ONWARD_GPKG,
+        {"onward_paths": paths, "hubs": hubs, "onward_summary": summary},
+    )
+    if not paths.empty:
+        best = paths.sort_values("latency_ms").groupby(["origin", "hub"]).head(1)
+        for _, p in best.iterrows():
+            log.info(
+                "onward %s → %s: best via %s, %.1f ms RTT (today %.1f), saves %.1f ms; avoids %s",
+                p["origin"],
+                p["hub"],
+                p["station"],
+                p["latency_rt_ms"],
+                p["incumbent_latency_rt_ms"],
+                p["saved_rt_ms"],
+                p["avoids"] or "nothing",
+            )
+    return out_dir / ONWARD_GPKG
