@@ -23,6 +23,7 @@ from rasterio.warp import Resampling, reproject
 from . import fetch, io
 from .config import Config, GridConfig
 from .errors import DataError
+from .geometry import valid
 from .grid import WGS84, Grid, aoi_polygon_lonlat, template
 
 log = logging.getLogger(__name__)
@@ -115,44 +116,8 @@ ROAD_KEPT_CLASS = {
 """Road classes kept (OSM ``highway`` / OpenMapTiles ``class``; ``major`` is Natural Earth's
 major-road subset). Tertiary and smaller roads, and ramps, are not long-haul rights-of-way."""
 
-POLYGONAL = ("Polygon", "MultiPolygon")
-LINEAR = ("LineString", "MultiLineString")
 REQUIRED = {"countries", "ne_countries", "places", "landing_points"}
 """Datasets without which no route can be made; the others are context and may be empty."""
-
-
-def clean(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
-    """Repair invalid geometries and drop empty ones, logging how many of each."""
-    geom = gdf.geometry
-    missing = geom.isna() | geom.is_empty
-    gdf = gdf.loc[~missing].copy()
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        kinds = gdf.geometry.geom_type.values[invalid.values]
-        repaired = shapely.make_valid(gdf.geometry.values[invalid.values])
-        # keep a repaired geometry of its kind (make_valid may add stray lines or points, and
-        # turns a degenerate line into a point)
-        repaired = [
-            _part(g, LINEAR if k in LINEAR else POLYGONAL if k in POLYGONAL else None)
-            for g, k in zip(repaired, kinds, strict=True)
-        ]
-        gdf.loc[invalid, gdf.geometry.name] = repaired
-    if missing.any() or invalid.any():
-        log.info(
-            "%s: %d invalid geometries repaired, %d empty dropped",
-            where,
-            int(invalid.sum()),
-            int(missing.sum()),
-        )
-    return gdf.loc[~gdf.geometry.is_empty]
-
-
-def _part(g: shapely.Geometry, kinds: tuple[str, ...] | None) -> shapely.Geometry:
-    """The parts of ``g`` of the given geometry types (empty if none); all of it if None."""
-    if kinds is None or g.geom_type in kinds:
-        return g
-    parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type in kinds]
-    return shapely.union_all(parts) if parts else shapely.GeometryCollection()
 
 
 def clip_to_aoi(
@@ -241,9 +206,9 @@ def prepare(
     required: bool = False,
 ) -> gpd.GeoDataFrame:
     """The common path of a vector source: clean, clip, select columns, reproject."""
-    gdf = clean(gdf, where)
+    gdf = valid(gdf, where)
     gdf = clip_to_aoi(gdf, grid_cfg, where, required)
-    gdf = clean(gdf, where + " (after clipping)")
+    gdf = valid(gdf, where + " (after clipping)")
     return to_analysis(select_columns(gdf, columns), grid)
 
 
@@ -410,7 +375,7 @@ def world_cables(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
     a cable's line may pass other stations, which it does not serve.
     """
     recs = {r["id"]: r for r in details if isinstance(r, dict) and "id" in r}
-    geo = clean(geo, "cables_v3").to_crs(WGS84)
+    geo = valid(geo, "cables_v3").to_crs(WGS84)
     rows = []
     for cid, g in zip(geo["id"], geo.geometry, strict=True):
         r = recs.get(cid, {})
@@ -434,7 +399,7 @@ def world_cables(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
 def world_stations(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
     """Every landing station of the global v3 data, with its country, in EPSG:4326."""
     recs = {r["id"]: r for r in details if isinstance(r, dict) and "id" in r}
-    geo = clean(geo, "landing points v3").to_crs(WGS84)
+    geo = valid(geo, "landing points v3").to_crs(WGS84)
     return gpd.GeoDataFrame(
         {
             "station_id": geo["id"].to_numpy(),

@@ -31,6 +31,7 @@ from pyproj import CRS as ProjCRS
 from rasterio.errors import RasterioIOError
 
 from .errors import BuildLockedError, DataError, GridMismatchError, OutputError, PipelineError
+from .geometry import valid
 from .grid import Grid
 
 log = logging.getLogger(__name__)
@@ -205,21 +206,27 @@ def write_gpkg(
 ) -> None:
     """Write several layers into one GeoPackage atomically (all layers or none).
 
-    A plain DataFrame (no geometry) becomes an attribute table. ``extras`` (from
-    ``styles.gpkg_extras``) adds QGIS default styles, a QGIS project and descriptions.
+    The file is GeoPackage 1.3 (``GPKG_VERSION``) and every geometry is GEOS-valid (repaired or
+    dropped, with a logged count). A plain DataFrame (no geometry) becomes an attribute table.
+    ``extras`` (from ``styles.gpkg_extras``) adds QGIS default styles, a QGIS project and
+    descriptions.
     """
     with atomic_path(path) as tmp:
-        for name, df in layers.items():
-            if isinstance(df, gpd.GeoDataFrame) and df.empty and name in OUTPUT_GEOMETRY:
-                pyogrio.write_dataframe(
-                    df, tmp, layer=name, driver="GPKG", geometry_type=OUTPUT_GEOMETRY[name]
-                )
-            elif isinstance(df, gpd.GeoDataFrame):
-                df.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-            else:
-                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
+        for i, (name, df) in enumerate(layers.items()):
+            options = {"dataset_options": {"VERSION": GPKG_VERSION}} if i == 0 else {}
+            if isinstance(df, gpd.GeoDataFrame):
+                df = valid(df, f"{Path(path).name}, layer {name}")
+                if df.empty and name in OUTPUT_GEOMETRY:
+                    options["geometry_type"] = OUTPUT_GEOMETRY[name]
+            pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", **options)
         if extras:
             _store_extras(tmp, extras)
+
+
+GPKG_VERSION = "1.3"
+"""GeoPackage version written. GDAL 3.8+ writes 1.4 by default, which QGIS 3.22 LTR and GDAL
+3.4-3.6 (still common in planning offices) open only with a warning on every layer; nothing
+we write needs 1.4."""
 
 
 FIXED_TIME = "2000-01-01T00:00:00.000Z"

@@ -4,6 +4,7 @@ validator, the report, and the change report after a rebuild."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -91,31 +92,43 @@ def _validator() -> Path | None:
     return next((p for p in VALIDATORS if p.exists()), None)
 
 
+def _geopackages(built: Path) -> list[Path]:
+    files = sorted((built / "out").rglob("*.gpkg"))
+    assert {p.name for p in files} >= {"ingest.gpkg", "routes.gpkg", "corridor.gpkg"}
+    return files
+
+
 @pytest.mark.skipif(
     _validator() is None,
     reason="GDAL's validate_gpkg.py is not installed "
     "(apt-get install python3-gdal); .ci/run installs it",
 )
-def test_gdal_validates_the_geopackage(built):
-    gpkg = built / "out" / "corridor.gpkg"
-    res = subprocess.run(
-        [SYSTEM_PYTHON, str(_validator()), "-k", str(gpkg)], capture_output=True, text=True
-    )
-    findings = [line for line in (res.stdout + res.stderr).splitlines() if line.strip()]
-    # GDAL >= 3.8 writes the R-tree triggers of GeoPackage 1.4 (update6/update7 instead of
-    # update1/update3); an older validator asks for the old ones. Accept exactly that.
-    with sqlite3.connect(gpkg) as con:
-        triggers = {
-            r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        }
-    unexpected = []
-    for line in findings:
-        if "Req 75" in line and ("_update1 trigger" in line or "_update3 trigger" in line):
-            table = line.split("rtree_")[1].split("_update")[0]
-            assert {f"rtree_{table}_update6", f"rtree_{table}_update7"} <= triggers
-        else:
-            unexpected.append(line)
-    assert not unexpected, "\n".join(unexpected)
+def test_gdal_validates_every_geopackage(built):
+    for gpkg in _geopackages(built):
+        res = subprocess.run(
+            [SYSTEM_PYTHON, str(_validator()), "-k", str(gpkg)], capture_output=True, text=True
+        )
+        findings = (res.stdout + res.stderr).strip()
+        assert res.returncode == 0 and not findings, f"{gpkg.name}: {findings}"
+        with sqlite3.connect(gpkg) as con:
+            assert con.execute("PRAGMA user_version").fetchone()[0] == 10300, gpkg.name
+
+
+GDAL_MESSAGE = re.compile(r"^(Warning|ERROR) \d+:", re.MULTILINE)
+
+
+@pytest.mark.skipif(
+    shutil.which("ogrinfo") is None,
+    reason="GDAL's command-line tools are not installed (apt-get install gdal-bin); "
+    ".ci/run installs them",
+)
+def test_system_gdal_reads_every_layer_without_a_warning(built):
+    for gpkg in _geopackages(built):
+        res = subprocess.run(
+            ["ogrinfo", "-ro", "-al", "-q", str(gpkg)], capture_output=True, text=True
+        )
+        assert res.returncode == 0, (gpkg.name, res.stderr)
+        assert not GDAL_MESSAGE.search(res.stderr + res.stdout), (gpkg.name, res.stderr)
 
 
 def test_geojson_is_valid_rfc7946(built):
@@ -176,6 +189,31 @@ def test_qgis_opens_the_geopackage_styled_and_the_stored_project(built, tmp_path
     assert report["project"]["read"] and report["project"]["all_valid"]
     assert {"routes", "cost surface", "landing_points"} <= set(report["project"]["layers"])
     assert png.stat().st_size > 10_000  # the stored project renders a map
+
+
+@pytest.mark.qgis
+@pytest.mark.skipif(
+    not _qgis_available(),
+    reason="QGIS is not installed (apt-get install qgis python3-qgis); .ci/run installs it",
+)
+def test_qgis_opens_every_geopackage_without_a_warning_or_an_invalid_geometry(built, tmp_path):
+    files = _geopackages(built)
+    res = subprocess.run(
+        [SYSTEM_PYTHON, str(REPO / "tests" / "qgis" / "check_geopackages.py"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not GDAL_MESSAGE.search(res.stderr), res.stderr[-2000:]
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(report) == set(map(str, files))
+    for path, found in report.items():
+        assert not found["warnings"], (path, found["warnings"])
+        for name, layer in found["layers"].items():
+            assert layer["valid"] and layer["invalid_geometries"] == 0, (path, name, layer)
+    assert report[str(built / "out" / "corridor.gpkg")]["layers"]["routes"]["features"] == 4
 
 
 def test_the_report_renders(built):

@@ -2,7 +2,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from pipeline import ingest, io
+from pipeline import geometry, ingest, io
 from pipeline.config import GridConfig
 from pipeline.errors import DataError
 
@@ -15,12 +15,25 @@ def test_invalid_polygons_are_repaired_and_empties_dropped(caplog):
     bowtie = shapely.Polygon([(50, 40), (52, 42), (52, 40), (50, 42)])
     gdf = layer([bowtie, shapely.Polygon(), None, shapely.box(55, 40, 56, 41)], name=list("abcd"))
     with caplog.at_level("INFO"):
-        out = ingest.clean(gdf, "lakes")
+        out = geometry.valid(gdf, "lakes")
     assert list(out["name"]) == ["a", "d"]
     assert out.geometry.is_valid.all()
     assert out.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
     assert out.geometry.iloc[0].area == pytest.approx(2.0)
     assert "lakes: 1 invalid geometries repaired, 2 empty dropped" in caplog.text
+
+
+def test_every_written_layer_is_valid(tmp_path, caplog):
+    # a pipeline of one repeated point ("Too few points in geometry component") and a bowtie
+    degenerate = shapely.LineString([(52, 41), (52, 41)])
+    bowtie = shapely.Polygon([(50, 40), (52, 42), (52, 40), (50, 42)])
+    lines = layer([degenerate, shapely.LineString([(50, 40), (51, 41)])], name=["x", "y"])
+    with caplog.at_level("INFO"):
+        io.write_gpkg(tmp_path / "o.gpkg", {"pipelines": lines, "lakes": layer([bowtie])})
+    assert "o.gpkg, layer pipelines: 1 invalid geometries repaired, 1 empty dropped" in caplog.text
+    back = io.read_layer(tmp_path / "o.gpkg", "pipelines")
+    assert list(back["name"]) == ["y"]
+    assert io.read_layer(tmp_path / "o.gpkg", "lakes").geometry.is_valid.all()
 
 
 def test_clip_keeps_only_the_area_of_interest():

@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 from test_router import KING, KNIGHT, reference
 
 from pipeline import router
-from pipeline.ingest import clean
+from pipeline.geometry import valid
 
 costs = st.one_of(st.floats(0.1, 100.0), st.just(np.nan))
 
@@ -45,9 +45,9 @@ coords = st.tuples(st.floats(50, 56, allow_nan=False), st.floats(36, 42, allow_n
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(coords, min_size=3, max_size=7), min_size=1, max_size=5))
-def test_clean_returns_valid_non_empty_polygons(rings):
+def test_valid_returns_valid_non_empty_polygons(rings):
     polys = [shapely.Polygon(r) for r in rings]
-    out = clean(
+    out = valid(
         gpd.GeoDataFrame({"i": range(len(polys))}, geometry=polys, crs="EPSG:4326"), "random"
     )
     assert out.geometry.is_valid.all()
