@@ -91,7 +91,7 @@ $(EXPORTED): $(SCORED) $(UNCERTAIN) $(ONWARD) pipeline/export.py pipeline/styles
 	$(PY) -m pipeline $(CFGARG) export
 
 report: $(REPORTED) ## report/index.html: map, profiles, tables, sources, changes since last build
-$(REPORTED): $(EXPORTED) pipeline/report.py $(CORE) $(SLICES)/report.json | $(STAMP)
+$(REPORTED): $(EXPORTED) pipeline/report.py pipeline/webmap.py $(wildcard pipeline/web/*) $(CORE) $(SLICES)/report.json | $(STAMP)
 	$(PY) -m pipeline $(CFGARG) report
 
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, fetch, io, router  # noqa: E402
+from . import __version__, fetch, io, router, webmap  # noqa: E402
 from .config import Config  # noqa: E402
 from .export import CORRIDOR_GPKG  # noqa: E402
 from .grid import template  # noqa: E402
@@ -39,6 +39,12 @@ REPORT_DIR = "report"
 MANIFEST = "manifest.json"
 EXECUTION_ONLY = ("paths.", "fetch.", "dask.")
 """Settings that change where or how fast a build runs, never its results."""
+MAP_HTML = "map.html"
+MAP_ATTRIBUTION = (
+    "Cables © TeleGeography (CC BY-NC-SA 3.0) · railways, roads, border posts © OpenStreetMap"
+    " contributors (ODbL) · pipelines © Global Energy Monitor (CC BY 4.0) · Natural Earth ·"
+    " GMTED2010 (USGS) · all sources in the report"
+)
 COLORS = ["#d7301f", "#2171b5", "#238b45", "#6a51a3", "#ff7f00", "#a65628"]
 
 
@@ -325,7 +331,9 @@ border-bottom:1px solid #ddd;text-align:right}}img{{max-width:100%}}</style></he
 Costs in USD (P50 of the Monte Carlo, with P10–P90), lengths in km (geodesic), latency in ms
 (one way). The GIS layers are in <code>corridor.gpkg</code> (open it in QGIS, or open the
 project stored in it); tables in <a href="routes.csv">routes.csv</a>.</p>
-<h2>Map</h2><img src="map.png" alt="map of all routes">
+<h2>Map</h2><p><a href="map.html">Open the interactive map</a> (works offline: toggle
+scenarios and alternatives, click a route for its figures).</p>
+<img src="map.png" alt="map of all routes">
 <h2>Scenario comparison</h2>{_table(comparison)}
 <h2>Routes</h2>{_table(summary)}
 <h2>The corridor and the world</h2>
@@ -372,6 +380,24 @@ def run(cfg: Config) -> Path:
         cables = cables.loc[~cables["is_planned"].astype(bool)]
     io.write_figure(
         rep / "world.png", world_map(paths, cables, io.read_layer(out_dir / CORRIDOR_GPKG, "hubs"))
+    )
+    ingest_layers = {
+        n: io.read_layer(out_dir / INGEST_GPKG, n)
+        for n in ("countries", "lakes", "railways", "roads", "border_controls")
+    }
+    corridor_layers = {
+        n: io.read_layer(out_dir / CORRIDOR_GPKG, n)
+        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints")
+    }
+    io.write_text(
+        rep / MAP_HTML,
+        webmap.build(
+            {**ingest_layers, **corridor_layers, "routes": deliver, "onward_paths": paths},
+            dem,
+            grid,
+            {key: COLORS[i % len(COLORS)] for i, key in enumerate(scenarios)},
+            MAP_ATTRIBUTION,
+        ),
     )
     names = []
     for _, r in routes.iterrows():

@@ -14,13 +14,15 @@ from io import BytesIO
 from pathlib import Path
 
 import geojson_validator
+import matplotlib.colors
+import matplotlib.image
 import numpy as np
 import pytest
 import shapely
 import shapely.geometry
 import world
 
-from pipeline import cli
+from pipeline import cli, io, report
 
 REPO = Path(__file__).resolve().parents[1]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -227,6 +229,56 @@ def test_the_report_renders(built):
     manifest = json.loads((rep / "manifest.json").read_text())
     assert set(manifest) == {"code_version", "config", "inputs", "routes"}
     assert len(manifest["routes"]) == 4
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
+)
+def test_the_interactive_map_works_offline_and_shows_every_route(built, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    page_path = built / "out" / "report" / "map.html"
+    assert 'href="map.html"' in (built / "out" / "report" / "index.html").read_text()
+    routes = io.read_layer(built / "out" / "corridor.gpkg", "routes")
+    errors, requests = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: r.url.startswith(("file:", "data:")) or requests.append(r.url))
+        page.goto(page_path.as_uri())
+        page.wait_for_function("window.corridor !== undefined")
+        shown = page.evaluate("window.corridor.shownRouteIds()")
+        drawn = page.locator("path.route").count()
+        page.screenshot(path=str(tmp_path / "map.png"))
+        page.locator("input[data-k=alternative][data-v='1']").uncheck()
+        after = page.evaluate("window.corridor.shownRouteIds()")
+        page.evaluate("id => window.corridor.openRoute(id)", after[0])
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        browser.close()
+    assert not errors and not requests, (errors, requests)
+    assert sorted(shown) == sorted(routes["route_id"]) and drawn == len(routes)
+    assert sorted(after) == sorted(routes.loc[routes["alternative"] != 1, "route_id"])
+    assert "cost P50, M USD" in popup and "km by country" in popup
+    shot = matplotlib.image.imread(tmp_path / "map.png")[..., :3]
+    red = np.array(matplotlib.colors.to_rgb(report.COLORS[0]))
+    assert (np.abs(shot - red).max(axis=-1) < 0.08).sum() > 200  # the route colour is drawn
 
 
 def test_a_rebuild_after_a_config_change_lists_the_change(built, tmp_path):
