@@ -440,6 +440,11 @@ def _path_row(
     }
 
 
+def best_per_origin_hub(paths: pd.DataFrame) -> pd.DataFrame:
+    """The least-latency onward path of each origin and hub (over stations and scenarios)."""
+    return paths.sort_values("latency_ms").groupby(["origin", "hub"], sort=False).head(1)
+
+
 def run(cfg: Config) -> Path:
     """Build the network, find every onward path; write ``onward.gpkg``."""
     out_dir = cfg.paths.processed_dir
@@ -479,8 +484,7 @@ def run(cfg: Config) -> Path:
         {"onward_paths": paths, "hubs": hubs, "onward_summary": summary},
     )
     if not paths.empty:
-        best = paths.sort_values("latency_ms").groupby(["origin", "hub"]).head(1)
-        for _, p in best.iterrows():
+        for _, p in best_per_origin_hub(paths).iterrows():
             log.info(
                 "onward %s → %s: best via %s, %.1f ms RTT (today %.1f), saves %.1f ms; avoids %s",
                 p["origin"],

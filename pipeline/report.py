@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, fetch, io, router, webmap  # noqa: E402
+from . import __version__, fetch, io, onward, router, webmap  # noqa: E402
 from .config import Config  # noqa: E402
 from .export import CORRIDOR_GPKG  # noqa: E402
 from .grid import template  # noqa: E402
@@ -218,7 +218,7 @@ def world_map(paths, cables, hubs) -> plt.Figure:
     """The best onward path to each hub over the world's cables (lon/lat)."""
     fig, ax = plt.subplots(figsize=(11, 6.5))
     cables.plot(ax=ax, color="#c6dbef", linewidth=0.4)
-    best = paths.sort_values("latency_ms").groupby(["origin", "hub"]).head(1)
+    best = onward.best_per_origin_hub(paths)
     for i, (_, p) in enumerate(best.iterrows()):
         ax.plot(*_xy(p.geometry), color=plt.cm.tab10(i % 10), linewidth=1.6, label=p["hub"])
     hubs.plot(ax=ax, color="#08306b", marker="o", markersize=25, zorder=5)
@@ -255,7 +255,7 @@ def _xy(geom) -> tuple[list[float], list[float]]:
 
 def world_table(paths: pd.DataFrame) -> pd.DataFrame:
     """One line per origin and hub: the best station, its cables, and today's path."""
-    best = paths.sort_values("latency_ms").groupby(["origin", "hub"], sort=False).head(1)
+    best = onward.best_per_origin_hub(paths)
     return pd.DataFrame(
         {
             "path": [
@@ -365,34 +365,31 @@ def run(cfg: Config) -> Path:
     sens = io.read_layer(out_dir / CORRIDOR_GPKG, "ranking_sensitivity")
     dem, _ = io.read_raster(out_dir / DEM_TIF, grid)
     inv = io.read_raster(out_dir / "cost" / "inv_scale.tif", grid)[0].astype(np.float64)
-    countries = io.read_layer(out_dir / INGEST_GPKG, "countries")
-    railways = io.read_layer(out_dir / INGEST_GPKG, "railways")
+    base = {
+        n: io.read_layer(out_dir / INGEST_GPKG, n)
+        for n in ("countries", "lakes", "railways", "roads", "border_controls")
+    }
+    marks = {
+        n: io.read_layer(out_dir / CORRIDOR_GPKG, n)
+        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints", "onward_paths")
+    }
     landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
     landing = landing.loc[landing["iso_a2"].isin(cfg.route.landing_countries)]
     scenarios = list(cfg.route.scenarios)
 
     io.write_figure(
-        rep / "map.png", route_map(routes, countries, railways, dem, grid, landing, scenarios)
+        rep / "map.png",
+        route_map(routes, base["countries"], base["railways"], dem, grid, landing, scenarios),
     )
-    paths = io.read_layer(out_dir / CORRIDOR_GPKG, "onward_paths")
+    paths = marks["onward_paths"]
     cables = io.read_layer(out_dir / INGEST_GPKG, "world_cables")
     if not cfg.onward.include_planned:
         cables = cables.loc[~cables["is_planned"].astype(bool)]
-    io.write_figure(
-        rep / "world.png", world_map(paths, cables, io.read_layer(out_dir / CORRIDOR_GPKG, "hubs"))
-    )
-    ingest_layers = {
-        n: io.read_layer(out_dir / INGEST_GPKG, n)
-        for n in ("countries", "lakes", "railways", "roads", "border_controls")
-    }
-    corridor_layers = {
-        n: io.read_layer(out_dir / CORRIDOR_GPKG, n)
-        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints")
-    }
+    io.write_figure(rep / "world.png", world_map(paths, cables, marks["hubs"]))
     io.write_text(
         rep / MAP_HTML,
         webmap.build(
-            {**ingest_layers, **corridor_layers, "routes": deliver, "onward_paths": paths},
+            {**base, **marks, "routes": deliver},
             dem,
             grid,
             {key: COLORS[i % len(COLORS)] for i, key in enumerate(scenarios)},

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from matplotlib import colormaps
 from matplotlib import colors as mcolors
@@ -27,6 +26,7 @@ from rasterio.transform import from_bounds
 from rasterio.warp import Resampling, reproject, transform_bounds
 
 from .grid import WGS84, Grid
+from .onward import best_per_origin_hub
 
 VENDOR = Path(__file__).parent / "vendor" / "leaflet"
 WEB = Path(__file__).parent / "web"
@@ -91,13 +91,12 @@ def leaflet_assets() -> tuple[str, str]:
 
 def hillshade(dem: np.ndarray, cell_m: float, azimuth_deg=315.0, altitude_deg=45.0) -> np.ndarray:
     """Lambertian hillshade in [0, 1] (NaN off land), light from the north-west."""
-    z = np.where(np.isfinite(dem), dem, np.nan)
-    dy, dx = np.gradient(np.nan_to_num(z, nan=0.0), cell_m)
+    dy, dx = np.gradient(np.nan_to_num(dem, nan=0.0, posinf=0.0, neginf=0.0), cell_m)
     slope = np.arctan(np.hypot(dx, dy))
     aspect = np.arctan2(-dx, dy)
     az, alt = np.radians(azimuth_deg), np.radians(altitude_deg)
     shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
-    return np.where(np.isfinite(z), np.clip(shade, 0, 1), np.nan)
+    return np.where(np.isfinite(dem), np.clip(shade, 0, 1), np.nan)
 
 
 def basemap(
@@ -131,27 +130,25 @@ def basemap(
         dst_nodata=np.nan,
         resampling=Resampling.bilinear,
     )
-    land = np.isfinite(shade) & rfeatures.rasterize(
-        countries.to_crs(MERCATOR).geometry.values,
-        out_shape=(height, width),
-        transform=dst_transform,
-        dtype="uint8",
-    ).astype(bool)
+
+    def burn(gdf: gpd.GeoDataFrame, all_touched: bool) -> np.ndarray:
+        if gdf.empty:
+            return np.zeros((height, width), dtype=bool)
+        return rfeatures.rasterize(
+            gdf.to_crs(MERCATOR).geometry.values,
+            out_shape=(height, width),
+            transform=dst_transform,
+            all_touched=all_touched,
+            dtype="uint8",
+        ).astype(bool)
+
+    land = np.isfinite(shade) & burn(countries, all_touched=False)
     tone = 0.55 + 0.45 * np.round(np.nan_to_num(shade, nan=1.0) * 24) / 24  # fewer tones: small PNG
     rgba = np.zeros((height, width, 4))
     rgba[..., :3] = LAND_RGB * tone[..., None]
     rgba[..., 3] = land
     for gdf, rgb in ((roads, ROAD_RGB), (railways, RAIL_RGB)):
-        if gdf.empty:
-            continue
-        burnt = rfeatures.rasterize(
-            gdf.to_crs(MERCATOR).geometry.values,
-            out_shape=(height, width),
-            transform=dst_transform,
-            all_touched=True,
-            dtype="uint8",
-        ).astype(bool)
-        burnt &= land
+        burnt = burn(gdf, all_touched=True) & land
         rgba[burnt, :3] = rgb
         rgba[burnt, 3] = 1.0
     buf = BytesIO()
@@ -165,7 +162,7 @@ def collection(gdf: gpd.GeoDataFrame, fields: list[str], simplify_deg=SIMPLIFY_D
     gdf = gdf.to_crs(WGS84)
     geoms = shapely.simplify(gdf.geometry.values, simplify_deg, preserve_topology=True)
     geoms = shapely.transform(geoms, lambda c: np.round(c, COORD_DECIMALS))
-    props = json.loads(pd.DataFrame(gdf[[f for f in fields if f in gdf]]).to_json(orient="records"))
+    props = json.loads(gdf[[f for f in fields if f in gdf]].to_json(orient="records"))
     return {
         "type": "FeatureCollection",
         "features": [
@@ -205,7 +202,7 @@ def build(
     roads = roads.loc[roads["class"].isin(MAP_ROAD_CLASSES)] if "class" in roads else roads
     uri, bounds = basemap(dem, grid, layers["countries"], layers["railways"], roads)
     onward = layers["onward_paths"]
-    best = onward.sort_values("latency_ms").groupby(["origin", "hub"], sort=False).head(1)
+    best = best_per_origin_hub(onward)
     onward_fields = list(onward.columns.drop("geometry"))
     data = {
         "basemap": {"uri": uri, "bounds": bounds},
