@@ -10,31 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, config, io
+from . import __version__, catalogue, config, io
 from .errors import PipelineError
 
-STAGES = (
-    "fetch",
-    "ingest",
-    "cost",
-    "route",
-    "score",
-    "uncertainty",
-    "onward",
-    "export",
-    "report",
-)
-HELP = {
-    "fetch": "copy the mirror or download the producers' files into data/raw, with checksums",
-    "ingest": "validate, clip and reproject every dataset onto the analysis grid",
-    "cost": "cost surface in USD per km of cable, and its component rasters (Dask)",
-    "route": "least-cost routes per scenario, origin and landing station (Dask)",
-    "score": "length, cost, latency, countries, crossings, segments, sites per route",
-    "uncertainty": "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
-    "onward": "end-to-end paths to the world's hubs over the submarine cables, vs today's",
-    "export": "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",
-    "report": "report/index.html with map, profiles, tables, sources; manifest and changes",
-}
+STAGES = tuple(catalogue.STAGES)
 log = logging.getLogger("pipeline")
 
 
@@ -51,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for stage in STAGES:
-        sp = sub.add_parser(stage, help=HELP[stage], description=HELP[stage])
+        help_ = catalogue.STAGES[stage].help
+        sp = sub.add_parser(stage, help=help_, description=help_)
         if stage == "route":
             sp.add_argument(
                 "--scheduler",
@@ -73,11 +53,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_stage(stage: str, cfg: config.Config, args: argparse.Namespace) -> None:
     module = importlib.import_module(f"pipeline.{stage}")
+    files = catalogue.stage_files(stage, cfg.paths.raw_dir, cfg.paths.processed_dir)
     t0 = time.perf_counter()
     if stage == "route" and getattr(args, "scheduler", None):
-        module.run(cfg, scheduler_address=args.scheduler)
+        module.run(config.StageView(cfg, stage), files, scheduler_address=args.scheduler)
     else:
-        module.run(cfg)
+        module.run(config.StageView(cfg, stage), files)
     log.info("%s: done in %.1f s", stage, time.perf_counter() - t0)
 
 

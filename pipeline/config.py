@@ -8,15 +8,17 @@ path, the value and what is allowed.
 
 from __future__ import annotations
 
-import hashlib
+import difflib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import catalogue
 from .errors import ConfigError
 
 FT_PER_KM = 3280.84
@@ -645,41 +647,57 @@ def load(path: str | Path | None = None) -> Config:
         raise ConfigError(_format_errors(err, str(path))) from err
 
 
-STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "fetch": ("paths",),
-    "ingest": ("paths", "grid"),
-    "cost": ("paths", "cost", "dask"),
-    "route": ("paths", "cost", "route", "dask"),
-    "score": ("paths", "cost", "route", "score", "sites"),
-    "uncertainty": ("paths", "cost", "route", "score", "sites", "uncertainty", "dask"),
-    "onward": ("paths", "score", "onward"),
-    "export": ("paths", "route", "onward", "export"),
-    "report": (
-        "paths",
-        "fetch",
-        "grid",
-        "cost",
-        "route",
-        "score",
-        "sites",
-        "uncertainty",
-        "onward",
-        "export",
-        "dask",
-    ),
-}
-"""The config sections each stage reads; the Makefile reruns a stage when its slice changes."""
+def check_names(setting: str, given: Iterable[str], known: Iterable[str], where: str) -> None:
+    """Fail with the valid names (and the closest ones) unless every given name is known.
+
+    Names in the config that refer to the data (country codes, water bodies, landing points)
+    are checked when the stage that reads them starts, against what the data holds.
+    """
+    known = sorted(set(known))
+    unknown = [g for g in given if g not in known]
+    if not unknown:
+        return
+    near = sorted({m for g in unknown for m in difflib.get_close_matches(g, known, n=3)})
+    listing = ", ".join(known) if len(known) <= 60 else ", ".join(known[:60]) + ", …"
+    raise ConfigError(
+        f"{setting}: {', '.join(map(repr, unknown))} not found in {where}"
+        f"{f' (closest: {near})' if near else ''}.\nValid names: {listing}.\n"
+        f"Fix: use one of the valid names in {setting}."
+    )
+
+
+RUNTIME_SECTIONS = ("dask",)
+"""Sections that change how or where the work runs, never its outputs: in no stage's slice."""
+
+
+class StageView:
+    """A stage's view of the config: the sections it declares, and the runtime settings.
+
+    Reading any other section fails, so a stage cannot depend on a setting that ``make`` does
+    not rerun it for.
+    """
+
+    def __init__(self, cfg: Config, stage: str) -> None:
+        self._cfg, self._stage = cfg, stage
+        self._allowed = (*catalogue.STAGES[stage].sections, *RUNTIME_SECTIONS)
+
+    def __getattr__(self, name: str):
+        if name in self._allowed:
+            return getattr(self._cfg, name)
+        if name in ("mirror", "scheduler_address"):
+            return getattr(self._cfg, name)
+        if name == "model_dump":  # what the stage's outputs depend on, and nothing else
+            return lambda **kw: stage_slice(self._cfg, self._stage)
+        raise AttributeError(
+            f"stage {self._stage!r} reads config section {name!r}, which it does not declare; "
+            "add it to the stage's sections in pipeline/catalogue.py"
+        )
 
 
 def stage_slice(cfg: Config, stage: str) -> dict:
-    """The part of the config a stage depends on, as plain JSON-able data."""
+    """The part of the config a stage's outputs depend on (``catalogue.STAGES``), as JSON data."""
     dumped = cfg.model_dump(mode="json")
-    return {s: dumped[s] for s in STAGE_SECTIONS[stage]}
-
-
-def config_hash(data: dict) -> str:
-    """A short stable hash of JSON-able data (sorted keys)."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return {s: dumped[s] for s in catalogue.STAGES[stage].sections}
 
 
 def doc_table() -> str:

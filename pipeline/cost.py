@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,33 +32,62 @@ import pandas as pd
 from rasterio import features
 from scipy import ndimage
 
-from . import io
-from .config import Config, CostConfig
+from . import catalogue, io
+from .catalogue import StageFiles
+from .config import Config, CostConfig, check_names
 from .grid import Grid, cell_lonlat, inverse_scale, template
-from .ingest import DEM_TIF, INGEST_GPKG
 
 log = logging.getLogger(__name__)
 
-COST_DIR = "cost"
 WATER_LAND, WATER_LAKE, WATER_SEA, OUTSIDE = 0, 1, 2, 255
-OUTPUTS = {
-    "slope_deg": "Terrain slope, degrees (Horn 1981, ground distances)",
-    "terrain_mult": "Terrain class multiplier (flat 1, hilly, mountain)",
-    "row_distance_km": "Ground distance to the nearest railway, road or pipeline, km (capped)",
-    "urban": "1 inside a settlement's urban area",
-    "water_class": "0 land, 1 lake, 2 sea, 255 outside the area of interest",
-    "country_id": "Country index (see the country_codes tag), 0 none",
-    "water_body": "Connected water body id (see the water_bodies tag), 0 land",
-    "river_cells": "1 where a river crosses the cell",
-    "inv_scale": "Ground metres per CRS metre (1/k of the conformal projection)",
-    "unit_cost_usd_per_km": "Build cost rate, USD per km of cable (reported cost)",
-    "steer_cost_usd_per_km": "Routing cost rate, USD per km (unit cost + river crossings)",
-}
+OUTPUTS = catalogue.COST_RASTERS
 
 
-def output_path(out_dir: Path, name: str) -> Path:
-    """Path of a cost-stage raster."""
-    return out_dir / COST_DIR / f"{name}.tif"
+@dataclass(frozen=True)
+class Surface:
+    """The cost stage's rasters as the later stages read them (all on the template grid)."""
+
+    slope_deg: np.ndarray
+    row_km: np.ndarray
+    urban: np.ndarray
+    water_class: np.ndarray
+    water_body: np.ndarray
+    country_id: np.ndarray
+    river_cells: np.ndarray
+    inv_scale: np.ndarray  # float64
+    steer: np.ndarray
+    country_codes: tuple[str, ...]
+    water_bodies: dict[str, int]  # name -> water_body id
+
+    def country_mult(self, mult: dict[str, float]) -> np.ndarray:
+        """Per-cell build cost multiplier of ``mult`` (ISO code -> factor)."""
+        return country_mult_raster(self.country_id, list(self.country_codes), mult)
+
+
+def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
+    """Read the cost stage's rasters (checked against the template grid) into a ``Surface``.
+
+    ``files`` maps the catalogue's keys (``cost/<name>``) to paths.
+    """
+
+    def band(name: str) -> tuple[np.ndarray, dict[str, str]]:
+        return io.read_raster(files[f"cost/{name}"], grid)
+
+    country, ctags = band("country_id")
+    bodies, btags = band("water_body")
+    return Surface(
+        slope_deg=band("slope_deg")[0],
+        row_km=band("row_distance_km")[0],
+        urban=band("urban")[0],
+        water_class=band("water_class")[0],
+        water_body=bodies,
+        country_id=country,
+        river_cells=band("river_cells")[0],
+        inv_scale=band("inv_scale")[0].astype(np.float64),
+        steer=band("steer_cost_usd_per_km")[0],
+        country_codes=tuple(ctags["country_codes"].split(",")),
+        water_bodies=json.loads(btags["water_bodies"]),
+    )
 
 
 # --- block kernels (numpy in, numpy out) ---------------------------------------------------------
@@ -104,12 +134,27 @@ def distance_block(
     return np.minimum(cells * cell_m * inv_scale / 1000.0, cap_km)
 
 
+def on_row(row_km: np.ndarray, c: CostConfig) -> np.ndarray:
+    """Cells on an existing right-of-way (near a railway, road or pipeline).
+
+    The one definition every stage uses: cost, economics, score and uncertainty.
+    """
+    return row_km <= c.colocation_distance_km
+
+
+def is_wet(water_class: np.ndarray) -> np.ndarray:
+    """Cells of a lake or the sea (``water_class`` 1 or 2)."""
+    return (water_class == WATER_LAKE) | (water_class == WATER_SEA)
+
+
+def terrain_class(slope_deg: np.ndarray, c: CostConfig) -> np.ndarray:
+    """0 flat, 1 hilly, 2 mountain, by the slope thresholds of the cost book."""
+    return (slope_deg >= c.hill_slope_deg).astype(np.int8) + (slope_deg >= c.mountain_slope_deg)
+
+
 def terrain_mult_block(slope: np.ndarray, c: CostConfig) -> np.ndarray:
     """Terrain class multiplier from slope: flat 1, hilly or mountain per the config."""
-    out = np.ones_like(slope)
-    out[slope >= c.hill_slope_deg] = c.hill_mult
-    out[slope >= c.mountain_slope_deg] = c.mountain_mult
-    return out
+    return np.array([1.0, c.hill_mult, c.mountain_mult])[terrain_class(slope, c)]
 
 
 def unit_cost_block(
@@ -120,9 +165,13 @@ def unit_cost_block(
     country_mult: np.ndarray,
     c: CostConfig,
 ) -> np.ndarray:
-    """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside."""
+    """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside.
+
+    The one rate rule: the cost stage applies it to whole rasters, ``economics.price_route``
+    to a route's cells under each cost book.
+    """
     rate = c.base_usd_per_km * terrain_mult * country_mult
-    rate = np.where(row_km <= c.colocation_distance_km, rate * c.colocation_mult, rate)
+    rate = np.where(on_row(row_km, c), rate * c.colocation_mult, rate)
     rate = np.where(urban > 0, rate * c.urban_mult, rate)
     rate = np.where(water == WATER_LAND, rate, c.submarine_usd_per_km)
     return np.where(water == OUTSIDE, np.nan, rate)
@@ -227,11 +276,16 @@ def burn(
     )
 
 
+def country_id(codes: list[str] | tuple[str, ...], code: str) -> int:
+    """The value of country ``code`` in ``country_id.tif`` (1-based into its codes; 0 none)."""
+    return list(codes).index(code) + 1
+
+
 def country_raster(countries: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, list[str]]:
-    """Country index per cell (1-based into the returned codes; 0 for none)."""
+    """Country index per cell (``country_id`` into the returned codes; 0 for none)."""
     codes = sorted(set(countries["iso_a2"].dropna()))
     shapes = [
-        (g, codes.index(code) + 1)
+        (g, country_id(codes, code))
         for g, code in zip(countries.geometry, countries["iso_a2"], strict=True)
         if code in codes
     ]
@@ -260,7 +314,7 @@ def water_bodies(
     A name takes the body holding most of its polygon's cells; the Caspian, which Natural Earth
     keeps in the ocean layer, is told apart from the Gulf this way.
     """
-    wet = (water == WATER_LAKE) | (water == WATER_SEA)
+    wet = is_wet(water)
     labels, _ = ndimage.label(wet, structure=np.ones((3, 3)))
     names: dict[str, int] = {}
     for geom, name in zip(named.geometry, named["name"], strict=True):
@@ -293,7 +347,7 @@ def country_mult_raster(
     table = np.ones(len(codes) + 1)
     for code, m in mult.items():
         if code in codes:
-            table[codes.index(code) + 1] = m
+            table[country_id(codes, code)] = m
     return table[country]
 
 
@@ -339,12 +393,11 @@ def rasterise_inputs(
     return inputs, countries, codes
 
 
-def run(cfg: Config) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Build the cost surface from the ingest outputs; write every raster of ``OUTPUTS``."""
-    out_dir = cfg.paths.processed_dir
     grid = template(cfg.grid)
-    dem, _ = io.read_raster(out_dir / DEM_TIF, grid)
-    gpkg = out_dir / INGEST_GPKG
+    dem, _ = io.read_raster(files["dem"], grid)
+    gpkg = files["ingest"]
     names = (
         "railways",
         "roads",
@@ -358,6 +411,7 @@ def run(cfg: Config) -> Path:
     )
     layers = {name: io.read_layer(gpkg, name) for name in names}
     inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost)
+    check_names("cost.country_mult", cfg.cost.country_mult, codes, "the countries of the area")
     named = pd.concat(
         [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
         ignore_index=True,
@@ -383,7 +437,7 @@ def run(cfg: Config) -> Path:
         a = arrays[name]
         nodata = np.nan if a.dtype.kind == "f" else None
         io.write_raster(
-            output_path(out_dir, name),
+            files[f"cost/{name}"],
             a,
             grid,
             nodata=nodata,
@@ -397,4 +451,4 @@ def run(cfg: Config) -> Path:
         np.nanmax(unit),
         int(np.isfinite(unit).sum()),
     )
-    return output_path(out_dir, "steer_cost_usd_per_km")
+    return files["cost/steer_cost_usd_per_km"]

@@ -1,33 +1,43 @@
-"""Fiber economics of one route: construction methods, segments, amplifier and regen sites.
+"""Fiber economics of one route: its bill of quantities, its price, its segments and sites.
 
-Pure functions on a route's cells and the cost rasters; the score stage calls them.
+Pure functions on a route's cells and the cost rasters; the score stage and every Monte Carlo
+draw of the uncertainty stage call the same ones, so a cost-book change is made in one place.
 
-Every step of a route (between two cell centres) gets a construction method:
+A route is cut into **pieces**: the stub from the origin to the first cell, each step between
+two cell centres split into the half on each side (a half's ground km is half the grid step
+times its own cell's ground scale, so the pieces add up to the router's distance exactly), and
+the stub from the last cell to the destination. Each piece is built at its own cell's unit rate
+(``cost.unit_cost_block``), so the cable cost is exactly the router's edge cost summed.
+
+Each step gets a construction method:
 
 - ``submarine`` between two water cells;
-- ``buried_row`` when both cells lie within the co-location distance of a railway, road or
-  pipeline (plough-in along the right-of-way);
+- ``buried_row`` when both cells are on an existing right-of-way (``cost.on_row``);
 - ``buried_flat`` / ``buried_hilly`` / ``buried_mountain`` otherwise, by the steeper cell's slope;
 
 and each river crossing replaces ``river_hdd_km`` of the route around it by ``hdd`` (directional
-drilling). Steps are priced at the unit-cost raster's rate (the cost book applied per cell),
-HDD at its own rate; consecutive stretches of one method in one country form a segment.
+drilling; overlapping bores are bored once). Consecutive stretches of one method in one country
+form a segment.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from . import router
 from .config import CostConfig, SitesConfig
+from .cost import Surface, is_wet, on_row, terrain_class, terrain_mult_block, unit_cost_block
 
 METHODS = ("buried_row", "buried_flat", "buried_hilly", "buried_mountain", "hdd", "submarine")
 SEA = "sea"
+_TERRAIN_METHODS = np.array(["buried_flat", "buried_hilly", "buried_mountain"])
 
 
 def cell_labels(
-    cells: np.ndarray, country: np.ndarray, wet: np.ndarray, codes: list[str]
+    cells: np.ndarray, country: np.ndarray, wet: np.ndarray, codes: list[str] | tuple[str, ...]
 ) -> np.ndarray:
     """Each cell's country code, ``sea`` on water, ``none`` outside every country."""
     ids = country[cells[:, 0], cells[:, 1]]
@@ -40,15 +50,57 @@ def edge_methods(
 ) -> np.ndarray:
     """The construction method of each step of a cell path (N-1 strings)."""
     a, b = (cells[:-1, 0], cells[:-1, 1]), (cells[1:, 0], cells[1:, 1])
-    steep = np.maximum(slope[a], slope[b])
-    terrain = np.where(
-        steep >= c.mountain_slope_deg,
-        "buried_mountain",
-        np.where(steep >= c.hill_slope_deg, "buried_hilly", "buried_flat"),
-    )
-    on_row = (row_km[a] <= c.colocation_distance_km) & (row_km[b] <= c.colocation_distance_km)
-    method = np.where(on_row, "buried_row", terrain)
+    terrain = _TERRAIN_METHODS[terrain_class(np.maximum(slope[a], slope[b]), c)]
+    method = np.where(on_row(row_km[a], c) & on_row(row_km[b], c), "buried_row", terrain)
     return np.where(wet[a] & wet[b], "submarine", method)
+
+
+@dataclass(frozen=True)
+class RouteParts:
+    """What a route's price depends on, sampled once from the cost rasters.
+
+    One entry per piece (see the module docstring) in the arrays; the counted items after.
+    """
+
+    km_start: np.ndarray  # ground km from the origin where each piece starts
+    km_end: np.ndarray
+    km_outside_bores: np.ndarray  # ground km of each piece not replaced by a river bore
+    method: np.ndarray
+    country: np.ndarray  # ISO code, or "sea"
+    country_codes: tuple[str, ...]  # the distinct codes of ``country``
+    country_index: np.ndarray  # index of each piece's code in ``country_codes``
+    slope_deg: np.ndarray
+    row_km: np.ndarray
+    urban: np.ndarray
+    water_class: np.ndarray
+    bores: np.ndarray  # (n, 2) km_start, km_end of each (merged) river bore
+    bore_country: np.ndarray
+    n_border: int
+    n_landfall: int
+    n_ila: int
+    n_regen: int
+
+    @property
+    def length_km(self) -> float:
+        """Ground km of the whole route (the router's distance)."""
+        return float(self.km_end[-1]) if len(self.km_end) else 0.0
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A route's price under one cost book, USD."""
+
+    cable_usd: float
+    hdd_usd: float
+    border_usd: float
+    landfall_usd: float
+    sites_usd: float
+    rate_usd_per_km: np.ndarray  # of each piece
+
+    @property
+    def total_usd(self) -> float:
+        """The whole bill: cable, bores, borders, landfalls and sites."""
+        return self.cable_usd + self.hdd_usd + self.border_usd + self.landfall_usd + self.sites_usd
 
 
 def vertex_km(
@@ -66,91 +118,156 @@ def vertex_km(
     return np.concatenate([[0.0], np.cumsum(steps)])
 
 
-def intervals(
+def _pieces(
+    cells: np.ndarray, vkm: np.ndarray, inv: np.ndarray, cell_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(km_start, km_end, cell index, step index in the padded path) of every piece."""
+    n = len(cells)
+    s = inv[cells[:, 0], cells[:, 1]]
+    half_a = 0.5 * router.edge_km(cells, np.ones_like(inv), cell_km) * s[:-1]
+    starts = [vkm[:1]]
+    ends = [vkm[1:2]]
+    mids = vkm[1:-2] + half_a
+    starts += [np.column_stack([vkm[1:-2], mids]).ravel(), vkm[-2:-1]]
+    ends += [np.column_stack([mids, vkm[2:-1]]).ravel(), vkm[-1:]]
+    cell = np.concatenate(
+        [[0], np.column_stack([np.arange(n - 1), np.arange(1, n)]).ravel(), [n - 1]]
+    )
+    step = np.concatenate([[0], np.repeat(np.arange(1, n), 2), [n]])
+    return np.concatenate(starts), np.concatenate(ends), cell, step
+
+
+def _merge_bores(centres_km: list[float], bore_km: float, length_km: float) -> np.ndarray:
+    """(n, 2) km intervals bored under rivers: ``bore_km`` around each crossing, merged."""
+    out: list[list[float]] = []
+    for x in sorted(centres_km):
+        lo, hi = max(x - bore_km / 2, 0.0), min(x + bore_km / 2, length_km)
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        elif hi > lo:
+            out.append([lo, hi])
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
+
+
+def _overlap_km(start: np.ndarray, end: np.ndarray, bores: np.ndarray) -> np.ndarray:
+    """Km of each piece [start, end] inside the bores."""
+    inside = np.zeros(len(start))
+    for lo, hi in bores:
+        inside += np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0.0, None)
+    return inside
+
+
+def route_parts(
+    line: shapely.LineString,
     cells: np.ndarray,
-    vkm: np.ndarray,
-    methods: np.ndarray,
-    labels: np.ndarray,
-    unit: np.ndarray,
-    inv: np.ndarray,
+    surface: Surface,
+    c: CostConfig,
+    river_km: list[float],
+    counts: dict[str, int],
     cell_km: float,
-) -> list[list]:
-    """[km_start, km_end, method, country, USD per km] along the route, one per half step.
+) -> RouteParts:
+    """Sample the cost rasters along a route once: its pieces and its counted items.
 
-    A step's two halves take the country of their own cell, so a border falls mid-step; the
-    rate of a step is the router's edge cost over its length; the stubs take their cell's.
+    ``river_km`` are the ground km from the origin of its river crossings; ``counts`` holds
+    ``n_border``, ``n_landfall``, ``n_ila`` and ``n_regen``.
     """
-    edge_cost = [
-        router.path_sums(cells[i : i + 2], unit, inv, cell_km)[0] for i in range(len(cells) - 1)
+    inv = surface.inv_scale
+    vkm = vertex_km(line, cells, inv, cell_km)
+    start, end, cell, step = _pieces(cells, vkm, inv, cell_km)
+    wet = is_wet(surface.water_class)
+    padded = np.vstack([cells[:1], cells, cells[-1:]])
+    methods = edge_methods(padded, surface.slope_deg, surface.row_km, wet, c)[step]
+    labels = cell_labels(cells, surface.country_id, wet, surface.country_codes)[cell]
+    # a shore approach is built on land, in its country: its sea half takes the other cell's
+    other = cell_labels(padded, surface.country_id, wet, surface.country_codes)
+    partner = np.where(np.arange(len(cell)) % 2 == 1, step + 1, step)  # the other cell
+    flip = (labels == SEA) & (methods != "submarine")
+    labels = np.where(flip, other[np.clip(partner, 0, len(other) - 1)], labels)
+    bores = _merge_bores(river_km, c.river_hdd_km, float(vkm[-1]))
+    rc = (cells[cell, 0], cells[cell, 1])
+    codes, index = np.unique(labels, return_inverse=True)
+    return RouteParts(
+        km_start=start,
+        km_end=end,
+        km_outside_bores=(end - start) - _overlap_km(start, end, bores),
+        method=methods,
+        country=labels,
+        country_codes=tuple(codes.tolist()),
+        country_index=index,
+        slope_deg=surface.slope_deg[rc].astype(np.float64),
+        row_km=surface.row_km[rc],
+        urban=surface.urban[rc],
+        water_class=surface.water_class[rc],
+        bores=bores,
+        bore_country=np.array(
+            [labels[min(np.searchsorted(end, 0.5 * (lo + hi)), len(end) - 1)] for lo, hi in bores],
+            dtype=object,
+        ),
+        **counts,
+    )
+
+
+def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
+    """The bill of quantities of a route under a cost book: the one pricing rule.
+
+    Cable: each piece's ground km outside the river bores at its cell's unit rate. Bores: their
+    km at the HDD rate. Each border crossing, landfall and site at its item cost.
+    """
+    mult = np.array([c.country_mult.get(code, 1.0) for code in p.country_codes])[p.country_index]
+    rate = unit_cost_block(
+        terrain_mult_block(p.slope_deg, c), p.row_km, p.urban, p.water_class, mult, c
+    )
+    return Breakdown(
+        cable_usd=float(np.dot(p.km_outside_bores, rate)),
+        hdd_usd=float((p.bores[:, 1] - p.bores[:, 0]).sum() * c.hdd_usd_per_km),
+        border_usd=p.n_border * c.border_crossing_usd,
+        landfall_usd=p.n_landfall * c.landfall_usd,
+        sites_usd=p.n_ila * s.ila_site_usd + p.n_regen * s.regen_site_usd,
+        rate_usd_per_km=rate,
+    )
+
+
+def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
+    """Stretches of one construction method in one country, with their km and cost.
+
+    Their costs add up to ``b.cable_usd + b.hdd_usd``.
+    """
+    ivs = []
+    for a, e, m, cc, r in zip(
+        p.km_start, p.km_end, p.method, p.country, b.rate_usd_per_km, strict=True
+    ):
+        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, p.bores)]
+    ivs += [
+        [lo, hi, "hdd", cc, c.hdd_usd_per_km]
+        for (lo, hi), cc in zip(p.bores, p.bore_country, strict=True)
     ]
-    out = []
-    first, last = tuple(cells[0]), tuple(cells[-1])
-    out.append(
-        [
-            vkm[0],
-            vkm[1],
-            methods[0] if len(methods) else "buried_flat",
-            labels[0],
-            float(unit[first]),
-        ]
-    )
-    for i in range(len(cells) - 1):
-        k0, k1 = vkm[i + 1], vkm[i + 2]
-        rate = edge_cost[i] / (k1 - k0) if k1 > k0 else float(unit[tuple(cells[i])])
-        mid = 0.5 * (k0 + k1)
-        a, b = labels[i], labels[i + 1]
-        if methods[i] != "submarine":  # a shore approach is built on land, in its country
-            a, b = (b if a == SEA else a), (a if b == SEA else b)
-        out.append([k0, mid, methods[i], a, rate])
-        out.append([mid, k1, methods[i], b, rate])
-    out.append(
-        [
-            vkm[-2],
-            vkm[-1],
-            methods[-1] if len(methods) else "buried_flat",
-            labels[-1],
-            float(unit[last]),
-        ]
-    )
-    return [iv for iv in out if iv[1] > iv[0]]
-
-
-def overlay_hdd(
-    ivs: list[list], crossings_km: list[float], hdd_km: float, hdd_rate: float
-) -> list[list]:
-    """Replace ``hdd_km`` of route centred on each river crossing by an HDD interval."""
-    for x in sorted(crossings_km):
-        lo, hi = x - hdd_km / 2, x + hdd_km / 2
-        lo, hi = max(lo, ivs[0][0]), min(hi, ivs[-1][1])
-        country = next((iv[3] for iv in ivs if iv[0] <= x <= iv[1]), ivs[0][3])
-        kept = []
-        for a, b, m, cc, r in ivs:
-            if b <= lo or a >= hi:
-                kept.append([a, b, m, cc, r])
-                continue
-            if a < lo:
-                kept.append([a, lo, m, cc, r])
-            if b > hi:
-                kept.append([hi, b, m, cc, r])
-        kept.append([lo, hi, "hdd", country, hdd_rate])
-        ivs = sorted(kept, key=lambda iv: iv[0])
-    return ivs
-
-
-def merge_segments(ivs: list[list]) -> list[dict]:
-    """Join consecutive intervals of one method in one country into segments."""
+    ivs.sort(key=lambda iv: iv[0])
     segs: list[dict] = []
-    for a, b, m, cc, r in ivs:
+    for a, e, m, cc, r in ivs:
         if segs and segs[-1]["method"] == m and segs[-1]["country"] == cc:
-            segs[-1]["km_end"] = b
-            segs[-1]["cost_usd"] += (b - a) * r
+            segs[-1]["km_end"] = e
+            segs[-1]["cost_usd"] += (e - a) * r
         else:
             segs.append(
-                {"method": m, "country": cc, "km_start": a, "km_end": b, "cost_usd": (b - a) * r}
+                {"method": m, "country": cc, "km_start": a, "km_end": e, "cost_usd": (e - a) * r}
             )
-    for s in segs:
-        s["length_km"] = s["km_end"] - s["km_start"]
+    for sg in segs:
+        sg["length_km"] = sg["km_end"] - sg["km_start"]
     return segs
+
+
+def _minus(a: float, e: float, bores: np.ndarray) -> list[tuple[float, float]]:
+    """The parts of [a, e] outside the (sorted, disjoint) bores."""
+    out, lo = [], a
+    for b0, b1 in bores:
+        if b1 <= lo or b0 >= e:
+            continue
+        if b0 > lo:
+            out.append((lo, b0))
+        lo = max(lo, b1)
+    if e > lo:
+        out.append((lo, e))
+    return out
 
 
 def cut(coords: np.ndarray, vkm: np.ndarray, a: float, b: float) -> shapely.LineString:

@@ -21,16 +21,12 @@ from pathlib import Path
 import geopandas as gpd
 
 from . import fetch, io, styles
+from .catalogue import StageFiles
 from .config import Config
 from .grid import WGS84
-from .ingest import INGEST_GPKG
-from .onward import ONWARD_GPKG
-from .score import SCORES_GPKG
-from .uncertainty import UNCERTAINTY_GPKG
 
 log = logging.getLogger(__name__)
 
-CORRIDOR_GPKG = "corridor.gpkg"
 LAYER_DOCS = {
     "routes": "One least-cost fiber route per scenario, origin, landing station and "
     "alternative, with every score",
@@ -106,7 +102,6 @@ FIELD_DOCS = {
         "alternatives_latency_ms": "One-way delay with each other alternative land route",
     },
 }
-GEOJSON_DIR = "geojson"
 
 
 def attributions() -> list[dict]:
@@ -152,20 +147,9 @@ def geojson_text(gdf: gpd.GeoDataFrame, decimals: int, meta: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def clean_for_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """NaN → None so the GeoJSON stays valid JSON (RFC 8259 has no NaN)."""
-    gdf = gdf.copy()
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype.kind == "f":
-            gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), None)
-    return gdf
-
-
-def run(cfg: Config) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
-    out_dir = cfg.paths.processed_dir
-    scores = out_dir / SCORES_GPKG
-    unc = out_dir / UNCERTAINTY_GPKG
+    scores, unc = files["scores"], files["uncertainty"]
     endpoints = io.read_layer(scores, "endpoints")
     extra = io.read_layer(unc, "route_uncertainty").drop(columns=["scenario", "origin"])
     routes = io.read_layer(scores, "routes").merge(extra, on="route_id", how="left")
@@ -176,12 +160,12 @@ def run(cfg: Config) -> Path:
         "crossings": io.read_layer(scores, "crossings"),
         "endpoints": endpoints,
         "landing_points": landing_status(
-            io.read_layer(out_dir / INGEST_GPKG, "landing_points"), endpoints
+            io.read_layer(files["ingest"], "landing_points"), endpoints
         ),
         "shared_risk_segments": io.read_layer(scores, "shared_risk_segments"),
         "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
-        "onward_paths": io.read_layer(out_dir / ONWARD_GPKG, "onward_paths"),
-        "hubs": io.read_layer(out_dir / ONWARD_GPKG, "hubs"),
+        "onward_paths": io.read_layer(files["onward"], "onward_paths"),
+        "hubs": io.read_layer(files["onward"], "hubs"),
     }
     layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
     tables = {"ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity")}
@@ -191,13 +175,12 @@ def run(cfg: Config) -> Path:
         "coordinate_decimals": cfg.export.geojson_decimals,
     }
     for name, gdf in layers.items():
-        io.write_geojson(
-            out_dir / GEOJSON_DIR / f"{name}.geojson",
-            geojson_text(clean_for_json(gdf), cfg.export.geojson_decimals, {**meta, "layer": name}),
+        io.write_text(
+            files[f"geojson/{name}"],
+            geojson_text(gdf, cfg.export.geojson_decimals, {**meta, "layer": name}),
         )
-    for name, df in tables.items():
-        io.write_csv(out_dir / f"{name}.csv", df)
-    io.write_csv(out_dir / "routes.csv", layers["routes"].drop(columns="geometry"))
+    io.write_csv(files["ranking_csv"], tables["ranking_sensitivity"])
+    io.write_csv(files["routes_csv"], layers["routes"].drop(columns="geometry"))
     scenarios = [(k, sc.description or k) for k, sc in cfg.route.scenarios.items()]
     hubs = [(h.name, h.name) for h in cfg.onward.hubs]
     extras = styles.gpkg_extras(
@@ -206,13 +189,13 @@ def run(cfg: Config) -> Path:
         LAYER_DOCS,
         FIELD_DOCS,
     )
-    for template, target in styles.RASTER_STYLES.items():
-        io.write_text_if_changed(out_dir / target, styles.template(template))
-    io.write_gpkg(out_dir / CORRIDOR_GPKG, {**layers, **tables}, extras)
+    for template, key in styles.RASTER_STYLES.items():
+        io.write_text(files[key], styles.template(template))
+    io.write_gpkg(files["corridor"], {**layers, **tables}, extras)
     log.info(
         "export: %s (%s) and %d GeoJSON files",
-        out_dir / CORRIDOR_GPKG,
+        files["corridor"],
         ", ".join(f"{k} {len(v)}" for k, v in {**layers, **tables}.items()),
         len(layers),
     )
-    return out_dir / CORRIDOR_GPKG
+    return files["corridor"]

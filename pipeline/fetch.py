@@ -19,13 +19,14 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from . import io
+from . import catalogue, io
+from .catalogue import StageFiles
 from .config import Config
 from .errors import ChecksumError, DataError, MissingDatasetError
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "sources.lock.json"
+LOCK_NAME = catalogue.relpath("lock")[1]
 
 
 @dataclass(frozen=True)
@@ -268,14 +269,20 @@ def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
     return out
 
 
-def run(cfg: Config) -> Path:
-    """Fetch every dataset; write and return the lock file."""
-    raw_dir = cfg.paths.raw_dir
-    datasets = manifest()
-    lock = fetch_all(datasets, raw_dir, cfg.mirror(), cfg.fetch.timeout_s, read_lock(raw_dir))
-    path = raw_dir / LOCK_NAME
-    io.write_json(
-        path, {"comment": "sha256 of every fetched file; verified on every read", "files": lock}
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Fetch every dataset not yet present, verify the others; write the lock if it changed.
+
+    ``make`` runs this on every build: a raw file replaced or corrupted since it was fetched
+    fails here with the fix, and an unchanged lock keeps its timestamp, so nothing reruns.
+    """
+    path = files["lock"]
+    raw_dir = path.parent
+    lock = fetch_all(manifest(), raw_dir, cfg.mirror(), cfg.fetch.timeout_s, read_lock(raw_dir))
+    text = json.dumps(
+        {"comment": "sha256 of every fetched file; verified on every read", "files": lock},
+        indent=1,
+        sort_keys=True,
     )
-    log.info("fetch: %d files in %s, lock %s", len(lock), raw_dir, path)
+    changed = io.write_text_if_changed(path, text + "\n")
+    log.info("fetch: %d files in %s verified%s", len(lock), raw_dir, ", lock updated" * changed)
     return path

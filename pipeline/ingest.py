@@ -21,6 +21,7 @@ from rasterio.merge import merge
 from rasterio.warp import Resampling, reproject
 
 from . import fetch, io
+from .catalogue import StageFiles
 from .config import Config, GridConfig
 from .errors import DataError
 from .geometry import valid
@@ -28,10 +29,6 @@ from .grid import WGS84, Grid, aoi_polygon_lonlat, template
 
 log = logging.getLogger(__name__)
 
-INGEST_GPKG = "ingest.gpkg"
-DEM_TIF = "dem_m.tif"
-BATHY_TIF = "bathymetry_m.tif"
-LANDCOVER_TIF = "landcover_igbp.tif"
 LANDCOVER_NODATA = 255
 
 # dataset key -> (output layer, columns kept (source name -> output name))
@@ -477,9 +474,9 @@ def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, grid: Grid) -> gpd.Ge
     return prepare(gdf, columns, grid_cfg, grid, where, False)
 
 
-def run(cfg: Config) -> Path:
-    """Ingest every dataset; write ``ingest.gpkg``, ``dem_m.tif`` and ``bathymetry_m.tif``."""
-    raw, out_dir = cfg.paths.raw_dir, cfg.paths.processed_dir
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Ingest every dataset; write ``ingest.gpkg`` and the DEM, bathymetry and land cover."""
+    raw = files["lock"].parent
     grid = template(cfg.grid)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for key, (layer, columns) in SIMPLE_LAYERS.items():
@@ -523,21 +520,21 @@ def run(cfg: Config) -> Path:
         [p for p, _ in fetch.local_files(raw, "bathymetry")], grid, cfg.grid, Resampling.bilinear
     )
     io.write_raster(
-        out_dir / DEM_TIF,
+        files["dem"],
         dem,
         grid,
         nodata=np.nan,
         description="GMTED2010 mean elevation, m above EGM96",
     )
     io.write_raster(
-        out_dir / BATHY_TIF, bathy, grid, nodata=np.nan, description="ETOPO5 elevation/depth, m"
+        files["bathymetry"], bathy, grid, nodata=np.nan, description="ETOPO5 elevation/depth, m"
     )
     io.write_raster(
-        out_dir / LANDCOVER_TIF,
+        files["landcover"],
         landcover_on_grid(raw, grid, cfg.grid),
         grid,
         nodata=LANDCOVER_NODATA,
         description="MODIS MCD12C1 2019 IGBP land cover class (0 water … 16 barren)",
     )
-    io.write_gpkg(out_dir / INGEST_GPKG, layers)
-    return out_dir / INGEST_GPKG
+    io.write_gpkg(files["ingest"], layers)
+    return files["ingest"]

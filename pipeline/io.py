@@ -309,6 +309,13 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
     return pyogrio.read_dataframe(path, layer=layer)
 
 
+def read_table(path: str | Path, layer: str) -> pd.DataFrame:
+    """Read one attribute table (no geometry) of a GeoPackage this pipeline wrote."""
+    if not Path(path).exists():
+        raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
+    return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+
+
 def write_text(path: str | Path, text: str) -> None:
     """Write a text file (UTF-8) atomically."""
     with atomic_path(path) as tmp:
@@ -330,12 +337,6 @@ def write_csv(path: str | Path, df: pd.DataFrame) -> None:
     """Write a table as CSV (UTF-8, no index) atomically."""
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
-
-
-def write_geojson(path: str | Path, text: str) -> None:
-    """Write a GeoJSON document (already serialised) atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
 
 
 # --- rasters ------------------------------------------------------------------------------------
@@ -409,6 +410,17 @@ def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray,
             if grid is not None:
                 check_on_grid(path, src.crs, src.transform, (src.height, src.width), grid)
             return src.read(1), src.tags()
+    except RasterioIOError as err:
+        raise DataError(
+            f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
+        ) from err
+
+
+def read_tags(path: str | Path) -> dict[str, str]:
+    """A raster's dataset tags, without reading its pixels."""
+    try:
+        with rasterio.open(path) as src:
+            return src.tags()
     except RasterioIOError as err:
         raise DataError(
             f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."

@@ -31,15 +31,14 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from . import io
+from .catalogue import StageFiles
 from .config import Config, Hub, OnwardConfig
 from .errors import ConfigError
 from .grid import WGS84
-from .ingest import INGEST_GPKG
-from .score import SCORES_GPKG, latency_ms
+from .score import latency_ms
 
 log = logging.getLogger(__name__)
 
-ONWARD_GPKG = "onward.gpkg"
 GEOD = Geod(ellps="WGS84")
 EARTH_KM = 6371.0088
 """Mean Earth radius (IUGG), km: only to turn a search radius into a chord for the KD tree."""
@@ -445,13 +444,12 @@ def best_per_origin_hub(paths: pd.DataFrame) -> pd.DataFrame:
     return paths.sort_values("latency_ms").groupby(["origin", "hub"], sort=False).head(1)
 
 
-def run(cfg: Config) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Build the network, find every onward path; write ``onward.gpkg``."""
-    out_dir = cfg.paths.processed_dir
-    ingest = out_dir / INGEST_GPKG
+    ingest = files["ingest"]
     cables = io.read_layer(ingest, "world_cables")
     stations = io.read_layer(ingest, "world_landing_points")
-    routes = io.read_layer(out_dir / SCORES_GPKG, "routes").to_crs(WGS84)
+    routes = io.read_layer(files["scores"], "routes").to_crs(WGS84)
     network, stats = build_network(cables, stations, cfg.onward)
     log.info(
         "onward: %d cables (%d planned left out), %d metro hops, %d station listings not "
@@ -480,7 +478,7 @@ def run(cfg: Config) -> Path:
         ]
     )
     io.write_gpkg(
-        out_dir / ONWARD_GPKG,
+        files["onward"],
         {"onward_paths": paths, "hubs": hubs, "onward_summary": summary},
     )
     if not paths.empty:
@@ -495,4 +493,4 @@ def run(cfg: Config) -> Path:
                 p["saved_rt_ms"],
                 p["avoids"] or "nothing",
             )
-    return out_dir / ONWARD_GPKG
+    return files["onward"]

@@ -1,8 +1,11 @@
 """Report stage: what a planner reads, and what changed since the last build.
 
-Writes ``data/processed/report/``: ``index.html`` (tables of scores, the scenario comparison,
-the ranking's sensitivity, the changes, the data sources and the config), ``map.png`` (all
-routes over the terrain and borders), ``profiles/<route>.png`` (elevation along each route),
+Writes ``data/processed/report/``: ``index.html`` (first the three best routes of each
+scenario and why, then the scenario comparison, the maps, a sortable route table, the onward
+paths, the ranking's sensitivity, the changes, the data sources and the config), ``map.png`` (all
+routes over the terrain and borders) and ``map_<scenario>.png`` (one per scenario, station
+labels kept from colliding), ``map.html`` (the interactive map), ``profiles/<route>.png``
+(elevation along each route),
 ``routes.csv``, and ``manifest.json`` — input checksums, config, code version and each route's
 key metrics and geometry hash. When the previous build left a manifest, ``changes.md`` and
 ``changes.csv`` say which routes are new, removed or moved (and how far), how their metrics
@@ -27,19 +30,15 @@ import shapely  # noqa: E402
 import yaml  # noqa: E402
 
 from . import __version__, fetch, io, onward, router, webmap  # noqa: E402
+from .catalogue import StageFiles  # noqa: E402
 from .config import Config  # noqa: E402
-from .export import CORRIDOR_GPKG  # noqa: E402
 from .grid import template  # noqa: E402
-from .ingest import DEM_TIF, INGEST_GPKG  # noqa: E402
-from .score import SCORES_GPKG, route_cells  # noqa: E402
+from .route import read_cells  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-REPORT_DIR = "report"
-MANIFEST = "manifest.json"
 EXECUTION_ONLY = ("paths.", "fetch.", "dask.")
 """Settings that change where or how fast a build runs, never its results."""
-MAP_HTML = "map.html"
 MAP_ATTRIBUTION = (
     "Cables © TeleGeography (CC BY-NC-SA 3.0) · railways, roads, border posts © OpenStreetMap"
     " contributors (ODbL) · pipelines © Global Energy Monitor (CC BY 4.0) · Natural Earth ·"
@@ -168,8 +167,8 @@ def changes_markdown(causes: list[str], table: pd.DataFrame) -> str:
 # --- figures ------------------------------------------------------------------------------
 
 
-def route_map(routes, countries, railways, dem, grid, landing, scenarios) -> plt.Figure:
-    """All routes over terrain, borders and railways (analysis CRS)."""
+def route_map(routes, base: dict, dem, grid, landing, colors: dict, title: str) -> plt.Figure:
+    """Routes over terrain, borders and railways (analysis CRS), labels kept apart."""
     b = grid.transform
     extent = (b.c, b.c + grid.width * b.a, b.f + grid.height * b.e, b.f)
     fig, ax = plt.subplots(figsize=(10, 10))
@@ -181,37 +180,66 @@ def route_map(routes, countries, railways, dem, grid, landing, scenarios) -> plt
         vmax=4000,
         alpha=0.7,
     )
-    countries.boundary.plot(ax=ax, color="black", linewidth=0.5)
-    railways.plot(ax=ax, color="#8c6d31", linewidth=0.3)
-    for i, key in enumerate(scenarios):
+    base["countries"].boundary.plot(ax=ax, color="black", linewidth=0.5)
+    base["railways"].plot(ax=ax, color="#8c6d31", linewidth=0.3)
+    for key, color in colors.items():
         sel = routes.loc[routes["scenario"] == key]
         for alt, style in ((1, "-"), (2, "--"), (3, ":")):
             part = sel.loc[sel["alternative"] == alt]
             if not part.empty:
                 part.plot(
                     ax=ax,
-                    color=COLORS[i % len(COLORS)],
+                    color=color,
                     linestyle=style,
                     linewidth=2.0 if alt == 1 else 1.0,
                     label=f"{key} #{alt}",
                 )
     landing.plot(ax=ax, color="#08519c", marker="*", markersize=60, zorder=5)
-    for _, p in landing.iterrows():
-        ax.annotate(
-            p["name"].split(",")[0],
-            (p.geometry.x, p.geometry.y),
-            fontsize=7,
-            xytext=(3, 3),
-            textcoords="offset points",
-        )
     x0, y0, x1, y1 = routes.total_bounds
     pad = 0.1 * max(x1 - x0, y1 - y0)
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
+    place_labels(
+        ax,
+        [(p.geometry.x, p.geometry.y) for _, p in landing.iterrows()],
+        [p["name"].split(",")[0] for _, p in landing.iterrows()],
+    )
     ax.set_axis_off()
     ax.legend(loc="lower left", fontsize=7, ncol=2)
-    ax.set_title("Candidate fiber routes (solid: cheapest; dashed, dotted: diverse alternatives)")
+    ax.set_title(title)
     return fig
+
+
+_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (8, -3), (-8, -3), (0, 10), (0, -14)]
+"""Label positions tried around a point (points), in order of preference."""
+
+
+def place_labels(ax, points: list[tuple[float, float]], texts: list[str]) -> list:
+    """Label each point where the label overlaps no label placed before it (greedy).
+
+    Each label tries the offsets of ``_OFFSETS`` in turn and keeps the first that is clear; a
+    label with no clear position is left out rather than drawn over another. Returns the
+    placed ``Text`` artists.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    placed, boxes = [], []
+    for (x, y), text in zip(points, texts, strict=True):
+        for dx, dy in _OFFSETS:
+            t = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=7,
+                ha="left" if dx >= 0 else "right",
+            )
+            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in boxes):
+                placed.append(t)
+                boxes.append(box)
+                break
+            t.remove()
+    return placed
 
 
 def world_map(paths, cables, hubs) -> plt.Figure:
@@ -292,57 +320,65 @@ def profile(cells, dem, inv, cell_km, title) -> plt.Figure:
 # --- html -------------------------------------------------------------------------------------
 
 
-def _table(df: pd.DataFrame) -> str:
+def _table(df: pd.DataFrame, sortable: bool = False) -> str:
     return df.to_html(
-        index=False, border=0, classes="t", float_format=lambda v: f"{v:,.1f}", escape=True
+        index=False,
+        border=0,
+        classes="t sortable" if sortable else "t",
+        float_format=lambda v: f"{v:,.1f}",
+        escape=True,
     )
 
 
 def page(
-    summary: pd.DataFrame,
-    comparison: pd.DataFrame,
-    sens: pd.DataFrame,
-    change_md: str | None,
-    sources: list[dict],
-    config_yaml: str,
+    tables: dict[str, pd.DataFrame],
+    maps: list[str],
     profiles: list[str],
-    world: pd.DataFrame,
+    change_md: str | None,
+    config_yaml: str,
 ) -> str:
-    """The report as one HTML page."""
+    """The report as one HTML page: the summary first, then the maps, tables and sources."""
     src = "".join(
-        f"<li>{html.escape(s['dataset'])}: {html.escape(s['attribution'])} "
-        f"({html.escape(s['licence'])})</li>"
-        for s in sources
+        f"<li>{html.escape(d.title)}: {html.escape(d.attribution)} ({html.escape(d.licence)})</li>"
+        for d in fetch.manifest().values()
     )
     prof = "".join(f'<img src="profiles/{p}" alt="{html.escape(p)}">' for p in profiles)
+    scen = "".join(f'<img src="{m}" alt="{html.escape(m)}" class="half">' for m in maps)
     changed = (
         f"<pre>{html.escape(change_md)}</pre>"
         if change_md
         else "<p>First build in this folder: nothing to compare.</p>"
     )
+    sens = tables["sensitivity"]
     flips = sens.loc[sens["top_changed"]]
+    script = resources.files("pipeline").joinpath("web", "report.js").read_text()
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Eurasian fiber corridor — planning report</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}}
 table.t{{border-collapse:collapse;font-size:12px}}table.t td,table.t th{{padding:2px 6px;
-border-bottom:1px solid #ddd;text-align:right}}img{{max-width:100%}}</style></head><body>
+border-bottom:1px solid #ddd;text-align:right}}table.t td:last-child{{text-align:left}}
+img{{max-width:100%}}img.half{{max-width:49%}}</style></head><body>
 <h1>Eurasian fiber corridor — planning report</h1>
 <p>Least-cost fiber routes from Russia through Central Asia to Iran's cable landing stations.
 Costs in USD (P50 of the Monte Carlo, with P10–P90), lengths in km (geodesic), latency in ms
 (one way). The GIS layers are in <code>corridor.gpkg</code> (open it in QGIS, or open the
-project stored in it); tables in <a href="routes.csv">routes.csv</a>.</p>
-<h2>Map</h2><p><a href="map.html">Open the interactive map</a> (works offline: toggle
-scenarios and alternatives, click a route for its figures).</p>
-<img src="map.png" alt="map of all routes">
-<h2>Scenario comparison</h2>{_table(comparison)}
-<h2>Routes</h2>{_table(summary)}
+project stored in it); tables in <a href="routes.csv">routes.csv</a>;
+<a href="map.html">the interactive map</a> works offline.</p>
+<h2>Summary: the three best routes of each scenario, and why</h2>
+<p>Best by the weighted ranking (P50 cost, latency, ground shared with other alternatives,
+crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best"])}
+<h2>Scenario comparison</h2>{_table(tables["comparison"])}
+<h2>Maps</h2><p><a href="map.html">Open the interactive map</a> (toggle scenarios and
+alternatives, click a route for its figures).</p>
+<img src="map.png" alt="map of all routes">{scen}
+<h2>Routes</h2><p>Click a column header to sort.</p>{_table(tables["routes"], sortable=True)}
 <h2>The corridor and the world</h2>
 <p>Each hub reached through the best Iranian landing station: the cheapest land route of a
 scenario, then the least-latency path over the submarine cables in service (TeleGeography),
 against today's path (overland to the incumbent gateway, then by sea). Round-trip propagation
 delay in fiber; layer <code>onward_paths</code> of <code>corridor.gpkg</code> has every station,
 scenario and hub.</p>
-<img src="world.png" alt="map of the onward paths">{_table(world)}
+<img src="world.png" alt="map of the onward paths">{_table(tables["world"], sortable=True)}
 <h2>How robust is the ranking?</h2>
 <p>Weights at which the top route of a scenario changes (each weight moved from 0 to 1, the
 others in proportion): {len(flips)} of {len(sens)} settings.</p>{_table(flips.head(40))}
@@ -350,67 +386,57 @@ others in proportion): {len(flips)} of {len(sens)} settings.</p>{_table(flips.he
 <h2>What changed since the last build</h2>{changed}
 <h2>Data sources and licences</h2><ul>{src}</ul>
 <p>Cable data © TeleGeography (CC BY-NC-SA 3.0: these outputs are for non-commercial use);
-railways © OpenStreetMap contributors (ODbL); pipelines © Global Energy Monitor (CC BY 4.0).</p>
+railways and roads © OpenStreetMap contributors (ODbL); pipelines © Global Energy Monitor
+(CC BY 4.0).</p>
 <h2>Configuration of this build</h2><pre>{html.escape(config_yaml)}</pre>
+<script>{script}</script>
 </body></html>"""
 
 
-def run(cfg: Config) -> Path:
-    """Write the report, the manifest and, against the previous manifest, the changes."""
-    out_dir = cfg.paths.processed_dir
-    rep = out_dir / REPORT_DIR
-    grid = template(cfg.grid)
-    routes = io.read_layer(out_dir / SCORES_GPKG, "routes")
-    deliver = io.read_layer(out_dir / CORRIDOR_GPKG, "routes")
-    sens = io.read_layer(out_dir / CORRIDOR_GPKG, "ranking_sensitivity")
-    dem, _ = io.read_raster(out_dir / DEM_TIF, grid)
-    inv = io.read_raster(out_dir / "cost" / "inv_scale.tif", grid)[0].astype(np.float64)
-    base = {
-        n: io.read_layer(out_dir / INGEST_GPKG, n)
-        for n in ("countries", "lakes", "railways", "roads", "border_controls")
-    }
-    marks = {
-        n: io.read_layer(out_dir / CORRIDOR_GPKG, n)
-        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints", "onward_paths")
-    }
-    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
-    landing = landing.loc[landing["iso_a2"].isin(cfg.route.landing_countries)]
-    scenarios = list(cfg.route.scenarios)
+def best_routes(routes: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The ``n`` best routes of each scenario by the weighted ranking, and why, in words."""
+    rows = []
+    for sc, g in routes.groupby("scenario", sort=False):
+        for i, (_, r) in enumerate(
+            g.sort_values(["mcda_score", "cost_p50_usd"]).head(n).iterrows()
+        ):
+            rows.append(
+                {
+                    "scenario": sc,
+                    "#": i + 1,
+                    "route": r["route_id"],
+                    "P50, M USD": r["cost_p50_usd"] / 1e6,
+                    "km": r["length_km"],
+                    "ms (one way)": r["latency_ms"],
+                    "why": _why(r, g),
+                }
+            )
+    return pd.DataFrame(rows)
 
-    io.write_figure(
-        rep / "map.png",
-        route_map(routes, base["countries"], base["railways"], dem, grid, landing, scenarios),
-    )
-    paths = marks["onward_paths"]
-    cables = io.read_layer(out_dir / INGEST_GPKG, "world_cables")
-    if not cfg.onward.include_planned:
-        cables = cables.loc[~cables["is_planned"].astype(bool)]
-    io.write_figure(rep / "world.png", world_map(paths, cables, marks["hubs"]))
-    io.write_text(
-        rep / MAP_HTML,
-        webmap.build(
-            {**base, **marks, "routes": deliver},
-            dem,
-            grid,
-            {key: COLORS[i % len(COLORS)] for i, key in enumerate(scenarios)},
-            MAP_ATTRIBUTION,
-        ),
-    )
-    names = []
-    for _, r in routes.iterrows():
-        name = r["route_id"].replace(":", "_").replace(">", "_to_").replace("#", "_") + ".png"
-        io.write_figure(
-            rep / "profiles" / name,
-            profile(
-                route_cells(r.geometry, grid),
-                dem,
-                inv,
-                grid.cell_m / 1000,
-                f"{r['route_id']}: {r['length_km']:,.0f} km, max {r['max_elevation_m']:,.0f} m",
-            ),
-        )
-        names.append(name)
 
+def _why(r: pd.Series, group: pd.DataFrame) -> str:
+    """What makes a route stand out among its scenario's routes."""
+    cheapest, fastest = group["cost_p50_usd"].min(), group["latency_ms"].min()
+    parts = [
+        "cheapest"
+        if r["cost_p50_usd"] == cheapest
+        else f"{100 * (r['cost_p50_usd'] / cheapest - 1):.0f} % above the cheapest",
+        "lowest latency"
+        if r["latency_ms"] == fastest
+        else f"+{r['latency_ms'] - fastest:.1f} ms on the fastest",
+        f"{100 * r['row_share']:.0f} % on existing railways, roads or pipelines",
+        f"{int(r['n_border_crossings'])} border crossings",
+        "kept apart from the other alternatives"
+        if r["shared_km_max"] == 0
+        else f"shares {r['shared_km_max']:.0f} km with another alternative",
+    ]
+    if r["p_cheapest"] > 0:
+        parts.insert(2, f"cheapest in {100 * r['p_cheapest']:.0f} % of cost draws")
+    return "; ".join(parts)
+
+
+def route_table(deliver: pd.DataFrame) -> pd.DataFrame:
+    """The route table of the report: one row per route, costs in M USD."""
     cols = [
         "route_id",
         "length_km",
@@ -428,17 +454,15 @@ def run(cfg: Config) -> Path:
         "rank",
         "mcda_rank",
     ]
-    summary = deliver[cols].assign(
-        **{c: deliver[c] / 1e6 for c in ("cost_p50_usd", "cost_p10_usd", "cost_p90_usd")}
-    )
-    summary = summary.rename(
-        columns={
-            "cost_p50_usd": "cost_p50_musd",
-            "cost_p10_usd": "cost_p10_musd",
-            "cost_p90_usd": "cost_p90_musd",
-        }
-    )
-    comparison = (
+    out = deliver[cols].copy()
+    for c in ("cost_p50_usd", "cost_p10_usd", "cost_p90_usd"):
+        out[c] = out[c] / 1e6
+    return out.rename(columns=lambda c: c.replace("_usd", "_musd"))
+
+
+def scenario_comparison(deliver: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario: its cheapest, fastest and top-ranked routes."""
+    return (
         deliver.groupby("scenario", sort=False)
         .apply(
             lambda g: pd.Series(
@@ -455,39 +479,107 @@ def run(cfg: Config) -> Path:
         .reset_index()
     )
 
-    lock = fetch.read_lock(cfg.paths.raw_dir)
-    new = manifest(cfg, lock, deliver)
-    old_path = rep / MANIFEST
-    change_md = None
-    if old_path.exists():
-        causes, table = changes(io.read_json(old_path), new, deliver)
-        change_md = changes_markdown(causes, table)
-        io.write_text(rep / "changes.md", change_md)
-        io.write_csv(rep / "changes.csv", table)
-    config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
-    sources = [
-        {"dataset": d.title, "licence": d.licence, "attribution": d.attribution}
-        for d in fetch.manifest().values()
-    ]
-    io.write_csv(rep / "routes.csv", deliver.drop(columns="geometry"))
-    io.write_text(
-        rep / "index.html",
-        page(
-            summary,
-            comparison,
-            sens,
-            change_md,
-            sources,
-            config_yaml,
-            names,
-            world_table(paths),
-        ),
+
+def _slug(text: str) -> str:
+    return text.replace(":", "_").replace(">", "_to_").replace("#", "_").replace("/", "_")
+
+
+def _maps(cfg: Config, files: StageFiles, grid, dem: np.ndarray, deliver, colors) -> list[str]:
+    """The overview map, one map per scenario, the world map and the interactive map."""
+    rep = files["report"].parent
+    base = {
+        n: io.read_layer(files["ingest"], n)
+        for n in ("countries", "lakes", "railways", "roads", "border_controls")
+    }
+    marks = {
+        n: io.read_layer(files["corridor"], n)
+        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints", "onward_paths")
+    }
+    routes = deliver.to_crs(grid.crs.to_wkt())
+    landing = io.read_layer(files["ingest"], "landing_points")
+    landing = landing.loc[landing["iso_a2"].isin(cfg.route.landing_countries)]
+    title = "Candidate fiber routes (solid: cheapest; dashed, dotted: diverse alternatives)"
+    io.write_figure(
+        files["report_map_png"], route_map(routes, base, dem, grid, landing, colors, title)
     )
-    io.write_json(old_path, new)
+    names = []
+    for key, color in colors.items():
+        sel = routes.loc[routes["scenario"] == key]
+        if sel.empty:
+            continue
+        names.append(f"map_{_slug(key)}.png")
+        description = cfg.route.scenarios[key].description or key
+        io.write_figure(
+            rep / names[-1],
+            route_map(sel, base, dem, grid, landing, {key: color}, f"{key}: {description}"),
+        )
+    cables = io.read_layer(files["ingest"], "world_cables")
+    if not cfg.onward.include_planned:
+        cables = cables.loc[~cables["is_planned"].astype(bool)]
+    io.write_figure(
+        files["report_world_png"], world_map(marks["onward_paths"], cables, marks["hubs"])
+    )
+    io.write_text(
+        files["report_map"],
+        webmap.build({**base, **marks, "routes": deliver}, dem, grid, colors, MAP_ATTRIBUTION),
+    )
+    return names
+
+
+def _profiles(files: StageFiles, grid, dem: np.ndarray, routes: pd.DataFrame) -> list[str]:
+    """One elevation profile per route; returns the file names."""
+    rep = files["report"].parent
+    inv = io.read_raster(files["cost/inv_scale"], grid)[0].astype(np.float64)
+    cells = read_cells(files["routes"])
+    names = []
+    for _, r in routes.iterrows():
+        names.append(_slug(r["route_id"]) + ".png")
+        title = f"{r['route_id']}: {r['length_km']:,.0f} km, max {r['max_elevation_m']:,.0f} m"
+        io.write_figure(
+            rep / "profiles" / names[-1],
+            profile(cells[r["route_id"]], dem, inv, grid.cell_m / 1000, title),
+        )
+    return names
+
+
+def _changes(files: StageFiles, new: dict, deliver: pd.DataFrame) -> str | None:
+    """Against the previous build's manifest: write changes.md and .csv; their text."""
+    old_path = files["manifest"]
+    if not old_path.exists():
+        return None
+    causes, table = changes(io.read_json(old_path), new, deliver)
+    text = changes_markdown(causes, table)
+    io.write_text(old_path.parent / "changes.md", text)
+    io.write_csv(old_path.parent / "changes.csv", table)
+    return text
+
+
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Write the report, the manifest and, against the previous manifest, the changes."""
+    grid = template(cfg.grid)
+    deliver = io.read_layer(files["corridor"], "routes")
+    dem, _ = io.read_raster(files["dem"], grid)
+    colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(cfg.route.scenarios)}
+    maps = _maps(cfg, files, grid, dem, deliver, colors)
+    profiles = _profiles(files, grid, dem, io.read_layer(files["scores"], "routes"))
+    new = manifest(cfg, fetch.read_lock(files["lock"].parent), deliver)
+    change_md = _changes(files, new, deliver)
+    io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
+    tables = {
+        "best": best_routes(deliver),
+        "comparison": scenario_comparison(deliver),
+        "routes": route_table(deliver),
+        "world": world_table(io.read_layer(files["corridor"], "onward_paths")),
+        "sensitivity": io.read_layer(files["corridor"], "ranking_sensitivity"),
+    }
+    config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
+    io.write_text(files["report"], page(tables, maps, profiles, change_md, config_yaml))
+    io.write_json(files["manifest"], new)
     log.info(
-        "report: %s (%d profiles)%s",
-        rep / "index.html",
-        len(names),
+        "report: %s (%d scenario maps, %d profiles)%s",
+        files["report"],
+        len(maps),
+        len(profiles),
         "; changes in changes.md" if change_md else "",
     )
-    return rep / "index.html"
+    return files["report"]

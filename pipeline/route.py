@@ -18,6 +18,7 @@ skipped with the reason recorded, never a failed build.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import math
@@ -27,19 +28,20 @@ from pathlib import Path
 import dask
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy import ndimage
 
-from . import io, router
+from . import config, io, parallel, router
+from .catalogue import StageFiles
 from .config import Config, CostConfig, RouteConfig, Scenario
-from .cost import OUTSIDE, WATER_LAND, output_path
+from .cost import OUTSIDE, WATER_LAND, country_id, country_mult_raster, read_surface
 from .errors import EndpointError, NoRouteError
 from .grid import Grid, template
-from .ingest import INGEST_GPKG
 
 log = logging.getLogger(__name__)
 
-ROUTES_GPKG = "routes.gpkg"
+CELLS_LAYER = "route_cells"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class Task:
     origin: Endpoint
     via: tuple[Endpoint, ...]
     destinations: tuple[Endpoint, ...]
-    processed_dir: str
+    cost_files: tuple[tuple[str, str], ...]  # catalogue key -> path of each cost raster
     grid: Grid
     cost: CostConfig
     route: RouteConfig
@@ -92,7 +94,7 @@ def passable_mask(
     scenario: Scenario,
 ) -> np.ndarray:
     """Cells a scenario may use: allowed countries' land, and the allowed water bodies."""
-    allowed_ids = [codes.index(c) + 1 for c in scenario.allowed_countries if c in codes]
+    allowed_ids = [country_id(codes, c) for c in scenario.allowed_countries if c in codes]
     land_ok = (water == WATER_LAND) & np.isin(country, allowed_ids)
     water_ok = (water != WATER_LAND) & (water != OUTSIDE) & np.isin(bodies, body_ids)
     return (land_ok | water_ok) & np.isfinite(steer)
@@ -107,10 +109,7 @@ def steering_rate(
 ) -> np.ndarray:
     """The rate the router minimises: steer cost × country multipliers, NaN where forbidden."""
     rate = np.where(passable, steer, np.nan)
-    for code, mult in scenario.country_cost_mult.items():
-        if code in codes:
-            rate = np.where(country == codes.index(code) + 1, rate * mult, rate)
-    return rate
+    return rate * country_mult_raster(country, codes, scenario.country_cost_mult)
 
 
 def zones(
@@ -262,26 +261,17 @@ def route_chain(
 
 def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     """Read the cost rasters and apply the task's scenario (to ``steer`` when given)."""
-    grid, out = task.grid, Path(task.processed_dir)
-
-    def raster(name):
-        return io.read_raster(output_path(out, name), grid)
-
-    if steer is None:
-        steer, _ = raster("steer_cost_usd_per_km")
-    water, _ = raster("water_class")
-    country, ctags = raster("country_id")
-    bodies, btags = raster("water_body")
-    inv, _ = raster("inv_scale")
-    codes = ctags["country_codes"].split(",")
-    names = json.loads(btags["water_bodies"])
+    grid = task.grid
+    sf = read_surface(dict(task.cost_files), grid)
+    steer = sf.steer if steer is None else steer
+    water, country, bodies, codes = (
+        sf.water_class,
+        sf.country_id,
+        sf.water_body,
+        list(sf.country_codes),
+    )
+    names = sf.water_bodies
     sc = task.scenario
-    unknown = [b for b in sc.water_bodies if b not in names]
-    if unknown:
-        raise NoRouteError(
-            f"route.scenarios.{task.scenario_key}.water_bodies: {unknown} not found; known "
-            f"names: {', '.join(sorted(names))}."
-        )
     passable = passable_mask(
         water, bodies, country, codes, [names[b] for b in sc.water_bodies], steer, sc
     )
@@ -291,7 +281,7 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
     return Scene(
         steering_rate(steer, passable, country, codes, sc),
-        inv.astype(np.float64),
+        sf.inv_scale,
         zone,
         penalty,
         labels,
@@ -444,10 +434,12 @@ def resolve_place(
         | (places["name_ascii"].fillna("").str.casefold() == key)
     ]
     if hits.empty:
+        known = [*landing["name"], *places["name"].dropna()]
+        near = difflib.get_close_matches(name, known, n=4, cutoff=0.7)
         raise EndpointError(
             f"{role}: {name!r} is unknown: no cable landing station or populated place of that "
-            "name inside the area of interest. Fix: check the spelling, or give lon_deg and "
-            "lat_deg."
+            f"name inside the area of interest{f' (closest: {near})' if near else ''}. Fix: check "
+            "the spelling, or give lon_deg and lat_deg."
         )
     best = hits.sort_values("population", ascending=False).iloc[0]
     return Endpoint(name, float(best.geometry.x), float(best.geometry.y))
@@ -494,24 +486,13 @@ def _alts_or_none(task: Task, first: dict, slug: str) -> list[dict] | None:
 
 def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) -> list[dict]:
     """Run the routing graph on Dask: a cluster at ``scheduler_address``, else local threads."""
-    graph = build_graph(tasks)
-    if scheduler_address:
-        from distributed import Client, progress
-
-        with Client(scheduler_address) as client:
-            futures = client.compute(graph)
-            progress(futures)
-            return client.gather(futures)
-    from dask.diagnostics import ProgressBar
-
-    with ProgressBar(minimum=1.0):
-        return list(dask.compute(*graph, scheduler="threads", num_workers=n_workers))
+    return parallel.compute(build_graph(tasks), scheduler_address, n_workers, "route")
 
 
 def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     """Routes, and endpoints with their status, as GeoDataFrames in the analysis CRS."""
     crs = grid.crs.to_wkt()
-    routes, endpoints = [], []
+    routes, endpoints, cells = [], [], []
     for res in results:
         o = res["origin"]
         roles = [("origin", o)] + [("waypoint", v) for v in res["via"]]
@@ -543,8 +524,11 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
                 }
             )
             for alt in rec.get("alternatives") or []:
+                rid = route_id(res["scenario"], o.name, d.slug, alt["alternative"])
+                cells.append(alt["cells"])
                 routes.append(
                     {
+                        "route_id": rid,
                         "scenario": res["scenario"],
                         "origin": o.name,
                         "destination": d.name,
@@ -558,11 +542,68 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     return {
         "routes": gpd.GeoDataFrame(routes, geometry="geometry", crs=crs),
         "endpoints": gpd.GeoDataFrame(endpoints, geometry="geometry", crs=crs),
+        CELLS_LAYER: cells_table([r["route_id"] for r in routes], cells),
     }
 
 
+def route_id(scenario: str, origin: str, slug: str, alternative: int) -> str:
+    """A route's id: ``scenario:origin>station#alternative``."""
+    return f"{scenario}:{origin}>{slug}#{alternative}"
+
+
+def cells_table(route_ids: list[str], cells: list[np.ndarray]) -> pd.DataFrame:
+    """The grid cells of each route in order, one row each: the route stage's contract.
+
+    The route geometry is for display; every later stage reads a route's cells from this
+    table (``read_cells``), so simplifying or densifying a line can never change a score.
+    """
+    n = [len(c) for c in cells]
+    stacked = np.vstack(cells) if cells else np.zeros((0, 2), dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "route_id": np.repeat(route_ids, n) if cells else [],
+            "seq": np.concatenate([np.arange(k) for k in n]) if cells else [],
+            "row": stacked[:, 0].astype(np.int32),
+            "col": stacked[:, 1].astype(np.int32),
+        }
+    )
+
+
+def read_cells(path: Path) -> dict[str, np.ndarray]:
+    """Each route's cells, (N, 2) row/col in order, from the table ``cells_table`` wrote."""
+    table = io.read_table(path, CELLS_LAYER).sort_values(["route_id", "seq"], kind="stable")
+    return {
+        rid: g[["row", "col"]].to_numpy(np.int64)
+        for rid, g in table.groupby("route_id", sort=False)
+    }
+
+
+def check_names(rc: RouteConfig, files: StageFiles) -> None:
+    """Every country code and water body the route settings name exists in the data."""
+    codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
+    bodies = json.loads(io.read_tags(files["cost/water_body"])["water_bodies"])
+    where = "the countries inside the area of interest (cost/country_id.tif)"
+    config.check_names("route.landing_countries", rc.landing_countries, codes, where)
+    for key, sc in rc.scenarios.items():
+        at = f"route.scenarios.{key}"
+        config.check_names(f"{at}.allowed_countries", sc.allowed_countries, codes, where)
+        config.check_names(f"{at}.country_cost_mult", sc.country_cost_mult, codes, where)
+        config.check_names(
+            f"{at}.water_bodies", sc.water_bodies, bodies, "the named seas and lakes of the area"
+        )
+
+
+def cost_files(files: StageFiles) -> tuple[tuple[str, str], ...]:
+    """The cost rasters among a stage's files, as a task carries them (small, picklable)."""
+    return tuple((k, str(p)) for k, p in files.paths.items() if k.startswith("cost/"))
+
+
 def make_tasks(
-    cfg: Config, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame, grid: Grid
+    cfg: Config,
+    places: gpd.GeoDataFrame,
+    landing: gpd.GeoDataFrame,
+    grid: Grid,
+    files: StageFiles,
 ) -> list[Task]:
     """One task per scenario and origin."""
     origins = [
@@ -583,19 +624,19 @@ def make_tasks(
             for v in sc.via
         )
         tasks += [
-            Task(key, sc, o, via, dests, str(cfg.paths.processed_dir), grid, cfg.cost, cfg.route)
+            Task(key, sc, o, via, dests, cost_files(files), grid, cfg.cost, cfg.route)
             for o in origins
         ]
     return tasks
 
 
-def run(cfg: Config, scheduler_address: str | None = None) -> Path:
+def run(cfg: Config, files: StageFiles, scheduler_address: str | None = None) -> Path:
     """Route every scenario × origin × landing station × alternative; write ``routes.gpkg``."""
-    out_dir = cfg.paths.processed_dir
     grid = template(cfg.grid)
-    places = io.read_layer(out_dir / INGEST_GPKG, "places")
-    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid)
+    check_names(cfg.route, files)
+    places = io.read_layer(files["ingest"], "places")
+    landing = io.read_layer(files["ingest"], "landing_points")
+    tasks = make_tasks(cfg, places, landing, grid, files)
     results = compute(tasks, scheduler_address or cfg.scheduler_address(), cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:
@@ -608,10 +649,10 @@ def run(cfg: Config, scheduler_address: str | None = None) -> Path:
                     rec["reason"],
                 )
     layers = to_layers(results, grid)
-    io.write_gpkg(out_dir / ROUTES_GPKG, layers)
+    io.write_gpkg(files["routes"], layers)
     log.info(
         "route: %d routes, %d stations skipped",
         len(layers["routes"]),
         int((layers["endpoints"]["status"] == "skipped").sum()),
     )
-    return out_dir / ROUTES_GPKG
+    return files["routes"]

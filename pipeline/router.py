@@ -75,7 +75,7 @@ def _sift_down(hk, hn, pos, k, size):
 
 
 @numba.njit(nogil=True, cache=True)
-def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dist, pred, pos):
+def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dist, pred, pos):  # noqa: C901, PLR0913, PLR0915
     """Dijkstra over ``cs`` (rate × ground scale; NaN, inf, < 0 impassable); see ``accumulate``."""
     nr, nc = cs.shape
     n = nr * nc
@@ -163,7 +163,7 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
 
 
 @numba.njit(nogil=True, cache=True)
-def _dijkstra_buckets(
+def _dijkstra_buckets(  # noqa: C901, PLR0913, PLR0915 (kernel)
     cs, zone, penalty, use_zone, step_km, start, targets, n_moves, width, n_slots, dist, pred, done
 ):
     """Dinitz's bucket variant of Dijkstra: exact when ``width`` <= the smallest edge cost.

@@ -10,6 +10,7 @@ route line meets a Natural Earth river.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,15 +19,14 @@ import shapely
 from pyproj import Geod
 
 from . import economics, io, router
-from .config import Config, CostConfig
-from .cost import crossable_rivers, output_path
+from .catalogue import StageFiles
+from .config import Config, CostConfig, RouteConfig, SitesConfig
+from .cost import Surface, crossable_rivers, is_wet, on_row, read_surface
 from .grid import Grid, template
-from .ingest import DEM_TIF, INGEST_GPKG
-from .route import ROUTES_GPKG, endpoint_areas, near_paths
+from .route import endpoint_areas, near_paths, read_cells
 
 log = logging.getLogger(__name__)
 
-SCORES_GPKG = "scores.gpkg"
 C_KM_PER_MS = 299_792.458 / 1000.0
 """Speed of light in vacuum, km per millisecond (SI definition of the metre)."""
 GEOD = Geod(ellps="WGS84")
@@ -40,13 +40,6 @@ def latency_ms(length_km: float, group_index: float) -> float:
 def geodesic_km(line_lonlat: shapely.Geometry) -> float:
     """Geodesic length on the WGS84 ellipsoid, km."""
     return GEOD.geometry_length(line_lonlat) / 1000.0
-
-
-def route_cells(line: shapely.LineString, grid: Grid) -> np.ndarray:
-    """The route's cells: its interior vertices are the cell centres the router chose."""
-    xy = np.asarray(line.coords)[1:-1]
-    rows, cols = grid.rowcol(xy[:, 0], xy[:, 1])
-    return np.column_stack([rows, cols])
 
 
 def border_crossings(
@@ -115,16 +108,16 @@ def elevation_stats(cells: np.ndarray, dem: np.ndarray) -> tuple[float, float]:
 def row_share(
     cells: np.ndarray, row_km: np.ndarray, inv: np.ndarray, c: CostConfig, step_km: float
 ) -> float:
-    """Share of the route's ground length on cells within the co-location distance of a ROW."""
-    on_row = row_km[cells[:, 0], cells[:, 1]] <= c.colocation_distance_km
+    """Share of the route's ground length on steps whose both cells are on a right-of-way."""
+    on = on_row(row_km[cells[:, 0], cells[:, 1]], c)
     edge_km = router.edge_km(cells, inv, step_km)
     total = edge_km.sum()
-    return float((edge_km * (on_row[:-1] & on_row[1:])).sum() / total) if total > 0 else 0.0
+    return float((edge_km * (on[:-1] & on[1:])).sum() / total) if total > 0 else 0.0
 
 
-def landfalls(cells: np.ndarray, water: np.ndarray, grid: Grid) -> list[dict]:
+def landfalls(cells: np.ndarray, water_class: np.ndarray, grid: Grid) -> list[dict]:
     """Where the route passes between land and water (a submarine leg's shore ends)."""
-    wet = water[cells[:, 0], cells[:, 1]] != 0
+    wet = is_wet(water_class[cells[:, 0], cells[:, 1]])
     out = []
     for i in np.nonzero(wet[:-1] != wet[1:])[0]:
         x, y = grid.xy(cells[i : i + 2, 0], cells[i : i + 2, 1])
@@ -134,9 +127,11 @@ def landfalls(cells: np.ndarray, water: np.ndarray, grid: Grid) -> list[dict]:
     return out
 
 
-def submarine_km(cells: np.ndarray, water: np.ndarray, inv: np.ndarray, step_km: float) -> float:
+def submarine_km(
+    cells: np.ndarray, water_class: np.ndarray, inv: np.ndarray, step_km: float
+) -> float:
     """Ground km of the route's steps between two water cells."""
-    wet = water[cells[:, 0], cells[:, 1]] != 0
+    wet = is_wet(water_class[cells[:, 0], cells[:, 1]])
     return float((router.edge_km(cells, inv, step_km) * (wet[:-1] & wet[1:])).sum())
 
 
@@ -146,136 +141,164 @@ def to_lonlat(geom: shapely.Geometry, grid: Grid) -> shapely.Geometry:
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(*xy.T)))
 
 
-def route_economics(r, cells: np.ndarray, labels: np.ndarray, rivs: list[dict], ctx: dict) -> dict:
-    """Segments by construction method, amplifier sites and their costs for one route."""
-    grid, ras, c = ctx["grid"], ctx["rasters"], ctx["cost"]
-    line = r.geometry
-    cell_km = grid.cell_m / 1000.0
+@dataclass(frozen=True)
+class Inputs:
+    """What scoring reads: the grid, the cost rasters, the DEM, vectors and the settings."""
+
+    grid: Grid
+    surface: Surface
+    dem: np.ndarray
+    cells: dict[str, np.ndarray]  # route_id -> its cells, from the route stage
+    rivers: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    cost: CostConfig
+    sites: SitesConfig
+    group_index: float
+
+
+def _sites(line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, inp: Inputs) -> list[dict]:
+    """Amplifier and regeneration sites along a route, with their nearest settlement."""
+    ras, c = inp.surface, inp.cost
     coords = np.asarray(line.coords)
-    vkm = economics.vertex_km(line, cells, ras["inv"], cell_km)
-    vcrs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
-    wet = ras["water"] != 0
-    methods = economics.edge_methods(cells, ras["slope"], ras["row_km"], wet, c)
-    ivs = economics.intervals(cells, vkm, methods, labels, ras["unit"], ras["inv"], cell_km)
-    river_km = [float(np.interp(line.project(x["geometry"]), vcrs, vkm)) for x in rivs]
-    ivs = economics.overlay_hdd(ivs, river_km, c.river_hdd_km, c.hdd_usd_per_km)
-    segments = economics.merge_segments(ivs)
-    for seq, sg in enumerate(segments, 1):
-        sg.update(
-            seq=seq,
-            usd_per_km=sg["cost_usd"] / sg["length_km"],
-            geometry=economics.cut(coords, vkm, sg["km_start"], sg["km_end"]),
-        )
     vcells = np.vstack([cells[:1], cells, cells[-1:]])
-    vwet = wet[vcells[:, 0], vcells[:, 1]]
-    access = (ras["row_km"][vcells[:, 0], vcells[:, 1]] <= c.colocation_distance_km) | (
-        ras["urban"][vcells[:, 0], vcells[:, 1]] > 0
-    )
+    idx = (vcells[:, 0], vcells[:, 1])
+    access = on_row(ras.row_km[idx], c) | (ras.urban[idx] > 0)
     sites = []
-    for i, kind in economics.place_sites(vkm, vwet, access, ctx["sites"]):
+    for i, kind in economics.place_sites(vkm, is_wet(ras.water_class[idx]), access, inp.sites):
         point = shapely.Point(coords[i])
-        near = ctx["places"].distance(point)
+        near = inp.places.distance(point)
         j = near.idxmin()
         sites.append(
             {
                 "site_type": kind,
                 "km_from_origin": float(vkm[i]),
-                "nearest_settlement": ctx["places"].at[j, "name"],
+                "nearest_settlement": inp.places.at[j, "name"],
                 "settlement_km": float(near[j]) / 1000.0,
-                "right_of_way_km": float(ras["row_km"][tuple(vcells[i])]),
-                "cost_usd": ctx["sites"].regen_site_usd
-                if kind == "regen"
-                else ctx["sites"].ila_site_usd,
+                "right_of_way_km": float(ras.row_km[tuple(vcells[i])]),
+                "cost_usd": inp.sites.regen_site_usd if kind == "regen" else inp.sites.ila_site_usd,
                 "geometry": point,
             }
         )
-    return {"segments": segments, "sites": sites, "vkm": vkm, "vcrs": vcrs}
+    return sites
 
 
-def score_route(r, ctx: dict) -> tuple[dict, list[dict], list[dict], list[dict]]:
+def _along_km(
+    line: shapely.LineString, vkm: np.ndarray, points: list[shapely.Point]
+) -> list[float]:
+    """Ground km from the origin of points on the route line."""
+    coords = np.asarray(line.coords)
+    vcrs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    return [float(np.interp(line.project(p), vcrs, vkm)) for p in points]
+
+
+def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """One route's scores, crossing points, segments and sites."""
-    grid, rasters, cost_cfg = ctx["grid"], ctx["rasters"], ctx["cost"]
-    line = r.geometry
-    cells = route_cells(line, grid)
-    line_ll = to_lonlat(line, grid)
-    length_km = geodesic_km(line_ll)
+    grid, ras, c = inp.grid, inp.surface, inp.cost
+    rid, line = r["route_id"], r.geometry
+    cells = inp.cells[rid]
     step_km = grid.cell_m / 1000.0
-    borders = border_crossings(cells, rasters["country"], ctx["codes"], grid)
-    shores = landfalls(cells, rasters["water"], grid)
-    rivs = river_crossings(line, ctx["rivers"], merge_m=2 * grid.cell_m)
-    labels = economics.cell_labels(cells, rasters["country"], rasters["water"] != 0, ctx["codes"])
-    per_country = km_by_country(cells, labels, rasters["inv"], step_km)
-    max_z, climb = elevation_stats(cells, rasters["dem"])
-    eco = route_economics(r, cells, labels, rivs, ctx)
-    route_id = f"{r['scenario']}:{r['origin']}>{r['slug']}#{r['alternative']}"
-    crossings = [
-        {
-            "route_id": route_id,
-            "scenario": r["scenario"],
-            **cr,
-            "km_from_origin": float(
-                np.interp(line.project(cr["geometry"]), eco["vcrs"], eco["vkm"])
-            ),
-        }
-        for cr in borders + shores + rivs
-    ]
-    segs, sites = eco["segments"], eco["sites"]
-    by_method = {
-        m: sum(s["length_km"] for s in segs if s["method"] == m) for m in economics.METHODS
+    borders = border_crossings(cells, ras.country_id, list(ras.country_codes), grid)
+    shores = landfalls(cells, ras.water_class, grid)
+    rivs = river_crossings(line, inp.rivers, merge_m=2 * grid.cell_m)
+    vkm = economics.vertex_km(line, cells, ras.inv_scale, step_km)
+    sites = _sites(line, cells, vkm, inp)
+    counts = {
+        "n_border": len(borders),
+        "n_landfall": len(shores),
+        "n_ila": sum(s["site_type"] == "ILA" for s in sites),
+        "n_regen": sum(s["site_type"] == "regen" for s in sites),
     }
-    hdd_usd = sum(s["cost_usd"] for s in segs if s["method"] == "hdd")
-    cable_usd = sum(s["cost_usd"] for s in segs) - hdd_usd
-    border_usd = len(borders) * cost_cfg.border_crossing_usd
-    landfall_usd = len(shores) * cost_cfg.landfall_usd
-    sites_usd = sum(s["cost_usd"] for s in sites)
-    total = cable_usd + hdd_usd + border_usd + landfall_usd + sites_usd
-    (lon0, lat0), (lon1, lat1) = line_ll.coords[0], line_ll.coords[-1]
-    great_circle_km = GEOD.inv(lon0, lat0, lon1, lat1)[2] / 1000.0
-    one_way = latency_ms(length_km, ctx["group_index"])
+    crossings = [
+        {"route_id": rid, "scenario": r["scenario"], **x, "km_from_origin": km}
+        for x, km in zip(
+            borders + shores + rivs,
+            _along_km(line, vkm, [x["geometry"] for x in borders + shores + rivs]),
+            strict=True,
+        )
+    ]
+    river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
+    parts = economics.route_parts(line, cells, ras, c, river_km, counts, step_km)
+    bill = economics.price_route(parts, c, inp.sites)
+    segs = economics.segments(parts, bill, c)
+    coords = np.asarray(line.coords)
+    for seq, sg in enumerate(segs, 1):
+        sg.update(
+            seq=seq,
+            usd_per_km=sg["cost_usd"] / sg["length_km"],
+            geometry=economics.cut(coords, vkm, sg["km_start"], sg["km_end"]),
+        )
+    labels = economics.cell_labels(
+        cells, ras.country_id, is_wet(ras.water_class), ras.country_codes
+    )
+    per_country = km_by_country(cells, labels, ras.inv_scale, step_km)
+    max_z, climb = elevation_stats(cells, inp.dem)
     row = {
-        "route_id": route_id,
+        "route_id": rid,
         "scenario": r["scenario"],
         "origin": r["origin"],
         "destination": r["destination"],
         "destination_slug": r["slug"],
         "alternative": int(r["alternative"]),
         "diverse": bool(r["diverse"]),
-        "length_km": length_km,
-        "cost_usd": total,
-        "cable_cost_usd": cable_usd,
-        "hdd_cost_usd": hdd_usd,
-        "border_cost_usd": border_usd,
-        "landfall_cost_usd": landfall_usd,
-        "sites_cost_usd": sites_usd,
-        "cost_usd_per_km": total / length_km,
-        **{f"{m}_km": km for m, km in by_method.items()},
-        "latency_ms": one_way,
-        "latency_rt_ms": 2 * one_way,
-        "great_circle_km": great_circle_km,
-        "great_circle_latency_ms": latency_ms(great_circle_km, ctx["group_index"]),
-        "detour_ratio": length_km / great_circle_km,
+        **_length_and_latency(line, grid, inp.group_index),
+        **_bill_fields(bill, segs),
         "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
         "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
         "n_border_crossings": len(borders),
         "border_crossings": "; ".join(b["name"] for b in borders),
-        "submarine_km": submarine_km(cells, rasters["water"], rasters["inv"], step_km),
+        "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
         "n_landfalls": len(shores),
         "n_river_crossings": len(rivs),
-        "rivers_crossed": "; ".join(sorted({c["name"] for c in rivs})),
-        "row_share": row_share(cells, rasters["row_km"], rasters["inv"], cost_cfg, step_km),
-        "n_ila_sites": sum(s["site_type"] == "ILA" for s in sites),
-        "n_regen_sites": sum(s["site_type"] == "regen" for s in sites),
+        "rivers_crossed": "; ".join(sorted({x["name"] for x in rivs})),
+        "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
+        "n_ila_sites": counts["n_ila"],
+        "n_regen_sites": counts["n_regen"],
         "max_elevation_m": max_z,
         "total_climb_m": climb,
         "geometry": line,
     }
+    row["cost_usd_per_km"] = row["cost_usd"] / row["length_km"]
     for item in (*segs, *sites):
-        item.update(route_id=route_id, scenario=r["scenario"])
+        item.update(route_id=rid, scenario=r["scenario"])
     return row, crossings, segs, sites
+
+
+def _length_and_latency(line: shapely.LineString, grid: Grid, group_index: float) -> dict:
+    """Geodesic length, latency and the great-circle comparison of a route line."""
+    line_ll = to_lonlat(line, grid)
+    length_km = geodesic_km(line_ll)
+    (lon0, lat0), (lon1, lat1) = line_ll.coords[0], line_ll.coords[-1]
+    great_circle_km = GEOD.inv(lon0, lat0, lon1, lat1)[2] / 1000.0
+    one_way = latency_ms(length_km, group_index)
+    return {
+        "length_km": length_km,
+        "latency_ms": one_way,
+        "latency_rt_ms": 2 * one_way,
+        "great_circle_km": great_circle_km,
+        "great_circle_latency_ms": latency_ms(great_circle_km, group_index),
+        "detour_ratio": length_km / great_circle_km,
+    }
+
+
+def _bill_fields(bill: economics.Breakdown, segs: list[dict]) -> dict:
+    """The price and km per construction method of a route, as fields."""
+    return {
+        "cost_usd": bill.total_usd,
+        "cable_cost_usd": bill.cable_usd,
+        "hdd_cost_usd": bill.hdd_usd,
+        "border_cost_usd": bill.border_usd,
+        "landfall_cost_usd": bill.landfall_usd,
+        "sites_cost_usd": bill.sites_usd,
+        **{
+            f"{m}_km": sum(s["length_km"] for s in segs if s["method"] == m)
+            for m in economics.METHODS
+        },
+    }
 
 
 def shared_risk(
     group: gpd.GeoDataFrame,
+    cells: dict[str, np.ndarray],
     crossings: gpd.GeoDataFrame,
     keep_clear: list[tuple[int, int]],
     inv: np.ndarray,
@@ -293,7 +316,7 @@ def shared_risk(
     """
     cell_km = grid.cell_m / 1000.0
     clear = endpoint_areas(keep_clear, inv, cell_km, endpoint_radius_km)
-    cells = {r.route_id: route_cells(r.geometry, grid) for r in group.itertuples()}
+    cells = {rid: cells[rid] for rid in group["route_id"]}
     near = {rid: near_paths([c], inv, cell_km, separation_km) & ~clear for rid, c in cells.items()}
     segments, points, shared = [], [], {rid: {} for rid in cells}
     sep_m = separation_km * 1000.0
@@ -390,12 +413,12 @@ def _diversity_note(
 
 
 def score_routes(
-    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, ctx: dict, route_cfg
+    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, route_cfg: RouteConfig
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
     rows, crossings, segments_all, sites_all = [], [], [], []
     for _, r in routes.iterrows():
-        row, cr, sg, st = score_route(r, ctx)
+        row, cr, sg, st = score_route(r, inp)
         rows.append(row)
         crossings += cr
         segments_all += sg
@@ -408,10 +431,10 @@ def score_routes(
     scored["shared_km_max"] = 0.0
     scored["shared_with"] = ""
     scored["diversity_note"] = ""
-    grid = ctx["grid"]
+    grid = inp.grid
     for (sc, _, _), group in scored.groupby(["scenario", "origin", "destination_slug"]):
         way = endpoints.loc[(endpoints["scenario"] == sc) & (endpoints["role"] == "waypoint")]
-        first = route_cells(group.geometry.iloc[0], grid)
+        first = inp.cells[group["route_id"].iloc[0]]
         ends = [
             tuple(first[0]),
             tuple(first[-1]),
@@ -419,9 +442,10 @@ def score_routes(
         ]
         seg, pts, shared = shared_risk(
             group,
+            inp.cells,
             cross,
             ends,
-            ctx["rasters"]["inv"],
+            inp.surface.inv_scale,
             grid,
             route_cfg.separation_km,
             route_cfg.endpoint_radius_km,
@@ -438,7 +462,7 @@ def score_routes(
                 f"{other.rsplit('#', 1)[-1]}: {km:.1f} km" for other, km in sorted(mine.items())
             )
             scored.at[idx, "diversity_note"] = _diversity_note(
-                scored.loc[idx].to_dict(), mine, seg, pts, ctx["places"], route_cfg.separation_km
+                scored.loc[idx].to_dict(), mine, seg, pts, inp.places, route_cfg.separation_km
             )
     pair = ["scenario", "route_a", "route_b"]
     return {
@@ -460,34 +484,24 @@ def _frame(records: list[dict], columns: list[str], crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
 
 
-def run(cfg: Config) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Score every route of ``routes.gpkg``; write ``scores.gpkg``."""
-    out_dir = cfg.paths.processed_dir
     grid = template(cfg.grid)
-    routes = io.read_layer(out_dir / ROUTES_GPKG, "routes")
-    endpoints = io.read_layer(out_dir / ROUTES_GPKG, "endpoints")
-    country, tags = io.read_raster(output_path(out_dir, "country_id"), grid)
-    ctx = {
-        "grid": grid,
-        "cost": cfg.cost,
-        "sites": cfg.sites,
-        "group_index": cfg.score.fiber_group_index,
-        "codes": tags["country_codes"].split(","),
-        "rasters": {
-            "unit": io.read_raster(output_path(out_dir, "unit_cost_usd_per_km"), grid)[0],
-            "inv": io.read_raster(output_path(out_dir, "inv_scale"), grid)[0].astype(np.float64),
-            "row_km": io.read_raster(output_path(out_dir, "row_distance_km"), grid)[0],
-            "water": io.read_raster(output_path(out_dir, "water_body"), grid)[0],
-            "slope": io.read_raster(output_path(out_dir, "slope_deg"), grid)[0],
-            "urban": io.read_raster(output_path(out_dir, "urban"), grid)[0],
-            "dem": io.read_raster(out_dir / DEM_TIF, grid)[0],
-            "country": country,
-        },
-        "rivers": crossable_rivers(io.read_layer(out_dir / INGEST_GPKG, "rivers")),
-        "places": io.read_layer(out_dir / INGEST_GPKG, "places"),
-    }
-    layers = score_routes(routes, endpoints, ctx, cfg.route)
-    io.write_gpkg(out_dir / SCORES_GPKG, {**layers, "endpoints": endpoints})
+    routes = io.read_layer(files["routes"], "routes")
+    endpoints = io.read_layer(files["routes"], "endpoints")
+    inp = Inputs(
+        grid=grid,
+        surface=read_surface(files, grid),
+        dem=io.read_raster(files["dem"], grid)[0],
+        cells=read_cells(files["routes"]),
+        rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
+        places=io.read_layer(files["ingest"], "places"),
+        cost=cfg.cost,
+        sites=cfg.sites,
+        group_index=cfg.score.fiber_group_index,
+    )
+    layers = score_routes(routes, endpoints, inp, cfg.route)
+    io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})
     for _, r in layers["routes"].iterrows():
         log.info(
             "score %s: %.0f km, %.1f M USD, %.1f ms, %s, ROW %.0f %%, shared %.0f km",
@@ -499,4 +513,4 @@ def run(cfg: Config) -> Path:
             100 * r["row_share"],
             r["shared_km_max"],
         )
-    return out_dir / SCORES_GPKG
+    return files["scores"]

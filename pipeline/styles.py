@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 from importlib import resources
 
+from . import catalogue
+
 TEMPLATE_COLOR = "215,48,31"
 PALETTE = [
     "215,48,31",
@@ -29,21 +31,10 @@ PALETTE = [
     "77,77,77",
 ]
 PROJECT_NAME = "corridor plan"
-STYLED_LAYERS = (
-    "routes",
-    "route_segments",
-    "sites",
-    "crossings",
-    "endpoints",
-    "landing_points",
-    "shared_risk_segments",
-    "shared_risk_points",
-    "onward_paths",
-    "hubs",
-)
-RASTER_STYLES = {
-    "cost_surface.qml": "cost/unit_cost_usd_per_km.qml",
-    "route_frequency.qml": "route_frequency.qml",
+STYLED_LAYERS = catalogue.EXPORT_LAYERS  # every layer export writes comes styled
+RASTER_STYLES = {  # QML template -> the catalogue key of the sidecar file export writes
+    "cost_surface.qml": "cost_style",
+    "route_frequency.qml": "frequency_style",
 }
 
 

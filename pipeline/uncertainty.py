@@ -1,8 +1,9 @@
 """Uncertainty stage: how sure the costs are, how stable the ranking is.
 
 - **Repricing draws** (``uncertainty.draws``, cheap): every cost-book item gets a multiplier drawn
-  from a triangular distribution (low, 1, high); each route, on its fixed geometry, is priced
-  again cell by cell exactly as the cost stage and the score stage price it. Per route: P10, P50
+  from a triangular distribution (low, 1, high); each route, on its fixed cells, is priced
+  again by ``economics.price_route``, the function the score stage prices it with (so with
+  every multiplier at 1 a draw gives the score stage's ``cost_usd`` exactly). Per route: P10, P50
   and P90 cost, and the probability that it is the cheapest route of its scenario.
 - **Re-routing draws** (``uncertainty.routing_draws``, each a full routing of every scenario):
   the cost surface is rebuilt with the drawn multipliers and the cheapest route of each scenario
@@ -26,23 +27,14 @@ import dask
 import numpy as np
 import pandas as pd
 
-from . import io, route
+from . import economics, io, parallel, route
+from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
-from .cost import (
-    country_mult_raster,
-    output_path,
-    steer_cost_block,
-    terrain_mult_block,
-    unit_cost_block,
-)
+from .cost import read_surface, steer_cost_block, terrain_mult_block, unit_cost_block
 from .grid import Grid, template
-from .ingest import INGEST_GPKG
-from .score import SCORES_GPKG, route_cells
 
 log = logging.getLogger(__name__)
 
-UNCERTAINTY_GPKG = "uncertainty.gpkg"
-FREQUENCY_TIF = "route_frequency.tif"
 COST_ITEMS = (
     "base_usd_per_km",
     "hill_mult",
@@ -80,76 +72,8 @@ def drawn_configs(
     return cost, sites
 
 
-@dataclasses.dataclass
-class RouteParts:
-    """What a route's price depends on: its cells' classes and its counted items."""
-
-    slope: np.ndarray
-    row_km: np.ndarray
-    urban: np.ndarray
-    wet: np.ndarray
-    country_mult: np.ndarray
-    inv: np.ndarray
-    step_km: np.ndarray  # grid km of the two stubs and of each step between cells
-    n_river: int
-    n_border: int
-    n_landfall: int
-    n_ila: int
-    n_regen: int
-
-
-def route_parts(r, cells: np.ndarray, ras: dict[str, np.ndarray], grid: Grid) -> RouteParts:
-    """Sample the component rasters along a route (cells plus the endpoint stubs)."""
-    line_xy = np.asarray(r.geometry.coords)
-    cell_km = grid.cell_m / 1000.0
-    diag = (np.abs(np.diff(cells[:, 0])) + np.abs(np.diff(cells[:, 1]))) == 2
-    stub0 = np.hypot(*(line_xy[1] - line_xy[0])) / 1000.0
-    stub1 = np.hypot(*(line_xy[-1] - line_xy[-2])) / 1000.0
-    vcells = np.vstack([cells[:1], cells, cells[-1:]])
-    step = np.concatenate([[stub0], np.where(diag, np.sqrt(2.0), 1.0) * cell_km, [stub1]])
-    idx = (vcells[:, 0], vcells[:, 1])
-    return RouteParts(
-        ras["slope"][idx],
-        ras["row_km"][idx],
-        ras["urban"][idx],
-        ras["water"][idx] != 0,
-        ras["country_mult"][idx],
-        ras["inv"][idx],
-        step,
-        int(r["n_river_crossings"]),
-        int(r["n_border_crossings"]),
-        int(r["n_landfalls"]),
-        int(r["n_ila_sites"]),
-        int(r["n_regen_sites"]),
-    )
-
-
-def price(p: RouteParts, c: CostConfig, s: SitesConfig) -> float:
-    """A route's cost under a cost book, as the cost and score stages compute it.
-
-    The river bores replace buried cable: each removes ``river_hdd_km`` at the route's mean
-    buried rate (the score stage removes it at the crossing's own rate; the difference is
-    below 0.1 % of a route).
-    """
-    unit = unit_cost_block(
-        terrain_mult_block(p.slope.astype(np.float64), c),
-        p.row_km,
-        p.urban,
-        np.where(p.wet, 1, 0),
-        p.country_mult,
-        c,
-    )
-    cs = unit * p.inv
-    cable = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * p.step_km))
-    km = float(np.sum(0.5 * (p.inv[:-1] + p.inv[1:]) * p.step_km))
-    mean_rate = cable / km if km > 0 else 0.0
-    hdd = p.n_river * c.river_hdd_km * (c.hdd_usd_per_km - mean_rate)
-    crossings = p.n_border * c.border_crossing_usd + p.n_landfall * c.landfall_usd
-    return cable + hdd + crossings + p.n_ila * s.ila_site_usd + p.n_regen * s.regen_site_usd
-
-
 def reprice_draws(
-    parts: list[RouteParts],
+    parts: list[economics.RouteParts],
     c: CostConfig,
     s: SitesConfig,
     u: UncertaintyConfig,
@@ -160,33 +84,51 @@ def reprice_draws(
     out = np.empty((len(parts), count))
     for j in range(count):
         cd, sd = drawn_configs(c, s, draw(u, first + j))
-        out[:, j] = [price(p, cd, sd) for p in parts]
+        out[:, j] = [economics.price_route(p, cd, sd).total_usd for p in parts]
     return out
 
 
 def reroute_draw(task: route.Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
     """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
     cd, _ = drawn_configs(task.cost, s, draw(u, i))
-    out, grid = Path(task.processed_dir), task.grid
-
-    def raster(name):
-        return io.read_raster(output_path(out, name), grid)[0]
-
-    country, tags = io.read_raster(output_path(out, "country_id"), grid)
-    inv = raster("inv_scale").astype(np.float64)
-    terrain = terrain_mult_block(raster("slope_deg").astype(np.float64), cd)
+    sf = read_surface(dict(task.cost_files), task.grid)
     unit = unit_cost_block(
-        terrain,
-        raster("row_distance_km"),
-        raster("urban"),
-        raster("water_class"),
-        country_mult_raster(country, tags["country_codes"].split(","), cd.country_mult),
+        terrain_mult_block(sf.slope_deg.astype(np.float64), cd),
+        sf.row_km,
+        sf.urban,
+        sf.water_class,
+        sf.country_mult(cd.country_mult),
         cd,
     )
-    steer = steer_cost_block(unit, raster("river_cells"), inv, grid.cell_m, cd)
+    steer = steer_cost_block(unit, sf.river_cells, sf.inv_scale, task.grid.cell_m, cd)
     res = route.first_routes(dataclasses.replace(task, cost=cd), steer=steer)
     routed = [a for r in res["records"] for a in (r.get("alternatives") or [])]
     return min(routed, key=lambda a: a["steer_cost_usd"])["cells"]
+
+
+def scored_route_parts(
+    files: StageFiles, grid: Grid, routes: pd.DataFrame, c: CostConfig
+) -> list[economics.RouteParts]:
+    """Each scored route's parts, built as the score stage built them (the same function)."""
+    surface = read_surface(files, grid)
+    cells = route.read_cells(files["routes"])
+    rivers = io.read_layer(files["scores"], "crossings")
+    rivers = rivers.loc[rivers["kind"] == "river"]
+    parts = []
+    for _, r in routes.iterrows():
+        counts = {
+            "n_border": int(r["n_border_crossings"]),
+            "n_landfall": int(r["n_landfalls"]),
+            "n_ila": int(r["n_ila_sites"]),
+            "n_regen": int(r["n_regen_sites"]),
+        }
+        river_km = rivers.loc[rivers["route_id"] == r["route_id"], "km_from_origin"].tolist()
+        parts.append(
+            economics.route_parts(
+                r.geometry, cells[r["route_id"]], surface, c, river_km, counts, grid.cell_m / 1000
+            )
+        )
+    return parts
 
 
 def rank(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
@@ -258,28 +200,12 @@ def summarise(routes: pd.DataFrame, costs: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def run(cfg: Config) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
-    out_dir = cfg.paths.processed_dir
     grid = template(cfg.grid)
     u = cfg.uncertainty
-    routes = io.read_layer(out_dir / SCORES_GPKG, "routes")
-    country, tags = io.read_raster(output_path(out_dir, "country_id"), grid)
-    ras = {
-        name: io.read_raster(output_path(out_dir, name), grid)[0]
-        for name in ("slope_deg", "row_distance_km", "urban", "water_body", "inv_scale")
-    }
-    ras = {
-        "slope": ras["slope_deg"],
-        "row_km": ras["row_distance_km"],
-        "urban": ras["urban"],
-        "water": ras["water_body"],
-        "inv": ras["inv_scale"].astype(np.float64),
-        "country_mult": country_mult_raster(
-            country, tags["country_codes"].split(","), cfg.cost.country_mult
-        ),
-    }
-    parts = [route_parts(r, route_cells(r.geometry, grid), ras, grid) for _, r in routes.iterrows()]
+    routes = io.read_layer(files["scores"], "routes")
+    parts = scored_route_parts(files, grid, routes, cfg.cost)
     chunk = 64
     jobs = [
         dask.delayed(reprice_draws, pure=True)(
@@ -287,26 +213,16 @@ def run(cfg: Config) -> Path:
         )
         for first in range(0, u.draws, chunk)
     ]
-    places = io.read_layer(out_dir / INGEST_GPKG, "places")
-    landing = io.read_layer(out_dir / INGEST_GPKG, "landing_points")
-    tasks = route.make_tasks(cfg, places, landing, grid)
+    places = io.read_layer(files["ingest"], "places")
+    landing = io.read_layer(files["ingest"], "landing_points")
+    tasks = route.make_tasks(cfg, places, landing, grid, files)
     reroutes = [
         [dask.delayed(reroute_draw, pure=True)(t, i, u, cfg.sites) for i in range(u.routing_draws)]
         for t in tasks
     ]
-    address = cfg.scheduler_address()
-    if address:
-        from distributed import Client
-
-        with Client(address) as client:
-            costs_parts, paths = client.compute([jobs, reroutes], sync=True)
-    else:
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar(minimum=1.0):
-            costs_parts, paths = dask.compute(
-                jobs, reroutes, scheduler="threads", num_workers=cfg.dask.n_workers
-            )
+    costs_parts, paths = parallel.compute(
+        [jobs, reroutes], cfg.scheduler_address(), cfg.dask.n_workers, "uncertainty"
+    )
     summary = summarise(routes, np.hstack(costs_parts))
     table = routes.drop(columns="geometry").merge(
         summary[["route_id", "cost_p10_usd", "cost_p50_usd", "cost_p90_usd", "p_cheapest"]],
@@ -326,14 +242,14 @@ def run(cfg: Config) -> Path:
     bands /= max(u.routing_draws, 1)
     names = [f"{t.scenario_key}:{t.origin.name}" for t in tasks]
     io.write_raster_bands(
-        out_dir / FREQUENCY_TIF,
+        files["route_frequency"],
         bands,
         grid,
         names,
         "share of Monte Carlo draws in which the cell lies on the scenario's cheapest route",
     )
     io.write_gpkg(
-        out_dir / UNCERTAINTY_GPKG,
+        files["uncertainty"],
         {"route_uncertainty": summary, "ranking_sensitivity": sensitivity(table, u.weights)},
     )
     for _, r in summary.iterrows():
@@ -346,4 +262,4 @@ def run(cfg: Config) -> Path:
             100 * r["p_cheapest"],
             r["mcda_rank"],
         )
-    return out_dir / UNCERTAINTY_GPKG
+    return files["uncertainty"]

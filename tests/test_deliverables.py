@@ -223,6 +223,10 @@ def test_the_report_renders(built):
     page = (rep / "index.html").read_text()
     assert 'src="map.png"' in page and "TeleGeography" in page and "OpenStreetMap" in page
     assert (rep / "map.png").stat().st_size > 10_000
+    # the summary comes first; one map per scenario; the route table sorts
+    assert page.index("the three best routes of each scenario") < page.index("Scenario comparison")
+    assert (rep / "map_land.png").stat().st_size > 10_000 and 'src="map_land.png"' in page
+    assert 'class="dataframe t sortable"' in page
     profiles = list((rep / "profiles").glob("*.png"))
     assert len(profiles) == 4 and all(f"profiles/{p.name}" in page for p in profiles)
     assert (rep / "routes.csv").read_text().startswith("route_id,")
@@ -279,6 +283,34 @@ def test_the_interactive_map_works_offline_and_shows_every_route(built, tmp_path
     shot = matplotlib.image.imread(tmp_path / "map.png")[..., :3]
     red = np.array(matplotlib.colors.to_rgb(report.COLORS[0]))
     assert (np.abs(shot - red).max(axis=-1) < 0.08).sum() > 200  # the route colour is drawn
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_report_route_table_sorts_in_a_browser(built):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto((built / "out" / "report" / "index.html").as_uri())
+        table = page.locator("table.sortable").first
+        header = table.locator("thead th", has_text="length_km")
+        column = [h.strip() for h in table.locator("thead th").all_inner_texts()].index("length_km")
+        header.click()
+        up = [
+            float(v.replace(",", ""))
+            for v in table.locator(f"tbody td:nth-child({column + 1})").all_inner_texts()
+        ]
+        header.click()
+        down = [
+            float(v.replace(",", ""))
+            for v in table.locator(f"tbody td:nth-child({column + 1})").all_inner_texts()
+        ]
+        browser.close()
+    assert up == sorted(up) and down == sorted(up, reverse=True) and len(up) == 4
 
 
 def test_a_rebuild_after_a_config_change_lists_the_change(built, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import shapely
 import shapely.geometry
 
-from pipeline import cli, config, router, score
+from pipeline import catalogue, cli, config, economics, route, router, score, uncertainty
 from pipeline.grid import template
 
 pytestmark = pytest.mark.e2e
@@ -147,6 +147,16 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(3, -1).max(axis=1) == 1.0).all()
 
 
+def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
+    """One pricing function: with the configured cost book a draw's price is ``cost_usd``."""
+    cfg, out = built
+    routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
+    files = catalogue.stage_files("uncertainty", cfg.paths.raw_dir, out)
+    parts = uncertainty.scored_route_parts(files, template(cfg.grid), routes, cfg.cost)
+    priced = [economics.price_route(p, cfg.cost, cfg.sites).total_usd for p in parts]
+    np.testing.assert_allclose(priced, routes["cost_usd"], rtol=1e-9)
+
+
 def test_islands_and_platforms_are_skipped_with_a_reason(built):
     _, out = built
     lp = pyogrio.read_dataframe(out / "corridor.gpkg", layer="landing_points")
@@ -163,8 +173,9 @@ def test_reported_length_agrees_with_the_router_within_one_percent(built):
     with rasterio.open(out / "cost" / "inv_scale.tif") as src:
         inv = src.read(1).astype(np.float64)
     routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
+    cells_of = route.read_cells(out / "routes.gpkg")
     for _, r in routes.iterrows():
-        cells = score.route_cells(r.geometry, grid)
+        cells = cells_of[r["route_id"]]
         _, km = router.path_sums(cells, np.ones(grid.shape), inv, grid.cell_m / 1000)
         assert km == pytest.approx(r["length_km"], rel=0.01)
 

@@ -3,78 +3,120 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipeline import economics, uncertainty
+from pipeline import economics, router, uncertainty
 from pipeline.config import CostConfig, SitesConfig, UncertaintyConfig
+from pipeline.cost import Surface, terrain_mult_block, unit_cost_block
 
 C = CostConfig()
 S = SitesConfig()
+
+
+def _surface(shape, **over) -> Surface:
+    """Flat ground in KZ, far from any right-of-way, ground scale 1."""
+    layers = {
+        "slope_deg": np.zeros(shape, np.float32),
+        "row_km": np.full(shape, 50.0, np.float32),
+        "urban": np.zeros(shape, np.uint8),
+        "water_class": np.zeros(shape, np.uint8),
+        "water_body": np.zeros(shape, np.int32),
+        "country_id": np.ones(shape, np.int16),
+        "river_cells": np.zeros(shape, np.uint8),
+        "inv_scale": np.ones(shape),
+        "steer": np.full(shape, C.base_usd_per_km, np.float32),
+        **over,
+    }
+    return Surface(**layers, country_codes=("KZ",), water_bodies={})
 
 
 @pytest.fixture
 def straight_200km():
     """A 200 km route on flat ground, far from any right-of-way, on a 2.5 km grid."""
     cells = np.column_stack([np.full(81, 5), np.arange(2, 83)])
-    shape = (10, 90)
     xy = np.column_stack([cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)])
     line = shapely.LineString([xy[0], *xy, xy[-1]])  # endpoints on the first and last cells
-    rasters = {
-        "slope": np.zeros(shape),
-        "row_km": np.full(shape, 50.0),
-        "urban": np.zeros(shape),
-        "water": np.zeros(shape, dtype=np.int32),
-        "inv": np.ones(shape),
-        "unit": np.full(shape, C.base_usd_per_km),
-        "country_mult": np.ones(shape),
-    }
-    return cells, line, rasters
+    return cells, line, _surface((10, 90))
 
 
-def segments_of(cells, line, ras, river_km):
-    vkm = economics.vertex_km(line, cells, ras["inv"], 2.5)
-    methods = economics.edge_methods(cells, ras["slope"], ras["row_km"], ras["water"] != 0, C)
-    labels = np.full(len(cells), "KZ")
-    ivs = economics.intervals(cells, vkm, methods, labels, ras["unit"], ras["inv"], 2.5)
-    ivs = economics.overlay_hdd(ivs, river_km, C.river_hdd_km, C.hdd_usd_per_km)
-    return vkm, economics.merge_segments(ivs)
+COUNTS = {"n_border": 0, "n_landfall": 0, "n_ila": 2, "n_regen": 0}
+
+
+def _parts(line, cells, surface, river_km=(100.0,), **counts):
+    return economics.route_parts(line, cells, surface, C, list(river_km), {**COUNTS, **counts}, 2.5)
 
 
 def test_a_200_km_route_with_one_river_crossing(straight_200km):
-    cells, line, ras = straight_200km
-    vkm, segs = segments_of(cells, line, ras, [100.0])
-    assert vkm[-1] == pytest.approx(200.0)
+    cells, line, surface = straight_200km
+    parts = _parts(line, cells, surface)
+    bill = economics.price_route(parts, C, S)
+    segs = economics.segments(parts, bill, C)
+    assert parts.length_km == pytest.approx(200.0)
     assert [s["method"] for s in segs] == ["buried_flat", "hdd", "buried_flat"]
     assert [s["length_km"] for s in segs] == pytest.approx([99.5, 1.0, 99.5])
     cable = sum(s["cost_usd"] for s in segs)
     assert cable == pytest.approx(199 * C.base_usd_per_km + 1 * C.hdd_usd_per_km)
+    assert cable == pytest.approx(bill.cable_usd + bill.hdd_usd, rel=1e-12)
+    vkm = economics.vertex_km(line, cells, surface.inv_scale, 2.5)
     sites = economics.place_sites(vkm, np.zeros(len(vkm), bool), np.ones(len(vkm), bool), S)
     assert [kind for _, kind in sites] == ["ILA", "ILA"]
     assert [vkm[i] for i, _ in sites] == pytest.approx([80.0, 160.0])
-    total = cable + 2 * S.ila_site_usd
-    # the Monte Carlo's pricing, with every multiplier at 1, gives the same total
-    parts = _parts(line, cells, ras)
-    assert uncertainty.price(parts, C, S) == pytest.approx(total, rel=1e-12)
+    assert bill.total_usd == pytest.approx(cable + 2 * S.ila_site_usd, rel=1e-12)
 
 
-def _parts(line, cells, ras, n_border=0):
-    """What the Monte Carlo prices: 1 river crossing and 2 amplifier huts on the route."""
-    counts = {
-        "geometry": line,
-        "n_river_crossings": 1,
-        "n_border_crossings": n_border,
-        "n_landfalls": 0,
-        "n_ila_sites": 2,
-        "n_regen_sites": 0,
-    }
-    return uncertainty.route_parts(pd.Series(counts), cells, ras, _grid_2500())
+def test_the_cable_cost_is_the_routers_edge_cost(straight_200km):
+    """Each half step at its own cell's rate and scale: the router's edge formula, summed."""
+    cells, _, _ = straight_200km
+    rng = np.random.default_rng(3)
+    shape = (10, 90)
+    surface = _surface(
+        shape,
+        slope_deg=rng.uniform(0, 8, shape).astype(np.float32),
+        row_km=rng.uniform(0, 4, shape).astype(np.float32),
+        inv_scale=rng.uniform(0.95, 1.05, shape),
+    )
+    cells = np.column_stack([5 + (np.arange(81) % 3 == 0), np.arange(2, 83)])
+    x, y = cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)
+    line = shapely.LineString([(x[0], y[0]), *zip(x, y, strict=True), (x[-1], y[-1])])
+    parts = _parts(line, cells, surface, river_km=())
+    unit = unit_cost_block(
+        terrain_mult_block(surface.slope_deg.astype(np.float64), C),
+        surface.row_km,
+        surface.urban,
+        surface.water_class,
+        np.ones(shape),
+        C,
+    )
+    edge_cost, edge_km = router.path_sums(cells, unit, surface.inv_scale, 2.5)
+    bill = economics.price_route(parts, C, S)
+    assert bill.cable_usd == pytest.approx(edge_cost, rel=1e-12)
+    assert parts.length_km == pytest.approx(edge_km, rel=1e-12)
 
 
-def _grid_2500():
-    from rasterio.crs import CRS
-    from rasterio.transform import Affine
+def test_overlapping_bores_are_bored_once(straight_200km):
+    cells, line, surface = straight_200km
+    parts = _parts(line, cells, surface, river_km=(100.0, 100.4, 150.0))
+    np.testing.assert_allclose(parts.bores, [[99.5, 100.9], [149.5, 150.5]])
+    bill = economics.price_route(parts, C, S)
+    assert bill.hdd_usd == pytest.approx(2.4 * C.hdd_usd_per_km)
+    assert bill.cable_usd == pytest.approx((200 - 2.4) * C.base_usd_per_km)
 
-    from pipeline.grid import Grid
 
-    return Grid(CRS.from_epsg(3857), Affine(2500.0, 0, 0, 0, -2500.0, 0), 90, 10)
+def test_a_shore_approach_is_built_in_its_country():
+    """A land-to-sea step's sea half is counted in the country it leaves, not 'sea'."""
+    shape = (3, 10)
+    water = np.zeros(shape, np.uint8)
+    water[:, 5:] = 2
+    surface = _surface(shape, water_class=water)
+    cells = np.column_stack([np.ones(10, int), np.arange(10)])
+    x, y = cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)
+    line = shapely.LineString([(x[0], y[0]), *zip(x, y, strict=True), (x[-1], y[-1])])
+    parts = _parts(line, cells, surface, river_km=())
+    bill = economics.price_route(parts, C, S)
+    segs = economics.segments(parts, bill, C)
+    assert [(s["method"], s["country"]) for s in segs] == [
+        ("buried_flat", "KZ"),
+        ("submarine", "sea"),
+    ]
+    assert segs[0]["length_km"] == pytest.approx(5 * 2.5)
 
 
 def test_sites_prefer_access_and_regen_follows_the_reach(straight_200km):
@@ -99,21 +141,27 @@ def test_a_submarine_leg_needs_no_amplifier_huts():
     assert [vkm[i] for i, _ in sites] == [80.0, 380.0]  # the count restarts at the landfall
 
 
+def _price(parts, c=C, s=S):
+    return economics.price_route(parts, c, s).total_usd
+
+
 def test_cost_book_edits_change_exactly_the_affected_totals(straight_200km):
-    cells, line, ras = straight_200km
-    parts = _parts(line, cells, ras)
-    base = uncertainty.price(parts, C, S)
-    dearer_huts = uncertainty.price(parts, C, S.model_copy(update={"ila_site_usd": 300_000.0}))
+    cells, line, surface = straight_200km
+    parts = _parts(line, cells, surface)
+    base = _price(parts)
+    dearer_huts = _price(parts, s=S.model_copy(update={"ila_site_usd": 300_000.0}))
     assert dearer_huts - base == pytest.approx(2 * (300_000.0 - S.ila_site_usd))
-    border = uncertainty.price(parts, C.model_copy(update={"border_crossing_usd": 1e9}), S)
+    border = _price(parts, C.model_copy(update={"border_crossing_usd": 1e9}))
     assert border == base  # this route crosses no border
-    hdd = uncertainty.price(parts, C.model_copy(update={"hdd_usd_per_km": 0.0}), S)
+    hdd = _price(parts, C.model_copy(update={"hdd_usd_per_km": 0.0}))
     assert base - hdd == pytest.approx(C.hdd_usd_per_km * C.river_hdd_km)
+    kz = _price(parts, C.model_copy(update={"country_mult": {"KZ": 2.0}}))
+    assert kz - base == pytest.approx(199 * C.base_usd_per_km)
 
 
 def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
-    cells, line, ras = straight_200km
-    parts = [_parts(line, cells, ras, n_border=1)]
+    cells, line, surface = straight_200km
+    parts = [_parts(line, cells, surface, n_border=1)]
     u = UncertaintyConfig(draws=50)
     a = uncertainty.reprice_draws(parts, C, S, u, 0, 50)
     # split into two tasks, as Dask would: the same draws
@@ -126,7 +174,7 @@ def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
     np.testing.assert_array_equal(a, b)
     other = uncertainty.reprice_draws(parts, C, S, u.model_copy(update={"seed": 1}), 0, 50)
     assert not np.array_equal(a, other)
-    det = uncertainty.price(parts[0], C, S)
+    det = _price(parts[0])
     assert a.min() >= 0.8 * det * 0.999 and a.max() <= 1.35 * det * 1.001
 
 

@@ -3,7 +3,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from pipeline import router
+from pipeline import router, score
 from pipeline.config import GridConfig
 from pipeline.errors import ConfigError
 from pipeline.grid import cell_lonlat, inverse_scale, template
@@ -59,8 +59,12 @@ def test_a_non_conformal_crs_is_refused():
         inverse_scale(grid, lon, lat)
 
 
-def test_line_geodesic_matches_shapely_transform(grid_and_scale):
+def test_a_route_line_back_in_lon_lat_has_its_geodesic_length(grid_and_scale):
+    """Moscow to Chabahar: the line's ends survive the round trip, and its reported length is
+    the WGS84 geodesic between them (to a metre)."""
     grid, *_ = grid_and_scale
     x, y = grid.from_lonlat().transform([37.6, 60.6], [55.75, 25.3])
-    line = shapely.LineString(zip(x, y, strict=True))
-    assert line.length > 3e6
+    line_ll = score.to_lonlat(shapely.LineString(zip(x, y, strict=True)), grid)
+    np.testing.assert_allclose(line_ll.coords, [(37.6, 55.75), (60.6, 25.3)], atol=1e-9)
+    _, _, metres = Geod(ellps="WGS84").inv(37.6, 55.75, 60.6, 25.3)
+    assert score.geodesic_km(line_ll) == pytest.approx(metres / 1000, abs=1e-3)

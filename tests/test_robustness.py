@@ -155,6 +155,33 @@ def test_a_scenario_with_no_feasible_route(copy, capsys):
 
 
 @pytest.mark.parametrize(
+    "old, new, needles",
+    [
+        (
+            "allowed_countries: [KZ, TM, IR]",
+            "allowed_countries: [KZ, TM, XX, IR]",
+            ["route.scenarios.land.allowed_countries", "'XX'", "Valid names: IR, KZ, TM"],
+        ),
+        (
+            "allowed_countries: [KZ, TM, IR]}",
+            "allowed_countries: [KZ, TM, IR], water_bodies: [Tset Sea]}",
+            ["route.scenarios.land.water_bodies", "'Tset Sea'", "closest: ['Test Sea']"],
+        ),
+        ("landing_countries: [IR]", "landing_countries: [IRN]", ["'IRN'", "closest: ['IR']"]),
+    ],
+)
+def test_names_are_checked_against_the_data(copy, capsys, old, new, needles):
+    text = world.CONFIG.format(raw=copy / "raw", out=copy / "out")
+    assert old in text
+    (copy / "config.yaml").write_text(text.replace(old, new))
+    before = snapshot(copy / "out")
+    assert cli.main(["--config", str(copy / "config.yaml"), "route"]) == 2
+    err = capsys.readouterr().err
+    assert all(n in err for n in needles), err
+    assert snapshot(copy / "out") == before
+
+
+@pytest.mark.parametrize(
     "extra, needle",
     [
         ("export: {geojson_decimal: 3}\n", "export.geojson_decimal"),

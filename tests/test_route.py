@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from pipeline import io, route, score
+from pipeline import catalogue, io, route, score
 from pipeline.config import CostConfig, RouteConfig, Scenario
-from pipeline.cost import OUTSIDE, WATER_SEA, output_path
-from pipeline.errors import EndpointError, NoRouteError
+from pipeline.cost import OUTSIDE, WATER_SEA
+from pipeline.errors import ConfigError, EndpointError, NoRouteError
 
 CODES = ["IR", "KZ", "TM"]
 COST = CostConfig(border_crossing_usd=1000.0, landfall_usd=300.0)
@@ -34,10 +34,14 @@ def cost_dir(tmp_path, small_grid):
         "country_id": country,
         "water_body": bodies,
         "inv_scale": np.ones(shape),
+        "slope_deg": np.zeros(shape, np.float32),
+        "row_distance_km": np.full(shape, 50.0, np.float32),
+        "urban": np.zeros(shape, np.uint8),
+        "river_cells": np.zeros(shape, np.uint8),
     }
     tags = {"country_codes": ",".join(CODES), "water_bodies": json.dumps({"Gulf": 7})}
     for name, arr in rasters.items():
-        io.write_raster(output_path(out, name), arr, small_grid, tags=tags)
+        io.write_raster(out / "cost" / f"{name}.tif", arr, small_grid, tags=tags)
     return out
 
 
@@ -59,7 +63,7 @@ def task(grid, processed, allowed, origin=(20, 2), dests=None, water=(), via=(),
         point(grid, "Origin", *origin),
         tuple(via),
         dests,
-        str(processed),
+        route.cost_files(catalogue.stage_files("route", processed, processed)),
         grid,
         COST,
         RouteConfig(**route_kw),
@@ -76,7 +80,7 @@ def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_di
     assert "no passable land within 10.0 km" in by["plat"]["reason"]
     # straight west-east run of 37 cells at 100 USD/km, plus two border crossings
     assert first["steer_cost_usd"] == pytest.approx(37 * 2.5 * 100 + 2 * 1000.0)
-    country, _ = io.read_raster(output_path(cost_dir, "country_id"))
+    country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
     crossings = score.border_crossings(first["cells"], country, CODES, small_grid)
     assert [c["name"] for c in crossings] == ["KZ→TM", "TM→IR"]
 
@@ -89,16 +93,21 @@ def test_a_submarine_leg_reaches_the_island_and_pays_two_landfalls(small_grid, c
     (rec,) = res["records"]
     assert rec["status"] == "routed"
     cells = rec["alternatives"][0]["cells"]
-    water, _ = io.read_raster(output_path(cost_dir, "water_body"))
+    water, _ = io.read_raster(cost_dir / "cost" / "water_class.tif")
     shores = score.landfalls(cells, water, small_grid)
     assert len(shores) == 2  # leaves the coast, lands on the island
     sea_km = score.submarine_km(cells, water, np.ones(small_grid.shape), 2.5)
     assert 5.0 <= sea_km <= 20.0
 
 
-def test_unknown_water_body_is_named_in_the_error(small_grid, cost_dir):
-    with pytest.raises(NoRouteError, match="water_bodies: \\['Caspian Sea'\\] not found.*Gulf"):
-        route.first_routes(task(small_grid, cost_dir, ["KZ"], water=["Caspian Sea"]))
+def test_unknown_water_body_is_named_in_the_error(cost_dir):
+    rc = RouteConfig(
+        scenarios={"sc": Scenario(allowed_countries=["KZ"], water_bodies=["Caspian Sea"])},
+        landing_countries=["IR"],
+    )
+    files = catalogue.stage_files("route", cost_dir, cost_dir)
+    with pytest.raises(ConfigError, match="sc.water_bodies: 'Caspian Sea' not found(.|\n)*Gulf"):
+        route.check_names(rc, files)
 
 
 def test_disconnected_countries_are_a_clear_error(small_grid, cost_dir):
@@ -148,10 +157,10 @@ def test_alternatives_keep_their_distance(small_grid, cost_dir):
 
 def test_a_bottleneck_falls_back_and_says_so(small_grid, cost_dir, tmp_path):
     # a one-cell gap in a wall of forbidden ground: no two routes can stay apart through it
-    steer, _ = io.read_raster(output_path(cost_dir, "steer_cost_usd_per_km"))
+    steer, _ = io.read_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif")
     steer[:, 10] = np.nan
     steer[20, 10] = 100.0
-    io.write_raster(output_path(cost_dir, "steer_cost_usd_per_km"), steer, small_grid)
+    io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, small_grid)
     t = task(
         small_grid,
         cost_dir,

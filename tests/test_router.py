@@ -120,13 +120,6 @@ def test_border_penalty_is_paid_once_per_crossing():
     assert dist[4, 19] == pytest.approx(19.0)
 
 
-def test_ties_are_broken_the_same_way_every_time():
-    rate = np.ones((30, 30))
-    a = router.accumulate(rate, (15, 15))[1]
-    b = router.accumulate(rate.copy(), (15, 15))[1]
-    assert np.array_equal(a, b)
-
-
 def test_impassable_start_is_refused():
     rate = np.ones((4, 4))
     rate[0, 0] = np.nan

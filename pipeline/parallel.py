@@ -1,0 +1,74 @@
+"""Where Dask work runs, and how its progress is shown: one function for every stage.
+
+``compute`` runs a list of Dask collections on an existing cluster when an address is given,
+else on local threads. On a terminal it shows Dask's progress bar; when the output is a log
+file or a pipe it writes one log line per tenth of the tasks done instead of thousands of
+carriage-return updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+import dask
+from dask.callbacks import Callback
+
+log = logging.getLogger(__name__)
+
+
+def _is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class _LogProgress(Callback):
+    """Log a line each time another tenth of the tasks has finished (for non-terminals)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self._label, self._done, self._total, self._next = label, 0, 0, 0.1
+        self._t0 = time.perf_counter()
+
+    def _start_state(self, dsk, state) -> None:
+        self._total = sum(len(state[k]) for k in ("ready", "waiting", "running", "finished"))
+
+    def _posttask(self, key, result, dsk, state, worker_id) -> None:
+        self._done += 1
+        if self._total and self._done / self._total >= self._next - 1e-9:
+            log.info(
+                "%s: %d of %d tasks done (%.0f s)",
+                self._label,
+                self._done,
+                self._total,
+                time.perf_counter() - self._t0,
+            )
+            while self._next <= self._done / self._total + 1e-9:
+                self._next += 0.1
+
+
+def compute(graph: Sequence, address: str | None, n_workers: int, label: str) -> list:
+    """Compute Dask collections on the cluster at ``address``, else on ``n_workers`` threads."""
+    if address:
+        from distributed import Client, as_completed, progress
+
+        with Client(address) as client:
+            # a list of Delayed objects becomes one Delayed, so each item is one future
+            items = [dask.delayed(g) if isinstance(g, list | tuple) else g for g in graph]
+            futures = client.compute(items)
+            if _is_terminal():
+                progress(futures)
+            else:
+                for i, _ in enumerate(as_completed(futures), 1):
+                    if i * 10 // len(futures) > (i - 1) * 10 // len(futures):
+                        log.info("%s: %d of %d tasks done on %s", label, i, len(futures), address)
+            return client.gather(futures)
+    if _is_terminal():
+        from dask.diagnostics import ProgressBar
+
+        bar = ProgressBar(minimum=1.0)
+    else:
+        bar = _LogProgress(label)
+    with bar:
+        return list(dask.compute(*graph, scheduler="threads", num_workers=n_workers))

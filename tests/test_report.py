@@ -1,0 +1,45 @@
+"""The static report's pieces: labels that do not collide, the summary of the best routes."""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from pipeline import report
+
+
+def test_labels_never_overlap_and_crowded_ones_move_or_drop():
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    points = [(5.0, 5.0), (5.05, 5.0), (5.0, 5.05), (5.05, 5.05), (1.0, 1.0)]
+    texts = ["Bandar Abbas", "Bushehr", "Ganaveh", "Khark Island", "Jask"]
+    placed = report.place_labels(ax, points, texts)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in placed]
+    assert all(not a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert {t.get_text() for t in placed} >= {"Bandar Abbas", "Jask"}
+    assert len(placed) >= 3  # crowded labels move to a clear side before any is dropped
+    plt.close(fig)
+
+
+def test_the_summary_gives_three_routes_per_scenario_with_reasons():
+    routes = pd.DataFrame(
+        {
+            "route_id": [f"s:o>d#{i}" for i in range(1, 5)] + ["t:o>d#1"],
+            "scenario": ["s"] * 4 + ["t"],
+            "mcda_score": [0.3, 0.1, 0.5, 0.9, 0.0],
+            "cost_p50_usd": [100e6, 110e6, 120e6, 130e6, 90e6],
+            "length_km": [4000.0] * 5,
+            "latency_ms": [20.0, 19.0, 21.0, 22.0, 18.0],
+            "p_cheapest": [1.0, 0.0, 0.0, 0.0, 1.0],
+            "row_share": [0.9] * 5,
+            "n_border_crossings": [3] * 5,
+            "shared_km_max": [0.0, 12.0, 0.0, 0.0, 0.0],
+        }
+    )
+    best = report.best_routes(routes)
+    assert best.loc[best["scenario"] == "s", "route"].tolist() == ["s:o>d#2", "s:o>d#1", "s:o>d#3"]
+    first = best.iloc[0]["why"]
+    assert "10 % above the cheapest" in first and "lowest latency" in first
+    assert "shares 12 km" in first and "cost draws" not in first
+    assert "cheapest in 100 % of cost draws" in best.iloc[1]["why"]
+    assert best.loc[best["scenario"] == "t", "#"].tolist() == [1]
