@@ -29,6 +29,9 @@ COST_RASTERS = {
     "inv_scale": "Ground metres per CRS metre (1/k of the conformal projection)",
     "unit_cost_usd_per_km": "Build cost rate, USD per km of cable (reported cost)",
     "steer_cost_usd_per_km": "Routing cost rate, USD per km (unit cost + river crossings)",
+    "gateway_id": "Border gateway (gateway_id in gateways.gpkg) the cell belongs to, 0 none",
+    "major_row_km": "Ground distance to the nearest railway or primary-or-better road, km "
+    "(capped at 20)",
 }
 """The cost stage's rasters, ``cost/<name>.tif``, and their band descriptions."""
 EXPORT_LAYERS = (
@@ -42,6 +45,7 @@ EXPORT_LAYERS = (
     "shared_risk_points",
     "onward_paths",
     "hubs",
+    "gateways",
 )
 
 FILES: dict[str, str] = {
@@ -51,6 +55,7 @@ FILES: dict[str, str] = {
     "bathymetry": "bathymetry_m.tif",
     "landcover": "landcover_igbp.tif",
     **{f"cost/{n}": f"cost/{n}.tif" for n in COST_RASTERS},
+    "gateways": "gateways.gpkg",
     "routes": "routes.gpkg",
     "scores": "scores.gpkg",
     "uncertainty": "uncertainty.gpkg",
@@ -103,24 +108,24 @@ STAGES: dict[str, Stage] = {
     "cost": Stage(
         "cost surface in USD per km of cable, and its component rasters (Dask)",
         ("ingest", "dem"),
-        _COST,
-        ("paths", "grid", "cost"),
+        (*_COST, "gateways"),
+        ("paths", "grid", "cost", "gateways"),
     ),
     "route": Stage(
         "least-cost routes per scenario, origin and landing station (Dask)",
-        ("ingest", *_COST),
+        ("ingest", "gateways", *_COST),
         ("routes",),
         ("paths", "grid", "cost", "route"),
     ),
     "score": Stage(
         "length, cost, latency, countries, crossings, segments, sites per route",
-        ("ingest", "dem", "routes", *_COST),
+        ("ingest", "dem", "routes", "gateways", *_COST),
         ("scores",),
         ("paths", "grid", "cost", "route", "score", "sites"),
     ),
     "uncertainty": Stage(
         "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
-        ("ingest", "routes", "scores", *_COST),
+        ("ingest", "gateways", "routes", "scores", *_COST),
         ("uncertainty", "route_frequency"),
         ("paths", "grid", "cost", "route", "score", "sites", "uncertainty"),
     ),
@@ -132,7 +137,7 @@ STAGES: dict[str, Stage] = {
     ),
     "export": Stage(
         "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",
-        ("ingest", "scores", "uncertainty", "onward"),
+        ("ingest", "gateways", "scores", "uncertainty", "onward"),
         (
             "corridor",
             *(f"geojson/{n}" for n in EXPORT_LAYERS),

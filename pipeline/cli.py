@@ -28,17 +28,17 @@ def _parser() -> argparse.ArgumentParser:
         help="YAML config file (default: built-in defaults)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="send every Dask stage (cost, route, uncertainty) to the Dask cluster at ADDRESS, "
+        "e.g. tcp://host:8786 (overrides PIPELINE_DASK_ADDRESS and dask.scheduler_address)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for stage in STAGES:
         help_ = catalogue.STAGES[stage].help
-        sp = sub.add_parser(stage, help=help_, description=help_)
-        if stage == "route":
-            sp.add_argument(
-                "--scheduler",
-                default=None,
-                metavar="ADDRESS",
-                help="address of an existing Dask cluster, e.g. tcp://host:8786",
-            )
+        sub.add_parser(stage, help=help_, description=help_)
     sub.add_parser("all", help="run every stage in order")
     cp = sub.add_parser("config", help="check a config; print its documentation or slices")
     cp.add_argument("--doc", action="store_true", help="print every key as a Markdown table")
@@ -51,14 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_stage(stage: str, cfg: config.Config, args: argparse.Namespace) -> None:
+def _run_stage(stage: str, cfg: config.Config) -> None:
     module = importlib.import_module(f"pipeline.{stage}")
     files = catalogue.stage_files(stage, cfg.paths.raw_dir, cfg.paths.processed_dir)
     t0 = time.perf_counter()
-    if stage == "route" and getattr(args, "scheduler", None):
-        module.run(config.StageView(cfg, stage), files, scheduler_address=args.scheduler)
-    else:
-        module.run(config.StageView(cfg, stage), files)
+    module.run(config.StageView(cfg, stage), files)
     log.info("%s: done in %.1f s", stage, time.perf_counter() - t0)
 
 
@@ -74,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         cfg = config.load(args.config)
+        if args.scheduler:
+            os.environ["PIPELINE_DASK_ADDRESS"] = args.scheduler  # read by cfg.scheduler_address
         if args.command == "config":
             if args.doc:
                 print(config.doc_table())
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout = float(os.environ.get("PIPELINE_LOCK_TIMEOUT_S", "3600"))
         with io.build_lock(cfg.paths.processed_dir, timeout):
             for stage in STAGES if args.command == "all" else (args.command,):
-                _run_stage(stage, cfg, args)
+                _run_stage(stage, cfg)
     except PipelineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -257,6 +257,12 @@ class Scenario(_Section):
         description="Waypoints every route of the scenario passes, in order: cable landing "
         "station names (e.g. 'Aktau, Kazakhstan') or populated place names.",
     )
+    off_gateway_crossing_usd: NonNegFloat | None = Field(
+        None,
+        description="Unset: a land border is crossed only at a gateway (a barrier elsewhere). "
+        "A number: a crossing away from any gateway is allowed at border_crossing_usd plus this "
+        "(steered and reported, and named as relaxed in the route's fields).",
+    )
 
     @field_validator("allowed_countries")
     @classmethod
@@ -335,8 +341,95 @@ class RouteConfig(_Section):
         "landing points). Measured: the mainland Iranian stations lie within 4 km of a land "
         "cell at 2.5 km; offshore platforms lie 60+ km out.",
     )
-    connectivity: Literal[8] = Field(
-        8, description="Moves per cell: 8 (rook + bishop), as GRASS r.cost and skimage MCP."
+    connectivity: Literal[8, 16] = Field(
+        8,
+        description="Moves per cell: 8 (rook + bishop), as GRASS r.cost and skimage MCP; or 16, "
+        "adding knight's moves (GRASS r.cost -k), which cut the zig-zag of 8 moves (up to 8 % "
+        "longer than the straight line) to about 3 %. The router prices a knight's move over "
+        "the four cells it touches; the reported cost prices its two halves at their end cells.",
+    )
+
+
+class ListedGateway(_Section):
+    """A published border crossing point for cables (or a railway or road crossing)."""
+
+    name: str
+    lon_deg: float = Field(ge=-180, le=180)
+    lat_deg: float = Field(ge=-90, le=90)
+    kind: Literal["fiber_link", "rail", "road", "checkpoint"]
+    source: str = Field(min_length=1, description="Where the gateway is published.")
+
+
+_TM_FIBER = (
+    "Turkmentelecom's cross-border fiber links (tmdomain.com.tm/en/news/39, 2018; Trend News "
+    "Agency 3071969)"
+)
+_KTI = "Kazakhstan–Turkmenistan–Iran railway (opened 2014; UIC)"
+
+
+def _default_gateways() -> list[ListedGateway]:
+    return [
+        ListedGateway(
+            name="Bolashak–Serhetyaka (KTI railway)",
+            lon_deg=53.655,
+            lat_deg=42.276,
+            kind="rail",
+            source=f"{_KTI}; position: OSM station Serhetýaka",
+        ),
+        ListedGateway(
+            name="Etrek–Incheh Borun (KTI railway)",
+            lon_deg=54.619,
+            lat_deg=37.446,
+            kind="rail",
+            source=f"{_KTI}; position: OSM border terminal Incheh Borun",
+        ),
+        ListedGateway(
+            name="Ashgabat–Bajgiran/Quchan fiber link",
+            lon_deg=58.407,
+            lat_deg=37.629,
+            kind="fiber_link",
+            source=f"{_TM_FIBER}; position: OSM customs post Bajgiran",
+        ),
+    ]
+
+
+class GatewaysConfig(_Section):
+    """Border gateways: where a route may cross a land border."""
+
+    listed: list[ListedGateway] = Field(
+        default_factory=_default_gateways,
+        description="Published crossing points, each with its source. Default: the KTI "
+        "railway's two border crossings and Turkmenistan's Ashgabat–Quchan fiber link, placed "
+        "at their OSM station or border post. Turkmenistan's other published links "
+        "(Garabogaz–Kenderli, Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; "
+        "add them with coordinates from a survey.",
+    )
+    railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
+        default_factory=lambda: ["rail", "narrow_gauge"],
+        description="A railway of these OSM classes over a border is a gateway (rail).",
+    )
+    road_classes: list[Literal["major", "motorway", "trunk", "primary", "secondary"]] = Field(
+        default_factory=lambda: ["major", "motorway", "trunk", "primary"],
+        description="A road of these classes over a border is a gateway (road). Default: "
+        "primary and better, the roads of international crossings (OSM wiki, Key:highway); "
+        "Natural Earth's major roads too.",
+    )
+    radius_km: PosFloat = Field(
+        3.0,
+        description="A route crosses the border within this ground distance of a gateway (and "
+        "always within the gateway's cell and its neighbours). ASSUMPTION: the 2 km positional "
+        "tolerance of 1:10M borders plus half a 2.5 km cell.",
+    )
+    merge_km: PosFloat = Field(
+        10.0,
+        description="Candidates on one border closer than this are one gateway (a border "
+        "post's road and rail approaches). ASSUMPTION.",
+    )
+    snap_km: PosFloat = Field(
+        10.0,
+        description="A border post or listed gateway farther than this from a land border of "
+        "two countries is left out (with a warning for a listed one). ASSUMPTION: 1:10M "
+        "borders lie within a few km of the true line.",
     )
 
 
@@ -418,6 +511,41 @@ class UncertaintyConfig(_Section):
         return self
 
 
+class ReferenceCorridor(_Section):
+    """A known corridor (a railway) to check the routes against, with its published figures."""
+
+    name: str
+    start_name: str
+    start_lon_deg: float = Field(ge=-180, le=180)
+    start_lat_deg: float = Field(ge=-90, le=90)
+    end_name: str
+    end_lon_deg: float = Field(ge=-180, le=180)
+    end_lat_deg: float = Field(ge=-90, le=90)
+    km_by_country: dict[str, tuple[NonNegFloat, NonNegFloat]] = Field(
+        description="Published length in each country between the ends, km (low, high)."
+    )
+    total_km: tuple[NonNegFloat, NonNegFloat]
+    source: str = Field(min_length=1)
+
+
+def _kti() -> ReferenceCorridor:
+    return ReferenceCorridor(
+        name="Kazakhstan–Turkmenistan–Iran railway",
+        start_name="Uzen (Zhanaozen)",
+        start_lon_deg=52.86,
+        start_lat_deg=43.34,
+        end_name="Gorgan",
+        end_lon_deg=54.42,
+        end_lat_deg=36.855,
+        km_by_country={"KZ": (120.0, 146.0), "TM": (679.0, 721.0), "IR": (82.0, 88.0)},
+        total_km=(908.0, 935.0),
+        source="Section lengths published by the three railways at the line's opening "
+        "(2014): Kazakhstan 120–146 km, Turkmenistan about 700 km (taken as ±3 %, an "
+        "ASSUMPTION), Iran 82–88 km, 908–935 km in all; ends at Uzen station (Zhanaozen town "
+        "position, ±5 km) and Gorgan (OSM station)",
+    )
+
+
 class ScoreConfig(_Section):
     """Scoring."""
 
@@ -426,6 +554,24 @@ class ScoreConfig(_Section):
         description="Group index of standard single-mode fiber at 1550 nm (≈4.897 µs/km "
         "one way). Source: Corning SMF-28 Ultra product information (ITU-T G.652.D fiber), "
         "effective group index 1.4682 at 1550 nm.",
+    )
+    reference_corridors: list[ReferenceCorridor] = Field(
+        default_factory=lambda: [_kti()],
+        description="Known corridors each route is checked against where it passes both "
+        "ends (within validation_max_offset_km): km per country between the ends, and the "
+        "path deviation index (mean distance from the corridor's railway). Default: the "
+        "Kazakhstan–Turkmenistan–Iran railway, Uzen–Gorgan.",
+    )
+    near_major_row_km: PosFloat = Field(
+        5.0,
+        description="A route's share near a railway or primary-or-better road counts the "
+        "steps within this distance of one (near_major_row_share, per country). Source: the "
+        "planning team's acceptance criterion for the Iranian leg (80 % within 5 km).",
+    )
+    validation_max_offset_km: PosFloat = Field(
+        30.0,
+        description="A route is checked against a reference corridor only if it passes "
+        "within this distance of both its ends. ASSUMPTION: a dozen cells at 2.5 km.",
     )
 
 
@@ -576,6 +722,7 @@ class Config(_Section):
     fetch: FetchConfig = FetchConfig()
     grid: GridConfig = GridConfig()
     cost: CostConfig = CostConfig()
+    gateways: GatewaysConfig = GatewaysConfig()
     route: RouteConfig = RouteConfig()
     score: ScoreConfig = ScoreConfig()
     sites: SitesConfig = SitesConfig()

@@ -11,6 +11,9 @@ Two surfaces are written, kept apart on purpose:
 
 Component rasters are kept for inspection in QGIS: slope, terrain multiplier, distance to the
 nearest right-of-way, settlements, water class, country ids, river cells and the ground scale.
+The stage also builds the border gateways (``gateways.py``: ``gateways.gpkg`` and
+``cost/gateway_id.tif``, the cells where a route may change country) and the distance to the
+nearest railway or primary-or-better road (``cost/major_row_km.tif``, for the scores).
 Per-cell kernels run over Dask chunks; those that need neighbours use ``map_overlap`` with the
 depth the kernel needs.
 """
@@ -24,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask
 import dask.array as da
 import geopandas as gpd
 import numpy as np
@@ -32,9 +34,9 @@ import pandas as pd
 from rasterio import features
 from scipy import ndimage
 
-from . import catalogue, io
+from . import catalogue, gateways, io, parallel
 from .catalogue import StageFiles
-from .config import Config, CostConfig, check_names
+from .config import Config, CostConfig, GatewaysConfig, check_names
 from .grid import Grid, cell_lonlat, inverse_scale, template
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ class Surface:
     water_body: np.ndarray
     country_id: np.ndarray
     river_cells: np.ndarray
+    gateway_id: np.ndarray
+    major_row_km: np.ndarray
     inv_scale: np.ndarray  # float64
     steer: np.ndarray
     country_codes: tuple[str, ...]
@@ -83,6 +87,8 @@ def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
         water_body=bodies,
         country_id=country,
         river_cells=band("river_cells")[0],
+        gateway_id=band("gateway_id")[0],
+        major_row_km=band("major_row_km")[0],
         inv_scale=band("inv_scale")[0].astype(np.float64),
         steer=band("steer_cost_usd_per_km")[0],
         country_codes=tuple(ctags["country_codes"].split(",")),
@@ -362,6 +368,38 @@ def rights_of_way(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
     ]
 
 
+MAJOR_ROADS = ("motorway", "trunk", "primary", "major")
+"""Primary-or-better roads (OSM highway=*, and Natural Earth's major roads)."""
+MAJOR_ROW_CAP_KM = 20.0
+
+
+def major_row_km(layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig):
+    """Ground km to the nearest railway in service or primary-or-better road (capped)."""
+    rails = layers["railways"]
+    roads = layers["roads"]
+    geoms = [
+        *rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
+        *roads.geometry[roads["class"].isin(MAJOR_ROADS)],
+    ]
+    return distance_block(burn(geoms, grid) > 0, inv, grid.cell_m, MAJOR_ROW_CAP_KM)
+
+
+def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:
+    """The config's listed gateways as points in the analysis CRS."""
+    x, y = grid.from_lonlat().transform(
+        [p.lon_deg for p in g.listed], [p.lat_deg for p in g.listed]
+    )
+    return gpd.GeoDataFrame(
+        {
+            "name": [p.name for p in g.listed],
+            "kind": [p.kind for p in g.listed],
+            "source": [p.source for p in g.listed],
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=grid.crs.to_wkt(),
+    )
+
+
 def rasterise_inputs(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
@@ -408,6 +446,8 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "lakes",
         "ocean",
         "marine_names",
+        "border_controls",
+        "railway_stations",
     )
     layers = {name: io.read_layer(gpkg, name) for name in names}
     inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost)
@@ -418,10 +458,15 @@ def run(cfg: Config, files: StageFiles) -> Path:
     )
     bodies, body_names = water_bodies(inp.water, named, grid)
     lazy = cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells)
-    with dask.config.set(scheduler="threads", num_workers=cfg.dask.n_workers):
-        computed = dict(zip(lazy, dask.compute(*lazy.values()), strict=True))
+    results = parallel.compute(
+        list(lazy.values()), cfg.scheduler_address(), cfg.dask.n_workers, "cost"
+    )
+    computed = dict(zip(lazy, results, strict=True))
+    gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
     arrays = {
         **{k: v.astype("float32") for k, v in computed.items()},
+        "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
+        "major_row_km": major_row_km(layers, grid, inp.inv_scale, cfg.cost).astype("float32"),
         "urban": inp.urban,
         "water_class": inp.water,
         "country_id": countries,
@@ -444,6 +489,12 @@ def run(cfg: Config, files: StageFiles) -> Path:
             tags=tags.get(name),
             description=description,
         )
+    io.write_gpkg(files["gateways"], {"gateways": gw})
+    log.info(
+        "cost: %d border gateways (%s)",
+        len(gw),
+        ", ".join(f"{k} {n}" for k, n in gw["kind"].value_counts().sort_index().items()),
+    )
     unit = arrays["unit_cost_usd_per_km"]
     log.info(
         "cost: unit cost %.0f–%.0f USD/km over %d passable cells",

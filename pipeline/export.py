@@ -40,9 +40,13 @@ LAYER_DOCS = {
     "distance of an earlier one",
     "shared_risk_points": "Crossings two alternatives of one pair share",
     "ranking_sensitivity": "Top route per scenario as each ranking weight moves from 0 to 1",
+    "validation": "Routes against known corridors (the KTI railway): km per country between "
+    "its ends against the published figures, and the mean distance from the railway",
     "onward_paths": "End-to-end path per scenario, origin, Iranian landing station and hub: the "
     "cheapest land route plus the least-latency submarine path, against today's path",
     "hubs": "Interconnection hubs the onward paths reach, and the incumbent gateway",
+    "gateways": "Border gateways: railways and roads over a land border, border posts and "
+    "published cross-border fiber links; routes cross borders only here",
 }
 FIELD_DOCS = {
     "routes": {
@@ -65,6 +69,16 @@ FIELD_DOCS = {
         "submarine_km": "Length of submarine legs, km",
         "shared_km_max": "Most km within the separation distance of another alternative",
         "diverse": "Kept the separation distance from the earlier alternatives",
+        "border_crossings": "Each border crossed, in order, and the gateway it is crossed at",
+        "transit_km": "Transit countries (neither the origin's nor the destination's) and the "
+        "ground km in each",
+        "near_major_row_share": "Share of the length (0–1) on steps within "
+        "score.near_major_row_km of a railway or primary-or-better road",
+        "near_major_row_by_country": "The same share in each country",
+        "n_off_gateway_crossings": "Border crossings away from any gateway (only where the "
+        "scenario allows them at a cost)",
+        "relaxed": "What the route could only be found by relaxing (separation, an off-gateway "
+        "crossing), where and at what cost; empty when nothing was relaxed",
         "mcda_rank": "Rank by the weighted criteria within the scenario and origin",
     },
     "route_segments": {
@@ -79,8 +93,19 @@ FIELD_DOCS = {
         "right_of_way_km": "Distance to the nearest railway, road or pipeline, km",
         "cost_usd": "Site cost, USD",
     },
+    "gateways": {
+        "a": "One country of the border (ISO 3166-1 alpha-2)",
+        "b": "The other country",
+        "kind": "fiber_link (published link), rail, road or checkpoint (OSM border post)",
+        "kinds": "Every kind of candidate merged into this gateway",
+        "source": "Where the gateway comes from",
+    },
     "crossings": {
         "kind": "border, river or landfall",
+        "gateway": "For a border: the gateway (railway, road, border post or published fiber "
+        "link) the route crosses at; see gateways.gpkg",
+        "gateway_kind": "fiber_link, rail, road or checkpoint",
+        "off_gateway": "A border crossed away from any gateway (relaxed, at a cost)",
         "km_from_origin": "Ground km from the route's origin",
     },
     "onward_paths": {
@@ -166,9 +191,13 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
         "onward_paths": io.read_layer(files["onward"], "onward_paths"),
         "hubs": io.read_layer(files["onward"], "hubs"),
+        "gateways": io.read_layer(files["gateways"], "gateways"),
     }
     layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
-    tables = {"ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity")}
+    tables = {
+        "ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity"),
+        "validation": io.read_layer(scores, "validation"),
+    }
     meta = {
         "generator": "fiber-corridor pipeline",
         "sources": attributions(),

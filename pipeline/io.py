@@ -193,6 +193,7 @@ OUTPUT_GEOMETRY = {
     "shared_risk_points": "Point",
     "onward_paths": "MultiLineString",
     "hubs": "Point",
+    "gateways": "Point",
     "railway_stations": "Point",
     "border_controls": "Point",
     "faults": "MultiLineString",

@@ -281,6 +281,26 @@ def _xy(geom) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def validation_table(checks: pd.DataFrame, deliver: pd.DataFrame) -> pd.DataFrame:
+    """The cheapest route of each scenario and station against each known corridor it runs."""
+    first = set(deliver.loc[deliver["alternative"] == 1, "route_id"])
+    sel = checks.loc[checks["route_id"].isin(first)]
+    if sel.empty:
+        return pd.DataFrame(columns=["route", "reference"])
+    rows = []
+    for (rid, ref), g in sel.groupby(["route_id", "reference"], sort=False):
+        row = {"route": rid, "reference": f"{ref}, {g['between'].iloc[0]}"}
+        for _, c in g.iterrows():
+            ok = "✓" if c["agrees"] else "✗"
+            row[f"{c['country']}, km"] = (
+                f"{c['route_km']:,.0f} ({c['published_low_km']:,.0f}–"
+                f"{c['published_high_km']:,.0f}) {ok}"
+            )
+        row["mean distance from the railway, km"] = g["deviation_km"].iloc[0]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def world_table(paths: pd.DataFrame) -> pd.DataFrame:
     """One line per origin and hub: the best station, its cables, and today's path."""
     best = onward.best_per_origin_hub(paths)
@@ -372,6 +392,12 @@ crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best
 alternatives, click a route for its figures).</p>
 <img src="map.png" alt="map of all routes">{scen}
 <h2>Routes</h2><p>Click a column header to sort.</p>{_table(tables["routes"], sortable=True)}
+<h2>Validation against known corridors</h2>
+<p>The cheapest route of each scenario and station, between the ends of a known corridor it
+runs beside: its km in each country against the published section lengths (in brackets), and
+the path deviation index — the mean distance from the route to the nearest railway (the area
+between them over the route's length). Table <code>validation</code> of
+<code>corridor.gpkg</code> has every route.</p>{_table(tables["validation"])}
 <h2>The corridor and the world</h2>
 <p>Each hub reached through the best Iranian landing station: the cheapest land route of a
 scenario, then the least-latency path over the submarine cables in service (TeleGeography),
@@ -448,6 +474,7 @@ def route_table(deliver: pd.DataFrame) -> pd.DataFrame:
         "countries",
         "n_border_crossings",
         "row_share",
+        "near_major_row_share",
         "n_ila_sites",
         "n_regen_sites",
         "shared_km_max",
@@ -471,6 +498,7 @@ def scenario_comparison(deliver: pd.DataFrame) -> pd.DataFrame:
                     "cheapest P50, M USD": g["cost_p50_usd"].min() / 1e6,
                     "lowest latency, ms": g["latency_ms"].min(),
                     "top by weighted ranking": g.loc[g["mcda_rank"].idxmin(), "route_id"],
+                    "alternatives with no transit country in common": _politically_diverse(g),
                     "routes": len(g),
                 }
             ),
@@ -478,6 +506,21 @@ def scenario_comparison(deliver: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+
+
+def _politically_diverse(g: pd.DataFrame) -> str:
+    """Pairs of alternatives (of one origin and station) that share no transit country."""
+    pairs = []
+    for (origin, station), alts in g.groupby(["origin", "destination"]):
+        transit = {
+            r["alternative"]: {p.rsplit(" ", 1)[0] for p in r["transit_km"].split("; ") if p}
+            for _, r in alts.iterrows()
+        }
+        for a in sorted(transit):
+            for b in sorted(transit):
+                if a < b and transit[a] and transit[b] and not transit[a] & transit[b]:
+                    pairs.append(f"{origin}>{station.split(',')[0]} #{a}/#{b}")
+    return ", ".join(pairs) or "none: every pair shares a transit country"
 
 
 def _slug(text: str) -> str:
@@ -488,12 +531,19 @@ def _maps(cfg: Config, files: StageFiles, grid, dem: np.ndarray, deliver, colors
     """The overview map, one map per scenario, the world map and the interactive map."""
     rep = files["report"].parent
     base = {
-        n: io.read_layer(files["ingest"], n)
-        for n in ("countries", "lakes", "railways", "roads", "border_controls")
+        n: io.read_layer(files["ingest"], n) for n in ("countries", "lakes", "railways", "roads")
     }
     marks = {
         n: io.read_layer(files["corridor"], n)
-        for n in ("crossings", "sites", "landing_points", "hubs", "endpoints", "onward_paths")
+        for n in (
+            "crossings",
+            "sites",
+            "landing_points",
+            "hubs",
+            "endpoints",
+            "onward_paths",
+            "gateways",
+        )
     }
     routes = deliver.to_crs(grid.crs.to_wkt())
     landing = io.read_layer(files["ingest"], "landing_points")
@@ -571,6 +621,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "routes": route_table(deliver),
         "world": world_table(io.read_layer(files["corridor"], "onward_paths")),
         "sensitivity": io.read_layer(files["corridor"], "ranking_sensitivity"),
+        "validation": validation_table(io.read_layer(files["corridor"], "validation"), deliver),
     }
     config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
     io.write_text(files["report"], page(tables, maps, profiles, change_md, config_yaml))

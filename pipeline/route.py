@@ -3,7 +3,9 @@
 Two kinds of Dask task, both handed file paths and small values, never big arrays:
 
 1. one per (scenario, origin): read the cost rasters, apply the scenario (allowed countries, the
-   water bodies a submarine leg may cross), snap the endpoints, and run one Dijkstra per leg
+   water bodies a submarine leg may cross, land borders crossed only at the border gateways of
+   ``cost/gateway_id.tif`` unless the scenario allows more at a cost), snap the endpoints, and
+   run one Dijkstra per leg
    (origin → waypoints → every landing station) — the first, cheapest route of every pair;
 2. one per (scenario, origin, station) routed, depending on the first: alternatives 2..k, each
    kept ``separation_km`` away from the earlier ones outside the endpoint areas by forbidding
@@ -79,6 +81,7 @@ class Scene:
     penalty: np.ndarray  # zone transition costs, USD
     labels: np.ndarray  # 8-connected components of the passable cells
     grid: Grid
+    connectivity: int = 8  # moves per cell: 8, or 16 with knight's moves
 
 
 # --- pure functions --------------------------------------------------------------------------
@@ -116,18 +119,29 @@ def zones(
     passable: np.ndarray,
     water: np.ndarray,
     country: np.ndarray,
+    gate: np.ndarray,
     n_codes: int,
-    border_usd: float,
-    landfall_usd: float,
+    costs: tuple[float, float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Zone raster (countries 1..n on land, n + 1 on water) and its transition-cost table."""
-    water_zone = n_codes + 1
-    zone = np.where(water == WATER_LAND, country, water_zone).astype(np.int16)
+    """Zone raster and its transition-cost table: borders crossed only at gateways.
+
+    Zones: countries 1..n on land away from a gateway, n + 1..2n the same countries within a
+    gateway (``gate`` > 0), 2n + 1 water. ``costs`` are (border crossing at a gateway, border
+    crossing elsewhere — ``inf`` for a barrier — and landfall), USD.
+    """
+    border_usd, off_gateway_usd, landfall_usd = costs
+    water_zone = 2 * n_codes + 1
+    land = np.where(gate > 0, country + n_codes, country)
+    zone = np.where(water == WATER_LAND, land, water_zone).astype(np.int16)
     zone[~passable] = 0
-    table = np.zeros((n_codes + 2, n_codes + 2))
-    table[1:water_zone, 1:water_zone] = border_usd
+    table = np.zeros((water_zone + 1, water_zone + 1))
+    ids = np.arange(1, n_codes + 1)
+    for off_a, off_b in ((0, 0), (0, n_codes), (n_codes, 0), (n_codes, n_codes)):
+        block = np.full((n_codes, n_codes), border_usd if off_a or off_b else off_gateway_usd)
+        np.fill_diagonal(block, 0.0)  # a country's own cells, at a gateway or not
+        table[np.ix_(ids + off_a, ids + off_b)] = block
     table[1:water_zone, water_zone] = table[water_zone, 1:water_zone] = landfall_usd
-    np.fill_diagonal(table, 0.0)
+    table[0, :] = table[:, 0] = 0.0
     return zone, table
 
 
@@ -228,6 +242,7 @@ def route_chain(
             zone=scene.zone,
             zone_penalty=scene.penalty,
             step_km=step_km,
+            connectivity=scene.connectivity,
         )
         if not np.isfinite(dist[b]):
             return [None] * len(targets)
@@ -241,6 +256,7 @@ def route_chain(
         zone=scene.zone,
         zone_penalty=scene.penalty,
         step_km=step_km,
+        connectivity=scene.connectivity,
     )
     out = []
     for t in targets:
@@ -275,9 +291,13 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     passable = passable_mask(
         water, bodies, country, codes, [names[b] for b in sc.water_bodies], steer, sc
     )
-    zone, penalty = zones(
-        passable, water, country, len(codes), task.cost.border_crossing_usd, task.cost.landfall_usd
+    off = sc.off_gateway_crossing_usd
+    costs = (
+        task.cost.border_crossing_usd,
+        np.inf if off is None else task.cost.border_crossing_usd + off,
+        task.cost.landfall_usd,
     )
+    zone, penalty = zones(passable, water, country, sf.gateway_id, len(codes), costs)
     labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
     return Scene(
         steering_rate(steer, passable, country, codes, sc),
@@ -286,6 +306,7 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
         penalty,
         labels,
         grid,
+        task.route.connectivity,
     )
 
 
@@ -359,9 +380,14 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             "allowed_countries, or a sea to water_bodies for a submarine leg."
         )
     paths = route_chain(scene.rate, scene, chain, [r["cell"] for r in reachable])
-    for rec, (cells, cost) in zip(reachable, paths, strict=True):
+    if all(p is None for p in paths):
+        raise _no_gateway_error(task)
+    for rec, path in zip(reachable, paths, strict=True):
+        if path is None:
+            rec.update(status="skipped", reason="reachable only across a border without a gateway")
+            continue
         rec["alternatives"] = [
-            {"alternative": 1, "cells": cells, "steer_cost_usd": cost, "diverse": True}
+            {"alternative": 1, "cells": path[0], "steer_cost_usd": path[1], "diverse": True}
         ]
     return {
         "scenario": key,
@@ -594,8 +620,39 @@ def check_names(rc: RouteConfig, files: StageFiles) -> None:
 
 
 def cost_files(files: StageFiles) -> tuple[tuple[str, str], ...]:
-    """The cost rasters among a stage's files, as a task carries them (small, picklable)."""
-    return tuple((k, str(p)) for k, p in files.paths.items() if k.startswith("cost/"))
+    """The cost stage's files among a stage's, as a task carries them (small, picklable)."""
+    return tuple(
+        (k, str(p)) for k, p in files.paths.items() if k.startswith("cost/") or k == "gateways"
+    )
+
+
+def _no_gateway_error(task: Task) -> NoRouteError:
+    """Which borders of the scenario's countries have no gateway, and the gateways nearby."""
+    key, sc = task.scenario_key, task.scenario
+    sf = read_surface(dict(task.cost_files), task.grid)
+    codes = list(sf.country_codes)
+    ids = {c: country_id(codes, c) for c in sc.allowed_countries if c in codes}
+    c = sf.country_id
+    pairs = set()
+    for a, b in ((c[:, :-1], c[:, 1:]), (c[:-1, :], c[1:, :])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        pairs |= {tuple(sorted(p)) for p in zip(a[touch].tolist(), b[touch].tolist(), strict=True)}
+    names = {v: k for k, v in ids.items()}
+    borders = sorted(
+        f"{names[p[0]]}–{names[p[1]]}" for p in pairs if p[0] in names and p[1] in names
+    )
+    gw = io.read_layer(dict(task.cost_files)["gateways"], "gateways")
+    mine = gw.loc[gw["a"].isin(ids) & gw["b"].isin(ids)]
+    listing = "; ".join(f"{r['name']} ({r['a']}–{r['b']})" for _, r in mine.iterrows())
+    return NoRouteError(
+        f"route.scenarios.{key}: no landing station can be reached from {task.origin.name}: "
+        "the borders "
+        f"between {sc.allowed_countries} ({', '.join(borders) or 'none'}) are crossed only at "
+        f"gateways, and the gateways there ({listing or 'none'}) do not connect them.\n"
+        "Fix: add the transit country to allowed_countries, add a published crossing to "
+        "gateways.listed, or allow off-gateway crossings at a cost "
+        f"(route.scenarios.{key}.off_gateway_crossing_usd)."
+    )
 
 
 def make_tasks(
@@ -630,14 +687,14 @@ def make_tasks(
     return tasks
 
 
-def run(cfg: Config, files: StageFiles, scheduler_address: str | None = None) -> Path:
+def run(cfg: Config, files: StageFiles) -> Path:
     """Route every scenario × origin × landing station × alternative; write ``routes.gpkg``."""
     grid = template(cfg.grid)
     check_names(cfg.route, files)
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
     tasks = make_tasks(cfg, places, landing, grid, files)
-    results = compute(tasks, scheduler_address or cfg.scheduler_address(), cfg.dask.n_workers)
+    results = compute(tasks, cfg.scheduler_address(), cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:
             if rec["status"] == "skipped":

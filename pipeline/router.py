@@ -284,7 +284,8 @@ def _bucket_width(
         return None
     width = lo * step_km * (1 - 1e-9)
     longest = hi * step_km * (math.sqrt(5) if connectivity == 16 else math.sqrt(2))
-    slots = int(math.ceil((longest + float(table.max())) / width)) + 2
+    finite = table[np.isfinite(table)]  # an infinite transition is a barrier, never queued
+    slots = int(math.ceil((longest + float(finite.max(initial=0.0))) / width)) + 2
     return (width, slots) if slots <= MAX_BUCKETS else None
 
 
@@ -327,7 +328,7 @@ def accumulate(
         Zone id (0 to 255) per cell.
     zone_penalty : float or 2-D array
         Cost of moving from zone a to zone b: a table ``[a, b]``, or one number for every pair
-        of different non-zero zones (zone 0 never pays).
+        of different non-zero zones (zone 0 never pays). ``inf`` forbids the move.
     step_km : float
         Cell size in grid km.
     connectivity : 8 or 16
@@ -402,8 +403,8 @@ def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
 
 
 def _steps(cells: np.ndarray, step_km: float) -> np.ndarray:
-    diag = (np.abs(np.diff(cells[:, 0])) + np.abs(np.diff(cells[:, 1]))) == 2
-    return np.where(diag, math.sqrt(2.0), 1.0) * step_km
+    """Grid km of each move of a cell path: 1, √2, or √5 for a knight's move."""
+    return np.hypot(np.diff(cells[:, 0]), np.diff(cells[:, 1])) * step_km
 
 
 def edge_km(cells: np.ndarray, inv_scale: np.ndarray, step_km: float) -> np.ndarray:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Geod
 
-from . import economics, io, router
+from . import economics, io, router, validation
 from .catalogue import StageFiles
-from .config import Config, CostConfig, RouteConfig, SitesConfig
+from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
 from .cost import Surface, crossable_rivers, is_wet, on_row, read_surface
 from .grid import Grid, template
 from .route import endpoint_areas, near_paths, read_cells
@@ -43,18 +44,40 @@ def geodesic_km(line_lonlat: shapely.Geometry) -> float:
 
 
 def border_crossings(
-    cells: np.ndarray, country: np.ndarray, codes: list[str], grid: Grid
+    cells: np.ndarray,
+    country: np.ndarray,
+    codes: list[str] | tuple[str, ...],
+    grid: Grid,
+    gate: np.ndarray | None = None,
+    gateways: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """Where the route's country changes between two consecutive cells (both in a country)."""
+    """Where the route's country changes between two consecutive cells (both in a country).
+
+    With the gateway raster and table, each crossing names the gateway it passes (the one of
+    either cell of the step), or ``off_gateway`` when there is none.
+    """
     ids = country[cells[:, 0], cells[:, 1]]
     change = np.nonzero((ids[:-1] != ids[1:]) & (ids[:-1] > 0) & (ids[1:] > 0))[0]
     out = []
     for i in change:
         x, y = grid.xy(cells[i : i + 2, 0], cells[i : i + 2, 1])
         a, b = codes[ids[i] - 1], codes[ids[i + 1] - 1]
-        out.append(
-            {"kind": "border", "name": f"{a}→{b}", "geometry": shapely.Point(x.mean(), y.mean())}
-        )
+        crossing = {
+            "kind": "border",
+            "name": f"{a}→{b}",
+            "gateway": "",
+            "gateway_kind": "",
+            "off_gateway": False,
+            "geometry": shapely.Point(x.mean(), y.mean()),
+        }
+        if gate is not None and gateways is not None:
+            gid = max(int(gate[tuple(cells[i])]), int(gate[tuple(cells[i + 1])]))
+            if gid:
+                g = gateways.loc[gateways["gateway_id"] == gid].iloc[0]
+                crossing.update(gateway=g["name"], gateway_kind=g["kind"])
+            else:
+                crossing.update(off_gateway=True)
+        out.append(crossing)
     return out
 
 
@@ -94,6 +117,15 @@ def km_by_country(
         km[label] = km.get(label, 0.0) + h
     first = {label: i for i, label in reversed(list(enumerate(labels)))}
     return sorted(km.items(), key=lambda kv: first[kv[0]])
+
+
+def transit_countries(per_country: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The countries a route crosses that are neither its origin's nor its destination's."""
+    land = [(c, km) for c, km in per_country if c not in (economics.SEA, "none")]
+    if len(land) < 3:
+        return []
+    ends = {land[0][0], land[-1][0]}
+    return [(c, km) for c, km in land if c not in ends]
 
 
 def elevation_stats(cells: np.ndarray, dem: np.ndarray) -> tuple[float, float]:
@@ -151,9 +183,15 @@ class Inputs:
     cells: dict[str, np.ndarray]  # route_id -> its cells, from the route stage
     rivers: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
+    gateways: pd.DataFrame
+    railways: tuple[shapely.STRtree, np.ndarray]  # for the deviation from reference corridors
+    references: list[tuple[ReferenceCorridor, list[tuple[float, float]]]]  # with ends (CRS m)
+    validation_max_offset_km: float
+    near_major_row_km: float
     cost: CostConfig
     sites: SitesConfig
     group_index: float
+    off_gateway_usd: dict[str, float | None]  # per scenario: extra USD of an off-gateway crossing
 
 
 def _sites(line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, inp: Inputs) -> list[dict]:
@@ -191,13 +229,15 @@ def _along_km(
     return [float(np.interp(line.project(p), vcrs, vkm)) for p in points]
 
 
-def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict]]:
+def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict], list[dict]]:
     """One route's scores, crossing points, segments and sites."""
     grid, ras, c = inp.grid, inp.surface, inp.cost
     rid, line = r["route_id"], r.geometry
     cells = inp.cells[rid]
     step_km = grid.cell_m / 1000.0
-    borders = border_crossings(cells, ras.country_id, list(ras.country_codes), grid)
+    borders = border_crossings(
+        cells, ras.country_id, ras.country_codes, grid, ras.gateway_id, inp.gateways
+    )
     shores = landfalls(cells, ras.water_class, grid)
     rivs = river_crossings(line, inp.rivers, merge_m=2 * grid.cell_m)
     vkm = economics.vertex_km(line, cells, ras.inv_scale, step_km)
@@ -207,6 +247,8 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "n_landfall": len(shores),
         "n_ila": sum(s["site_type"] == "ILA" for s in sites),
         "n_regen": sum(s["site_type"] == "regen" for s in sites),
+        "off_gateway_usd": sum(b["off_gateway"] for b in borders)
+        * (inp.off_gateway_usd.get(r["scenario"]) or 0.0),
     }
     crossings = [
         {"route_id": rid, "scenario": r["scenario"], **x, "km_from_origin": km}
@@ -244,13 +286,19 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         **_bill_fields(bill, segs),
         "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
         "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
+        "transit_km": "; ".join(f"{c} {km:.1f}" for c, km in transit_countries(per_country)),
         "n_border_crossings": len(borders),
-        "border_crossings": "; ".join(b["name"] for b in borders),
+        "border_crossings": "; ".join(
+            f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
+        ),
+        "n_off_gateway_crossings": sum(b["off_gateway"] for b in borders),
+        "relaxed": _relaxed(r, borders, inp.off_gateway_usd.get(r["scenario"]), grid),
         "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
         "n_landfalls": len(shores),
         "n_river_crossings": len(rivs),
         "rivers_crossed": "; ".join(sorted({x["name"] for x in rivs})),
         "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
+        **_near_major_row(cells, labels, ras, inp.near_major_row_km, step_km),
         "n_ila_sites": counts["n_ila"],
         "n_regen_sites": counts["n_regen"],
         "max_elevation_m": max_z,
@@ -260,7 +308,62 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
     row["cost_usd_per_km"] = row["cost_usd"] / row["length_km"]
     for item in (*segs, *sites):
         item.update(route_id=rid, scenario=r["scenario"])
-    return row, crossings, segs, sites
+    checks = [
+        row
+        for ref, ends in inp.references
+        for row in validation.check(
+            rid, line, vkm, parts, ref, ends, inp.railways, inp.validation_max_offset_km
+        )
+    ]
+    return row, crossings, segs, sites, checks
+
+
+def _railways(railways: gpd.GeoDataFrame) -> tuple[shapely.STRtree, np.ndarray]:
+    """The railways in service, indexed for nearest-line queries."""
+    geoms = railways.geometry[railways["fclass"] == "rail"].to_numpy()
+    return shapely.STRtree(geoms), geoms
+
+
+def _xy(grid: Grid, lonlat: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    x, y = grid.from_lonlat().transform(*zip(*lonlat, strict=True))
+    return list(zip(x, y, strict=True))
+
+
+def _near_major_row(
+    cells: np.ndarray, labels: np.ndarray, ras: Surface, within_km: float, step_km: float
+) -> dict:
+    """Share of the route, and of its length in each country, near a railway or major road."""
+    near = ras.major_row_km[cells[:, 0], cells[:, 1]] <= within_km
+    half = 0.5 * router.edge_km(cells, ras.inv_scale, step_km)
+    km, on = {}, {}
+    for lab, h, n in [
+        *zip(labels[:-1], half, near[:-1] & near[1:], strict=True),
+        *zip(labels[1:], half, near[:-1] & near[1:], strict=True),
+    ]:
+        km[lab] = km.get(lab, 0.0) + h
+        on[lab] = on.get(lab, 0.0) + h * n
+    total = sum(km.values())
+    return {
+        "near_major_row_share": sum(on.values()) / total if total else 0.0,
+        "near_major_row_by_country": "; ".join(
+            f"{lab} {on[lab] / km[lab]:.2f}" for lab in km if lab != economics.SEA and km[lab]
+        ),
+    }
+
+
+def _relaxed(r, borders: list[dict], off_gateway_usd: float | None, grid: Grid) -> str:
+    """Which constraints this route could only be found by relaxing, where, at what cost."""
+    out = []
+    if not bool(r["diverse"]):
+        out.append("separation from the earlier alternatives (see diversity_note)")
+    for b in borders:
+        if b["off_gateway"]:
+            lon, lat = to_lonlat(b["geometry"], grid).coords[0]
+            out.append(
+                f"border {b['name']} crossed away from any gateway at {lat:.2f}°N {lon:.2f}°E "
+                f"(+{off_gateway_usd or 0:,.0f} USD)"
+            )
+    return "; ".join(out)
 
 
 def _length_and_latency(line: shapely.LineString, grid: Grid, group_index: float) -> dict:
@@ -416,16 +519,22 @@ def score_routes(
     routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, route_cfg: RouteConfig
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
-    rows, crossings, segments_all, sites_all = [], [], [], []
+    rows, crossings, segments_all, sites_all, checks = [], [], [], [], []
     for _, r in routes.iterrows():
-        row, cr, sg, st = score_route(r, inp)
+        row, cr, sg, st, ck = score_route(r, inp)
+        checks += ck
         rows.append(row)
         crossings += cr
         segments_all += sg
         sites_all += st
     crs = routes.crs
     scored = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-    cross = _frame(crossings, ["route_id", "scenario", "kind", "name", "km_from_origin"], crs)
+    crossings = [{"gateway": "", "gateway_kind": "", "off_gateway": False, **x} for x in crossings]
+    cross = _frame(
+        crossings,
+        ["route_id", "scenario", "kind", "name", "gateway", "off_gateway", "km_from_origin"],
+        crs,
+    )
     segments, points = [], []
     scored["rank"] = 0
     scored["shared_km_max"] = 0.0
@@ -474,6 +583,7 @@ def score_routes(
             segments_all, ["route_id", "seq", "method", "country", "length_km", "cost_usd"], crs
         ),
         "sites": _frame(sites_all, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
+        "validation": pd.DataFrame(checks, columns=list(validation.COLUMNS)),
     }
 
 
@@ -496,9 +606,24 @@ def run(cfg: Config, files: StageFiles) -> Path:
         cells=read_cells(files["routes"]),
         rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
         places=io.read_layer(files["ingest"], "places"),
+        gateways=io.read_layer(files["gateways"], "gateways"),
+        railways=_railways(io.read_layer(files["ingest"], "railways")),
+        references=[
+            (
+                ref,
+                _xy(
+                    grid,
+                    [(ref.start_lon_deg, ref.start_lat_deg), (ref.end_lon_deg, ref.end_lat_deg)],
+                ),
+            )
+            for ref in cfg.score.reference_corridors
+        ],
+        validation_max_offset_km=cfg.score.validation_max_offset_km,
+        near_major_row_km=cfg.score.near_major_row_km,
         cost=cfg.cost,
         sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
+        off_gateway_usd={k: s.off_gateway_crossing_usd for k, s in cfg.route.scenarios.items()},
     )
     layers = score_routes(routes, endpoints, inp, cfg.route)
     io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})

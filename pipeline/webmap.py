@@ -3,7 +3,7 @@
 Leaflet 1.9.4 (BSD-2-Clause, vendored in ``vendor/leaflet``) is inlined with its two control
 images as data URIs; the basemap is the project's own: a hillshade of the DEM with the
 railways and major roads burned in, reprojected to Web Mercator as one image, under the
-countries and lakes as vectors. Routes, crossings, border posts, sites, landing stations,
+countries and lakes as vectors. Routes, crossings, border gateways, sites, landing stations,
 onward paths and hubs are GeoJSON in the page. Nothing is fetched: no tiles, fonts or scripts.
 """
 
@@ -212,9 +212,9 @@ def build(
         "lakes": collection(layers["lakes"], ["name"], 0.01),
         "routes": collection(layers["routes"], ROUTE_FIELDS),
         "crossings": collection(
-            layers["crossings"], ["kind", "name", "route_id", "km_from_origin"]
+            layers["crossings"], ["kind", "name", "gateway", "route_id", "km_from_origin"]
         ),
-        "border_controls": collection(layers["border_controls"], ["name"]),
+        "gateways": collection(layers["gateways"], ["name", "kind", "kinds", "source"]),
         "sites": collection(
             layers["sites"],
             [

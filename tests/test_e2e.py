@@ -44,11 +44,13 @@ def test_every_layer_opens_with_its_crs(built):
         "route_segments",
         "sites",
         "ranking_sensitivity",
+        "validation",
         "layer_styles",
         "onward_paths",
         "hubs",
+        "gateways",
     }
-    assert layers["ranking_sensitivity"] is None  # attribute tables
+    assert layers["ranking_sensitivity"] is None and layers["validation"] is None  # tables
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
@@ -74,6 +76,30 @@ def test_default_scenario_runs_russia_kazakhstan_turkmenistan_iran(built):
     assert tm["cost_usd_per_km"].between(10_000, 40_000).all()
     assert tm["latency_ms"].between(15, 27).all()
     assert (tm["row_share"] > 0.5).all()
+
+
+def test_every_border_is_crossed_at_a_named_gateway(built):
+    _, out = built
+    crossings = pyogrio.read_dataframe(out / "corridor.gpkg", layer="crossings")
+    borders = crossings.loc[crossings["kind"] == "border"]
+    assert len(borders) > 50
+    assert (borders["gateway"] != "").all() and not borders["off_gateway"].any()
+    gw = pyogrio.read_dataframe(out / "gateways.gpkg", layer="gateways")
+    assert {"rail", "road", "checkpoint", "fiber_link"} <= set(gw["kind"])
+    # the land route follows the Kazakhstan–Turkmenistan–Iran railway over both its borders
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    kti = routes.loc[routes["route_id"] == "land_tm:Moscow>bandar-abbas-iran#1"].iloc[0]
+    assert "KZ→TM at Bolashak–Serhetyaka" in kti["border_crossings"]
+    assert "TM→IR at Etrek–Incheh Borun" in kti["border_crossings"]
+    tm_km = dict(p.rsplit(" ", 1) for p in kti["km_by_country"].split("; "))
+    assert 650 <= float(tm_km["TM"]) <= 760  # the KTI railway has about 700 km in Turkmenistan
+    near = dict(p.rsplit(" ", 1) for p in kti["near_major_row_by_country"].split("; "))
+    assert float(near["TM"]) > 0.9  # beside the railway all the way through Turkmenistan
+    assert kti["transit_km"].startswith("KZ ") and "; TM " in kti["transit_km"]
+    checks = pyogrio.read_dataframe(out / "corridor.gpkg", layer="validation")
+    mine = checks.loc[checks["route_id"] == kti["route_id"]].set_index("country")
+    assert mine.loc["KZ", "agrees"] and mine.loc["TM", "agrees"]
+    assert mine["deviation_km"].iloc[0] < 2.0  # within 2 km of the railway on average
 
 
 def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
@@ -117,7 +143,10 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     # US buried fiber medians USD 21–53k/km (FBA 2023); rural Central Asia at or below them,
     # a submarine leg above
     assert routes["cost_usd_per_km"].between(20_000, 70_000).all()
-    assert routes["detour_ratio"].between(1.0, 1.8).all()
+    # the cheapest routes detour little; a third alternative, sent through a far gateway to
+    # stay apart from the first two (via Tashkent for land_uz_tm), up to about 1.85
+    assert routes.loc[routes["alternative"] == 1, "detour_ratio"].between(1.0, 1.5).all()
+    assert routes["detour_ratio"].between(1.0, 2.0).all()
     assert (routes["latency_rt_ms"] == 2 * routes["latency_ms"]).all()
     # one hut per 80 km of land, less those a shore within reach spares (one per landfall); a
     # regeneration site takes the place of an amplifier hut
@@ -152,7 +181,8 @@ def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
     cfg, out = built
     routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
     files = catalogue.stage_files("uncertainty", cfg.paths.raw_dir, out)
-    parts = uncertainty.scored_route_parts(files, template(cfg.grid), routes, cfg.cost)
+    off = {k: s.off_gateway_crossing_usd for k, s in cfg.route.scenarios.items()}
+    parts = uncertainty.scored_route_parts(files, template(cfg.grid), routes, cfg.cost, off)
     priced = [economics.price_route(p, cfg.cost, cfg.sites).total_usd for p in parts]
     np.testing.assert_allclose(priced, routes["cost_usd"], rtol=1e-9)
 

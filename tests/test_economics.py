@@ -11,7 +11,7 @@ C = CostConfig()
 S = SitesConfig()
 
 
-def _surface(shape, **over) -> Surface:
+def _surface(shape, codes=("KZ",), **over) -> Surface:
     """Flat ground in KZ, far from any right-of-way, ground scale 1."""
     layers = {
         "slope_deg": np.zeros(shape, np.float32),
@@ -21,11 +21,13 @@ def _surface(shape, **over) -> Surface:
         "water_body": np.zeros(shape, np.int32),
         "country_id": np.ones(shape, np.int16),
         "river_cells": np.zeros(shape, np.uint8),
+        "gateway_id": np.zeros(shape, np.int32),
+        "major_row_km": np.full(shape, 50.0, np.float32),
         "inv_scale": np.ones(shape),
         "steer": np.full(shape, C.base_usd_per_km, np.float32),
         **over,
     }
-    return Surface(**layers, country_codes=("KZ",), water_bodies={})
+    return Surface(**layers, country_codes=codes, water_bodies={})
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ def test_threads_and_a_cluster_give_the_same_nested_results():
     distributed = pytest.importorskip("distributed")
     local = parallel.compute(_graph(), None, 2, "test")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         remote = parallel.compute(_graph(), cluster.scheduler_address, 2, "test")
     assert local == remote == [[i * i for i in range(20)], 49]

@@ -43,3 +43,16 @@ def test_the_summary_gives_three_routes_per_scenario_with_reasons():
     assert "shares 12 km" in first and "cost draws" not in first
     assert "cheapest in 100 % of cost draws" in best.iloc[1]["why"]
     assert best.loc[best["scenario"] == "t", "#"].tolist() == [1]
+
+
+def test_the_comparison_names_alternatives_that_share_no_transit_country():
+    g = pd.DataFrame(
+        {
+            "origin": "Moscow",
+            "destination": "Jask, Iran",
+            "alternative": [1, 2, 3],
+            "transit_km": ["KZ 1200.0; TM 700.0", "AZ 400.0", "KZ 900.0; UZ 300.0"],
+        }
+    )
+    assert report._politically_diverse(g) == "Moscow>Jask #1/#2, Moscow>Jask #2/#3"
+    assert report._politically_diverse(g.iloc[[0, 2]]).startswith("none")

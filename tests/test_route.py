@@ -1,9 +1,11 @@
 import json
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
-from pipeline import catalogue, io, route, score
+from pipeline import catalogue, io, route, router, score
 from pipeline.config import CostConfig, RouteConfig, Scenario
 from pipeline.cost import OUTSIDE, WATER_SEA
 from pipeline.errors import ConfigError, EndpointError, NoRouteError
@@ -38,11 +40,47 @@ def cost_dir(tmp_path, small_grid):
         "row_distance_km": np.full(shape, 50.0, np.float32),
         "urban": np.zeros(shape, np.uint8),
         "river_cells": np.zeros(shape, np.uint8),
+        "gateway_id": np.ones(shape, np.int32),  # one gateway everywhere: borders are open
+        "major_row_km": np.full(shape, 50.0, np.float32),
     }
     tags = {"country_codes": ",".join(CODES), "water_bodies": json.dumps({"Gulf": 7})}
     for name, arr in rasters.items():
         io.write_raster(out / "cost" / f"{name}.tif", arr, small_grid, tags=tags)
+    gateways(out, small_grid, [])
     return out
+
+
+def gateways(out, grid, gates):
+    """Write gateways (name, a, b, row, col) and burn them (radius one cell) into the raster."""
+    gate = np.zeros(grid.shape, np.int32)
+    rows = []
+    for i, (name, a, b, r, c) in enumerate(gates, 1):
+        gate[r - 1 : r + 2, c - 1 : c + 2] = i
+        x, y = grid.xy(r, c)
+        rows.append(
+            {
+                "gateway_id": i,
+                "a": a,
+                "b": b,
+                "kind": "rail",
+                "name": name,
+                "geometry": shapely.Point(x, y),
+            }
+        )
+    if gates:
+        io.write_raster(out / "cost" / "gateway_id.tif", gate, grid)
+    frame = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=grid.crs.to_wkt())
+        if rows
+        else (
+            gpd.GeoDataFrame(
+                {"gateway_id": [], "a": [], "b": [], "kind": [], "name": []},
+                geometry=[],
+                crs=grid.crs.to_wkt(),
+            )
+        )
+    )
+    io.write_gpkg(out / "gateways.gpkg", {"gateways": frame})
 
 
 def point(grid, name, row, col, slug=""):
@@ -202,7 +240,7 @@ def test_local_cluster_gives_the_same_routes_as_threads(small_grid, cost_dir):
     ]
     local = route.compute(tasks, None, 2)
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         remote = route.compute(tasks, cluster.scheduler_address, 2)
     assert len(local) == len(remote) == 2
@@ -216,3 +254,80 @@ def test_local_cluster_gives_the_same_routes_as_threads(small_grid, cost_dir):
 
 def test_latency_uses_the_group_index():
     assert score.latency_ms(1000.0, 1.4682) == pytest.approx(4.8974, abs=1e-4)
+
+
+# --- border gateways ----------------------------------------------------------------------------
+
+
+def _crossing_rows(cells, country):
+    ids = country[cells[:, 0], cells[:, 1]]
+    return [int(cells[i, 0]) for i in np.nonzero(ids[:-1] != ids[1:])[0]]
+
+
+def test_a_border_is_crossed_only_at_its_gateways_and_alternatives_take_another(
+    small_grid, cost_dir
+):
+    # KZ|TM border (column 14|15) open only at rows 8 and 32; TM|IR open everywhere
+    gateways(
+        cost_dir,
+        small_grid,
+        [("North gate", "KZ", "TM", 8, 15), ("South gate", "KZ", "TM", 32, 15)]
+        + [("open", "IR", "TM", r, 30) for r in range(1, 48, 3)],
+    )
+    country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
+    t = task(
+        small_grid,
+        cost_dir,
+        ["KZ", "TM", "IR"],
+        dests=(point(small_grid, "Coast", 20, 40, "coast"),),
+        alternatives=2,
+        separation_km=10.0,
+        endpoint_radius_km=15.0,
+    )
+    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    kz_tm = [[r for r in _crossing_rows(a["cells"], country) if r in range(5, 36)][0] for a in alts]
+    assert all(a["diverse"] for a in alts)
+    assert all(abs(r - 8) <= 1 or abs(r - 32) <= 1 for r in kz_tm)  # within the gate cells
+    assert abs(kz_tm[0] - kz_tm[1]) > 20  # one gate each
+
+
+def test_a_scenario_whose_countries_meet_at_no_gateway_fails_naming_the_border(
+    small_grid, cost_dir
+):
+    gateways(cost_dir, small_grid, [("open", "IR", "TM", r, 30) for r in range(1, 48, 3)])
+    with pytest.raises(NoRouteError, match="KZ–TM(.|\\n)*off_gateway_crossing_usd"):
+        route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
+
+
+def test_off_gateway_crossings_can_be_allowed_at_a_cost(small_grid, cost_dir):
+    gateways(cost_dir, small_grid, [("open", "IR", "TM", r, 30) for r in range(1, 48, 3)])
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"])
+    sc = Scenario(allowed_countries=["KZ", "TM", "IR"], off_gateway_crossing_usd=5000.0)
+    import dataclasses
+
+    res = route.first_routes(dataclasses.replace(t, scenario=sc))
+    rec = next(r for r in res["records"] if r["slug"] == "coast")
+    assert rec["status"] == "routed"
+    cells = rec["alternatives"][0]["cells"]
+    gate, _ = io.read_raster(cost_dir / "cost" / "gateway_id.tif")
+    country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
+    gw = io.read_layer(cost_dir / "gateways.gpkg", "gateways")
+    crossings = score.border_crossings(cells, country, CODES, small_grid, gate, gw)
+    assert [(c["name"], c["off_gateway"]) for c in crossings] == [
+        ("KZ→TM", True),
+        ("TM→IR", False),
+    ]
+    assert crossings[1]["gateway"] == "open"
+
+
+def test_knights_moves_straighten_a_slanted_route(small_grid, cost_dir):
+    dests = (point(small_grid, "Coast", 34, 39, "coast"),)
+    lengths = {}
+    for connectivity in (8, 16):
+        t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, connectivity=connectivity)
+        cells = route.first_routes(t)["records"][0]["alternatives"][0]["cells"]
+        moves = np.abs(np.diff(cells, axis=0)).sum(axis=1)
+        lengths[connectivity] = router.edge_km(cells, np.ones(small_grid.shape), 2.5).sum()
+        assert (moves == 3).any() == (connectivity == 16)
+    straight = 2.5 * np.hypot(34 - 20, 39 - 2)
+    assert lengths[16] < lengths[8] and lengths[16] <= 1.03 * straight

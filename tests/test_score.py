@@ -105,3 +105,9 @@ def test_the_change_report_measures_a_moved_route_in_km():
     old = shapely.LineString([(60.0, 40.0), (61.0, 40.0)])
     new = shapely.LineString([(60.0, 40.1), (61.0, 40.1)])  # 0.1° of latitude north
     assert report.moved_km(old.wkt, new) == pytest.approx(11.06, abs=0.05)
+
+
+def test_transit_countries_leave_out_the_origins_and_the_destinations():
+    per_country = [("RU", 1000.0), ("KZ", 1200.0), ("sea", 300.0), ("TM", 700.0), ("IR", 1300.0)]
+    assert score.transit_countries(per_country) == [("KZ", 1200.0), ("TM", 700.0)]
+    assert score.transit_countries([("RU", 10.0), ("KZ", 5.0)]) == []

@@ -97,6 +97,7 @@ def main():
             "shared_risk_points",
             "onward_paths",
             "hubs",
+            "gateways",
         )
     }
     width = 'max(0.3, 1.4 - 0.45 * ("alternative" - 1))'
@@ -159,6 +160,21 @@ def main():
         )
     )
     label(vec["hubs"], "name")
+    vec["gateways"].setRenderer(
+        categorized(
+            "kind",
+            [
+                ("fiber_link", "#e7298a"),
+                ("rail", "#8c6d31"),
+                ("road", "#636363"),
+                ("checkpoint", "#000000"),
+            ],
+            lambda c: marker("square", c, 2.4),
+        )
+    )
+    label(vec["gateways"], "name", size=7)
+    vec["gateways"].setScaleBasedVisibility(True)
+    vec["gateways"].setMinimumScale(1e7)
     for name, scale in (("sites", 5e6), ("crossings", 2e7), ("route_segments", 1e7)):
         vec[name].setScaleBasedVisibility(True)  # dense point layers appear as one zooms in
         vec[name].setMinimumScale(scale)
@@ -186,6 +202,7 @@ def main():
     project.setCrs(cost.crs())
     order = [
         "hubs",
+        "gateways",
         "landing_points",
         "endpoints",
         "shared_risk_points",
@@ -198,7 +215,11 @@ def main():
     ]  # top of the legend first
     for layer in (cost, freq, *[vec[n] for n in reversed(order)]):  # each goes on top
         project.addMapLayer(layer)
-    for layer in (vec["route_segments"], vec["onward_paths"], freq):  # busy layers start switched off
+    for layer in (
+        vec["route_segments"],
+        vec["onward_paths"],
+        freq,
+    ):  # busy layers start switched off
         project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)
     project.write(str(OUT / "plan.qgs"))
     (TEMPLATES / "plan.qgs").write_text((OUT / "plan.qgs").read_text())

@@ -63,8 +63,10 @@ L.geoJSON(D.routes, {
   onEachFeature: (f, l) => { l.bindPopup(routePopup(f.properties), {maxWidth: 420});
     l.bindTooltip(f.properties.route_id, {sticky: true}); routeLayers.push(l); }});
 overlays['Border crossings of the routes'] = points(D.crossings, p => p.kind === 'border' ? '#e31a1c' : '#fdbf6f', 4,
-  fieldsPopup('name', ['kind', 'route_id', 'km_from_origin'])).addTo(map);
-overlays['Border posts (OpenStreetMap)'] = points(D.border_controls, '#000', 3, fieldsPopup('name', []));
+  fieldsPopup('name', ['kind', 'gateway', 'route_id', 'km_from_origin'])).addTo(map);
+const GATEWAY_COLORS = {fiber_link: '#e7298a', rail: '#8c6d31', road: '#636363', checkpoint: '#000'};
+overlays['Border gateways (where routes may cross)'] = points(D.gateways, p => GATEWAY_COLORS[p.kind] || '#000', 3,
+  fieldsPopup('name', ['kind', 'kinds', 'source']));
 overlays['Amplifier (ILA) and regeneration sites'] = points(D.sites, p => p.site_type === 'regen' ? '#6a3d9a' : '#b2df8a', 3,
   fieldsPopup('site_type', ['route_id', 'km_from_origin', 'nearest_settlement', 'settlement_km', 'cost_usd']));
 overlays['Cable landing stations'] = points(D.landing_points, '#08519c', 5,

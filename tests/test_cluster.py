@@ -1,0 +1,128 @@
+"""The whole build on a real Dask cluster: a scheduler and two worker processes on 127.0.0.1.
+
+The test starts them itself (``python -m distributed.cli.dask_scheduler`` and
+``dask_worker``), sends every Dask stage there with ``PIPELINE_DASK_ADDRESS``, and checks the
+outputs are those of the threaded build.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import world
+
+from pipeline import cli, io, route
+
+pytest.importorskip("distributed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-threaded worker processes; their address."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log_dir = tmp_path_factory.mktemp("cluster")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    common = {"env": env, "stderr": subprocess.STDOUT, "cwd": log_dir}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=open(log_dir / "scheduler.log", "w"),  # noqa: SIM115
+            **common,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline, (log_dir / "scheduler.log").read_text()
+            time.sleep(0.2)
+        for i in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--memory-limit",
+                        "3GB",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    stdout=open(log_dir / f"worker{i}.log", "w"),  # noqa: SIM115
+                    **common,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _build(root: Path, monkeypatch, address: str | None) -> Path:
+    cfg = world.build(root)
+    if address:
+        monkeypatch.setenv("PIPELINE_DASK_ADDRESS", address)
+    else:
+        monkeypatch.delenv("PIPELINE_DASK_ADDRESS", raising=False)
+    assert cli.main(["--config", str(cfg), "all"]) == 0
+    return root / "out"
+
+
+def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, tmp_path, monkeypatch):
+    threads = _build(tmp_path / "threads", monkeypatch, None)
+    remote = _build(tmp_path / "cluster", monkeypatch, cluster)
+    from distributed import Client
+
+    with Client(cluster) as client:  # the work really ran there: the scheduler saw its tasks
+        keys = client.run_on_scheduler(
+            lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
+        )
+    for stage_task in ("unit_cost_block", "first-", "reprice_draws"):  # cost, route, uncertainty
+        assert any(stage_task in k for k in keys), stage_task
+    for name in ("steer_cost_usd_per_km", "slope_deg", "row_distance_km"):
+        a, _ = io.read_raster(threads / "cost" / f"{name}.tif")
+        b, _ = io.read_raster(remote / "cost" / f"{name}.tif")
+        np.testing.assert_array_equal(a, b)
+    ca, cb = route.read_cells(threads / "routes.gpkg"), route.read_cells(remote / "routes.gpkg")
+    assert ca.keys() == cb.keys() and all(np.array_equal(ca[k], cb[k]) for k in ca)
+    ua = io.read_table(threads / "uncertainty.gpkg", "route_uncertainty")
+    ub = io.read_table(remote / "uncertainty.gpkg", "route_uncertainty")
+    assert ua.equals(ub)
+    fa, _ = io.read_raster(threads / "route_frequency.tif")
+    fb, _ = io.read_raster(remote / "route_frequency.tif")
+    np.testing.assert_array_equal(fa, fb)

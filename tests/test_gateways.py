@@ -1,0 +1,104 @@
+"""Border gateways built from the data and the config's list, on a two-country toy."""
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from pipeline import gateways
+from pipeline.config import GatewaysConfig
+
+CRS = "EPSG:3857"
+KM = 1000.0
+
+
+def _gdf(rows):
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+
+
+@pytest.fixture
+def layers():
+    box = shapely.box
+    return {
+        "countries": _gdf(
+            [
+                {"iso_a2": "KZ", "geometry": box(0, 0, 100 * KM, 100 * KM)},
+                {"iso_a2": "TM", "geometry": box(100 * KM, 0, 200 * KM, 100 * KM)},
+            ]
+        ),
+        "railways": _gdf(
+            [
+                {
+                    "fclass": "rail",
+                    "geometry": shapely.LineString([(50 * KM, 50 * KM), (150 * KM, 50 * KM)]),
+                }
+            ]
+        ),
+        "roads": _gdf(
+            [
+                {
+                    "class": "primary",
+                    "geometry": shapely.LineString([(90 * KM, 53 * KM), (110 * KM, 53 * KM)]),
+                },
+                {
+                    "class": "trunk",
+                    "geometry": shapely.LineString([(90 * KM, 80 * KM), (110 * KM, 80 * KM)]),
+                },
+                {
+                    "class": "secondary",
+                    "geometry": shapely.LineString([(90 * KM, 5 * KM), (110 * KM, 5 * KM)]),
+                },
+            ]
+        ),
+        "border_controls": _gdf(
+            [{"name": "Post 20", "geometry": shapely.Point(100.5 * KM, 20 * KM)}]
+        ),
+        "railway_stations": _gdf(
+            [{"name": "Serhetyaka", "geometry": shapely.Point(103 * KM, 50 * KM)}]
+        ),
+        "places": _gdf([{"name": "Townsville", "geometry": shapely.Point(95 * KM, 75 * KM)}]),
+    }
+
+
+def test_gateways_come_from_crossings_posts_and_the_list(layers, caplog):
+    listed = _gdf(
+        [
+            {
+                "name": "Link 80",
+                "kind": "fiber_link",
+                "source": "Operator 2018",
+                "geometry": shapely.Point(99 * KM, 80 * KM),
+            },
+            {
+                "name": "Far away",
+                "kind": "fiber_link",
+                "source": "x",
+                "geometry": shapely.Point(150 * KM, 50 * KM),
+            },
+        ]
+    )
+    with caplog.at_level(logging.WARNING):
+        gw = gateways.build(layers, listed, GatewaysConfig())
+    assert "'Far away'" in caplog.text
+    by_y = {round(g.geometry.y / KM): g for _, g in gw.iterrows()}
+    assert sorted(by_y) == [20, 50, 80]  # the secondary road at y=5 is no gateway
+    rail = by_y[50]
+    assert rail["kind"] == "rail" and rail["kinds"] == "rail,road"  # the road 3 km off merged
+    assert rail["name"] == "KZ–TM rail near Serhetyaka"
+    assert by_y[80]["name"] == "Link 80 (KZ–TM)" and by_y[80]["kind"] == "fiber_link"
+    assert "Operator 2018" in by_y[80]["source"]
+    assert by_y[20]["kind"] == "checkpoint" and by_y[20]["geometry"].x == pytest.approx(100 * KM)
+    assert list(gw["gateway_id"]) == list(range(1, len(gw) + 1))
+
+
+def test_gate_cells_surround_each_gateway(layers, small_grid):
+    x, y = small_grid.xy(20, 20)
+    gw = _gdf([{"gateway_id": 7, "geometry": shapely.Point(x, y)}]).set_crs(
+        small_grid.crs.to_wkt(), allow_override=True
+    )
+    gate = gateways.gate_raster(gw, small_grid, np.ones(small_grid.shape), radius_km=6.0)
+    assert gate[20, 20] == 7 and gate[20, 22] == 7 and gate[20, 23] == 0  # 6 km = 2.4 cells
+    small = gateways.gate_raster(gw, small_grid, np.ones(small_grid.shape), radius_km=0.1)
+    assert (small == 7).sum() == 9  # never less than the gateway's cell and its neighbours

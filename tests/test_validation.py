@@ -1,0 +1,59 @@
+"""Routes against a known corridor: km per country between its ends, and the deviation."""
+
+import numpy as np
+import pytest
+import shapely
+from test_economics import COUNTS, C, _surface
+
+from pipeline import validation
+from pipeline.config import ReferenceCorridor
+
+
+def _straight(n=81):
+    from pipeline import economics
+
+    cells = np.column_stack([np.full(n, 5), np.arange(2, 2 + n)])
+    xy = np.column_stack([cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)])
+    line = shapely.LineString([xy[0], *xy, xy[-1]])
+    country = np.ones((10, 90), np.int16)
+    country[:, 40:] = 2
+    surface = _surface((10, 90), codes=("KZ", "TM"), country_id=country)
+    parts = economics.route_parts(line, cells, surface, C, [], COUNTS, 2.5)
+    vkm = economics.vertex_km(line, cells, surface.inv_scale, 2.5)
+    return line, parts, vkm
+
+
+def test_a_route_along_a_railway_is_measured_between_the_corridors_ends():
+    line, parts, vkm = _straight()
+    coords = np.asarray(line.coords)
+    ref = ReferenceCorridor(
+        name="Test railway",
+        start_name="A",
+        start_lon_deg=0,
+        start_lat_deg=0,
+        end_name="B",
+        end_lon_deg=0,
+        end_lat_deg=0,
+        km_by_country={"KZ": (90, 100), "TM": (60, 70)},
+        total_km=(140, 160),
+        source="test",
+    )
+    ends = [tuple(coords[5]), tuple(coords[65])]  # 10 km and 160 km from the origin
+    rail = shapely.LineString([(0, coords[0, 1] - 500), (300_000, coords[0, 1] - 500)])
+    rows = validation.check(
+        "r#1", line, vkm, parts, ref, ends, (shapely.STRtree([rail]), np.array([rail])), 5.0
+    )
+    by = {r["country"]: r for r in rows}
+    # the border falls mid-step between cells 37 and 38: km 93.75
+    assert by["KZ"]["route_km"] == pytest.approx(93.75 - 10)
+    assert by["TM"]["route_km"] == pytest.approx(160 - 93.75)
+    assert by["total"]["route_km"] == pytest.approx(150) and by["total"]["agrees"]
+    assert not by["KZ"]["agrees"] and by["TM"]["agrees"]
+    assert by["KZ"]["deviation_km"] == pytest.approx(0.5)  # the railway runs 500 m beside it
+
+
+def test_a_route_that_misses_an_end_is_not_measured():
+    line, parts, vkm = _straight()
+    coords = np.asarray(line.coords)
+    far = (coords[5, 0], coords[5, 1] + 50_000)
+    assert validation.stretch(coords, vkm, [far, tuple(coords[65])], 30_000) is None
