@@ -30,6 +30,8 @@ COST_RASTERS = {
     "unit_cost_usd_per_km": "Build cost rate, USD per km of cable (reported cost)",
     "steer_cost_usd_per_km": "Routing cost rate, USD per km (unit cost + river crossings)",
     "gateway_id": "Border gateway (gateway_id in gateways.gpkg) the cell belongs to, 0 none",
+    "row_classes": "Rights-of-way within the co-location distance, as bits: 1 railway, 2 road, "
+    "4 pipeline",
     "major_row_km": "Ground distance to the nearest railway or primary-or-better road, km "
     "(capped at 20)",
 }

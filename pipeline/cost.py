@@ -58,6 +58,7 @@ class Surface:
     river_cells: np.ndarray
     gateway_id: np.ndarray
     major_row_km: np.ndarray
+    row_classes: np.ndarray
     inv_scale: np.ndarray  # float64
     steer: np.ndarray
     country_codes: tuple[str, ...]
@@ -89,6 +90,7 @@ def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
         river_cells=band("river_cells")[0],
         gateway_id=band("gateway_id")[0],
         major_row_km=band("major_row_km")[0],
+        row_classes=band("row_classes")[0],
         inv_scale=band("inv_scale")[0].astype(np.float64),
         steer=band("steer_cost_usd_per_km")[0],
         country_codes=tuple(ctags["country_codes"].split(",")),
@@ -384,6 +386,31 @@ def major_row_km(layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarra
     return distance_block(burn(geoms, grid) > 0, inv, grid.cell_m, MAJOR_ROW_CAP_KM)
 
 
+ROW_CLASSES = {"railway": 1, "road": 2, "pipeline": 4}
+"""Bits of ``cost/row_classes.tif``: the kinds of right-of-way a cell is on."""
+
+
+def row_classes(
+    layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig
+) -> np.ndarray:
+    """Per cell, the kinds of right-of-way within the co-location distance (``ROW_CLASSES``).
+
+    Their union is the cells ``on_row`` of ``row_distance_km``: the same lines, per kind.
+    """
+    rails, roads = layers["railways"], layers["roads"]
+    groups = {
+        "railway": rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
+        "road": roads.geometry[roads["class"].isin(c.row_road_classes)],
+        "pipeline": layers["pipelines"].geometry,
+    }
+    cap_km = max(c.colocation_distance_km, grid.cell_m / 1000.0) * 2
+    out = np.zeros(grid.shape, dtype=np.uint8)
+    for kind, geoms in groups.items():
+        km = distance_block(burn(list(geoms), grid) > 0, inv, grid.cell_m, cap_km)
+        out |= np.where(on_row(km, c), ROW_CLASSES[kind], 0).astype(np.uint8)
+    return out
+
+
 def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:
     """The config's listed gateways as points in the analysis CRS."""
     x, y = grid.from_lonlat().transform(
@@ -467,6 +494,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         **{k: v.astype("float32") for k, v in computed.items()},
         "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
         "major_row_km": major_row_km(layers, grid, inp.inv_scale, cfg.cost).astype("float32"),
+        "row_classes": row_classes(layers, grid, inp.inv_scale, cfg.cost),
         "urban": inp.urban,
         "water_class": inp.water,
         "country_id": countries,

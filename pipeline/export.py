@@ -72,6 +72,9 @@ FIELD_DOCS = {
         "border_crossings": "Each border crossed, in order, and the gateway it is crossed at",
         "transit_km": "Transit countries (neither the origin's nor the destination's) and the "
         "ground km in each",
+        "row_share_railway": "Share of the length (0–1) along a railway (within the co-location "
+        "distance); likewise row_share_road and row_share_pipeline (they may overlap)",
+        "row_share_by_country": "row_share in each country",
         "near_major_row_share": "Share of the length (0–1) on steps within "
         "score.near_major_row_km of a railway or primary-or-better road",
         "near_major_row_by_country": "The same share in each country",

@@ -22,7 +22,7 @@ from pyproj import Geod
 from . import economics, io, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
-from .cost import Surface, crossable_rivers, is_wet, on_row, read_surface
+from .cost import ROW_CLASSES, Surface, crossable_rivers, is_wet, on_row, read_surface
 from .grid import Grid, template
 from .route import endpoint_areas, near_paths, read_cells
 
@@ -141,7 +141,11 @@ def row_share(
     cells: np.ndarray, row_km: np.ndarray, inv: np.ndarray, c: CostConfig, step_km: float
 ) -> float:
     """Share of the route's ground length on steps whose both cells are on a right-of-way."""
-    on = on_row(row_km[cells[:, 0], cells[:, 1]], c)
+    return row_share_of(cells, on_row(row_km[cells[:, 0], cells[:, 1]], c), inv, step_km)
+
+
+def row_share_of(cells: np.ndarray, on: np.ndarray, inv: np.ndarray, step_km: float) -> float:
+    """Share of the route's ground length on steps whose both cells are ``on`` (per cell)."""
     edge_km = router.edge_km(cells, inv, step_km)
     total = edge_km.sum()
     return float((edge_km * (on[:-1] & on[1:])).sum() / total) if total > 0 else 0.0
@@ -298,6 +302,7 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "n_river_crossings": len(rivs),
         "rivers_crossed": "; ".join(sorted({x["name"] for x in rivs})),
         "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
+        **_row_by_kind(cells, labels, ras, step_km),
         **_near_major_row(cells, labels, ras, inp.near_major_row_km, step_km),
         "n_ila_sites": counts["n_ila"],
         "n_regen_sites": counts["n_regen"],
@@ -329,24 +334,47 @@ def _xy(grid: Grid, lonlat: list[tuple[float, float]]) -> list[tuple[float, floa
     return list(zip(x, y, strict=True))
 
 
+def _share_by_label(
+    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, on: np.ndarray, step_km: float
+) -> dict[str, float]:
+    """Share of each label's ground length (half steps) on steps whose both cells are ``on``."""
+    half = 0.5 * router.edge_km(cells, inv, step_km)
+    both = on[:-1] & on[1:]
+    km, hit = {}, {}
+    for lab, h, b in [
+        *zip(labels[:-1], half, both, strict=True),
+        *zip(labels[1:], half, both, strict=True),
+    ]:
+        km[lab] = km.get(lab, 0.0) + h
+        hit[lab] = hit.get(lab, 0.0) + h * b
+    return {lab: hit[lab] / km[lab] for lab in km if km[lab] > 0}
+
+
+def _row_by_kind(cells: np.ndarray, labels: np.ndarray, ras: Surface, step_km: float) -> dict:
+    """Share of the route along each kind of right-of-way, and its ROW share per country."""
+    kinds = ras.row_classes[cells[:, 0], cells[:, 1]]
+    inv = ras.inv_scale
+    out = {
+        f"row_share_{kind}": row_share_of(cells, (kinds & bit) > 0, inv, step_km)
+        for kind, bit in ROW_CLASSES.items()
+    }
+    by = _share_by_label(cells, labels, inv, kinds > 0, step_km)
+    out["row_share_by_country"] = "; ".join(
+        f"{lab} {v:.2f}" for lab, v in by.items() if lab != economics.SEA
+    )
+    return out
+
+
 def _near_major_row(
     cells: np.ndarray, labels: np.ndarray, ras: Surface, within_km: float, step_km: float
 ) -> dict:
     """Share of the route, and of its length in each country, near a railway or major road."""
     near = ras.major_row_km[cells[:, 0], cells[:, 1]] <= within_km
-    half = 0.5 * router.edge_km(cells, ras.inv_scale, step_km)
-    km, on = {}, {}
-    for lab, h, n in [
-        *zip(labels[:-1], half, near[:-1] & near[1:], strict=True),
-        *zip(labels[1:], half, near[:-1] & near[1:], strict=True),
-    ]:
-        km[lab] = km.get(lab, 0.0) + h
-        on[lab] = on.get(lab, 0.0) + h * n
-    total = sum(km.values())
+    by = _share_by_label(cells, labels, ras.inv_scale, near, step_km)
     return {
-        "near_major_row_share": sum(on.values()) / total if total else 0.0,
+        "near_major_row_share": row_share_of(cells, near, ras.inv_scale, step_km),
         "near_major_row_by_country": "; ".join(
-            f"{lab} {on[lab] / km[lab]:.2f}" for lab in km if lab != economics.SEA and km[lab]
+            f"{lab} {v:.2f}" for lab, v in by.items() if lab != economics.SEA
         ),
     }
 

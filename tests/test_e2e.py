@@ -93,6 +93,8 @@ def test_every_border_is_crossed_at_a_named_gateway(built):
     assert "TM→IR at Etrek–Incheh Borun" in kti["border_crossings"]
     tm_km = dict(p.rsplit(" ", 1) for p in kti["km_by_country"].split("; "))
     assert 650 <= float(tm_km["TM"]) <= 760  # the KTI railway has about 700 km in Turkmenistan
+    kinds = kti[["row_share_railway", "row_share_road", "row_share_pipeline"]]
+    assert kinds.max() <= kti["row_share"] + 1e-9 <= kinds.sum() + 1e-9
     near = dict(p.rsplit(" ", 1) for p in kti["near_major_row_by_country"].split("; "))
     assert float(near["TM"]) > 0.9  # beside the railway all the way through Turkmenistan
     assert kti["transit_km"].startswith("KZ ") and "; TM " in kti["transit_km"]

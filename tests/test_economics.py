@@ -23,6 +23,7 @@ def _surface(shape, codes=("KZ",), **over) -> Surface:
         "river_cells": np.zeros(shape, np.uint8),
         "gateway_id": np.zeros(shape, np.int32),
         "major_row_km": np.full(shape, 50.0, np.float32),
+        "row_classes": np.zeros(shape, np.uint8),
         "inv_scale": np.ones(shape),
         "steer": np.full(shape, C.base_usd_per_km, np.float32),
         **over,

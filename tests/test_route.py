@@ -42,6 +42,7 @@ def cost_dir(tmp_path, small_grid):
         "river_cells": np.zeros(shape, np.uint8),
         "gateway_id": np.ones(shape, np.int32),  # one gateway everywhere: borders are open
         "major_row_km": np.full(shape, 50.0, np.float32),
+        "row_classes": np.zeros(shape, np.uint8),
     }
     tags = {"country_codes": ",".join(CODES), "water_bodies": json.dumps({"Gulf": 7})}
     for name, arr in rasters.items():

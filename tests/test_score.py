@@ -111,3 +111,20 @@ def test_transit_countries_leave_out_the_origins_and_the_destinations():
     per_country = [("RU", 1000.0), ("KZ", 1200.0), ("sea", 300.0), ("TM", 700.0), ("IR", 1300.0)]
     assert score.transit_countries(per_country) == [("KZ", 1200.0), ("TM", 700.0)]
     assert score.transit_countries([("RU", 10.0), ("KZ", 5.0)]) == []
+
+
+def test_row_share_by_kind_and_by_country():
+    from pipeline.cost import ROW_CLASSES
+
+    cells = _row(5)
+    kinds = np.zeros((10, 10), np.uint8)
+    kinds[5, 0:3] = ROW_CLASSES["railway"]  # cells 0-2: two steps along the railway
+    kinds[5, 2:5] |= ROW_CLASSES["road"]  # cells 2-4: two steps along a road
+    inv = np.ones((10, 10))
+    rail = score.row_share_of(cells, kinds[5, :5] & 1 > 0, inv, 2.5)
+    road = score.row_share_of(cells, kinds[5, :5] & 2 > 0, inv, 2.5)
+    assert (rail, road) == (pytest.approx(0.5), pytest.approx(0.5))
+    labels = np.array(["KZ", "KZ", "KZ", "TM", "TM"])
+    off = np.array([True, True, False, False, False])
+    by = score._share_by_label(cells, labels, inv, off, 2.5)
+    assert by == {"KZ": pytest.approx(2.5 / 6.25), "TM": pytest.approx(0.0)}
