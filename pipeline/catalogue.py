@@ -153,7 +153,7 @@ STAGES: dict[str, Stage] = {
     ),
     "report": Stage(
         "report/index.html with map, profiles, tables, sources; manifest and changes",
-        ("lock", "ingest", "dem", "routes", "scores", "corridor", "cost/inv_scale"),
+        ("lock", "ingest", "dem", "routes", "corridor", "cost/inv_scale"),
         (
             "report",
             "report_map",
@@ -193,7 +193,6 @@ class StageFiles:
 
     stage: str
     paths: dict[str, Path]
-    outputs: tuple[str, ...]
 
     def __getitem__(self, key: str) -> Path:
         try:
@@ -213,7 +212,7 @@ def stage_files(stage: str, raw_dir: Path, processed_dir: Path) -> StageFiles:
     for key in (*s.inputs, *s.outputs):
         root, rel = relpath(key)
         paths[key] = roots[root] / rel
-    return StageFiles(stage, paths, s.outputs)
+    return StageFiles(stage, paths)
 
 
 def code_files(stage: str) -> list[str]:
@@ -229,8 +228,7 @@ def code_files(stage: str) -> list[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 todo += [node.module] if node.module else [a.name for a in node.names]
-    seen.discard("cli")  # the CLI imports stages lazily; its own imports are in ``seen``
-    return sorted(f"{mod}.py" for mod in seen | {"cli"})
+    return sorted(f"{mod}.py" for mod in seen)
 
 
 def makefile_rules(raw: str = "$(RAW)", out: str = "$(OUT)", pkg: str = "pipeline") -> str:
@@ -258,7 +256,6 @@ def makefile_rules(raw: str = "$(RAW)", out: str = "$(OUT)", pkg: str = "pipelin
             f"\t$(PY) -m pipeline $(CFGARG) {name}",
             "",
         ]
-    lines.append("STAGE_OUTPUTS := " + " ".join(f"$({n.upper()}_OUT)" for n in STAGES))
     return "\n".join(lines) + "\n"
 
 

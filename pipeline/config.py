@@ -349,6 +349,10 @@ class RouteConfig(_Section):
         "the four cells it touches; the reported cost prices its two halves at their end cells.",
     )
 
+    def off_gateway_usd(self) -> dict[str, float]:
+        """Extra USD of one border crossing away from any gateway, per scenario (0: barrier)."""
+        return {k: sc.off_gateway_crossing_usd or 0.0 for k, sc in self.scenarios.items()}
+
 
 class ListedGateway(_Section):
     """A published border crossing point for cables (or a railway or road crossing)."""
@@ -833,12 +837,14 @@ class StageView:
             return getattr(self._cfg, name)
         if name in ("mirror", "scheduler_address"):
             return getattr(self._cfg, name)
-        if name == "model_dump":  # what the stage's outputs depend on, and nothing else
-            return lambda **kw: stage_slice(self._cfg, self._stage)
         raise AttributeError(
             f"stage {self._stage!r} reads config section {name!r}, which it does not declare; "
             "add it to the stage's sections in pipeline/catalogue.py"
         )
+
+    def model_dump(self, **_) -> dict:
+        """The stage's slice: what its outputs depend on, and nothing else."""
+        return stage_slice(self._cfg, self._stage)
 
 
 def stage_slice(cfg: Config, stage: str) -> dict:

@@ -42,7 +42,6 @@ from .grid import Grid, cell_lonlat, inverse_scale, template
 log = logging.getLogger(__name__)
 
 WATER_LAND, WATER_LAKE, WATER_SEA, OUTSIDE = 0, 1, 2, 255
-OUTPUTS = catalogue.COST_RASTERS
 
 
 @dataclass(frozen=True)
@@ -459,7 +458,7 @@ def rasterise_inputs(
 
 
 def run(cfg: Config, files: StageFiles) -> Path:
-    """Build the cost surface from the ingest outputs; write every raster of ``OUTPUTS``."""
+    """Build the cost surface from the ingest outputs; write every raster it declares."""
     grid = template(cfg.grid)
     dem, _ = io.read_raster(files["dem"], grid)
     gpkg = files["ingest"]
@@ -506,7 +505,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "country_id": {"country_codes": ",".join(codes)},
         "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
     }
-    for name, description in OUTPUTS.items():
+    for name, description in catalogue.COST_RASTERS.items():
         a = arrays[name]
         nodata = np.nan if a.dtype.kind == "f" else None
         io.write_raster(

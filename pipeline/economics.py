@@ -79,7 +79,8 @@ class RouteParts:
     n_landfall: int
     n_ila: int
     n_regen: int
-    off_gateway_usd: float = 0.0  # extra for border crossings away from any gateway
+    n_off_gateway: int = 0  # border crossings away from any gateway
+    off_gateway_each_usd: float = 0.0  # the scenario's extra for each of them
 
     @property
     def length_km(self) -> float:
@@ -170,7 +171,8 @@ def route_parts(
     """Sample the cost rasters along a route once: its pieces and its counted items.
 
     ``river_km`` are the ground km from the origin of its river crossings; ``counts`` holds
-    ``n_border``, ``n_landfall``, ``n_ila``, ``n_regen`` and ``off_gateway_usd``.
+    ``n_border``, ``n_landfall``, ``n_ila``, ``n_regen``, and where a scenario allows crossings
+    away from the gateways ``n_off_gateway`` and ``off_gateway_each_usd``.
     """
     inv = surface.inv_scale
     vkm = vertex_km(line, cells, inv, cell_km)
@@ -221,7 +223,7 @@ def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
     return Breakdown(
         cable_usd=float(np.dot(p.km_outside_bores, rate)),
         hdd_usd=float((p.bores[:, 1] - p.bores[:, 0]).sum() * c.hdd_usd_per_km),
-        border_usd=p.n_border * c.border_crossing_usd + p.off_gateway_usd,
+        border_usd=p.n_border * c.border_crossing_usd + p.n_off_gateway * p.off_gateway_each_usd,
         landfall_usd=p.n_landfall * c.landfall_usd,
         sites_usd=p.n_ila * s.ila_site_usd + p.n_regen * s.regen_site_usd,
         rate_usd_per_km=rate,

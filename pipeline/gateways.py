@@ -98,7 +98,10 @@ def line_crossings(
 def point_gateways(
     points: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, snap_m: float
 ) -> list[dict]:
-    """Each point within ``snap_m`` of a border, moved onto its nearest border."""
+    """Each point within ``snap_m`` of a border, moved onto its nearest border.
+
+    A point's own ``kind`` (a listed gateway's) is kept; ``kind`` is the default.
+    """
     out = []
     if points.empty or borders.empty:
         return out
@@ -113,7 +116,7 @@ def point_gateways(
             {
                 "a": borders.at[j, "a"],
                 "b": borders.at[j, "b"],
-                "kind": kind,
+                "kind": p.get("kind") or kind,
                 "name": p.get("name") if isinstance(p.get("name"), str) else "",
                 "source": p.get("source", "") or "",
                 "geometry": on,
@@ -190,8 +193,6 @@ def build(layers: dict[str, gpd.GeoDataFrame], listed: gpd.GeoDataFrame, g: Gate
         ),
     ]
     listed_on = point_gateways(listed, borders, "fiber_link", snap_m)
-    for c, (_, row) in zip(listed_on, listed.iterrows(), strict=False):
-        c.update(kind=row["kind"], name=row["name"], source=row["source"])
     far = set(listed["name"]) - {c["name"] for c in listed_on}
     for name in sorted(far):
         log.warning(

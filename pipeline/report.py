@@ -527,23 +527,25 @@ def _slug(text: str) -> str:
     return text.replace(":", "_").replace(">", "_to_").replace("#", "_").replace("/", "_")
 
 
-def _maps(cfg: Config, files: StageFiles, grid, dem: np.ndarray, deliver, colors) -> list[str]:
+MAP_LAYERS = (
+    "crossings",
+    "sites",
+    "landing_points",
+    "hubs",
+    "endpoints",
+    "onward_paths",
+    "gateways",
+)
+"""The deliverable layers the maps draw besides the routes."""
+
+
+def _maps(
+    cfg: Config, files: StageFiles, grid, dem: np.ndarray, deliver, marks: dict, colors
+) -> list[str]:
     """The overview map, one map per scenario, the world map and the interactive map."""
     rep = files["report"].parent
     base = {
         n: io.read_layer(files["ingest"], n) for n in ("countries", "lakes", "railways", "roads")
-    }
-    marks = {
-        n: io.read_layer(files["corridor"], n)
-        for n in (
-            "crossings",
-            "sites",
-            "landing_points",
-            "hubs",
-            "endpoints",
-            "onward_paths",
-            "gateways",
-        )
     }
     routes = deliver.to_crs(grid.crs.to_wkt())
     landing = io.read_layer(files["ingest"], "landing_points")
@@ -610,8 +612,9 @@ def run(cfg: Config, files: StageFiles) -> Path:
     deliver = io.read_layer(files["corridor"], "routes")
     dem, _ = io.read_raster(files["dem"], grid)
     colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(cfg.route.scenarios)}
-    maps = _maps(cfg, files, grid, dem, deliver, colors)
-    profiles = _profiles(files, grid, dem, io.read_layer(files["scores"], "routes"))
+    marks = {n: io.read_layer(files["corridor"], n) for n in MAP_LAYERS}
+    maps = _maps(cfg, files, grid, dem, deliver, marks, colors)
+    profiles = _profiles(files, grid, dem, deliver)
     new = manifest(cfg, fetch.read_lock(files["lock"].parent), deliver)
     change_md = _changes(files, new, deliver)
     io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
@@ -619,7 +622,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "best": best_routes(deliver),
         "comparison": scenario_comparison(deliver),
         "routes": route_table(deliver),
-        "world": world_table(io.read_layer(files["corridor"], "onward_paths")),
+        "world": world_table(marks["onward_paths"]),
         "sensitivity": io.read_layer(files["corridor"], "ranking_sensitivity"),
         "validation": validation_table(io.read_layer(files["corridor"], "validation"), deliver),
     }

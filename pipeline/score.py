@@ -195,7 +195,7 @@ class Inputs:
     cost: CostConfig
     sites: SitesConfig
     group_index: float
-    off_gateway_usd: dict[str, float | None]  # per scenario: extra USD of an off-gateway crossing
+    off_gateway_usd: dict[str, float]  # per scenario: extra USD of an off-gateway crossing
 
 
 def _sites(line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, inp: Inputs) -> list[dict]:
@@ -251,8 +251,8 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "n_landfall": len(shores),
         "n_ila": sum(s["site_type"] == "ILA" for s in sites),
         "n_regen": sum(s["site_type"] == "regen" for s in sites),
-        "off_gateway_usd": sum(b["off_gateway"] for b in borders)
-        * (inp.off_gateway_usd.get(r["scenario"]) or 0.0),
+        "n_off_gateway": sum(b["off_gateway"] for b in borders),
+        "off_gateway_each_usd": inp.off_gateway_usd[r["scenario"]],
     }
     crossings = [
         {"route_id": rid, "scenario": r["scenario"], **x, "km_from_origin": km}
@@ -295,8 +295,8 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "border_crossings": "; ".join(
             f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
         ),
-        "n_off_gateway_crossings": sum(b["off_gateway"] for b in borders),
-        "relaxed": _relaxed(r, borders, inp.off_gateway_usd.get(r["scenario"]), grid),
+        "n_off_gateway_crossings": counts["n_off_gateway"],
+        "relaxed": _relaxed(r, borders, counts["off_gateway_each_usd"], grid),
         "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
         "n_landfalls": len(shores),
         "n_river_crossings": len(rivs),
@@ -379,7 +379,7 @@ def _near_major_row(
     }
 
 
-def _relaxed(r, borders: list[dict], off_gateway_usd: float | None, grid: Grid) -> str:
+def _relaxed(r, borders: list[dict], off_gateway_usd: float, grid: Grid) -> str:
     """Which constraints this route could only be found by relaxing, where, at what cost."""
     out = []
     if not bool(r["diverse"]):
@@ -389,7 +389,7 @@ def _relaxed(r, borders: list[dict], off_gateway_usd: float | None, grid: Grid) 
             lon, lat = to_lonlat(b["geometry"], grid).coords[0]
             out.append(
                 f"border {b['name']} crossed away from any gateway at {lat:.2f}°N {lon:.2f}°E "
-                f"(+{off_gateway_usd or 0:,.0f} USD)"
+                f"(+{off_gateway_usd:,.0f} USD)"
             )
     return "; ".join(out)
 
@@ -651,7 +651,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         cost=cfg.cost,
         sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
-        off_gateway_usd={k: s.off_gateway_crossing_usd for k, s in cfg.route.scenarios.items()},
+        off_gateway_usd=cfg.route.off_gateway_usd(),
     )
     layers = score_routes(routes, endpoints, inp, cfg.route)
     io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})

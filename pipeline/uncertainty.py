@@ -111,7 +111,7 @@ def scored_route_parts(
     grid: Grid,
     routes: pd.DataFrame,
     c: CostConfig,
-    off_gateway: dict[str, float | None],
+    off_gateway: dict[str, float],
 ) -> list[economics.RouteParts]:
     """Each scored route's parts, built as the score stage built them (the same function)."""
     surface = read_surface(files, grid)
@@ -125,8 +125,8 @@ def scored_route_parts(
             "n_landfall": int(r["n_landfalls"]),
             "n_ila": int(r["n_ila_sites"]),
             "n_regen": int(r["n_regen_sites"]),
-            "off_gateway_usd": int(r["n_off_gateway_crossings"])
-            * (off_gateway.get(r["scenario"]) or 0.0),
+            "n_off_gateway": int(r["n_off_gateway_crossings"]),
+            "off_gateway_each_usd": off_gateway[r["scenario"]],
         }
         river_km = rivers.loc[rivers["route_id"] == r["route_id"], "km_from_origin"].tolist()
         parts.append(
@@ -211,8 +211,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     grid = template(cfg.grid)
     u = cfg.uncertainty
     routes = io.read_layer(files["scores"], "routes")
-    off_gateway = {k: s.off_gateway_crossing_usd for k, s in cfg.route.scenarios.items()}
-    parts = scored_route_parts(files, grid, routes, cfg.cost, off_gateway)
+    parts = scored_route_parts(files, grid, routes, cfg.cost, cfg.route.off_gateway_usd())
     chunk = 64
     jobs = [
         dask.delayed(reprice_draws, pure=True)(

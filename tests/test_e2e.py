@@ -183,7 +183,7 @@ def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
     cfg, out = built
     routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
     files = catalogue.stage_files("uncertainty", cfg.paths.raw_dir, out)
-    off = {k: s.off_gateway_crossing_usd for k, s in cfg.route.scenarios.items()}
+    off = cfg.route.off_gateway_usd()
     parts = uncertainty.scored_route_parts(files, template(cfg.grid), routes, cfg.cost, off)
     priced = [economics.price_route(p, cfg.cost, cfg.sites).total_usd for p in parts]
     np.testing.assert_allclose(priced, routes["cost_usd"], rtol=1e-9)

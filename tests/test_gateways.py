@@ -63,19 +63,19 @@ def layers():
 
 
 def test_gateways_come_from_crossings_posts_and_the_list(layers, caplog):
-    listed = _gdf(
+    listed = _gdf(  # the one left out comes first: the others keep their own names
         [
-            {
-                "name": "Link 80",
-                "kind": "fiber_link",
-                "source": "Operator 2018",
-                "geometry": shapely.Point(99 * KM, 80 * KM),
-            },
             {
                 "name": "Far away",
                 "kind": "fiber_link",
                 "source": "x",
                 "geometry": shapely.Point(150 * KM, 50 * KM),
+            },
+            {
+                "name": "Link 80",
+                "kind": "fiber_link",
+                "source": "Operator 2018",
+                "geometry": shapely.Point(99 * KM, 80 * KM),
             },
         ]
     )
