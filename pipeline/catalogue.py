@@ -30,8 +30,11 @@ COST_RASTERS = {
     "unit_cost_usd_per_km": "Build cost rate, USD per km of cable (reported cost)",
     "steer_cost_usd_per_km": "Routing cost rate, USD per km (unit cost + river crossings)",
     "gateway_id": "Border gateway (gateway_id in gateways.gpkg) the cell belongs to, 0 none",
-    "row_classes": "Rights-of-way within the co-location distance, as bits: 1 railway, 2 road, "
-    "4 pipeline",
+    "row_classes": "Rights-of-way within the co-location distance, as bits: 1 railway, "
+    "2 primary-or-better road, 4 pipeline, 8 other road",
+    "landcover_mult": "Land cover multiplier of the cost book (MODIS IGBP class)",
+    "protected_area": "Protected area id (see the protected_areas tag: name and kind), 0 none",
+    "fault_cells": "1 where an active fault priced as a crossing runs through the cell",
     "major_row_km": "Ground distance to the nearest railway or primary-or-better road, km "
     "(capped at 20)",
 }
@@ -41,6 +44,7 @@ EXPORT_LAYERS = (
     "route_segments",
     "sites",
     "crossings",
+    "fault_crossings",
     "endpoints",
     "landing_points",
     "shared_risk_segments",
@@ -109,25 +113,25 @@ STAGES: dict[str, Stage] = {
     ),
     "cost": Stage(
         "cost surface in USD per km of cable, and its component rasters (Dask)",
-        ("ingest", "dem"),
+        ("ingest", "dem", "landcover"),
         (*_COST, "gateways"),
         ("paths", "grid", "cost", "gateways"),
     ),
     "route": Stage(
         "least-cost routes per scenario, origin and landing station (Dask)",
-        ("ingest", "gateways", *_COST),
+        ("ingest", "landcover", "gateways", *_COST),
         ("routes",),
         ("paths", "grid", "cost", "route"),
     ),
     "score": Stage(
         "length, cost, latency, countries, crossings, segments, sites per route",
-        ("ingest", "dem", "routes", "gateways", *_COST),
+        ("ingest", "dem", "landcover", "routes", "gateways", *_COST),
         ("scores",),
         ("paths", "grid", "cost", "route", "score", "sites"),
     ),
     "uncertainty": Stage(
         "Monte Carlo P10/P50/P90 costs, route frequency, ranking and sensitivity",
-        ("ingest", "gateways", "routes", "scores", *_COST),
+        ("ingest", "landcover", "gateways", "routes", "scores", *_COST),
         ("uncertainty", "route_frequency"),
         ("paths", "grid", "cost", "route", "score", "sites", "uncertainty"),
     ),

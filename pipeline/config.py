@@ -26,6 +26,19 @@ FT_PER_KM = 3280.84
 
 PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
+UnitFloat = Annotated[float, Field(ge=0, le=1)]
+RowKind = Literal["railway", "major_road", "road", "pipeline"]
+LandcoverName = Literal[
+    "forest",
+    "shrubland",
+    "savanna",
+    "grassland",
+    "wetland",
+    "cropland",
+    "urban",
+    "snow_ice",
+    "barren",
+]
 
 
 class _Section(BaseModel):
@@ -175,6 +188,67 @@ class CostConfig(_Section):
         "permitted corridor instead of trenching. Source: FBA/Cartesian Fiber Deployment Cost "
         "Annual Report 2025, trenching about 60 % costlier than ploughing.",
     )
+    row_discount_share: dict[RowKind, UnitFloat] = Field(
+        default_factory=lambda: {"railway": 1.0, "major_road": 1.0, "road": 0.5, "pipeline": 0.5},
+        description="Share (0–1) of the co-location discount each kind of right-of-way earns: "
+        "a cell's multiplier is 1 − share × (1 − colocation_mult), the best kind within the "
+        "co-location distance counting. Railways and primary-or-better roads (OSM "
+        "motorway/trunk/primary, Natural Earth major roads) earn all of it: a graded, fenced "
+        "formation with a service track, where the corridor's own cables are ploughed in "
+        "(Kazakhtelecom and KTZ along the railways). Assumption, labelled: secondary roads "
+        "(narrower verges, more junctions) and pipelines (works in the operator's protection "
+        "zone, 25 m either side of a trunk pipeline's axis in Russia's Rules for the "
+        "Protection of Trunk Pipelines, 1992, need its consent and supervision) earn half.",
+    )
+    landcover_mult: dict[LandcoverName, PosFloat] = Field(
+        default_factory=lambda: {
+            "forest": 2.25,
+            "shrubland": 1.0,
+            "savanna": 1.0,
+            "grassland": 1.0,
+            "wetland": 1.2,
+            "cropland": 1.0,
+            "urban": 1.0,
+            "snow_ice": 1.75,
+            "barren": 1.05,
+        },
+        description="Build cost multiplier per land cover (MODIS MCD12C1 IGBP classes: forest "
+        "1–5, shrubland 6–7, savanna 8–9, grassland 10, wetland 11, cropland 12 and 14, urban "
+        "13, snow_ice 15, barren 16). Source: Black & Veatch for WECC (2012/2019), Capital "
+        "Costs for Transmission and Substations, terrain multipliers — forested 2.25, wetland "
+        "1.20, desert/barren 1.05, farmland and scrub/flat 1.00 — the land cover factors NREL "
+        "reVX uses; an assumption that an overhead line's clearing and access factors carry "
+        "over to a buried cable. urban 1.0: settlements are priced by urban_mult already. "
+        "snow_ice 1.75: B&V's mountain factor (permanent snow lies on high mountains; an "
+        "assumption).",
+    )
+    protected_area_mult: PosFloat = Field(
+        0.5 * (15 + 50) / 12.50,
+        description="Multiplier inside a protected area (2.6) where a scenario treats them as a "
+        "penalty: the cable is bored there (directional drilling, no surface works), the HDD "
+        "rate (US DOT ITS JPO, USD 15–50/ft, middle) over the base rate (FBA/Cartesian 2023, "
+        "USD 12.50/ft). Rationale: IUCN's guidelines (Dudley 2008) keep linear infrastructure "
+        "out of strict reserves and national parks (categories Ia–II) except where it cannot "
+        "go elsewhere; the route is steered around them and, where it must cross, priced as "
+        "a trenchless crossing. Not charged beside a railway or primary-or-better road "
+        "(within the co-location distance): there the cable goes in the existing reserve, "
+        "which IUCN's guidelines prefer to a new corridor (an assumption on their wording).",
+    )
+    fault_crossing_usd: NonNegFloat = Field(
+        0.5 * (15 + 50) * FT_PER_KM,
+        description="One crossing of an active fault (106,627 USD): armoured cable in a "
+        "flexible duct with slack loops either side over 1 km, priced as 1 km at the middle "
+        "of the HDD range (US DOT ITS JPO, USD 15–50/ft). An assumption on a published unit "
+        "rate, after the fault-crossing design of buried lifelines (American Lifelines "
+        "Alliance 2005, Guidelines for the Design of Buried Steel Pipe: wide, loose trench "
+        "and slack across the fault zone).",
+    )
+    fault_exclude_slip_types: list[str] = Field(
+        default_factory=lambda: ["Anticline", "Syncline"],
+        description="GEM active-fault slip types not priced as crossings. Default: the folds "
+        "(anticlines, synclines), which GEM lists as active structures but which do not "
+        "rupture the surface a cable is buried in.",
+    )
     hdd_usd_per_km: NonNegFloat = Field(
         0.5 * (15 + 50) * FT_PER_KM,
         description="Horizontal directional drilling under a river (106,627 USD/km): the middle "
@@ -198,6 +272,12 @@ class CostConfig(_Section):
         "for 1 km at the top of the HDD range (USD 50/ft, US DOT ITS JPO), for fences, patrol "
         "roads and escorted works. An assumption on a published unit rate.",
     )
+
+    @field_validator("row_discount_share", "landcover_mult", mode="after")
+    @classmethod
+    def _over_defaults(cls, v: dict, info) -> dict:
+        """Kinds and classes not given keep their defaults."""
+        return {**cls.model_fields[info.field_name].get_default(call_default_factory=True), **v}
 
     @property
     def river_crossing_usd(self) -> float:
@@ -256,6 +336,14 @@ class Scenario(_Section):
         default_factory=list,
         description="Waypoints every route of the scenario passes, in order: cable landing "
         "station names (e.g. 'Aktau, Kazakhstan') or populated place names.",
+    )
+    protected_areas: Literal["penalty", "barrier"] = Field(
+        "penalty",
+        description="Protected areas (OSM boundary=protected_area, national parks, nature "
+        "reserves): 'penalty' prices them at cost.protected_area_mult; 'barrier' keeps routes "
+        "out, and a route that cannot avoid one crosses it at the penalty and says so in its "
+        "'relaxed' field. Default: penalty (IUCN's guidelines allow unavoidable linear "
+        "infrastructure; see cost.protected_area_mult).",
     )
     off_gateway_crossing_usd: NonNegFloat | None = Field(
         None,
@@ -317,6 +405,34 @@ class RouteConfig(_Section):
         description="Routes per origin–destination pair and scenario, physically diverse "
         "(planners' requirement: a cable cut must not take out both paths).",
     )
+    alternatives_method: Literal["joint", "greedy"] = Field(
+        "joint",
+        description="How the alternatives of a pair are found. 'greedy': each in turn, the "
+        "cheapest route outside the earlier ones' corridors (it can take the ground a later "
+        "one needs). 'joint': greedy first; where an alternative cannot keep apart, the ground "
+        "it needed is taken from the earlier ones and the set routed again; then each route is "
+        "re-routed against all the others until none gets cheaper — the set of k routes of "
+        "least total cost that keeps the separation (as far as this local search finds; "
+        "after Suurballe 1974 and Bhandari 1999 for disjoint paths). Alternatives are then "
+        "numbered by cost.",
+    )
+    max_alternative_cost_ratio: float = Field(
+        1.5,
+        gt=1,
+        description="An alternative kept apart may cost (steering) at most this times the "
+        "pair's cheapest route; dearer, the closer route is taken and its shared ground "
+        "reported. ASSUMPTION: a planner funds a diverse path at up to half again the first "
+        "(the real mirror's apart alternatives cost 1.0–1.4×; without a cap the joint method "
+        "found 8,000 km Caspian detours at 1.8×). Set from the project's budget.",
+    )
+    joint_rounds: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description="Most repair and re-routing rounds of the joint method per pair. Default: "
+        "4, twice what the real mirror needs: with the default config no pair used more than "
+        "2 repair rounds, and no re-routing round made a set cheaper (measured 2026-12).",
+    )
     separation_km: NonNegFloat = Field(
         20.0,
         description="Alternatives stay at least this far apart outside the endpoint areas "
@@ -348,6 +464,53 @@ class RouteConfig(_Section):
         "longer than the straight line) to about 3 %. The router prices a knight's move over "
         "the four cells it touches; the reported cost prices its two halves at their end cells.",
     )
+
+    method: Literal["auto", "full", "coarse_to_fine"] = Field(
+        "auto",
+        description="'full': Dijkstra over the whole grid (exact). 'coarse_to_fine': route on "
+        "the grid coarsened by coarse_factor (each block at its cheapest cell's rate, so a "
+        "railway keeps its discount), then on the fine grid only within corridor_cells coarse "
+        "cells of that path (widened where the path runs along the corridor's edge); zones, "
+        "gateways, waypoints, barriers and the alternatives' exclusions all apply. Measured on "
+        "the real mirror at 2.5 km: first routes within 1.2 % of the full grid's cost (a "
+        "near-tie between two corridors can go the other way), alternatives within 2 % on "
+        "average. 'auto': coarse to fine above coarse_to_fine_above_cells.",
+    )
+    coarse_to_fine_above_cells: int = Field(
+        20_000_000,
+        ge=0,
+        description="Grid size (cells) from which 'auto' routes coarse to fine. Default: "
+        "measured with make bench, the full grid routes in under a second below it, and "
+        "coarse to fine is 11–21× faster at 45–181 M cells.",
+    )
+    coarse_factor: int = Field(
+        4,
+        ge=2,
+        le=16,
+        description="Fine cells per coarse cell, each way. Default: measured with make bench, "
+        "factor 4 with corridor_cells 3 keeps the cost within 0.1 % of the full grid's on a "
+        "synthetic surface.",
+    )
+    corridor_cells: int = Field(
+        3,
+        ge=1,
+        description="Half-width of the fine search corridor, coarse cells. Default: as "
+        "coarse_factor; on the real mirror 6 gave the same first routes as 3.",
+    )
+    max_widenings: int = Field(
+        3,
+        ge=0,
+        description="Times the corridor is doubled where the fine path runs along its edge, "
+        "before the whole grid is searched. Default: 3 (8× the width: then the corridor is "
+        "about as wide as the search itself).",
+    )
+
+    def coarse_to_fine(self, cells: int) -> tuple[int, int, int] | None:
+        """(factor, corridor cells, widenings) when a grid of ``cells`` routes coarse to fine."""
+        on = self.method == "coarse_to_fine" or (
+            self.method == "auto" and cells > self.coarse_to_fine_above_cells
+        )
+        return (self.coarse_factor, self.corridor_cells, self.max_widenings) if on else None
 
     def off_gateway_usd(self) -> dict[str, float]:
         """Extra USD of one border crossing away from any gateway, per scenario (0: barrier)."""

@@ -9,8 +9,14 @@ Two surfaces are written, kept apart on purpose:
   crossing cost spread over the river cells, so a route crosses a river where it is cheapest and
   does not run along it. Scenario rules (forbidden countries, water) are applied by the router.
 
-Component rasters are kept for inspection in QGIS: slope, terrain multiplier, distance to the
-nearest right-of-way, settlements, water class, country ids, river cells and the ground scale.
+The unit rate's factors: terrain class (slope), right-of-way by kind (``row_classes``: railway,
+primary-or-better road, other road, pipeline, each earning its share of the co-location
+discount), land cover (MODIS IGBP classes), protected areas, settlements and the country. Active
+faults are crossings, priced one by one like rivers and spread over their cells for steering.
+
+Component rasters are kept for inspection in QGIS: slope, terrain multiplier, land cover
+multiplier, distance to the nearest right-of-way and its kinds, settlements, protected areas,
+fault cells, water class, country ids, river cells and the ground scale.
 The stage also builds the border gateways (``gateways.py``: ``gateways.gpkg`` and
 ``cost/gateway_id.tif``, the cells where a route may change country) and the distance to the
 nearest railway or primary-or-better road (``cost/major_row_km.tif``, for the scores).
@@ -20,6 +26,8 @@ depth the kernel needs.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
 import math
@@ -43,6 +51,23 @@ log = logging.getLogger(__name__)
 
 WATER_LAND, WATER_LAKE, WATER_SEA, OUTSIDE = 0, 1, 2, 255
 
+LANDCOVER_CLASSES = {
+    "forest": (1, 2, 3, 4, 5),
+    "shrubland": (6, 7),
+    "savanna": (8, 9),
+    "grassland": (10,),
+    "wetland": (11,),
+    "cropland": (12, 14),
+    "urban": (13,),
+    "snow_ice": (15,),
+    "barren": (16,),
+}
+"""The cost book's land cover names and their MODIS IGBP class codes (others: factor 1)."""
+
+ROW_KINDS = {"railway": 1, "major_road": 2, "pipeline": 4, "road": 8}
+"""Bits of ``cost/row_classes.tif``: the kinds of right-of-way a cell is on (``road``: the
+configured road classes below primary)."""
+
 
 @dataclass(frozen=True)
 class Surface:
@@ -58,20 +83,38 @@ class Surface:
     gateway_id: np.ndarray
     major_row_km: np.ndarray
     row_classes: np.ndarray
+    landcover: np.ndarray  # MODIS IGBP class
+    protected_area: np.ndarray  # id into protected_names, 0 none
+    fault_cells: np.ndarray
     inv_scale: np.ndarray  # float64
     steer: np.ndarray
     country_codes: tuple[str, ...]
     water_bodies: dict[str, int]  # name -> water_body id
+    protected_names: dict[int, str]
 
     def country_mult(self, mult: dict[str, float]) -> np.ndarray:
         """Per-cell build cost multiplier of ``mult`` (ISO code -> factor)."""
         return country_mult_raster(self.country_id, list(self.country_codes), mult)
 
+    def steer_cost(self, c: CostConfig, cell_m: float) -> np.ndarray:
+        """The routing rate under cost book ``c``, rebuilt from the component rasters."""
+        unit = unit_cost_block(
+            terrain_mult_block(self.slope_deg.astype(np.float64), c),
+            self.row_classes,
+            self.urban,
+            self.water_class,
+            self.country_mult(c.country_mult),
+            self.landcover,
+            self.protected_area,
+            c,
+        )
+        return steer_cost_block(unit, self.river_cells, self.fault_cells, self.inv_scale, cell_m, c)
+
 
 def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
     """Read the cost stage's rasters (checked against the template grid) into a ``Surface``.
 
-    ``files`` maps the catalogue's keys (``cost/<name>``) to paths.
+    ``files`` maps the catalogue's keys (``cost/<name>``, and ``landcover``) to paths.
     """
 
     def band(name: str) -> tuple[np.ndarray, dict[str, str]]:
@@ -79,6 +122,7 @@ def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
 
     country, ctags = band("country_id")
     bodies, btags = band("water_body")
+    protected, ptags = band("protected_area")
     return Surface(
         slope_deg=band("slope_deg")[0],
         row_km=band("row_distance_km")[0],
@@ -90,11 +134,35 @@ def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
         gateway_id=band("gateway_id")[0],
         major_row_km=band("major_row_km")[0],
         row_classes=band("row_classes")[0],
+        landcover=io.read_raster(files["landcover"], grid)[0],
+        protected_area=protected,
+        fault_cells=band("fault_cells")[0],
         inv_scale=band("inv_scale")[0].astype(np.float64),
         steer=band("steer_cost_usd_per_km")[0],
         country_codes=tuple(ctags["country_codes"].split(",")),
         water_bodies=json.loads(btags["water_bodies"]),
+        protected_names={int(k): v for k, v in json.loads(ptags["protected_areas"]).items()},
     )
+
+
+def task_surface(cost_files: tuple[tuple[str, str], ...], grid: Grid) -> Surface:
+    """The cost rasters a Dask task names, read once per worker process while they are unchanged.
+
+    Route tasks and re-routing draws run many to a worker; each used to read every raster
+    again. The arrays are read-only: a task derives its own from them.
+    """
+    stamps = tuple(Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in cost_files)
+    return _surface_once(cost_files, stamps, grid)
+
+
+@functools.lru_cache(maxsize=1)
+def _surface_once(cost_files, stamps, grid: Grid) -> Surface:
+    sf = read_surface(dict(cost_files), grid)
+    for f in dataclasses.fields(sf):
+        value = getattr(sf, f.name)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return sf
 
 
 # --- block kernels (numpy in, numpy out) ---------------------------------------------------------
@@ -164,12 +232,40 @@ def terrain_mult_block(slope: np.ndarray, c: CostConfig) -> np.ndarray:
     return np.array([1.0, c.hill_mult, c.mountain_mult])[terrain_class(slope, c)]
 
 
+def landcover_mult_block(igbp: np.ndarray, c: CostConfig) -> np.ndarray:
+    """Per-cell land cover multiplier of the cost book (1 for water and unknown classes)."""
+    table = np.ones(256)
+    for name, codes in LANDCOVER_CLASSES.items():
+        table[list(codes)] = c.landcover_mult[name]
+    return table[igbp]
+
+
+def row_mult_block(row_classes: np.ndarray, c: CostConfig) -> np.ndarray:
+    """Per-cell right-of-way multiplier: the best kind within reach earns its discount share."""
+    table = np.ones(16)
+    for bits in range(1, 16):
+        share = max(c.row_discount_share[k] for k, b in ROW_KINDS.items() if bits & b)
+        table[bits] = 1.0 - share * (1.0 - c.colocation_mult)
+    return table[row_classes & 15]
+
+
+def protected_penalised(protected: np.ndarray, row_classes: np.ndarray) -> np.ndarray:
+    """Cells of a protected area that pay its penalty: all but those on a railway or major road.
+
+    Beside a railway or primary-or-better road the cable goes in the existing reserve, which
+    the protected area already surrounds; elsewhere in it, it is new linear infrastructure.
+    """
+    return (protected > 0) & ((row_classes & (ROW_KINDS["railway"] | ROW_KINDS["major_road"])) == 0)
+
+
 def unit_cost_block(
     terrain_mult: np.ndarray,
-    row_km: np.ndarray,
+    row_classes: np.ndarray,
     urban: np.ndarray,
     water: np.ndarray,
     country_mult: np.ndarray,
+    landcover: np.ndarray,
+    protected: np.ndarray,
     c: CostConfig,
 ) -> np.ndarray:
     """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside.
@@ -177,19 +273,27 @@ def unit_cost_block(
     The one rate rule: the cost stage applies it to whole rasters, ``economics.price_route``
     to a route's cells under each cost book.
     """
-    rate = c.base_usd_per_km * terrain_mult * country_mult
-    rate = np.where(on_row(row_km, c), rate * c.colocation_mult, rate)
+    rate = c.base_usd_per_km * terrain_mult * country_mult * landcover_mult_block(landcover, c)
+    rate = rate * row_mult_block(row_classes, c)
+    rate = np.where(protected_penalised(protected, row_classes), rate * c.protected_area_mult, rate)
     rate = np.where(urban > 0, rate * c.urban_mult, rate)
     rate = np.where(water == WATER_LAND, rate, c.submarine_usd_per_km)
     return np.where(water == OUTSIDE, np.nan, rate)
 
 
 def steer_cost_block(
-    unit: np.ndarray, rivers: np.ndarray, inv_scale: np.ndarray, cell_m: float, c: CostConfig
+    unit: np.ndarray,
+    rivers: np.ndarray,
+    faults: np.ndarray,
+    inv_scale: np.ndarray,
+    cell_m: float,
+    c: CostConfig,
 ) -> np.ndarray:
-    """Routing rate: crossing a one-cell river costs about ``river_crossing_usd``."""
+    """Routing rate: crossing a one-cell river or fault costs about its crossing price."""
     cell_km = cell_m * inv_scale / 1000.0
-    return unit + np.where(rivers > 0, c.river_crossing_usd / cell_km, 0.0)
+    extra = np.where(rivers > 0, c.river_crossing_usd, 0.0)
+    extra = extra + np.where(faults > 0, c.fault_crossing_usd, 0.0)
+    return unit + extra / cell_km
 
 
 # --- the surface, chunked ---------------------------------------------------------------------
@@ -202,10 +306,14 @@ class Inputs:
     dem: np.ndarray
     inv_scale: np.ndarray
     row_mask: np.ndarray
+    row_classes: np.ndarray
     urban: np.ndarray
     water: np.ndarray
     rivers: np.ndarray
+    faults: np.ndarray
     country_mult: np.ndarray
+    landcover: np.ndarray
+    protected: np.ndarray
 
 
 def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict[str, da.Array]:
@@ -241,22 +349,33 @@ def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict
         dtype=np.float64,
     )
     terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
+    landcover = arr(inp.landcover)
     unit = da.map_blocks(
         unit_cost_block,
         terrain,
-        row_km,
+        arr(inp.row_classes),
         arr(inp.urban),
         arr(inp.water),
         arr(inp.country_mult),
+        landcover,
+        arr(inp.protected),
         c=c,
         dtype=np.float64,
     )
     steer = da.map_blocks(
-        steer_cost_block, unit, arr(inp.rivers), inv, cell_m=cell_m, c=c, dtype=np.float64
+        steer_cost_block,
+        unit,
+        arr(inp.rivers),
+        arr(inp.faults),
+        inv,
+        cell_m=cell_m,
+        c=c,
+        dtype=np.float64,
     )
     return {
         "slope_deg": slope,
         "terrain_mult": terrain,
+        "landcover_mult": da.map_blocks(landcover_mult_block, landcover, c=c, dtype=np.float64),
         "row_distance_km": row_km,
         "unit_cost_usd_per_km": unit,
         "steer_cost_usd_per_km": steer,
@@ -358,56 +477,90 @@ def country_mult_raster(
     return table[country]
 
 
-def rights_of_way(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
-    """Geometries of the railways, roads (of the configured classes) and pipelines."""
-    rails = layers["railways"]
-    roads = layers["roads"]
-    return [
-        *rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
-        *roads.geometry[roads["class"].isin(c.row_road_classes)],
-        *layers["pipelines"].geometry,
-    ]
-
-
 MAJOR_ROADS = ("motorway", "trunk", "primary", "major")
 """Primary-or-better roads (OSM highway=*, and Natural Earth's major roads)."""
 MAJOR_ROW_CAP_KM = 20.0
 
 
-def major_row_km(layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig):
-    """Ground km to the nearest railway in service or primary-or-better road (capped)."""
-    rails = layers["railways"]
-    roads = layers["roads"]
-    geoms = [
+def row_groups(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> dict[str, list]:
+    """The right-of-way lines of each kind (``ROW_KINDS``), of the cost book's classes."""
+    rails, roads = layers["railways"], layers["roads"]
+    road_ok = roads["class"].isin(c.row_road_classes)
+    major = roads["class"].isin(MAJOR_ROADS)
+    return {
+        "railway": list(rails.geometry[rails["fclass"].isin(c.row_railway_classes)]),
+        "major_road": list(roads.geometry[road_ok & major]),
+        "pipeline": list(layers["pipelines"].geometry),
+        "road": list(roads.geometry[road_ok & ~major]),
+    }
+
+
+def major_lines(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
+    """The railways of the cost book's classes and the primary-or-better roads."""
+    rails, roads = layers["railways"], layers["roads"]
+    return [
         *rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
         *roads.geometry[roads["class"].isin(MAJOR_ROADS)],
     ]
-    return distance_block(burn(geoms, grid) > 0, inv, grid.cell_m, MAJOR_ROW_CAP_KM)
 
 
-ROW_CLASSES = {"railway": 1, "road": 2, "pipeline": 4}
-"""Bits of ``cost/row_classes.tif``: the kinds of right-of-way a cell is on."""
+def major_row_km(layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig):
+    """Ground km to the nearest railway in service or primary-or-better road (capped)."""
+    return distance_block(
+        burn(major_lines(layers, c), grid) > 0, inv, grid.cell_m, MAJOR_ROW_CAP_KM
+    )
 
 
-def row_classes(
-    layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig
-) -> np.ndarray:
-    """Per cell, the kinds of right-of-way within the co-location distance (``ROW_CLASSES``).
+def bridge_cells(
+    water: np.ndarray, country: np.ndarray, lines: list, grid: Grid
+) -> tuple[np.ndarray, np.ndarray]:
+    """Water and country rasters with the cells a railway or major road crosses water on made land.
+
+    A strait or lake a railway or primary road crosses on a bridge or causeway (the Garabogaz
+    strait, Lake Urmia) is narrower than a cell; without this, the raster cuts the land route
+    there. Each such cell takes the country of the nearest cell that has one.
+    """
+    bridge = is_wet(water) & (burn(lines, grid, all_touched=False) > 0)
+    if not bridge.any():
+        return water, country
+    water = np.where(bridge, WATER_LAND, water).astype(water.dtype)
+    _, (ri, ci) = ndimage.distance_transform_edt(country == 0, return_indices=True)
+    country = np.where(bridge & (country == 0), country[ri, ci], country).astype(country.dtype)
+    return water, country
+
+
+def row_classes(groups: dict[str, list], grid: Grid, inv: np.ndarray, c: CostConfig) -> np.ndarray:
+    """Per cell, the kinds of right-of-way within the co-location distance (``ROW_KINDS``).
 
     Their union is the cells ``on_row`` of ``row_distance_km``: the same lines, per kind.
     """
-    rails, roads = layers["railways"], layers["roads"]
-    groups = {
-        "railway": rails.geometry[rails["fclass"].isin(c.row_railway_classes)],
-        "road": roads.geometry[roads["class"].isin(c.row_road_classes)],
-        "pipeline": layers["pipelines"].geometry,
-    }
     cap_km = max(c.colocation_distance_km, grid.cell_m / 1000.0) * 2
     out = np.zeros(grid.shape, dtype=np.uint8)
     for kind, geoms in groups.items():
-        km = distance_block(burn(list(geoms), grid) > 0, inv, grid.cell_m, cap_km)
-        out |= np.where(on_row(km, c), ROW_CLASSES[kind], 0).astype(np.uint8)
+        km = distance_block(burn(geoms, grid) > 0, inv, grid.cell_m, cap_km)
+        out |= np.where(on_row(km, c), ROW_KINDS[kind], 0).astype(np.uint8)
     return out
+
+
+def protected_raster(areas: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, dict[int, str]]:
+    """Protected area id per cell (0 none), and the name and kind of every id on the grid."""
+    labels = [
+        f"{en if isinstance(en, str) and en else nm if isinstance(nm, str) and nm else 'unnamed'}"
+        f" ({kind})"
+        for en, nm, kind in zip(areas["name_en"], areas["name"], areas["kind"], strict=True)
+    ]
+    shapes = [(g, i) for i, g in enumerate(areas.geometry, 1) if g is not None and not g.is_empty]
+    if not shapes:
+        return np.zeros(grid.shape, dtype="int32"), {}
+    arr = features.rasterize(
+        shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32"
+    )
+    return arr, {int(i): labels[i - 1] for i in np.unique(arr) if i}
+
+
+def priced_faults(faults: gpd.GeoDataFrame, c: CostConfig) -> gpd.GeoDataFrame:
+    """The active faults a crossing is priced for (all but the excluded slip types)."""
+    return faults.loc[~faults["slip_type"].isin(c.fault_exclude_slip_types)]
 
 
 def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:
@@ -429,11 +582,12 @@ def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:
 def rasterise_inputs(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
+    landcover: np.ndarray,
     grid: Grid,
     grid_cfg,
     c: CostConfig,
-) -> tuple[Inputs, np.ndarray, list[str]]:
-    """All rasterised inputs, plus the country raster and its codes."""
+) -> tuple[Inputs, np.ndarray, list[str], dict[int, str]]:
+    """All rasterised inputs, plus the country raster and its codes, and the protected areas."""
     lon, lat = cell_lonlat(grid)
     inside = (
         (lon >= grid_cfg.lon_min_deg)
@@ -442,25 +596,37 @@ def rasterise_inputs(
         & (lat <= grid_cfg.lat_max_deg)
     )
     inv = inverse_scale(grid, lon, lat)
-    row_geoms = rights_of_way(layers, c)
+    groups = row_groups(layers, c)
     rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
+    water, countries = bridge_cells(
+        water_raster(layers["lakes"], layers["ocean"], inside, grid),
+        countries,
+        major_lines(layers, c),
+        grid,
+    )
+    protected, protected_names = protected_raster(layers["protected_areas"], grid)
     inputs = Inputs(
         dem=dem,
         inv_scale=inv,
-        row_mask=burn(row_geoms, grid) > 0,
+        row_mask=burn([g for geoms in groups.values() for g in geoms], grid) > 0,
+        row_classes=row_classes(groups, grid, inv, c),
         urban=burn(settlement_areas(layers["places"]), grid, all_touched=False),
-        water=water_raster(layers["lakes"], layers["ocean"], inside, grid),
+        water=water,
         rivers=burn(rivers.geometry, grid),
+        faults=burn(priced_faults(layers["faults"], c).geometry, grid),
         country_mult=country_mult_raster(countries, codes, c.country_mult),
+        landcover=landcover,
+        protected=protected,
     )
-    return inputs, countries, codes
+    return inputs, countries, codes, protected_names
 
 
 def run(cfg: Config, files: StageFiles) -> Path:
     """Build the cost surface from the ingest outputs; write every raster it declares."""
     grid = template(cfg.grid)
     dem, _ = io.read_raster(files["dem"], grid)
+    landcover, _ = io.read_raster(files["landcover"], grid)
     gpkg = files["ingest"]
     names = (
         "railways",
@@ -474,9 +640,13 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "marine_names",
         "border_controls",
         "railway_stations",
+        "protected_areas",
+        "faults",
     )
     layers = {name: io.read_layer(gpkg, name) for name in names}
-    inp, countries, codes = rasterise_inputs(layers, dem, grid, cfg.grid, cfg.cost)
+    inp, countries, codes, protected_names = rasterise_inputs(
+        layers, dem, landcover, grid, cfg.grid, cfg.cost
+    )
     check_names("cost.country_mult", cfg.cost.country_mult, codes, "the countries of the area")
     named = pd.concat(
         [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
@@ -493,7 +663,9 @@ def run(cfg: Config, files: StageFiles) -> Path:
         **{k: v.astype("float32") for k, v in computed.items()},
         "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
         "major_row_km": major_row_km(layers, grid, inp.inv_scale, cfg.cost).astype("float32"),
-        "row_classes": row_classes(layers, grid, inp.inv_scale, cfg.cost),
+        "row_classes": inp.row_classes,
+        "protected_area": inp.protected,
+        "fault_cells": inp.faults,
         "urban": inp.urban,
         "water_class": inp.water,
         "country_id": countries,
@@ -504,6 +676,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     tags = {
         "country_id": {"country_codes": ",".join(codes)},
         "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
+        "protected_area": {"protected_areas": json.dumps(protected_names, sort_keys=True)},
     }
     for name, description in catalogue.COST_RASTERS.items():
         a = arrays[name]

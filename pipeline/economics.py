@@ -29,7 +29,16 @@ import shapely
 
 from . import router
 from .config import CostConfig, SitesConfig
-from .cost import Surface, is_wet, on_row, terrain_class, terrain_mult_block, unit_cost_block
+from .cost import (
+    WATER_LAND,
+    Surface,
+    is_wet,
+    on_row,
+    protected_penalised,
+    terrain_class,
+    terrain_mult_block,
+    unit_cost_block,
+)
 
 METHODS = ("buried_row", "buried_flat", "buried_hilly", "buried_mountain", "hdd", "submarine")
 SEA = "sea"
@@ -71,14 +80,18 @@ class RouteParts:
     country_index: np.ndarray  # index of each piece's code in ``country_codes``
     slope_deg: np.ndarray
     row_km: np.ndarray
+    row_classes: np.ndarray
     urban: np.ndarray
     water_class: np.ndarray
+    landcover: np.ndarray
+    protected: np.ndarray
     bores: np.ndarray  # (n, 2) km_start, km_end of each (merged) river bore
     bore_country: np.ndarray
     n_border: int
     n_landfall: int
     n_ila: int
     n_regen: int
+    n_fault: int = 0  # active faults crossed
     n_off_gateway: int = 0  # border crossings away from any gateway
     off_gateway_each_usd: float = 0.0  # the scenario's extra for each of them
 
@@ -96,13 +109,21 @@ class Breakdown:
     hdd_usd: float
     border_usd: float
     landfall_usd: float
+    fault_usd: float
     sites_usd: float
     rate_usd_per_km: np.ndarray  # of each piece
 
     @property
     def total_usd(self) -> float:
-        """The whole bill: cable, bores, borders, landfalls and sites."""
-        return self.cable_usd + self.hdd_usd + self.border_usd + self.landfall_usd + self.sites_usd
+        """The whole bill: cable, bores, borders, landfalls, fault crossings and sites."""
+        return (
+            self.cable_usd
+            + self.hdd_usd
+            + self.border_usd
+            + self.landfall_usd
+            + self.fault_usd
+            + self.sites_usd
+        )
 
 
 def vertex_km(
@@ -171,8 +192,8 @@ def route_parts(
     """Sample the cost rasters along a route once: its pieces and its counted items.
 
     ``river_km`` are the ground km from the origin of its river crossings; ``counts`` holds
-    ``n_border``, ``n_landfall``, ``n_ila``, ``n_regen``, and where a scenario allows crossings
-    away from the gateways ``n_off_gateway`` and ``off_gateway_each_usd``.
+    ``n_border``, ``n_landfall``, ``n_ila``, ``n_regen``, ``n_fault``, and where a scenario
+    allows crossings away from the gateways ``n_off_gateway`` and ``off_gateway_each_usd``.
     """
     inv = surface.inv_scale
     vkm = vertex_km(line, cells, inv, cell_km)
@@ -199,8 +220,11 @@ def route_parts(
         country_index=index,
         slope_deg=surface.slope_deg[rc].astype(np.float64),
         row_km=surface.row_km[rc],
+        row_classes=surface.row_classes[rc],
         urban=surface.urban[rc],
         water_class=surface.water_class[rc],
+        landcover=surface.landcover[rc],
+        protected=surface.protected_area[rc],
         bores=bores,
         bore_country=np.array(
             [labels[min(np.searchsorted(end, 0.5 * (lo + hi)), len(end) - 1)] for lo, hi in bores],
@@ -214,20 +238,36 @@ def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
     """The bill of quantities of a route under a cost book: the one pricing rule.
 
     Cable: each piece's ground km outside the river bores at its cell's unit rate. Bores: their
-    km at the HDD rate. Each border crossing, landfall and site at its item cost.
+    km at the HDD rate. Each border crossing, landfall, fault crossing and site at its item
+    cost.
     """
     mult = np.array([c.country_mult.get(code, 1.0) for code in p.country_codes])[p.country_index]
     rate = unit_cost_block(
-        terrain_mult_block(p.slope_deg, c), p.row_km, p.urban, p.water_class, mult, c
+        terrain_mult_block(p.slope_deg, c),
+        p.row_classes,
+        p.urban,
+        p.water_class,
+        mult,
+        p.landcover,
+        p.protected,
+        c,
     )
     return Breakdown(
         cable_usd=float(np.dot(p.km_outside_bores, rate)),
         hdd_usd=float((p.bores[:, 1] - p.bores[:, 0]).sum() * c.hdd_usd_per_km),
         border_usd=p.n_border * c.border_crossing_usd + p.n_off_gateway * p.off_gateway_each_usd,
         landfall_usd=p.n_landfall * c.landfall_usd,
+        fault_usd=p.n_fault * c.fault_crossing_usd,
         sites_usd=p.n_ila * s.ila_site_usd + p.n_regen * s.regen_site_usd,
         rate_usd_per_km=rate,
     )
+
+
+def protected_extra_usd(p: RouteParts, b: Breakdown, c: CostConfig) -> float:
+    """What the route's km inside protected areas cost over the same ground outside them."""
+    inside = protected_penalised(p.protected, p.row_classes) & (p.water_class == WATER_LAND)
+    cable = float(np.dot(p.km_outside_bores[inside], b.rate_usd_per_km[inside]))
+    return cable * (1.0 - 1.0 / c.protected_area_mult)
 
 
 def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:

@@ -1,7 +1,8 @@
 """Export stage: the planners' deliverables.
 
 ``corridor.gpkg`` (EPSG:4326) with the layers ``routes`` (one feature per route and alternative,
-every score), ``crossings`` (border, river and landfall points), ``endpoints`` (origins,
+every score), ``crossings`` (border, river, fault and landfall points), ``fault_crossings``
+(active faults crossed, with their slip type), ``endpoints`` (origins,
 waypoints and destinations per scenario, with the status and the reason of any skip),
 ``landing_points`` (every cable landing station in the area, with its cables and whether it was
 routed), ``shared_risk_segments`` and ``shared_risk_points`` (where alternatives of one pair come
@@ -32,7 +33,9 @@ LAYER_DOCS = {
     "alternative, with every score",
     "route_segments": "Each route split into stretches of one construction method in one country",
     "sites": "In-line amplifier (ILA) and regeneration huts along each route",
-    "crossings": "Border, river and landfall crossings of each route",
+    "crossings": "Border, river, active-fault and landfall crossings of each route",
+    "fault_crossings": "Where each route crosses an active fault (GEM), with its name and slip "
+    "type; each priced once at cost.fault_crossing_usd",
     "endpoints": "Origins, waypoints and landing stations per scenario, routed or skipped",
     "landing_points": "Submarine cable landing stations in the area (TeleGeography), with "
     "their cables",
@@ -51,7 +54,9 @@ LAYER_DOCS = {
 FIELD_DOCS = {
     "routes": {
         "route_id": "scenario:origin>station#alternative",
-        "alternative": "1 = the cheapest, found first; later ones avoid the earlier corridors",
+        "alternative": "1 = the cheapest; numbered by cost, each kept apart from the others' "
+        "corridors (route.alternatives_method)",
+        "diverse_greedy": "What 'diverse' would be under the greedy method, for comparison",
         "rank": "Rank by cost_usd within the scenario, origin and station",
         "length_km": "Geodesic length of the route on the WGS84 ellipsoid, km",
         "cost_usd": "Total: cable + HDD + border + landfall + sites, USD",
@@ -68,7 +73,7 @@ FIELD_DOCS = {
         "or pipeline (0–1)",
         "submarine_km": "Length of submarine legs, km",
         "shared_km_max": "Most km within the separation distance of another alternative",
-        "diverse": "Kept the separation distance from the earlier alternatives",
+        "diverse": "Kept the separation distance from the earlier (cheaper) alternatives",
         "border_crossings": "Each border crossed, in order, and the gateway it is crossed at",
         "transit_km": "Transit countries (neither the origin's nor the destination's) and the "
         "ground km in each",
@@ -81,7 +86,16 @@ FIELD_DOCS = {
         "n_off_gateway_crossings": "Border crossings away from any gateway (only where the "
         "scenario allows them at a cost)",
         "relaxed": "What the route could only be found by relaxing (separation, an off-gateway "
-        "crossing), where and at what cost; empty when nothing was relaxed",
+        "crossing, a protected area where the scenario makes them a barrier), where and at "
+        "what cost; empty when nothing was relaxed",
+        "n_fault_crossings": "Active faults (GEM) crossed, each priced once",
+        "faults_crossed": "The faults crossed in order: name (slip type)",
+        "fault_cost_usd": "n_fault_crossings × cost.fault_crossing_usd",
+        "protected_km": "Ground km inside protected areas (beside a railway or major road "
+        "included: permits are needed there too, but no penalty is charged)",
+        "protected_areas_crossed": "The protected areas crossed in order: name (kind)",
+        "protected_cost_usd": "What the km in protected areas cost over the same ground "
+        "outside them (cost.protected_area_mult)",
         "mcda_rank": "Rank by the weighted criteria within the scenario and origin",
     },
     "route_segments": {
@@ -103,8 +117,13 @@ FIELD_DOCS = {
         "kinds": "Every kind of candidate merged into this gateway",
         "source": "Where the gateway comes from",
     },
+    "fault_crossings": {
+        "name": "The fault's name in GEM's database ('unnamed fault' where it has none)",
+        "slip_type": "GEM slip type (Reverse, Dextral, Sinistral-Normal, ...)",
+        "km_from_origin": "Ground km from the route's origin",
+    },
     "crossings": {
-        "kind": "border, river or landfall",
+        "kind": "border, river, fault or landfall",
         "gateway": "For a border: the gateway (railway, road, border post or published fiber "
         "link) the route crosses at; see gateways.gpkg",
         "gateway_kind": "fiber_link, rail, road or checkpoint",
@@ -186,6 +205,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "route_segments": io.read_layer(scores, "route_segments"),
         "sites": io.read_layer(scores, "sites"),
         "crossings": io.read_layer(scores, "crossings"),
+        "fault_crossings": io.read_layer(scores, "fault_crossings"),
         "endpoints": endpoints,
         "landing_points": landing_status(
             io.read_layer(files["ingest"], "landing_points"), endpoints

@@ -188,6 +188,7 @@ OUTPUT_GEOMETRY = {
     "shared_risk_segments": "LineString",
     "sites": "Point",
     "crossings": "Point",
+    "fault_crossings": "Point",
     "endpoints": "Point",
     "landing_points": "Point",
     "shared_risk_points": "Point",

@@ -290,6 +290,9 @@ def validation_table(checks: pd.DataFrame, deliver: pd.DataFrame) -> pd.DataFram
     rows = []
     for (rid, ref), g in sel.groupby(["route_id", "reference"], sort=False):
         row = {"route": rid, "reference": f"{ref}, {g['between'].iloc[0]}"}
+        if g["note"].iloc[0]:
+            rows.append({**row, "note": g["note"].iloc[0]})
+            continue
         for _, c in g.iterrows():
             ok = "✓" if c["agrees"] else "✗"
             row[f"{c['country']}, km"] = (
@@ -388,6 +391,11 @@ project stored in it); tables in <a href="routes.csv">routes.csv</a>;
 <p>Best by the weighted ranking (P50 cost, latency, ground shared with other alternatives,
 crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best"])}
 <h2>Scenario comparison</h2>{_table(tables["comparison"])}
+<h2>What was relaxed</h2>
+<p>Routes found only by relaxing a constraint: the separation from the earlier alternatives
+(where no set of routes keeps apart), a border crossed away from any gateway, or a protected
+area a scenario makes a barrier. {len(tables["relaxed"])} of {len(tables["routes"])} routes.
+</p>{_table(tables["relaxed"])}
 <h2>Maps</h2><p><a href="map.html">Open the interactive map</a> (toggle scenarios and
 alternatives, click a route for its figures).</p>
 <img src="map.png" alt="map of all routes">{scen}
@@ -452,12 +460,15 @@ def _why(r: pd.Series, group: pd.DataFrame) -> str:
         else f"+{r['latency_ms'] - fastest:.1f} ms on the fastest",
         f"{100 * r['row_share']:.0f} % on existing railways, roads or pipelines",
         f"{int(r['n_border_crossings'])} border crossings",
+        f"{int(r['n_fault_crossings'])} active faults crossed",
         "kept apart from the other alternatives"
         if r["shared_km_max"] == 0
         else f"shares {r['shared_km_max']:.0f} km with another alternative",
     ]
     if r["p_cheapest"] > 0:
         parts.insert(2, f"cheapest in {100 * r['p_cheapest']:.0f} % of cost draws")
+    if r["protected_km"] > 0:
+        parts.append(f"{r['protected_km']:.0f} km through protected areas")
     return "; ".join(parts)
 
 
@@ -473,6 +484,8 @@ def route_table(deliver: pd.DataFrame) -> pd.DataFrame:
         "detour_ratio",
         "countries",
         "n_border_crossings",
+        "n_fault_crossings",
+        "protected_km",
         "row_share",
         "near_major_row_share",
         "n_ila_sites",
@@ -498,6 +511,7 @@ def scenario_comparison(deliver: pd.DataFrame) -> pd.DataFrame:
                     "cheapest P50, M USD": g["cost_p50_usd"].min() / 1e6,
                     "lowest latency, ms": g["latency_ms"].min(),
                     "top by weighted ranking": g.loc[g["mcda_rank"].idxmin(), "route_id"],
+                    "pairs apart: first two / all alternatives (greedy)": _pairs_apart(g),
                     "alternatives with no transit country in common": _politically_diverse(g),
                     "routes": len(g),
                 }
@@ -506,6 +520,27 @@ def scenario_comparison(deliver: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
+
+
+def _pairs_apart(g: pd.DataFrame) -> str:
+    """Origin–station pairs whose first two, and all, alternatives keep apart; and greedy's."""
+    pairs = g.sort_values("alternative").groupby(["origin", "destination"])
+
+    def count(col: str) -> str:
+        two = int(pairs[col].agg(lambda d: d.iloc[:2].all()).sum())
+        return f"{two} / {int(pairs[col].all().sum())}"
+
+    return f"{count('diverse')} of {pairs.ngroups} ({count('diverse_greedy')})"
+
+
+def relaxed_table(deliver: pd.DataFrame) -> pd.DataFrame:
+    """The routes found only by relaxing a constraint: which, where, at what cost."""
+    sel = deliver.loc[deliver["relaxed"].fillna("") != ""]
+    text = [
+        r["relaxed"].replace("(see diversity_note)", f"({r['diversity_note']})")
+        for _, r in sel.iterrows()
+    ]
+    return pd.DataFrame({"route": sel["route_id"], "relaxed: which, where, cost": text})
 
 
 def _politically_diverse(g: pd.DataFrame) -> str:
@@ -621,6 +656,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     tables = {
         "best": best_routes(deliver),
         "comparison": scenario_comparison(deliver),
+        "relaxed": relaxed_table(deliver),
         "routes": route_table(deliver),
         "world": world_table(marks["onward_paths"]),
         "sensitivity": io.read_layer(files["corridor"], "ranking_sensitivity"),

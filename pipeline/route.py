@@ -7,11 +7,16 @@ Two kinds of Dask task, both handed file paths and small values, never big array
    ``cost/gateway_id.tif`` unless the scenario allows more at a cost), snap the endpoints, and
    run one Dijkstra per leg
    (origin → waypoints → every landing station) — the first, cheapest route of every pair;
-2. one per (scenario, origin, station) routed, depending on the first: alternatives 2..k, each
-   kept ``separation_km`` away from the earlier ones outside the endpoint areas by forbidding
-   their corridors (corridor exclusion). When that leaves no way through (one pass, one border
+2. one per (scenario, origin, station) routed, depending on the first: the k alternatives,
+   kept ``separation_km`` apart outside the endpoint areas by forbidding each other's corridors
+   (corridor exclusion), found greedily and then jointly (``route.alternatives_method``: the
+   ground a later route needed is taken from the earlier ones, and each route is re-routed
+   against the others until none gets cheaper). When no set keeps apart (one pass, one border
    crossing, a strait) the corridors are only penalised, the route may share ground, and the
    score stage reports where.
+
+A scenario may make protected areas a barrier: a station they cut off is routed through them at
+the penalty price, and the route says so (``protected_relaxed``).
 
 Pairs are independent, so they run in parallel; the alternatives of one pair depend on each other
 and run in order. Landing stations no land route can reach (islands, offshore platforms) are
@@ -37,7 +42,7 @@ from scipy import ndimage
 from . import config, io, parallel, router
 from .catalogue import StageFiles
 from .config import Config, CostConfig, RouteConfig, Scenario
-from .cost import OUTSIDE, WATER_LAND, country_id, country_mult_raster, read_surface
+from .cost import OUTSIDE, WATER_LAND, country_id, country_mult_raster, task_surface
 from .errors import EndpointError, NoRouteError
 from .grid import Grid, template
 
@@ -82,6 +87,13 @@ class Scene:
     labels: np.ndarray  # 8-connected components of the passable cells
     grid: Grid
     connectivity: int = 8  # moves per cell: 8, or 16 with knight's moves
+    barrier: np.ndarray | None = None  # protected areas, where the scenario makes them a barrier
+    c2f: tuple[int, int, int] | None = None  # coarse to fine: factor, corridor cells, widenings
+    coarse_zone: np.ndarray | None = None  # the zones on the coarse grid
+
+    def strict_rate(self) -> np.ndarray:
+        """The rate with the scenario's barriers (protected areas) closed."""
+        return self.rate if self.barrier is None else np.where(self.barrier, np.nan, self.rate)
 
 
 # --- pure functions --------------------------------------------------------------------------
@@ -226,50 +238,145 @@ def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> 
     return shapely.LineString(coords)
 
 
-def route_chain(
-    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
-) -> list[tuple[np.ndarray, float] | None]:
-    """Least-cost paths through the chain of waypoints to each target: (cells, cost) or None."""
-    step_km = scene.grid.cell_m / 1000.0
+Found = tuple[np.ndarray, float]  # a path: (cells, cost)
+
+
+def _legs(
+    rate: np.ndarray,
+    inv: np.ndarray | None,
+    zone: np.ndarray,
+    penalty: np.ndarray,
+    step_km: float,
+    connectivity: int,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+) -> list[Found | None]:
+    """One Dijkstra per leg of the chain, the last to every target at once."""
+
+    def run(a, goals):
+        return router.accumulate(
+            rate,
+            a,
+            goals,
+            inv_scale=inv,
+            zone=zone,
+            zone_penalty=penalty,
+            step_km=step_km,
+            connectivity=connectivity,
+        )
+
     cost_so_far = 0.0
     prefix = np.array(chain[:1], dtype=np.int64)
     for a, b in zip(chain[:-1], chain[1:], strict=True):
-        dist, pred = router.accumulate(
-            rate,
-            a,
-            [b],
-            inv_scale=scene.inv,
-            zone=scene.zone,
-            zone_penalty=scene.penalty,
-            step_km=step_km,
-            connectivity=scene.connectivity,
-        )
+        dist, pred = run(a, [b])
         if not np.isfinite(dist[b]):
             return [None] * len(targets)
         prefix = np.concatenate([prefix, router.backtrack(pred, b)[1:]])
         cost_so_far += float(dist[b])
-    dist, pred = router.accumulate(
-        rate,
-        chain[-1],
-        targets,
-        inv_scale=scene.inv,
-        zone=scene.zone,
-        zone_penalty=scene.penalty,
-        step_km=step_km,
-        connectivity=scene.connectivity,
+    dist, pred = run(chain[-1], targets)
+    return [
+        (np.concatenate([prefix, router.backtrack(pred, t)[1:]]), cost_so_far + float(dist[t]))
+        if np.isfinite(dist[t])
+        else None
+        for t in targets
+    ]
+
+
+def route_chain(
+    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+) -> list[Found | None]:
+    """Least-cost paths through the chain of waypoints to each target: (cells, cost) or None.
+
+    On the whole grid, or coarse to fine when the scene says so (``route.method``).
+    """
+    if scene.c2f is not None:
+        return _coarse_to_fine(rate, scene, chain, targets)
+    step_km = scene.grid.cell_m / 1000.0
+    return _legs(
+        rate, scene.inv, scene.zone, scene.penalty, step_km, scene.connectivity, chain, targets
     )
-    out = []
-    for t in targets:
-        if np.isfinite(dist[t]):
-            out.append(
-                (
-                    np.concatenate([prefix, router.backtrack(pred, t)[1:]]),
-                    cost_so_far + float(dist[t]),
-                )
-            )
-        else:
-            out.append(None)
-    return out
+
+
+def _corridor_box(
+    cells: np.ndarray, width: int, factor: int, shape: tuple[int, int]
+) -> tuple[int, int, np.ndarray]:
+    """Fine cells within ``width`` coarse cells of the coarse ``cells``: (row0, col0, mask)."""
+    lo = np.maximum(cells.min(axis=0) - width, 0)
+    hi = cells.max(axis=0) + width + 1
+    on = np.zeros(hi - lo, dtype=bool)
+    on[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
+    near = ndimage.distance_transform_cdt(~on, metric="chessboard") <= width
+    r0, c0 = (int(v) for v in lo * factor)
+    fine = np.repeat(np.repeat(near, factor, axis=0), factor, axis=1)
+    return r0, c0, fine[: shape[0] - r0, : shape[1] - c0]
+
+
+def _touches_edge(path: np.ndarray, r0: int, c0: int, mask: np.ndarray, rate: np.ndarray) -> bool:
+    """Whether a path runs along the corridor's edge with passable ground beyond it."""
+    rr = (path[:, None, 0] + router.DR[None, :8]).ravel()
+    cc = (path[:, None, 1] + router.DC[None, :8]).ravel()
+    on_grid = (rr >= 0) & (rr < rate.shape[0]) & (cc >= 0) & (cc < rate.shape[1])
+    rr, cc = rr[on_grid], cc[on_grid]
+    lr, lc = rr - r0, cc - c0
+    inside = (lr >= 0) & (lr < mask.shape[0]) & (lc >= 0) & (lc < mask.shape[1])
+    inside[inside] = mask[lr[inside], lc[inside]]
+    beyond = rate[rr[~inside], cc[~inside]]
+    return bool(np.any((beyond >= 0) & np.isfinite(beyond)))
+
+
+def _coarse_to_fine(
+    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+) -> list[Found | None]:
+    """``route_chain`` searched only in a corridor around the same chain on a coarse grid.
+
+    The coarse grid holds the block means of rate × ground scale and the blocks' zones (a
+    block with a gateway cell is a gateway), so borders, landfalls, waypoints, several targets,
+    barriers and exclusion masks all carry over. The fine routing is exact inside the corridor;
+    a path along the corridor's edge with open ground beyond it widens the corridor (doubling,
+    ``route.max_widenings`` times), then the whole grid is searched.
+    """
+    factor, width, widenings = scene.c2f
+    step_km = scene.grid.cell_m / 1000.0
+
+    def whole() -> list[Found | None]:
+        return _legs(
+            rate, scene.inv, scene.zone, scene.penalty, step_km, scene.connectivity, chain, targets
+        )
+
+    coarse = router.block_min(rate * scene.inv, factor)
+    cpaths = _legs(
+        coarse,
+        None,
+        scene.coarse_zone,
+        scene.penalty,
+        step_km * factor,
+        scene.connectivity,
+        [(r // factor, c // factor) for r, c in chain],
+        [(r // factor, c // factor) for r, c in targets],
+    )
+    if any(p is None for p in cpaths):
+        return whole()  # the coarse grid lost a way through: decide on the fine grid
+    ccells = np.concatenate([p[0] for p in cpaths])
+    for _ in range(widenings + 1):
+        r0, c0, mask = _corridor_box(ccells, width, factor, rate.shape)
+        r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
+        sub = np.where(mask, rate[r0:r1, c0:c1], np.nan)
+        found = _legs(
+            sub,
+            scene.inv[r0:r1, c0:c1],
+            scene.zone[r0:r1, c0:c1],
+            scene.penalty,
+            step_km,
+            scene.connectivity,
+            [(r - r0, c - c0) for r, c in chain],
+            [(r - r0, c - c0) for r, c in targets],
+        )
+        if all(p is not None for p in found):
+            found = [(p[0] + [r0, c0], p[1]) for p in found]
+            if not any(_touches_edge(p[0], r0, c0, mask, rate) for p in found):
+                return found
+        width *= 2
+    return whole()
 
 
 # --- tasks (run on Dask workers; read their inputs from files) ---------------------------------
@@ -278,7 +385,7 @@ def route_chain(
 def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     """Read the cost rasters and apply the task's scenario (to ``steer`` when given)."""
     grid = task.grid
-    sf = read_surface(dict(task.cost_files), grid)
+    sf = task_surface(task.cost_files, grid)
     steer = sf.steer if steer is None else steer
     water, country, bodies, codes = (
         sf.water_class,
@@ -299,6 +406,9 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     )
     zone, penalty = zones(passable, water, country, sf.gateway_id, len(codes), costs)
     labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
+    rc = task.route
+    c2f = rc.coarse_to_fine(grid.height * grid.width)
+    n = len(codes)
     return Scene(
         steering_rate(steer, passable, country, codes, sc),
         sf.inv_scale,
@@ -307,6 +417,9 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
         labels,
         grid,
         task.route.connectivity,
+        (sf.protected_area > 0) if sc.protected_areas == "barrier" else None,
+        c2f,
+        None if c2f is None else router.block_zone(zone, c2f[0], (n + 1, 2 * n)),
     )
 
 
@@ -379,16 +492,22 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             "country missing between them). Fix: add the transit countries to "
             "allowed_countries, or a sea to water_bodies for a submarine leg."
         )
-    paths = route_chain(scene.rate, scene, chain, [r["cell"] for r in reachable])
+    targets = [r["cell"] for r in reachable]
+    paths = route_chain(scene.strict_rate(), scene, chain, targets)
+    relaxed = [False] * len(paths)
+    if scene.barrier is not None and any(p is None for p in paths):
+        # a station the protected areas cut off: through them, at the penalty, said so
+        loose = route_chain(scene.rate, scene, chain, targets)
+        relaxed = [p is None and q is not None for p, q in zip(paths, loose, strict=True)]
+        paths = [q if r else p for p, q, r in zip(paths, loose, relaxed, strict=True)]
     if all(p is None for p in paths):
         raise _no_gateway_error(task)
-    for rec, path in zip(reachable, paths, strict=True):
+    for rec, path, rel in zip(reachable, paths, relaxed, strict=True):
         if path is None:
             rec.update(status="skipped", reason="reachable only across a border without a gateway")
             continue
-        rec["alternatives"] = [
-            {"alternative": 1, "cells": path[0], "steer_cost_usd": path[1], "diverse": True}
-        ]
+        rec["protected_relaxed"] = rel
+        rec["alternatives"] = [_alt(1, path, True, True, rel)]
     return {
         "scenario": key,
         "origin": task.origin,
@@ -399,35 +518,147 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
     }
 
 
+def _alt(n: int, found: tuple[np.ndarray, float], diverse: bool, greedy: bool, rel: bool) -> dict:
+    return {
+        "alternative": n,
+        "cells": found[0],
+        "steer_cost_usd": found[1],
+        "diverse": diverse,
+        "diverse_greedy": greedy,
+        "protected_relaxed": rel,
+    }
+
+
+JOINT_STRETCHES = 3
+"""Shared stretches the joint method tries to free per repair round, longest first."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One origin–station pair's routing world for its alternatives."""
+
+    scene: Scene
+    rate: np.ndarray  # the rate its first route was found on (barriers closed, or relaxed)
+    chain: list[tuple[int, int]]
+    target: tuple[int, int]
+    rc: RouteConfig
+    best_usd: float  # steering cost of the pair's cheapest route
+
+    def near(self, paths: list[np.ndarray]) -> np.ndarray:
+        """The corridors of ``paths`` outside the endpoint areas."""
+        rc = self.rc
+        return corridor(
+            paths, [*self.chain, self.target], self.scene, rc.separation_km, rc.endpoint_radius_km
+        )
+
+    def route(self, rate: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """The cheapest path through the chain to the target on ``rate``: (cells, cost)."""
+        return route_chain(rate, self.scene, self.chain, [self.target])[0]
+
+    def apart(self, cells: np.ndarray, others: list[np.ndarray]) -> bool:
+        """Whether a path keeps the separation from ``others`` outside the endpoint areas."""
+        return not others or not self.near(others)[cells[:, 0], cells[:, 1]].any()
+
+    def greedy(
+        self, first: tuple[np.ndarray, float] | None, k: int, bans: list[np.ndarray | None]
+    ) -> list[tuple[np.ndarray, float]] | None:
+        """Each route in turn, outside the earlier ones' corridors and its own banned ground.
+
+        Where none keeps apart within ``route.max_alternative_cost_ratio`` of the cheapest
+        route's cost, the corridors are only penalised. ``first``: route 1 as already found;
+        None if a ban closes the way (or makes route 1 dearer than that).
+        """
+        limit = self.rc.max_alternative_cost_ratio * self.best_usd
+        out = [] if first is None else [first]
+        for n in range(len(out), k):
+            rate = self.rate if bans[n] is None else np.where(bans[n], np.nan, self.rate)
+            near = self.near([p[0] for p in out])
+            found = self.route(np.where(near, np.nan, rate))
+            if found is not None and found[1] > limit:
+                found = None  # apart, but at a price no planner would sign
+            if found is None and out:
+                found = self.route(np.where(near, rate * self.rc.fallback_penalty_mult, rate))
+            if found is None:
+                return None
+            out.append(found)
+        return out
+
+    def score(self, paths: list[tuple[np.ndarray, float]]) -> tuple[int, float]:
+        """The rank of a set of routes: more of them apart from the earlier ones, then cheaper."""
+        apart = sum(self.apart(p[0], [q[0] for q in paths[:i]]) for i, p in enumerate(paths))
+        return -apart, sum(p[1] for p in paths)
+
+    def joint(self, paths: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """The greedy set repaired where it could not keep apart, then improved.
+
+        See ``route.alternatives_method``. A repair takes one stretch the first route that
+        could not keep apart shares with the earlier ones (the longest ``JOINT_STRETCHES``
+        are tried; one may be a true bottleneck, another a gateway the earlier route could
+        leave) away from the earlier routes, and routes the set again.
+        """
+        k = len(paths)
+        for _ in range(self.rc.joint_rounds):
+            bad = [
+                i for i, p in enumerate(paths) if not self.apart(p[0], [q[0] for q in paths[:i]])
+            ]
+            if not bad:
+                break
+            n = bad[0]
+            cells = paths[n][0]
+            inside = self.near([q[0] for q in paths[:n]])[cells[:, 0], cells[:, 1]]
+            runs = np.split(np.nonzero(inside)[0], np.nonzero(np.diff(inside) != 0)[0] + 1)
+            runs = sorted((r for r in runs if r.size and inside[r[0]]), key=len, reverse=True)
+            best = paths
+            for run in runs[:JOINT_STRETCHES]:
+                area = self.near([cells[run]])
+                cand = self.greedy(None, k, [area if i < n else None for i in range(k)])
+                if cand is not None and self.score(cand) < self.score(best):
+                    best = cand
+            if best is paths:
+                break
+            paths = best
+        for _ in range(self.rc.joint_rounds):
+            changed = False
+            for i in range(k):
+                others = [p[0] for j, p in enumerate(paths) if j != i]
+                if not self.apart(paths[i][0], others):
+                    continue
+                found = self.route(np.where(self.near(others), np.nan, self.rate))
+                if found is not None and found[1] < paths[i][1] * (1 - 1e-9):
+                    paths = [found if j == i else p for j, p in enumerate(paths)]
+                    changed = True
+            if not changed:
+                break
+        return sorted(paths, key=lambda p: p[1])
+
+
 def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
-    """Alternatives 2..k of one pair, each kept clear of the earlier ones' corridors."""
+    """All k alternatives of one pair, kept apart by ``route.alternatives_method``.
+
+    ``diverse``: the route keeps ``separation_km`` from every earlier (cheaper) alternative
+    outside the endpoint areas; ``diverse_greedy``: the same of the greedy method's route of
+    that number, for comparison.
+    """
     rec = next(r for r in first["records"] if r["slug"] == slug)
     alts = list(rec["alternatives"])
-    if task.route.alternatives < 2:
+    rc = task.route
+    if rc.alternatives < 2:
         return alts
     scene = load_scene(task)
-    chain, target = first["chain"], rec["cell"]
-    rc = task.route
-    for n in range(2, rc.alternatives + 1):
-        near = corridor(
-            [a["cells"] for a in alts],
-            chain + [target],
-            scene,
-            rc.separation_km,
-            rc.endpoint_radius_km,
-        )
-        (found,) = route_chain(np.where(near, np.nan, scene.rate), scene, chain, [target])
-        diverse = found is not None
-        if not diverse:
-            (found,) = route_chain(
-                np.where(near, scene.rate * rc.fallback_penalty_mult, scene.rate),
-                scene,
-                chain,
-                [target],
-            )
-        cells, cost = found
-        alts.append({"alternative": n, "cells": cells, "steer_cost_usd": cost, "diverse": diverse})
-    return alts
+    rel = rec["protected_relaxed"]
+    one = (alts[0]["cells"], alts[0]["steer_cost_usd"])
+    rate = scene.rate if rel else scene.strict_rate()
+    pair = Pair(scene, rate, first["chain"], rec["cell"], rc, one[1])
+    greedy = pair.greedy(one, rc.alternatives, [None] * rc.alternatives)
+    paths = pair.joint(greedy) if rc.alternatives_method == "joint" else greedy
+
+    def flags(ps):
+        return [pair.apart(p[0], [q[0] for q in ps[:i]]) for i, p in enumerate(ps)]
+
+    return [
+        _alt(n, p, d, g, rel)
+        for n, (p, d, g) in enumerate(zip(paths, flags(paths), flags(greedy), strict=True), 1)
+    ]
 
 
 # --- the stage --------------------------------------------------------------------------------
@@ -561,6 +792,8 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
                         "slug": d.slug,
                         "alternative": alt["alternative"],
                         "diverse": alt["diverse"],
+                        "diverse_greedy": alt["diverse_greedy"],
+                        "protected_relaxed": alt["protected_relaxed"],
                         "steer_cost_usd": alt["steer_cost_usd"],
                         "geometry": path_line(alt["cells"], grid, o, d),
                     }
@@ -622,14 +855,16 @@ def check_names(rc: RouteConfig, files: StageFiles) -> None:
 def cost_files(files: StageFiles) -> tuple[tuple[str, str], ...]:
     """The cost stage's files among a stage's, as a task carries them (small, picklable)."""
     return tuple(
-        (k, str(p)) for k, p in files.paths.items() if k.startswith("cost/") or k == "gateways"
+        (k, str(p))
+        for k, p in files.paths.items()
+        if k.startswith("cost/") or k in ("gateways", "landcover")
     )
 
 
 def _no_gateway_error(task: Task) -> NoRouteError:
     """Which borders of the scenario's countries have no gateway, and the gateways nearby."""
     key, sc = task.scenario_key, task.scenario
-    sf = read_surface(dict(task.cost_files), task.grid)
+    sf = task_surface(task.cost_files, task.grid)
     codes = list(sf.country_codes)
     ids = {c: country_id(codes, c) for c in sc.allowed_countries if c in codes}
     c = sf.country_id

@@ -24,7 +24,6 @@ import math
 
 import numba
 import numpy as np
-from scipy import ndimage
 
 DR = np.array([-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -1, -1, 1, 1, 2, 2], dtype=np.int64)
 DC = np.array([-1, 0, 1, -1, 1, -1, 0, 1, -1, 1, -2, 2, -2, 2, -1, 1], dtype=np.int64)
@@ -424,137 +423,60 @@ def path_sums(
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
-def _block_mean(rate, factor):
+def _block_min(rate, factor):
     nr, nc = rate.shape
     cr, cc = (nr + factor - 1) // factor, (nc + factor - 1) // factor
-    out = np.empty((cr, cc))
+    out = np.full((cr, cc), np.nan)
     for bi in numba.prange(cr):
         for bj in range(cc):
-            total, count = 0.0, 0
             for i in range(bi * factor, min(bi * factor + factor, nr)):
                 for j in range(bj * factor, min(bj * factor + factor, nc)):
                     v = rate[i, j]
-                    if v >= 0.0 and v < np.inf:
-                        total += v
-                        count += 1
-            out[bi, bj] = total / count if count > 0 else np.nan
+                    if v >= 0.0 and v < np.inf and not v >= out[bi, bj]:
+                        out[bi, bj] = v
     return out
 
 
-def block_mean(rate: np.ndarray, factor: int) -> np.ndarray:
-    """Coarsen by ``factor``: the mean of each block's passable cells; NaN if none passable."""
-    return _block_mean(np.ascontiguousarray(rate, dtype=np.float64), int(factor))
+def block_min(rate: np.ndarray, factor: int) -> np.ndarray:
+    """Coarsen by ``factor``: the cheapest passable cell of each block; NaN if none passable.
 
-
-def _cheapest_in_block(rate: np.ndarray, cell: tuple[int, int], factor: int) -> tuple[int, int]:
-    r0, c0 = cell[0] * factor, cell[1] * factor
-    block = rate[r0 : r0 + factor, c0 : c0 + factor]
-    ok = np.where(np.isfinite(block) & (block >= 0), block, np.inf)
-    i = int(np.argmin(ok))  # lowest cost, then lowest index
-    return r0 + i // block.shape[1], c0 + i % block.shape[1]
-
-
-def _route_in_corridor(
-    rate: np.ndarray,
-    a: tuple[int, int],
-    b: tuple[int, int],
-    cpath: np.ndarray,
-    factor: int,
-    width: int,
-    step_km: float,
-):
-    """Route a → b on the fine grid, only within ``width`` coarse cells of ``cpath``.
-
-    Returns (cells, cost, touches_edge, accumulated cost at each cell of the path), or None
-    when the corridor holds no path.
+    A railway or road one cell wide keeps its discount on the coarse grid, where a block mean
+    would blur it away and send the coarse path (and the fine corridor) elsewhere.
     """
-    nr, nc = rate.shape
-    lo = np.maximum(cpath.min(axis=0) - width, 0)
-    hi = cpath.max(axis=0) + width + 1
-    near = np.zeros((hi - lo), dtype=bool)
-    near[cpath[:, 0] - lo[0], cpath[:, 1] - lo[1]] = True
-    near = ndimage.distance_transform_cdt(~near, metric="chessboard") <= width
-    fine = np.repeat(np.repeat(near, factor, axis=0), factor, axis=1)
-    r0, c0 = lo * factor
-    r1, c1 = min(r0 + fine.shape[0], nr), min(c0 + fine.shape[1], nc)
-    fine = fine[: r1 - r0, : c1 - c0]
-    sub = np.where(fine, rate[r0:r1, c0:c1], np.nan)
-    s, t = (a[0] - r0, a[1] - c0), (b[0] - r0, b[1] - c0)
-    dist, pred = accumulate(sub, s, [t], step_km=step_km)
-    if not np.isfinite(dist[t]):
-        return None
-    cells = backtrack(pred, t)
-    # does the path run along the corridor's edge, with open ground beyond it?
-    rr = (cells[:, None, 0] + DR[None, :8]).ravel()
-    cc = (cells[:, None, 1] + DC[None, :8]).ravel()
-    in_sub = (rr >= 0) & (rr < fine.shape[0]) & (cc >= 0) & (cc < fine.shape[1])
-    outside = ~in_sub.copy()
-    outside[in_sub] = ~fine[rr[in_sub], cc[in_sub]]
-    gr, gc = rr + r0, cc + c0
-    on_grid = outside & (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
-    beyond = rate[gr[on_grid], gc[on_grid]]
-    touches = bool(np.any((beyond >= 0) & np.isfinite(beyond)))
-    return cells + [r0, c0], float(dist[t]), touches, dist[cells[:, 0], cells[:, 1]]
+    return _block_min(np.ascontiguousarray(rate, dtype=np.float64), int(factor))
 
 
-def coarse_to_fine(
-    rate: np.ndarray,
-    start: tuple[int, int],
-    target: tuple[int, int],
-    factor: int = 4,
-    corridor_cells: int = 3,
-    segment_cells: int = 32,
-    step_km: float = 1.0,
-    max_tries: int = 4,
-) -> tuple[np.ndarray, float, int]:
-    """A least-cost path on a fine grid, searched only in a corridor around a coarse path.
+@numba.njit(nogil=True, cache=True)
+def _block_zone(zone, factor, pref_lo, pref_hi):
+    nr, nc = zone.shape
+    cr, cc = (nr + factor - 1) // factor, (nc + factor - 1) // factor
+    out = np.zeros((cr, cc), dtype=zone.dtype)
+    counts = np.zeros(int(zone.max()) + 1, dtype=np.int64)
+    for bi in range(cr):
+        for bj in range(cc):
+            best, pref = 0, 0
+            for i in range(bi * factor, min(bi * factor + factor, nr)):
+                for j in range(bj * factor, min(bj * factor + factor, nc)):
+                    z = zone[i, j]
+                    if z > 0:
+                        counts[z] += 1
+                        if counts[z] > counts[best] or (counts[z] == counts[best] and z < best):
+                            best = z
+                        if pref_lo <= z <= pref_hi and z > pref:
+                            pref = z
+            out[bi, bj] = pref if pref > 0 else best
+            for i in range(bi * factor, min(bi * factor + factor, nr)):
+                for j in range(bj * factor, min(bj * factor + factor, nc)):
+                    counts[zone[i, j]] = 0
+    return out
 
-    Route on the grid coarsened by ``factor`` (block means). Then walk the coarse path in
-    windows of two ``segment_cells`` segments: route the fine grid, only within
-    ``corridor_cells`` coarse cells of the coarse path, from the current point to the window's
-    far end, and keep the fine path up to the middle of the window (where it passes closest to
-    the coarse path there), so every join lies on a fine least-cost path. A window whose fine
-    path touches the corridor's edge where the ground beyond is passable had too narrow a
-    corridor: its width is doubled and it is routed again; after ``max_tries`` the whole grid is
-    searched.
 
-    Returns (cells, cost, the largest number of tries a window needed).
+def block_zone(zone: np.ndarray, factor: int, prefer: tuple[int, int] = (1, 0)) -> np.ndarray:
+    """Coarsen a zone raster by ``factor``.
+
+    A block takes a zone in ``prefer`` (lo, hi) if it holds one (the highest), else its most
+    common non-zero zone (the lowest of a tie); 0 if it holds none. Preferring the gateway
+    zones keeps every gateway open on the coarse grid.
     """
-    rate = np.ascontiguousarray(rate, dtype=np.float64)
-    coarse = block_mean(rate, factor)
-    cstart = (start[0] // factor, start[1] // factor)
-    ctarget = (target[0] // factor, target[1] // factor)
-    _, cpred = accumulate(coarse, cstart, [ctarget], step_km=step_km * factor)
-    cpath = backtrack(cpred, ctarget)
-    cuts = list(range(0, len(cpath) - 1, segment_cells)) + [len(cpath) - 1]
-    here, cells, cost, worst = start, [np.array([start])], 0.0, 1
-    everything = max(coarse.shape)
-    for k in range(len(cuts) - 1):
-        last = k + 2 >= len(cuts)
-        piece = np.vstack(
-            [
-                np.array(here) // factor,  # the corridor starts where we stand
-                cpath[cuts[k] : cuts[min(k + 2, len(cuts) - 1)] + 1],
-            ]
-        )
-        goal = target if last else _cheapest_in_block(rate, tuple(piece[-1]), factor)
-        width = corridor_cells
-        for tries in range(1, max_tries + 2):
-            found = _route_in_corridor(rate, here, goal, piece, factor, width, step_km)
-            if found is not None and not found[2]:
-                break
-            width = width * 2 if tries < max_tries else everything
-        if found is None:
-            raise ValueError(f"no path between {here} and {goal}")
-        path, dist_along = found[0], found[3]
-        if not last:  # keep the path up to where it passes the window's middle
-            mid = (np.asarray(cpath[cuts[k + 1]]) + 0.5) * factor
-            keep = int(np.argmin(np.hypot(*(path - mid).T)))
-            path, dist_along = path[: keep + 1], dist_along[: keep + 1]
-        cells.append(path[1:])
-        cost += float(dist_along[-1])
-        here = tuple(int(v) for v in path[-1])
-        worst = max(worst, tries)
-        if last:
-            break
-    return np.concatenate(cells), cost, worst
+    z = np.ascontiguousarray(zone)
+    return _block_zone(z, int(factor), int(prefer[0]), int(prefer[1]))

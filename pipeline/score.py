@@ -2,9 +2,10 @@
 
 Lengths are geodesic (pyproj.Geod on WGS84) lengths of the route's own geometry. The cost is a
 bill of quantities: cable km priced at the unit-cost raster's rate (not the steering rate), plus
-each border and river crossing priced once. Border crossings are read off the route's cells,
-where the country changes, exactly as the router charged them; river crossings are where the
-route line meets a Natural Earth river.
+each border, river and active-fault crossing priced once. Border crossings are read off the
+route's cells, where the country changes, exactly as the router charged them; river and fault
+crossings are where the route line meets a Natural Earth river or a GEM active fault (hits
+closer than two cells along the route are one crossing).
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from pyproj import Geod
 from . import economics, io, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
-from .cost import ROW_CLASSES, Surface, crossable_rivers, is_wet, on_row, read_surface
+from .cost import (
+    ROW_KINDS,
+    Surface,
+    crossable_rivers,
+    is_wet,
+    on_row,
+    priced_faults,
+    read_surface,
+)
 from .grid import Grid, template
 from .route import endpoint_areas, near_paths, read_cells
 
@@ -81,25 +90,45 @@ def border_crossings(
     return out
 
 
-def river_crossings(
-    line: shapely.LineString, rivers: gpd.GeoDataFrame, merge_m: float
+def line_crossings(
+    line: shapely.LineString,
+    lines: gpd.GeoDataFrame,
+    kind: str,
+    merge_m: float,
+    extra: tuple[str, ...] = (),
 ) -> list[dict]:
-    """Points where the route meets a river; hits closer than ``merge_m`` along it are one."""
+    """Points where the route meets one of ``lines`` (rivers, faults), in order along it.
+
+    Hits closer than ``merge_m`` along the route are one crossing (a path of cells zig-zags
+    over a line it runs beside). Each carries the line's ``name`` and the ``extra`` columns.
+    """
     hits = []
-    for geom, name in zip(rivers.geometry, rivers["name"], strict=True):
-        inter = line.intersection(geom)
+    idx = shapely.STRtree(lines.geometry.to_numpy()).query(line, predicate="intersects")
+    for i in idx:
+        row = lines.iloc[int(i)]
+        inter = line.intersection(row.geometry)
         for p in getattr(inter, "geoms", [inter]):
             if not p.is_empty:
                 q = p if p.geom_type == "Point" else p.centroid
-                label = name if isinstance(name, str) and name else "unnamed river"
-                hits.append((line.project(q), label, q))
+                name = row["name"]
+                label = name if isinstance(name, str) and name else f"unnamed {kind}"
+                hits.append((line.project(q), label, q, {k: row[k] for k in extra}))
     hits.sort(key=lambda h: h[0])
     out, last = [], -np.inf
-    for along, name, q in hits:
+    for along, name, q, more in hits:
         if along - last > merge_m:
-            out.append({"kind": "river", "name": name, "geometry": q})
+            out.append({"kind": kind, "name": name, **more, "geometry": q})
         last = along
     return out
+
+
+def protected_km(cells: np.ndarray, ras: Surface, step_km: float) -> tuple[float, list[str]]:
+    """Ground km of the route inside protected areas (half steps), and their names in order."""
+    ids = ras.protected_area[cells[:, 0], cells[:, 1]]
+    half = 0.5 * router.edge_km(cells, ras.inv_scale, step_km)
+    km = float((half * (ids[:-1] > 0)).sum() + (half * (ids[1:] > 0)).sum())
+    seen = list(dict.fromkeys(int(i) for i in ids if i))
+    return km, [ras.protected_names.get(i, f"protected area {i}") for i in seen]
 
 
 def km_by_country(
@@ -186,6 +215,7 @@ class Inputs:
     dem: np.ndarray
     cells: dict[str, np.ndarray]  # route_id -> its cells, from the route stage
     rivers: gpd.GeoDataFrame
+    faults: gpd.GeoDataFrame  # the priced ones
     places: gpd.GeoDataFrame
     gateways: pd.DataFrame
     railways: tuple[shapely.STRtree, np.ndarray]  # for the deviation from reference corridors
@@ -243,7 +273,10 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         cells, ras.country_id, ras.country_codes, grid, ras.gateway_id, inp.gateways
     )
     shores = landfalls(cells, ras.water_class, grid)
-    rivs = river_crossings(line, inp.rivers, merge_m=2 * grid.cell_m)
+    rivs = line_crossings(line, inp.rivers, "river", merge_m=2 * grid.cell_m)
+    faults = line_crossings(
+        line, inp.faults, "fault", merge_m=2 * grid.cell_m, extra=("slip_type",)
+    )
     vkm = economics.vertex_km(line, cells, ras.inv_scale, step_km)
     sites = _sites(line, cells, vkm, inp)
     counts = {
@@ -251,16 +284,14 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "n_landfall": len(shores),
         "n_ila": sum(s["site_type"] == "ILA" for s in sites),
         "n_regen": sum(s["site_type"] == "regen" for s in sites),
+        "n_fault": len(faults),
         "n_off_gateway": sum(b["off_gateway"] for b in borders),
         "off_gateway_each_usd": inp.off_gateway_usd[r["scenario"]],
     }
+    points = borders + shores + rivs + faults
     crossings = [
         {"route_id": rid, "scenario": r["scenario"], **x, "km_from_origin": km}
-        for x, km in zip(
-            borders + shores + rivs,
-            _along_km(line, vkm, [x["geometry"] for x in borders + shores + rivs]),
-            strict=True,
-        )
+        for x, km in zip(points, _along_km(line, vkm, [x["geometry"] for x in points]), strict=True)
     ]
     river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
     parts = economics.route_parts(line, cells, ras, c, river_km, counts, step_km)
@@ -277,6 +308,7 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         cells, ras.country_id, is_wet(ras.water_class), ras.country_codes
     )
     per_country = km_by_country(cells, labels, ras.inv_scale, step_km)
+    in_protected_km, protected_names = protected_km(cells, ras, step_km)
     max_z, climb = elevation_stats(cells, inp.dem)
     row = {
         "route_id": rid,
@@ -286,6 +318,7 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "destination_slug": r["slug"],
         "alternative": int(r["alternative"]),
         "diverse": bool(r["diverse"]),
+        "diverse_greedy": bool(r["diverse_greedy"]),
         **_length_and_latency(line, grid, inp.group_index),
         **_bill_fields(bill, segs),
         "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
@@ -296,11 +329,18 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
             f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
         ),
         "n_off_gateway_crossings": counts["n_off_gateway"],
-        "relaxed": _relaxed(r, borders, counts["off_gateway_each_usd"], grid),
+        "relaxed": _relaxed(
+            r, borders, counts["off_gateway_each_usd"], grid, in_protected_km, protected_names
+        ),
         "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
         "n_landfalls": len(shores),
         "n_river_crossings": len(rivs),
         "rivers_crossed": "; ".join(sorted({x["name"] for x in rivs})),
+        "n_fault_crossings": len(faults),
+        "faults_crossed": "; ".join(f"{x['name']} ({x['slip_type']})" for x in faults),
+        "protected_km": in_protected_km,
+        "protected_cost_usd": economics.protected_extra_usd(parts, bill, c),
+        "protected_areas_crossed": "; ".join(protected_names),
         "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
         **_row_by_kind(cells, labels, ras, step_km),
         **_near_major_row(cells, labels, ras, inp.near_major_row_km, step_km),
@@ -350,13 +390,21 @@ def _share_by_label(
     return {lab: hit[lab] / km[lab] for lab in km if km[lab] > 0}
 
 
+ROW_SHARES = {
+    "railway": ROW_KINDS["railway"],
+    "road": ROW_KINDS["major_road"] | ROW_KINDS["road"],
+    "pipeline": ROW_KINDS["pipeline"],
+}
+"""The kinds of right-of-way reported as ``row_share_<kind>``, as bits of ``row_classes``."""
+
+
 def _row_by_kind(cells: np.ndarray, labels: np.ndarray, ras: Surface, step_km: float) -> dict:
     """Share of the route along each kind of right-of-way, and its ROW share per country."""
     kinds = ras.row_classes[cells[:, 0], cells[:, 1]]
     inv = ras.inv_scale
     out = {
-        f"row_share_{kind}": row_share_of(cells, (kinds & bit) > 0, inv, step_km)
-        for kind, bit in ROW_CLASSES.items()
+        f"row_share_{kind}": row_share_of(cells, (kinds & bits) > 0, inv, step_km)
+        for kind, bits in ROW_SHARES.items()
     }
     by = _share_by_label(cells, labels, inv, kinds > 0, step_km)
     out["row_share_by_country"] = "; ".join(
@@ -379,11 +427,23 @@ def _near_major_row(
     }
 
 
-def _relaxed(r, borders: list[dict], off_gateway_usd: float, grid: Grid) -> str:
+def _relaxed(
+    r,
+    borders: list[dict],
+    off_gateway_usd: float,
+    grid: Grid,
+    in_protected_km: float,
+    protected_names: list[str],
+) -> str:
     """Which constraints this route could only be found by relaxing, where, at what cost."""
     out = []
     if not bool(r["diverse"]):
         out.append("separation from the earlier alternatives (see diversity_note)")
+    if bool(r["protected_relaxed"]):
+        out.append(
+            f"protected areas as a barrier: {in_protected_km:.1f} km through "
+            f"{'; '.join(protected_names)} at the penalty (see protected_cost_usd)"
+        )
     for b in borders:
         if b["off_gateway"]:
             lon, lat = to_lonlat(b["geometry"], grid).coords[0]
@@ -419,6 +479,7 @@ def _bill_fields(bill: economics.Breakdown, segs: list[dict]) -> dict:
         "hdd_cost_usd": bill.hdd_usd,
         "border_cost_usd": bill.border_usd,
         "landfall_cost_usd": bill.landfall_usd,
+        "fault_cost_usd": bill.fault_usd,
         "sites_cost_usd": bill.sites_usd,
         **{
             f"{m}_km": sum(s["length_km"] for s in segs if s["method"] == m)
@@ -557,7 +618,10 @@ def score_routes(
         sites_all += st
     crs = routes.crs
     scored = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-    crossings = [{"gateway": "", "gateway_kind": "", "off_gateway": False, **x} for x in crossings]
+    crossings = [
+        {"gateway": "", "gateway_kind": "", "off_gateway": False, "slip_type": "", **x}
+        for x in crossings
+    ]
     cross = _frame(
         crossings,
         ["route_id", "scenario", "kind", "name", "gateway", "off_gateway", "km_from_origin"],
@@ -605,6 +669,9 @@ def score_routes(
     return {
         "routes": scored,
         "crossings": cross,
+        "fault_crossings": cross.loc[cross["kind"] == "fault"].drop(
+            columns=["gateway", "gateway_kind", "off_gateway"], errors="ignore"
+        ),
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),
         "route_segments": _frame(
@@ -633,6 +700,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         dem=io.read_raster(files["dem"], grid)[0],
         cells=read_cells(files["routes"]),
         rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
+        faults=priced_faults(io.read_layer(files["ingest"], "faults"), cfg.cost),
         places=io.read_layer(files["ingest"], "places"),
         gateways=io.read_layer(files["gateways"], "gateways"),
         railways=_railways(io.read_layer(files["ingest"], "railways")),

@@ -30,7 +30,7 @@ import pandas as pd
 from . import economics, io, parallel, route
 from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
-from .cost import read_surface, steer_cost_block, terrain_mult_block, unit_cost_block
+from .cost import read_surface, task_surface
 from .grid import Grid, template
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ COST_ITEMS = (
     "border_crossing_usd",
     "landfall_usd",
     "submarine_usd_per_km",
+    "fault_crossing_usd",
+    "protected_area_mult",
 )
 SITE_ITEMS = ("ila_site_usd", "regen_site_usd")
 CRITERIA = {
@@ -91,16 +93,7 @@ def reprice_draws(
 def reroute_draw(task: route.Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
     """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
     cd, _ = drawn_configs(task.cost, s, draw(u, i))
-    sf = read_surface(dict(task.cost_files), task.grid)
-    unit = unit_cost_block(
-        terrain_mult_block(sf.slope_deg.astype(np.float64), cd),
-        sf.row_km,
-        sf.urban,
-        sf.water_class,
-        sf.country_mult(cd.country_mult),
-        cd,
-    )
-    steer = steer_cost_block(unit, sf.river_cells, sf.inv_scale, task.grid.cell_m, cd)
+    steer = task_surface(task.cost_files, task.grid).steer_cost(cd, task.grid.cell_m)
     res = route.first_routes(dataclasses.replace(task, cost=cd), steer=steer)
     routed = [a for r in res["records"] for a in (r.get("alternatives") or [])]
     return min(routed, key=lambda a: a["steer_cost_usd"])["cells"]
@@ -125,6 +118,7 @@ def scored_route_parts(
             "n_landfall": int(r["n_landfalls"]),
             "n_ila": int(r["n_ila_sites"]),
             "n_regen": int(r["n_regen_sites"]),
+            "n_fault": int(r["n_fault_crossings"]),
             "n_off_gateway": int(r["n_off_gateway_crossings"]),
             "off_gateway_each_usd": off_gateway[r["scenario"]],
         }

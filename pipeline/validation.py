@@ -26,6 +26,7 @@ COLUMNS = (
     "published_high_km",
     "agrees",
     "deviation_km",
+    "note",
     "source",
 )
 """The fields of the ``validation`` table, one row per route, reference and country."""
@@ -35,17 +36,21 @@ SAMPLE_KM = 1.0
 
 def stretch(
     coords: np.ndarray, vkm: np.ndarray, ends: list[tuple[float, float]], max_offset_m: float
-) -> tuple[float, float] | None:
-    """(km_start, km_end) of the route between the vertices nearest two points, or None."""
-    marks = []
+) -> tuple[float, float] | list[float]:
+    """(km_start, km_end) of the route between the vertices nearest two points.
+
+    Where it does not pass within ``max_offset_m`` of both: its distance from each, m.
+    """
+    marks, gaps = [], []
     for x, y in ends:
         d = np.hypot(coords[:, 0] - x, coords[:, 1] - y)
         i = int(np.argmin(d))
-        if d[i] > max_offset_m:
-            return None
+        gaps.append(float(d[i]))
         marks.append(float(vkm[i]))
     lo, hi = sorted(marks)
-    return (lo, hi) if hi > lo else None
+    if max(gaps) > max_offset_m or hi <= lo:
+        return gaps
+    return lo, hi
 
 
 def km_by_country_between(parts: economics.RouteParts, lo: float, hi: float) -> dict[str, float]:
@@ -76,11 +81,33 @@ def check(
     railways: tuple[shapely.STRtree, np.ndarray],
     max_offset_km: float,
 ) -> list[dict]:
-    """One row per country of the reference and one for the total; none if not on it."""
+    """One row per country of the reference and one for the total.
+
+    Where the route does not run between the reference's ends: one row that says how far it
+    passes from them.
+    """
     coords = np.asarray(line.coords)
     span = stretch(coords, vkm, ends_xy, max_offset_km * 1000.0)
-    if span is None:
-        return []
+    if isinstance(span, list):
+        far = ", ".join(
+            f"{km / 1000:.0f} km from {name}"
+            for km, name in zip(span, (ref.start_name, ref.end_name), strict=True)
+        )
+        return [
+            {
+                "route_id": route_id,
+                "reference": ref.name,
+                "between": f"{ref.start_name} – {ref.end_name}",
+                "country": "",
+                "route_km": float("nan"),
+                "published_low_km": float("nan"),
+                "published_high_km": float("nan"),
+                "agrees": False,
+                "deviation_km": float("nan"),
+                "note": f"not beside it: passes {far} (checked within {max_offset_km:g} km)",
+                "source": ref.source,
+            }
+        ]
     lo, hi = span
     km = km_by_country_between(parts, lo, hi)
     pdi = deviation_km(economics.cut(coords, vkm, lo, hi), *railways)
@@ -97,6 +124,7 @@ def check(
             "published_high_km": high,
             "agrees": bool(low <= value <= high),
             "deviation_km": pdi,
+            "note": "",
             "source": ref.source,
         }
         for country, value, (low, high) in items

@@ -21,26 +21,59 @@ def test_slope_uses_ground_distance():
 
 def test_unit_cost_composes_the_factors():
     c = CostConfig()
-    terrain = np.array([[1.0, c.mountain_mult, 1.0, 1.0, 1.0]])
-    row_km = np.array([[10.0, 0.0, 10.0, 10.0, 10.0]])
-    urban = np.array([[0, 0, 1, 0, 0]], dtype=np.uint8)
-    water = np.array([[0, 0, 0, cost.WATER_SEA, cost.OUTSIDE]], dtype=np.uint8)
-    unit = cost.unit_cost_block(terrain, row_km, urban, water, np.ones((1, 5)), c)
-    b = c.base_usd_per_km
-    assert unit[0, :4] == pytest.approx(
-        [b, b * c.mountain_mult * c.colocation_mult, b * c.urban_mult, c.submarine_usd_per_km]
+    k = cost.ROW_KINDS
+    terrain = np.array([[1.0, c.mountain_mult, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
+    rows = np.array(
+        [[0, k["railway"], 0, 0, 0, k["pipeline"], k["pipeline"] | k["major_road"], 0, 0]]
+    )
+    urban = np.array([[0, 0, 1, 0, 0, 0, 0, 0, 0]], dtype=np.uint8)
+    water = np.zeros((1, 9), dtype=np.uint8)
+    water[0, 3:5] = cost.WATER_SEA, cost.OUTSIDE
+    cover = np.array([[10, 10, 10, 10, 10, 10, 10, 1, 16]], dtype=np.uint8)  # grass, forest, barren
+    protected = np.zeros((1, 9), dtype=np.int32)
+    protected[0, 0] = 7
+    unit = cost.unit_cost_block(
+        terrain, rows.astype(np.uint8), urban, water, np.ones((1, 9)), cover, protected, c
+    )
+    b, half = c.base_usd_per_km, 1 - 0.5 * (1 - c.colocation_mult)
+    assert unit[0, [0, 1, 2, 3, 5, 6, 7, 8]] == pytest.approx(
+        [
+            b * c.protected_area_mult,
+            b * c.mountain_mult * c.colocation_mult,
+            b * c.urban_mult,
+            c.submarine_usd_per_km,
+            b * half,  # a pipeline earns half the discount
+            b * c.colocation_mult,  # the best kind within reach counts
+            b * c.landcover_mult["forest"],
+            b * c.landcover_mult["barren"],
+        ]
     )
     assert np.isnan(unit[0, 4])
 
 
-def test_river_cell_costs_one_crossing_to_traverse():
-    c = CostConfig()
+@pytest.mark.parametrize("kind", ["rivers", "faults"])
+def test_river_or_fault_cell_costs_one_crossing_to_traverse(kind):
+    c = CostConfig(fault_crossing_usd=55_000.0)
     unit = np.full((1, 3), 1000.0)
-    rivers = np.array([[0, 1, 0]], dtype=np.uint8)
-    steer = cost.steer_cost_block(unit, rivers, np.ones((1, 3)), cell_m=2500.0, c=c)
-    # entering and leaving the river cell: two half edges of 2.5 km at the river rate
+    line = np.array([[0, 1, 0]], dtype=np.uint8)
+    none = np.zeros_like(line)
+    rivers, faults = (line, none) if kind == "rivers" else (none, line)
+    steer = cost.steer_cost_block(unit, rivers, faults, np.ones((1, 3)), cell_m=2500.0, c=c)
+    # entering and leaving the cell: two half edges of 2.5 km at the crossing's rate
     extra = (steer[0, 1] - unit[0, 1]) * 2.5
-    assert extra == pytest.approx(c.river_crossing_usd)
+    price = c.river_crossing_usd if kind == "rivers" else c.fault_crossing_usd
+    assert extra == pytest.approx(price)
+
+
+def test_folds_are_not_priced_as_fault_crossings():
+    import geopandas as gpd
+    import shapely
+
+    faults = gpd.GeoDataFrame(
+        {"slip_type": ["Reverse", "Anticline", "Dextral"]},
+        geometry=[shapely.LineString([(i, 0), (i, 1)]) for i in range(3)],
+    )
+    assert cost.priced_faults(faults, CostConfig())["slip_type"].tolist() == ["Reverse", "Dextral"]
 
 
 def random_inputs(shape, seed=0):
@@ -55,10 +88,14 @@ def random_inputs(shape, seed=0):
         dem=dem.astype(np.float32),
         inv_scale=rng.uniform(0.97, 1.03, shape),
         row_mask=rng.random(shape) < 0.01,
+        row_classes=rng.integers(0, 16, shape).astype(np.uint8),
         urban=(rng.random(shape) < 0.05).astype(np.uint8),
         water=water,
         rivers=(rng.random(shape) < 0.03).astype(np.uint8),
+        faults=(rng.random(shape) < 0.02).astype(np.uint8),
         country_mult=np.where(rng.random(shape) < 0.5, 1.0, 1.3),
+        landcover=rng.choice(np.array([0, 1, 10, 11, 12, 16, 255], np.uint8), shape),
+        protected=(rng.random(shape) < 0.05).astype(np.int32),
     )
 
 
@@ -96,11 +133,45 @@ def test_rights_of_way_take_the_configured_railway_and_road_classes():
         "roads": lines("class", ["primary", "secondary", "trunk_construction"]),
         "pipelines": lines("name", ["gas"]),
     }
-    default = cost.rights_of_way(layers, CostConfig())
-    assert len(default) == 1 + 2 + 1
+    default = cost.row_groups(layers, CostConfig())
+    assert {k: len(v) for k, v in default.items()} == {
+        "railway": 1,
+        "major_road": 1,
+        "pipeline": 1,
+        "road": 1,
+    }
     wider = CostConfig(
         row_railway_classes=["rail", "construction"], row_road_classes=["trunk_construction"]
     )
-    assert len(cost.rights_of_way(layers, wider)) == 2 + 1 + 1
+    groups = cost.row_groups(layers, wider)
+    assert {k: len(v) for k, v in groups.items()} == {
+        "railway": 2,
+        "major_road": 0,
+        "pipeline": 1,
+        "road": 1,
+    }
     with pytest.raises(ValueError, match="row_road_classes"):
         CostConfig(row_road_classes=["tertiary"])
+
+
+def test_a_railway_over_a_strait_keeps_the_land_connected(small_grid):
+    import shapely
+
+    water = np.zeros(small_grid.shape, np.uint8)
+    water[:, 20:22] = cost.WATER_SEA  # a strait two cells wide, north to south
+    country = np.where(water == 0, 1, 0).astype(np.int16)
+    country[:, 22:] = 2
+    x0, y = small_grid.xy(10, 15)
+    x1, _ = small_grid.xy(10, 27)
+    rail = [shapely.LineString([(x0, y), (x1, y)])]
+    w, c = cost.bridge_cells(water, country, rail, small_grid)
+    assert (w[10, 19:23] == cost.WATER_LAND).all() and (w[11, 20:22] == cost.WATER_SEA).all()
+    assert c[10, 20] == 1 and c[10, 21] == 2  # each bridge cell in the nearest country
+    assert (w[:10] == water[:10]).all()
+
+
+def test_a_protected_area_is_not_charged_in_an_existing_railway_or_major_road_reserve():
+    k = cost.ROW_KINDS
+    protected = np.array([[3, 3, 3, 3, 0]], np.int32)
+    rows = np.array([[0, k["railway"], k["major_road"], k["pipeline"], 0]], np.uint8)
+    assert cost.protected_penalised(protected, rows).tolist() == [[True, False, False, True, False]]

@@ -24,11 +24,14 @@ def _surface(shape, codes=("KZ",), **over) -> Surface:
         "gateway_id": np.zeros(shape, np.int32),
         "major_row_km": np.full(shape, 50.0, np.float32),
         "row_classes": np.zeros(shape, np.uint8),
+        "landcover": np.full(shape, 10, np.uint8),  # grassland: factor 1
+        "protected_area": np.zeros(shape, np.int32),
+        "fault_cells": np.zeros(shape, np.uint8),
         "inv_scale": np.ones(shape),
         "steer": np.full(shape, C.base_usd_per_km, np.float32),
         **over,
     }
-    return Surface(**layers, country_codes=codes, water_bodies={})
+    return Surface(**layers, country_codes=codes, water_bodies={}, protected_names={})
 
 
 @pytest.fixture
@@ -74,6 +77,9 @@ def test_the_cable_cost_is_the_routers_edge_cost(straight_200km):
         shape,
         slope_deg=rng.uniform(0, 8, shape).astype(np.float32),
         row_km=rng.uniform(0, 4, shape).astype(np.float32),
+        row_classes=rng.integers(0, 16, shape).astype(np.uint8),
+        landcover=rng.choice(np.array([1, 10, 11, 16], np.uint8), shape),
+        protected_area=(rng.random(shape) < 0.1).astype(np.int32),
         inv_scale=rng.uniform(0.95, 1.05, shape),
     )
     cells = np.column_stack([5 + (np.arange(81) % 3 == 0), np.arange(2, 83)])
@@ -82,10 +88,12 @@ def test_the_cable_cost_is_the_routers_edge_cost(straight_200km):
     parts = _parts(line, cells, surface, river_km=())
     unit = unit_cost_block(
         terrain_mult_block(surface.slope_deg.astype(np.float64), C),
-        surface.row_km,
+        surface.row_classes,
         surface.urban,
         surface.water_class,
         np.ones(shape),
+        surface.landcover,
+        surface.protected_area,
         C,
     )
     edge_cost, edge_km = router.path_sums(cells, unit, surface.inv_scale, 2.5)

@@ -33,6 +33,8 @@ def test_the_summary_gives_three_routes_per_scenario_with_reasons():
             "p_cheapest": [1.0, 0.0, 0.0, 0.0, 1.0],
             "row_share": [0.9] * 5,
             "n_border_crossings": [3] * 5,
+            "n_fault_crossings": [2] * 5,
+            "protected_km": [0.0, 0.0, 0.0, 0.0, 7.5],
             "shared_km_max": [0.0, 12.0, 0.0, 0.0, 0.0],
         }
     )
@@ -43,6 +45,32 @@ def test_the_summary_gives_three_routes_per_scenario_with_reasons():
     assert "shares 12 km" in first and "cost draws" not in first
     assert "cheapest in 100 % of cost draws" in best.iloc[1]["why"]
     assert best.loc[best["scenario"] == "t", "#"].tolist() == [1]
+    assert "2 active faults crossed" in first and "protected" not in first
+    assert "8 km through protected areas" in best.iloc[-1]["why"]
+
+
+def test_the_comparison_counts_pairs_kept_apart_against_greedy_and_lists_what_was_relaxed():
+    g = pd.DataFrame(
+        {
+            "route_id": [f"s:o>{d}#{a}" for d in "ab" for a in (1, 2)],
+            "origin": "o",
+            "destination": ["a", "a", "b", "b"],
+            "alternative": [1, 2, 1, 2],
+            "diverse": [True, True, True, False],
+            "diverse_greedy": [True, False, True, False],
+            "relaxed": [
+                "",
+                "",
+                "",
+                "separation from the earlier alternatives (see diversity_note)",
+            ],
+            "diversity_note": ["", "", "", "within 20 km of #1 for 12 km (near Bereket)"],
+        }
+    )
+    assert report._pairs_apart(g) == "1 / 1 of 2 (0 / 0)"
+    relaxed = report.relaxed_table(g)
+    assert relaxed["route"].tolist() == ["s:o>b#2"]
+    assert "(within 20 km of #1 for 12 km (near Bereket))" in relaxed.iloc[0, 1]
 
 
 def test_the_comparison_names_alternatives_that_share_no_transit_country():

@@ -43,10 +43,18 @@ def cost_dir(tmp_path, small_grid):
         "gateway_id": np.ones(shape, np.int32),  # one gateway everywhere: borders are open
         "major_row_km": np.full(shape, 50.0, np.float32),
         "row_classes": np.zeros(shape, np.uint8),
+        "protected_area": np.zeros(shape, np.int32),
+        "fault_cells": np.zeros(shape, np.uint8),
+        "landcover_mult": np.ones(shape, np.float32),
     }
-    tags = {"country_codes": ",".join(CODES), "water_bodies": json.dumps({"Gulf": 7})}
+    tags = {
+        "country_codes": ",".join(CODES),
+        "water_bodies": json.dumps({"Gulf": 7}),
+        "protected_areas": "{}",
+    }
     for name, arr in rasters.items():
         io.write_raster(out / "cost" / f"{name}.tif", arr, small_grid, tags=tags)
+    io.write_raster(out / "landcover_igbp.tif", np.full(shape, 10, np.uint8), small_grid)
     gateways(out, small_grid, [])
     return out
 
@@ -332,3 +340,169 @@ def test_knights_moves_straighten_a_slanted_route(small_grid, cost_dir):
         assert (moves == 3).any() == (connectivity == 16)
     straight = 2.5 * np.hypot(34 - 20, 39 - 2)
     assert lengths[16] < lengths[8] and lengths[16] <= 1.03 * straight
+
+
+def _lanes(cost_dir, grid):
+    """Two lanes, north (row 8) and south (row 32), joined at both ends and by a cheap cross
+    link (column 20); the cheapest route takes the north lane's cheap west half, the link and
+    the south lane's cheap east half, and leaves no room for a second route apart from it."""
+    cheap, dear = 100.0, 300.0
+    steer = np.full(grid.shape, np.nan)
+    steer[8:33, 1] = steer[8:33, 39] = steer[8:33, 20] = cheap
+    steer[8, 1:21], steer[8, 21:40] = cheap, dear
+    steer[32, 1:20], steer[32, 20:40] = dear, cheap
+    io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, grid)
+
+
+@pytest.mark.parametrize("method", ["greedy", "joint"])
+def test_the_joint_method_keeps_apart_where_greedy_exclusion_fails(small_grid, cost_dir, method):
+    _lanes(cost_dir, small_grid)
+    t = task(
+        small_grid,
+        cost_dir,
+        ["KZ", "TM", "IR"],
+        origin=(20, 1),
+        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
+        alternatives=2,
+        separation_km=5.0,
+        endpoint_radius_km=5.0,
+        alternatives_method=method,
+    )
+    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    assert [a["diverse_greedy"] for a in alts] == [True, False]  # greedy takes the cross link
+    if method == "greedy":
+        assert [a["diverse"] for a in alts] == [True, False]
+        return
+    assert [a["diverse"] for a in alts] == [True, True]
+    lanes = [{tuple(c) for c in a["cells"]} for a in alts]
+    assert any((8, 30) in cells and (32, 10) not in cells for cells in lanes)  # all north
+    assert any((32, 10) in cells and (8, 30) not in cells for cells in lanes)  # all south
+    costs = [a["steer_cost_usd"] for a in alts]
+    assert costs == sorted(costs)
+
+
+def test_a_protected_area_barrier_is_relaxed_only_where_it_must_be(small_grid, cost_dir):
+    import dataclasses
+
+    wall = np.zeros(small_grid.shape, np.int32)
+    wall[:, 25] = 1  # a protected strip across Turkmenistan, north to south
+    tags = {"protected_areas": json.dumps({"1": "Test Park (national_park)"})}
+    io.write_raster(cost_dir / "cost" / "protected_area.tif", wall, small_grid, tags=tags)
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=(point(small_grid, "C", 20, 39),))
+    barrier = Scenario(allowed_countries=["KZ", "TM", "IR"], protected_areas="barrier")
+    t = dataclasses.replace(t, scenario=barrier)
+    (rec,) = route.first_routes(t)["records"]
+    assert rec["status"] == "routed" and rec["protected_relaxed"]
+    assert (20, 25) in {tuple(c) for c in rec["alternatives"][0]["cells"]}  # straight through
+    # a gap in the strip: the route takes it and nothing is relaxed
+    wall[3, 25] = 0
+    io.write_raster(cost_dir / "cost" / "protected_area.tif", wall, small_grid, tags=tags)
+    (rec,) = route.first_routes(t)["records"]
+    assert not rec["protected_relaxed"]
+    assert (3, 25) in {tuple(c) for c in rec["alternatives"][0]["cells"]}
+
+
+def test_a_worker_reads_the_cost_rasters_once_until_they_change(small_grid, cost_dir):
+    import os
+
+    from pipeline.cost import task_surface
+
+    files = route.cost_files(catalogue.stage_files("route", cost_dir, cost_dir))
+    first = task_surface(files, small_grid)
+    assert task_surface(files, small_grid) is first  # the next task on the worker: no reread
+    assert not first.steer.flags.writeable
+    steer = cost_dir / "cost" / "steer_cost_usd_per_km.tif"
+    st = steer.stat()
+    os.utime(steer, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert task_surface(files, small_grid) is not first  # a rebuilt raster is read again
+
+
+def test_no_alternative_is_kept_apart_at_a_price_beyond_the_cap(small_grid, cost_dir):
+    _lanes(cost_dir, small_grid)  # keeping apart costs about 1.16× the cheapest route
+    kw = dict(
+        origin=(20, 1),
+        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
+        alternatives=2,
+        separation_km=5.0,
+        endpoint_radius_km=5.0,
+    )
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], max_alternative_cost_ratio=1.1, **kw)
+    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    assert [a["diverse"] for a in alts] == [True, False]  # the cheapest stays; #2 shares
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], max_alternative_cost_ratio=1.2, **kw)
+    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    assert [a["diverse"] for a in alts] == [True, True]
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+def test_coarse_to_fine_finds_the_full_grids_routes_with_zones_waypoints_and_alternatives(
+    small_grid, cost_dir, connectivity
+):
+    # KZ|TM open only at two gates: the coarse grid must keep them open
+    gateways(
+        cost_dir,
+        small_grid,
+        [("North gate", "KZ", "TM", 8, 15), ("South gate", "KZ", "TM", 32, 15)]
+        + [("open", "IR", "TM", r, 30) for r in range(1, 48, 3)],
+    )
+    dests = (point(small_grid, "Coast", 20, 39, "coast"), point(small_grid, "South", 34, 38, "s"))
+    kw = dict(
+        dests=dests,
+        via=(point(small_grid, "Via", 12, 22),),
+        alternatives=2,
+        separation_km=10.0,
+        endpoint_radius_km=15.0,
+        connectivity=connectivity,
+    )
+    found = {}
+    for method in ("full", "coarse_to_fine"):
+        t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], method=method, **kw)
+        first = route.first_routes(t)
+        found[method] = [
+            [(tuple(a["cells"][0]), tuple(a["cells"][-1]), a["steer_cost_usd"]) for a in alts]
+            for alts in (route.more_alternatives(t, first, d.slug) for d in dests)
+        ]
+    assert found["coarse_to_fine"] == [
+        [(a, b, pytest.approx(c, rel=5e-3)) for a, b, c in alts] for alts in found["full"]
+    ]
+
+
+def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
+    small_grid, cost_dir, monkeypatch
+):
+    steer, _ = io.read_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif")
+    steer[:, 25] = np.nan  # a wall across Turkmenistan, open only far south of the straight line
+    steer[37, 25] = 100.0
+    io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, small_grid)
+    dests = (point(small_grid, "Coast", 20, 39, "coast"),)
+    widths = []
+    box = route._corridor_box
+    monkeypatch.setattr(
+        route, "_corridor_box", lambda c, w, f, s: widths.append(w) or box(c, w, f, s)
+    )
+    costs = {}
+    for method in ("full", "coarse_to_fine"):
+        t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, method=method)
+        costs[method] = route.first_routes(t)["records"][0]["alternatives"][0]["steer_cost_usd"]
+    assert widths == [3, 6]  # the first corridor held no way through the wall: doubled once
+    assert costs["coarse_to_fine"] == pytest.approx(costs["full"])
+
+
+def test_auto_routes_coarse_to_fine_only_on_large_grids():
+    rc = RouteConfig()
+    assert rc.coarse_to_fine(3_000_000) is None
+    assert rc.coarse_to_fine(50_000_000) == (4, 3, 3)
+    assert RouteConfig(method="full").coarse_to_fine(10**9) is None
+
+
+def test_a_path_along_the_corridors_edge_touches_it_only_with_open_ground_beyond():
+    rate = np.ones((10, 10))
+    mask = np.zeros((6, 10), dtype=bool)
+    mask[1:5] = True  # the corridor: rows 3-6 of the grid (window from row 2)
+    path = np.array([[3, c] for c in range(10)])  # along its northern edge
+    assert route._touches_edge(path, 2, 0, mask, rate)
+    rate[2] = np.nan  # the ground beyond is impassable: the corridor was wide enough
+    assert not route._touches_edge(path, 2, 0, mask, rate)
+    assert not route._touches_edge(
+        np.array([[4, c] for c in range(10)]), 2, 0, mask, np.ones((10, 10))
+    )

@@ -127,37 +127,15 @@ def test_impassable_start_is_refused():
         router.accumulate(rate, (0, 0))
 
 
-def test_block_mean_ignores_impassable_cells():
+def test_block_min_keeps_the_cheapest_passable_cell():
     rate = np.array([[1.0, 3.0, np.nan, np.nan], [5.0, 7.0, np.nan, np.nan]])
-    np.testing.assert_array_equal(router.block_mean(rate, 2), [[4.0, np.nan]])
+    np.testing.assert_array_equal(router.block_min(rate, 2), [[1.0, np.nan]])
 
 
-def test_coarse_to_fine_is_within_one_percent_of_the_full_fine_route():
-    rng = np.random.default_rng(3)
-    base = np.kron(rng.uniform(1, 20, (12, 12)), np.ones((25, 25)))
-    rate = base * rng.uniform(0.8, 1.2, base.shape)
-    rate[100:110, :250] = np.nan  # a long barrier to go round
-    start, target = (5, 5), (295, 290)
-    full = router.accumulate(rate, start, [target])[0][target]
-    cells, cost, _ = router.coarse_to_fine(rate, start, target, segment_cells=10)
-    assert tuple(cells[0]) == start and tuple(cells[-1]) == target
-    assert np.all(np.abs(np.diff(cells, axis=0)) <= 1)
-    assert np.all(np.isfinite(rate[cells[:, 0], cells[:, 1]]))
-    assert full <= cost <= 1.01 * full
-    assert router.path_sums(cells, rate, np.ones_like(rate), 1.0)[0] == pytest.approx(cost)
-
-
-def test_coarse_to_fine_widens_a_corridor_that_is_too_narrow():
-    rate = np.ones((200, 200))
-    rate[:, 100] = np.nan
-    rate[190, 100] = 1.0  # the only gap, far from the straight line the coarse grid sees
-    # coarse blocks average the wall away: the coarse path goes straight across
-    _, cost, tries = router.coarse_to_fine(
-        rate, (10, 10), (10, 190), corridor_cells=1, segment_cells=100
-    )
-    full = router.accumulate(rate, (10, 10), [(10, 190)])[0][10, 190]
-    assert tries > 1
-    assert cost == pytest.approx(full, rel=0.01)
+def test_block_zone_keeps_gateways_open():
+    zone = np.array([[1, 1, 2, 2], [1, 4, 2, 2]], dtype=np.int16)  # 4: a gateway cell of 1
+    np.testing.assert_array_equal(router.block_zone(zone, 2, (3, 4)), [[4, 2]])
+    np.testing.assert_array_equal(router.block_zone(zone, 2), [[1, 2]])  # else the majority
 
 
 @pytest.mark.parametrize("connectivity", [8, 16])

@@ -1,5 +1,7 @@
 """Score-stage rules on tiny synthetic routes: crossings, km by country, shared risk, water."""
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -28,7 +30,7 @@ def test_river_crossings_closer_than_the_merge_distance_are_one():
             shapely.LineString([(8000, -500), (8000, 500)]),
         ],
     )
-    hits = score.river_crossings(line, rivers, merge_m=1000)
+    hits = score.line_crossings(line, rivers, "river", merge_m=1000)
     assert [h["name"] for h in hits] == ["Ural", "unnamed river"]
     assert [h["geometry"].x for h in hits] == [2000, 8000]
 
@@ -114,17 +116,69 @@ def test_transit_countries_leave_out_the_origins_and_the_destinations():
 
 
 def test_row_share_by_kind_and_by_country():
-    from pipeline.cost import ROW_CLASSES
+    from test_economics import _surface
+
+    from pipeline.cost import ROW_KINDS
 
     cells = _row(5)
     kinds = np.zeros((10, 10), np.uint8)
-    kinds[5, 0:3] = ROW_CLASSES["railway"]  # cells 0-2: two steps along the railway
-    kinds[5, 2:5] |= ROW_CLASSES["road"]  # cells 2-4: two steps along a road
+    kinds[5, 0:3] = ROW_KINDS["railway"]  # cells 0-2: two steps along the railway
+    kinds[5, 2:4] |= ROW_KINDS["major_road"]  # cells 2-4: two steps along roads of two classes
+    kinds[5, 4] = ROW_KINDS["road"]
+    labels = np.array(["KZ", "KZ", "KZ", "TM", "TM"])
+    ras = _surface((10, 10), row_classes=kinds)
+    shares = score._row_by_kind(cells, labels, ras, 2.5)
+    assert shares["row_share_railway"] == pytest.approx(0.5)
+    assert shares["row_share_road"] == pytest.approx(0.5)
+    assert shares["row_share_pipeline"] == 0.0
+    assert shares["row_share_by_country"] == "KZ 1.00; TM 1.00"
     inv = np.ones((10, 10))
-    rail = score.row_share_of(cells, kinds[5, :5] & 1 > 0, inv, 2.5)
-    road = score.row_share_of(cells, kinds[5, :5] & 2 > 0, inv, 2.5)
-    assert (rail, road) == (pytest.approx(0.5), pytest.approx(0.5))
     labels = np.array(["KZ", "KZ", "KZ", "TM", "TM"])
     off = np.array([True, True, False, False, False])
     by = score._share_by_label(cells, labels, inv, off, 2.5)
     assert by == {"KZ": pytest.approx(2.5 / 6.25), "TM": pytest.approx(0.0)}
+
+
+def test_a_fault_is_counted_and_priced_once_where_the_route_zigzags_over_it():
+    from test_economics import COUNTS, C, S, _surface
+
+    from pipeline import economics
+
+    # cells along row 5; the line wobbles across a north-south fault at x = 100 km three times
+    cells = _row(81, col0=2)
+    xy = np.column_stack([cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)])
+    xy[39:42, 0] = [99_000.0, 101_000.0, 99_500.0]
+    line = shapely.LineString([xy[0], *xy, xy[-1]])
+    faults = gpd.GeoDataFrame(
+        {"name": ["Test Fault", "Far Fault"], "slip_type": ["Dextral", "Reverse"]},
+        geometry=[
+            shapely.LineString([(100_000, -50_000), (100_000, 0)]),
+            shapely.LineString([(900_000, -50_000), (900_000, 0)]),  # not crossed
+        ],
+    )
+    hits = score.line_crossings(line, faults, "fault", merge_m=5000, extra=("slip_type",))
+    assert [(h["name"], h["slip_type"]) for h in hits] == [("Test Fault", "Dextral")]
+    parts = economics.route_parts(
+        line, cells, _surface((10, 90)), C, [], {**COUNTS, "n_fault": len(hits)}, 2.5
+    )
+    bill = economics.price_route(parts, C, S)
+    assert bill.fault_usd == pytest.approx(C.fault_crossing_usd)
+    assert bill.total_usd == pytest.approx(bill.cable_usd + bill.fault_usd + bill.sites_usd)
+
+
+def test_a_relaxed_protected_area_is_reported_with_where_and_what_it_costs(small_grid):
+    from test_economics import _surface
+
+    cells = _row(5)
+    protected = np.zeros((10, 10), np.int32)
+    protected[5, 1:3] = 4
+    ras = _surface((10, 10), protected_area=protected)
+    ras = dataclasses.replace(ras, protected_names={4: "Kopet Dag (nature_reserve)"})
+    km, names = score.protected_km(cells, ras, 2.5)
+    assert km == pytest.approx(5.0) and names == ["Kopet Dag (nature_reserve)"]
+    note = score._relaxed(
+        {"diverse": True, "protected_relaxed": True}, [], 0.0, small_grid, km, names
+    )
+    assert "protected areas as a barrier: 5.0 km through Kopet Dag" in note
+    kept = {"diverse": True, "protected_relaxed": False}
+    assert score._relaxed(kept, [], 0.0, small_grid, 0.0, []) == ""

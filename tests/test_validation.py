@@ -52,8 +52,37 @@ def test_a_route_along_a_railway_is_measured_between_the_corridors_ends():
     assert by["KZ"]["deviation_km"] == pytest.approx(0.5)  # the railway runs 500 m beside it
 
 
-def test_a_route_that_misses_an_end_is_not_measured():
+def test_a_route_that_misses_an_end_is_not_measured_but_says_how_far_it_passes():
     line, parts, vkm = _straight()
     coords = np.asarray(line.coords)
     far = (coords[5, 0], coords[5, 1] + 50_000)
-    assert validation.stretch(coords, vkm, [far, tuple(coords[65])], 30_000) is None
+    gaps = validation.stretch(coords, vkm, [far, tuple(coords[65])], 30_000)
+    assert gaps == [pytest.approx(50_000), 0.0]
+    ref = ReferenceCorridor(
+        name="KTI",
+        start_name="Uzen",
+        start_lon_deg=0,
+        start_lat_deg=0,
+        end_name="Gorgan",
+        end_lon_deg=0,
+        end_lat_deg=0,
+        km_by_country={"KZ": (90, 100)},
+        total_km=(140, 160),
+        source="test",
+    )
+    rail = shapely.LineString([(0, 0), (1, 1)])
+    (row,) = validation.check(
+        "r#1",
+        line,
+        vkm,
+        parts,
+        ref,
+        [far, tuple(coords[65])],
+        (shapely.STRtree([rail]), np.array([rail])),
+        30.0,
+    )
+    assert (
+        row["note"]
+        == "not beside it: passes 50 km from Uzen, 0 km from Gorgan (checked within 30 km)"
+    )
+    assert not row["agrees"]

@@ -91,6 +91,7 @@ def main():
             "route_segments",
             "sites",
             "crossings",
+            "fault_crossings",
             "endpoints",
             "landing_points",
             "shared_risk_segments",
@@ -128,10 +129,19 @@ def main():
     vec["crossings"].setRenderer(
         categorized(
             "kind",
-            [("border", "#000000"), ("river", "#2171b5"), ("landfall", "#08306b")],
+            [
+                ("border", "#000000"),
+                ("river", "#2171b5"),
+                ("fault", "#b15928"),
+                ("landfall", "#08306b"),
+            ],
             lambda c: marker("cross2", c, 2.6),
         )
     )
+    vec["fault_crossings"].setRenderer(
+        QgsSingleSymbolRenderer(marker("half_square", "#b15928", 3.0))
+    )
+    label(vec["fault_crossings"], "slip_type", size=7)
     vec["endpoints"].setRenderer(
         categorized(
             "role",
@@ -175,7 +185,12 @@ def main():
     label(vec["gateways"], "name", size=7)
     vec["gateways"].setScaleBasedVisibility(True)
     vec["gateways"].setMinimumScale(1e7)
-    for name, scale in (("sites", 5e6), ("crossings", 2e7), ("route_segments", 1e7)):
+    for name, scale in (
+        ("sites", 5e6),
+        ("crossings", 2e7),
+        ("fault_crossings", 1e7),
+        ("route_segments", 1e7),
+    ):
         vec[name].setScaleBasedVisibility(True)  # dense point layers appear as one zooms in
         vec[name].setMinimumScale(scale)
     cost = QgsRasterLayer(str(OUT / "cost" / "unit_cost_usd_per_km.tif"), "cost surface")
@@ -207,6 +222,7 @@ def main():
         "endpoints",
         "shared_risk_points",
         "sites",
+        "fault_crossings",
         "crossings",
         "shared_risk_segments",
         "routes",

@@ -62,7 +62,8 @@ L.geoJSON(D.routes, {
     dashArray: [null, null, '9 6', '2 6'][f.properties.alternative] || '2 6', className: 'route'}),
   onEachFeature: (f, l) => { l.bindPopup(routePopup(f.properties), {maxWidth: 420});
     l.bindTooltip(f.properties.route_id, {sticky: true}); routeLayers.push(l); }});
-overlays['Border crossings of the routes'] = points(D.crossings, p => p.kind === 'border' ? '#e31a1c' : '#fdbf6f', 4,
+overlays['Crossings of the routes (border, fault, river, shore)'] = points(D.crossings,
+  p => ({border: '#e31a1c', fault: '#b15928'})[p.kind] || '#fdbf6f', 4,
   fieldsPopup('name', ['kind', 'gateway', 'route_id', 'km_from_origin'])).addTo(map);
 const GATEWAY_COLORS = {fiber_link: '#e7298a', rail: '#8c6d31', road: '#636363', checkpoint: '#000'};
 overlays['Border gateways (where routes may cross)'] = points(D.gateways, p => GATEWAY_COLORS[p.kind] || '#000', 3,
