@@ -103,17 +103,14 @@ def _build(root: Path, monkeypatch, address: str | None) -> Path:
     return root / "out"
 
 
-def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, tmp_path, monkeypatch):
-    threads = _build(tmp_path / "threads", monkeypatch, None)
-    remote = _build(tmp_path / "cluster", monkeypatch, cluster)
-    from distributed import Client
+@pytest.fixture(scope="module")
+def threads(tmp_path_factory):
+    """The synthetic world built on local threads: the reference."""
+    with pytest.MonkeyPatch.context() as mp:
+        return _build(tmp_path_factory.mktemp("threads"), mp, None)
 
-    with Client(cluster) as client:  # the work really ran there: the scheduler saw its tasks
-        keys = client.run_on_scheduler(
-            lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
-        )
-    for stage_task in ("unit_cost_block", "first-", "reprice_draws"):  # cost, route, uncertainty
-        assert any(stage_task in k for k in keys), stage_task
+
+def _same_outputs(threads: Path, remote: Path) -> None:
     for name in ("steer_cost_usd_per_km", "slope_deg", "row_distance_km"):
         a, _ = io.read_raster(threads / "cost" / f"{name}.tif")
         b, _ = io.read_raster(remote / "cost" / f"{name}.tif")
@@ -126,3 +123,62 @@ def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, tmp_path, mon
     fa, _ = io.read_raster(threads / "route_frequency.tif")
     fb, _ = io.read_raster(remote / "route_frequency.tif")
     np.testing.assert_array_equal(fa, fb)
+
+
+def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_path, monkeypatch):
+    remote = _build(tmp_path / "cluster", monkeypatch, cluster)
+    from distributed import Client
+
+    with Client(cluster) as client:  # the work really ran there: the scheduler saw its tasks
+        keys = client.run_on_scheduler(
+            lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
+        )
+    for stage_task in ("unit_cost_block", "first-", "reprice_draws"):  # cost, route, uncertainty
+        assert any(stage_task in k for k in keys), stage_task
+    _same_outputs(threads, remote)
+
+
+def test_a_worker_killed_mid_stage_leaves_the_build_complete_and_unchanged(
+    cluster, threads, tmp_path, monkeypatch
+):
+    """A third worker joins; it is killed (SIGKILL) while it runs a task; the scheduler gives
+    its tasks to the others and the outputs are those of the threaded build."""
+    import threading
+
+    from distributed import Client
+
+    log = open(tmp_path / "victim.log", "w")  # noqa: SIM115
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", cluster, "--nthreads", "1"]
+        + ["--no-dashboard", "--name", "victim"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    result = {}
+    try:
+        with Client(cluster, timeout=60) as client:
+            client.wait_for_workers(3, timeout=60)
+            (addr,) = [
+                a for a, w in client.scheduler_info()["workers"].items() if w["name"] == "victim"
+            ]
+            build = threading.Thread(
+                target=lambda: result.update(out=_build(tmp_path / "killed", monkeypatch, cluster))
+            )
+            build.start()
+            killed_during = None
+            while build.is_alive() and killed_during is None:
+                busy = client.processing().get(addr, ())
+                if busy:
+                    victim.kill()
+                    killed_during = sorted(busy)[0]
+                time.sleep(0.02)
+            build.join(timeout=600)
+    finally:
+        victim.kill()
+        victim.wait()
+        log.close()
+    assert killed_during is not None, "the victim never got a task"
+    assert "out" in result, "the build did not complete"
+    _same_outputs(threads, result["out"])
