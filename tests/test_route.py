@@ -354,20 +354,13 @@ def _lanes(cost_dir, grid):
     io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, grid)
 
 
+_LANES_PAIR = dict(origin=(20, 1), alternatives=2, separation_km=5.0, endpoint_radius_km=5.0)
+
+
 @pytest.mark.parametrize("method", ["greedy", "joint"])
 def test_the_joint_method_keeps_apart_where_greedy_exclusion_fails(small_grid, cost_dir, method):
     _lanes(cost_dir, small_grid)
-    t = task(
-        small_grid,
-        cost_dir,
-        ["KZ", "TM", "IR"],
-        origin=(20, 1),
-        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
-        alternatives=2,
-        separation_km=5.0,
-        endpoint_radius_km=5.0,
-        alternatives_method=method,
-    )
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], **_LANES_PAIR, alternatives_method=method)
     alts = route.more_alternatives(t, route.first_routes(t), "coast")
     assert [a["diverse_greedy"] for a in alts] == [True, False]  # greedy takes the cross link
     if method == "greedy":
@@ -419,13 +412,7 @@ def test_a_worker_reads_the_cost_rasters_once_until_they_change(small_grid, cost
 
 def test_no_alternative_is_kept_apart_at_a_price_beyond_the_cap(small_grid, cost_dir):
     _lanes(cost_dir, small_grid)  # keeping apart costs about 1.16× the cheapest route
-    kw = dict(
-        origin=(20, 1),
-        dests=(point(small_grid, "Coast", 20, 39, "coast"),),
-        alternatives=2,
-        separation_km=5.0,
-        endpoint_radius_km=5.0,
-    )
+    kw = _LANES_PAIR
     t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], max_alternative_cost_ratio=1.1, **kw)
     alts = route.more_alternatives(t, route.first_routes(t), "coast")
     assert [a["diverse"] for a in alts] == [True, False]  # the cheapest stays; #2 shares

@@ -23,21 +23,26 @@ def _straight(n=81):
     return line, parts, vkm
 
 
-def test_a_route_along_a_railway_is_measured_between_the_corridors_ends():
-    line, parts, vkm = _straight()
-    coords = np.asarray(line.coords)
-    ref = ReferenceCorridor(
+def _ref(start: str, end: str, km: dict) -> ReferenceCorridor:
+    """A reference corridor (the ends are given in CRS metres to ``check`` directly)."""
+    return ReferenceCorridor(
         name="Test railway",
-        start_name="A",
+        start_name=start,
         start_lon_deg=0,
         start_lat_deg=0,
-        end_name="B",
+        end_name=end,
         end_lon_deg=0,
         end_lat_deg=0,
-        km_by_country={"KZ": (90, 100), "TM": (60, 70)},
+        km_by_country=km,
         total_km=(140, 160),
         source="test",
     )
+
+
+def test_a_route_along_a_railway_is_measured_between_the_corridors_ends():
+    line, parts, vkm = _straight()
+    coords = np.asarray(line.coords)
+    ref = _ref("A", "B", {"KZ": (90, 100), "TM": (60, 70)})
     ends = [tuple(coords[5]), tuple(coords[65])]  # 10 km and 160 km from the origin
     rail = shapely.LineString([(0, coords[0, 1] - 500), (300_000, coords[0, 1] - 500)])
     rows = validation.check(
@@ -58,18 +63,7 @@ def test_a_route_that_misses_an_end_is_not_measured_but_says_how_far_it_passes()
     far = (coords[5, 0], coords[5, 1] + 50_000)
     gaps = validation.stretch(coords, vkm, [far, tuple(coords[65])], 30_000)
     assert gaps == [pytest.approx(50_000), 0.0]
-    ref = ReferenceCorridor(
-        name="KTI",
-        start_name="Uzen",
-        start_lon_deg=0,
-        start_lat_deg=0,
-        end_name="Gorgan",
-        end_lon_deg=0,
-        end_lat_deg=0,
-        km_by_country={"KZ": (90, 100)},
-        total_km=(140, 160),
-        source="test",
-    )
+    ref = _ref("Uzen", "Gorgan", {"KZ": (90, 100)})
     rail = shapely.LineString([(0, 0), (1, 1)])
     (row,) = validation.check(
         "r#1",
