@@ -299,9 +299,9 @@ def validation_table(checks: pd.DataFrame, deliver: pd.DataFrame) -> pd.DataFram
                 f"{c['route_km']:,.0f} ({c['published_low_km']:,.0f}–"
                 f"{c['published_high_km']:,.0f}) {ok}"
             )
-        row["mean distance from the railway, km"] = g["deviation_km"].iloc[0]
+        row["mean distance from the railway, km"] = f"{g['deviation_km'].iloc[0]:.1f}"
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")  # a route not beside the corridor has only a note
 
 
 def world_table(paths: pd.DataFrame) -> pd.DataFrame:
@@ -401,10 +401,11 @@ alternatives, click a route for its figures).</p>
 <img src="map.png" alt="map of all routes">{scen}
 <h2>Routes</h2><p>Click a column header to sort.</p>{_table(tables["routes"], sortable=True)}
 <h2>Validation against known corridors</h2>
-<p>The cheapest route of each scenario and station, between the ends of a known corridor it
-runs beside: its km in each country against the published section lengths (in brackets), and
-the path deviation index — the mean distance from the route to the nearest railway (the area
-between them over the route's length). Table <code>validation</code> of
+<p>The cheapest route of each scenario and station, between the ends of a known corridor:
+its km in each country against the published section lengths (in brackets), and the path
+deviation index — the mean distance from the route to the nearest railway (the area between
+them over the route's length); a route that does not pass both ends says how far it passes
+from them. Table <code>validation</code> of
 <code>corridor.gpkg</code> has every route.</p>{_table(tables["validation"])}
 <h2>The corridor and the world</h2>
 <p>Each hub reached through the best Iranian landing station: the cheapest land route of a

@@ -291,6 +291,12 @@ def route_chain(
     """
     if scene.c2f is not None:
         return _coarse_to_fine(rate, scene, chain, targets)
+    return _whole_grid(rate, scene, chain, targets)
+
+
+def _whole_grid(
+    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+) -> list[Found | None]:
     step_km = scene.grid.cell_m / 1000.0
     return _legs(
         rate, scene.inv, scene.zone, scene.penalty, step_km, scene.connectivity, chain, targets
@@ -329,19 +335,14 @@ def _coarse_to_fine(
 ) -> list[Found | None]:
     """``route_chain`` searched only in a corridor around the same chain on a coarse grid.
 
-    The coarse grid holds the block means of rate × ground scale and the blocks' zones (a
-    block with a gateway cell is a gateway), so borders, landfalls, waypoints, several targets,
+    The coarse grid holds each block's cheapest rate × ground scale and its zone (a block
+    with a gateway cell is a gateway), so borders, landfalls, waypoints, several targets,
     barriers and exclusion masks all carry over. The fine routing is exact inside the corridor;
     a path along the corridor's edge with open ground beyond it widens the corridor (doubling,
     ``route.max_widenings`` times), then the whole grid is searched.
     """
     factor, width, widenings = scene.c2f
     step_km = scene.grid.cell_m / 1000.0
-
-    def whole() -> list[Found | None]:
-        return _legs(
-            rate, scene.inv, scene.zone, scene.penalty, step_km, scene.connectivity, chain, targets
-        )
 
     coarse = router.block_min(rate * scene.inv, factor)
     cpaths = _legs(
@@ -355,7 +356,7 @@ def _coarse_to_fine(
         [(r // factor, c // factor) for r, c in targets],
     )
     if any(p is None for p in cpaths):
-        return whole()  # the coarse grid lost a way through: decide on the fine grid
+        return _whole_grid(rate, scene, chain, targets)  # the coarse grid lost a way through
     ccells = np.concatenate([p[0] for p in cpaths])
     for _ in range(widenings + 1):
         r0, c0, mask = _corridor_box(ccells, width, factor, rate.shape)
@@ -376,7 +377,7 @@ def _coarse_to_fine(
             if not any(_touches_edge(p[0], r0, c0, mask, rate) for p in found):
                 return found
         width *= 2
-    return whole()
+    return _whole_grid(rate, scene, chain, targets)
 
 
 # --- tasks (run on Dask workers; read their inputs from files) ---------------------------------
