@@ -20,8 +20,9 @@ fault cells, water class, country ids, river cells and the ground scale.
 The stage also builds the border gateways (``gateways.py``: ``gateways.gpkg`` and
 ``cost/gateway_id.tif``, the cells where a route may change country) and the distance to the
 nearest railway or primary-or-better road (``cost/major_row_km.tif``, for the scores).
-Per-cell kernels run over Dask chunks; those that need neighbours use ``map_overlap`` with the
-depth the kernel needs.
+Per-cell kernels (slope, the distances to each kind of right-of-way and to the major lines, the
+rates) run over Dask chunks, on a cluster when one is given; those that need neighbours use
+``map_overlap`` with the depth the kernel needs. Rasterising the vectors stays on the client.
 """
 
 from __future__ import annotations
@@ -305,8 +306,8 @@ class Inputs:
 
     dem: np.ndarray
     inv_scale: np.ndarray
-    row_mask: np.ndarray
-    row_classes: np.ndarray
+    row_masks: dict[str, np.ndarray]  # per kind of right-of-way (``ROW_KINDS``)
+    major_mask: np.ndarray  # railways and primary-or-better roads
     urban: np.ndarray
     water: np.ndarray
     rivers: np.ndarray
@@ -335,25 +336,31 @@ def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict
         allow_rechunk=False,
         align_arrays=False,
     )
-    # exact up to the cap: the block margin covers the cap distance at the smallest scale
+
+    def distance(mask: np.ndarray, cap_km: float) -> da.Array:
+        # exact up to the cap: the block margin covers the cap distance at the smallest scale
+        depth = math.ceil(cap_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
+        return da.map_overlap(
+            distance_block,
+            arr(mask),
+            inv,
+            depth=depth,
+            boundary="none",
+            cell_m=cell_m,
+            cap_km=cap_km,
+            dtype=np.float64,
+        )
+
     cap_km = max(c.colocation_distance_km, cell_m / 1000.0) * 2
-    depth = math.ceil(cap_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
-    row_km = da.map_overlap(
-        distance_block,
-        arr(inp.row_mask),
-        inv,
-        depth=depth,
-        boundary="none",
-        cell_m=cell_m,
-        cap_km=cap_km,
-        dtype=np.float64,
-    )
+    row_km = distance(np.logical_or.reduce(list(inp.row_masks.values())), cap_km)
+    kinds = [distance(inp.row_masks[k], cap_km) for k in ROW_KINDS]
+    row_classes = da.map_blocks(row_bits_block, *kinds, c=c, dtype=np.uint8)
     terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
     landcover = arr(inp.landcover)
     unit = da.map_blocks(
         unit_cost_block,
         terrain,
-        arr(inp.row_classes),
+        row_classes,
         arr(inp.urban),
         arr(inp.water),
         arr(inp.country_mult),
@@ -375,6 +382,8 @@ def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict
     return {
         "slope_deg": slope,
         "terrain_mult": terrain,
+        "row_classes": row_classes,
+        "major_row_km": distance(inp.major_mask, MAJOR_ROW_CAP_KM),
         "landcover_mult": da.map_blocks(landcover_mult_block, landcover, c=c, dtype=np.float64),
         "row_distance_km": row_km,
         "unit_cost_usd_per_km": unit,
@@ -504,13 +513,6 @@ def major_lines(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
     ]
 
 
-def major_row_km(layers: dict[str, gpd.GeoDataFrame], grid: Grid, inv: np.ndarray, c: CostConfig):
-    """Ground km to the nearest railway in service or primary-or-better road (capped)."""
-    return distance_block(
-        burn(major_lines(layers, c), grid) > 0, inv, grid.cell_m, MAJOR_ROW_CAP_KM
-    )
-
-
 def bridge_cells(
     water: np.ndarray, country: np.ndarray, lines: list, grid: Grid
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -529,16 +531,15 @@ def bridge_cells(
     return water, country
 
 
-def row_classes(groups: dict[str, list], grid: Grid, inv: np.ndarray, c: CostConfig) -> np.ndarray:
+def row_bits_block(*km_by_kind: np.ndarray, c: CostConfig) -> np.ndarray:
     """Per cell, the kinds of right-of-way within the co-location distance (``ROW_KINDS``).
 
-    Their union is the cells ``on_row`` of ``row_distance_km``: the same lines, per kind.
+    ``km_by_kind``: the distance to each kind, in ``ROW_KINDS`` order. Their union is the
+    cells ``on_row`` of ``row_distance_km``: the same lines, per kind.
     """
-    cap_km = max(c.colocation_distance_km, grid.cell_m / 1000.0) * 2
-    out = np.zeros(grid.shape, dtype=np.uint8)
-    for kind, geoms in groups.items():
-        km = distance_block(burn(geoms, grid) > 0, inv, grid.cell_m, cap_km)
-        out |= np.where(on_row(km, c), ROW_KINDS[kind], 0).astype(np.uint8)
+    out = np.zeros(km_by_kind[0].shape, dtype=np.uint8)
+    for km, bit in zip(km_by_kind, ROW_KINDS.values(), strict=True):
+        out |= np.where(on_row(km, c), bit, 0).astype(np.uint8)
     return out
 
 
@@ -609,8 +610,8 @@ def rasterise_inputs(
     inputs = Inputs(
         dem=dem,
         inv_scale=inv,
-        row_mask=burn([g for geoms in groups.values() for g in geoms], grid) > 0,
-        row_classes=row_classes(groups, grid, inv, c),
+        row_masks={k: burn(groups[k], grid) > 0 for k in ROW_KINDS},
+        major_mask=burn(major_lines(layers, c), grid) > 0,
         urban=burn(settlement_areas(layers["places"]), grid, all_touched=False),
         water=water,
         rivers=burn(rivers.geometry, grid),
@@ -660,10 +661,8 @@ def run(cfg: Config, files: StageFiles) -> Path:
     computed = dict(zip(lazy, results, strict=True))
     gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
     arrays = {
-        **{k: v.astype("float32") for k, v in computed.items()},
+        **{k: v.astype("float32") if v.dtype.kind == "f" else v for k, v in computed.items()},
         "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
-        "major_row_km": major_row_km(layers, grid, inp.inv_scale, cfg.cost).astype("float32"),
-        "row_classes": inp.row_classes,
         "protected_area": inp.protected,
         "fault_cells": inp.faults,
         "urban": inp.urban,

@@ -87,8 +87,8 @@ def random_inputs(shape, seed=0):
     return cost.Inputs(
         dem=dem.astype(np.float32),
         inv_scale=rng.uniform(0.97, 1.03, shape),
-        row_mask=rng.random(shape) < 0.01,
-        row_classes=rng.integers(0, 16, shape).astype(np.uint8),
+        row_masks={k: rng.random(shape) < 0.005 for k in cost.ROW_KINDS},
+        major_mask=rng.random(shape) < 0.002,
         urban=(rng.random(shape) < 0.05).astype(np.uint8),
         water=water,
         rivers=(rng.random(shape) < 0.03).astype(np.uint8),
