@@ -410,7 +410,8 @@ class RouteConfig(_Section):
         description="How the alternatives of a pair are found. 'greedy': each in turn, the "
         "cheapest route outside the earlier ones' corridors (it can take the ground a later "
         "one needs). 'joint': greedy first; where an alternative cannot keep apart, the ground "
-        "it needed is taken from the earlier ones and the set routed again; then each route is "
+        "it needed is taken from the earlier ones and the set routed again (kept only if more "
+        "of its routes keep apart); then each route is "
         "re-routed against all the others until none gets cheaper — the set of k routes of "
         "least total cost that keeps the separation (as far as this local search finds; "
         "after Suurballe 1974 and Bhandari 1999 for disjoint paths). Alternatives are then "
@@ -429,9 +430,10 @@ class RouteConfig(_Section):
         4,
         ge=1,
         le=20,
-        description="Most repair and re-routing rounds of the joint method per pair. Default: "
-        "4, twice what the real mirror needs: with the default config no pair used more than "
-        "2 repair rounds, and no re-routing round made a set cheaper (measured 2026-12).",
+        description="Most repair and re-routing rounds of the joint method per pair (each "
+        "routes the set again). Default: 4, an assumption; with k = 3 alternatives a repair "
+        "can free at most two routes, and the re-routing rounds stop as soon as none gets "
+        "cheaper.",
     )
     separation_km: NonNegFloat = Field(
         20.0,

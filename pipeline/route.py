@@ -609,13 +609,16 @@ class Pair:
             inside = self.near([q[0] for q in paths[:n]])[cells[:, 0], cells[:, 1]]
             runs = np.split(np.nonzero(inside)[0], np.nonzero(np.diff(inside) != 0)[0] + 1)
             runs = sorted((r for r in runs if r.size and inside[r[0]]), key=len, reverse=True)
-            best = paths
+            best = None
             for run in runs[:JOINT_STRETCHES]:
                 area = self.near([cells[run]])
                 cand = self.greedy(None, k, [area if i < n else None for i in range(k)])
-                if cand is not None and self.score(cand) < self.score(best):
+                if cand is None or self.score(cand)[0] >= self.score(paths)[0]:
+                    continue  # a repair must keep more routes apart; cheaper alone is the
+                    # next phase's work, which never moves a route to a dearer path
+                if best is None or self.score(cand) < self.score(best):
                     best = cand
-            if best is paths:
+            if best is None:
                 break
             paths = best
         for _ in range(self.rc.joint_rounds):
