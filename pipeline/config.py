@@ -555,6 +555,14 @@ def _default_gateways() -> list[ListedGateway]:
             source=f"{_KTI}; position: OSM border terminal Incheh Borun",
         ),
         ListedGateway(
+            name="Garabogaz–Temirbaba road",
+            lon_deg=52.651,
+            lat_deg=41.898,
+            kind="road",
+            source=f"Turkmentelecom's planned Garabogaz–Temirbaba link ({_TM_FIBER}); "
+            "position: where the OSM road crosses the KZ–TM border",
+        ),
+        ListedGateway(
             name="Ashgabat–Bajgiran/Quchan fiber link",
             lon_deg=58.407,
             lat_deg=37.629,
@@ -570,10 +578,11 @@ class GatewaysConfig(_Section):
     listed: list[ListedGateway] = Field(
         default_factory=_default_gateways,
         description="Published crossing points, each with its source. Default: the KTI "
-        "railway's two border crossings and Turkmenistan's Ashgabat–Quchan fiber link, placed "
-        "at their OSM station or border post. Turkmenistan's other published links "
-        "(Garabogaz–Kenderli, Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; "
-        "add them with coordinates from a survey.",
+        "railway's two border crossings, Turkmenistan's Ashgabat–Quchan fiber link (at their "
+        "OSM station or border post) and its planned Garabogaz–Temirbaba link (where the OSM "
+        "road crosses the border). Turkmenistan's other published links (Garabogaz–Kenderli, "
+        "Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; add them with "
+        "coordinates from a survey.",
     )
     railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
         default_factory=lambda: ["rail", "narrow_gauge"],

@@ -93,7 +93,7 @@ def test_every_border_is_crossed_at_a_named_gateway(built):
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     land = routes.loc[routes["route_id"].str.startswith("land_tm:Moscow>bandar-abbas-iran#")]
     land = land.set_index("alternative")
-    assert "KZ→TM at KZ–TM road near Zhangaozen" in land.loc[1, "border_crossings"]
+    assert "KZ→TM at Garabogaz–Temirbaba road" in land.loc[1, "border_crossings"]
     assert "TM→IR at Etrek–Incheh Borun" in land.loc[1, "border_crossings"]
     assert land.loc[1:2, "diverse"].all()
     kti = land.loc[2]  # beside the Kazakhstan–Turkmenistan–Iran railway through Turkmenistan
