@@ -79,7 +79,6 @@ class RouteParts:
     country_codes: tuple[str, ...]  # the distinct codes of ``country``
     country_index: np.ndarray  # index of each piece's code in ``country_codes``
     slope_deg: np.ndarray
-    row_km: np.ndarray
     row_classes: np.ndarray
     urban: np.ndarray
     water_class: np.ndarray
@@ -219,7 +218,6 @@ def route_parts(
         country_codes=tuple(codes.tolist()),
         country_index=index,
         slope_deg=surface.slope_deg[rc].astype(np.float64),
-        row_km=surface.row_km[rc],
         row_classes=surface.row_classes[rc],
         urban=surface.urban[rc],
         water_class=surface.water_class[rc],
