@@ -10,11 +10,14 @@ With ``s = 1`` and no zones this is exactly scikit-image's ``MCP_Geometric``. Zo
 cost per transition, from a table: a border crossing or a landfall is paid once however the
 border or the coast runs across the grid.
 
-Two exact priority queues. When every edge costs at least some w > 0 and the costs span fewer
-than ``MAX_BUCKETS`` widths (always so on a cost surface in USD/km), Dinitz's bucket queue: cells
-are filed in buckets w wide, and all cells of the lowest bucket are final, so it is settled with
-no comparisons at all (about 9 bytes per cell besides the cost grid). Otherwise an indexed 4-ary
-heap with decrease-key that holds the frontier only (about 13 bytes per cell). Neither has any
+Two exact priority queues. When every edge costs at least some w > 0 (every passable rate is
+positive), Dinitz's bucket queue: cells are filed in buckets w wide, and all cells of the lowest
+bucket are final, so it is settled with no comparisons at all (about 9 bytes per cell besides
+the cost grid, plus 4 bytes per bucket: the longest edge over w, so a range of costs of a
+million× costs 6 MB). Buckets are linked lists and a bitmap skips empty ones, so a wide range
+costs neither memory per cell nor time per empty bucket. With free cells (w = 0) or a range too
+wide for ``MAX_BUCKETS``, an indexed 4-ary heap with decrease-key that holds the frontier only
+(about 13 bytes per cell). Neither has any
 randomness: the same input gives the same paths on every run and every scheduler.
 """
 
@@ -162,15 +165,19 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
 
 
 @numba.njit(nogil=True, cache=True)
-def _dijkstra_buckets(  # noqa: C901, PLR0913, PLR0915 (kernel)
+def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
     cs, zone, penalty, use_zone, step_km, start, targets, n_moves, width, n_slots, dist, pred, done
 ):
     """Dinitz's bucket variant of Dijkstra: exact when ``width`` <= the smallest edge cost.
 
     Every cell in the lowest non-empty bucket [i·width, (i+1)·width) is final (no edge is
     short enough to improve it from the same bucket), so a bucket is settled in any order,
-    with no priority comparisons; a circular array of ``n_slots`` buckets covers the longest
-    edge. Stale entries (cells reached more cheaply later) are skipped when popped.
+    with no priority comparisons; a circular array of ``n_slots`` buckets (a multiple of 64)
+    covers the longest edge. Each bucket is a linked list of entries from one shared pool
+    (4 bytes of list head per bucket, 8 per queued cell, freed entries reused), and a bitmap
+    of the buckets in use lets the scan skip 64 empty buckets at a time: so a wide range of
+    costs costs memory per bucket, not per bucket × cells. Stale entries (cells reached more
+    cheaply later) are skipped when popped.
 
     The neighbour and edge-cost code is written out here as in ``_dijkstra`` on purpose:
     sharing it through numba helpers (inlined or not) halved the throughput (measured with
@@ -192,19 +199,38 @@ def _dijkstra_buckets(  # noqa: C901, PLR0913, PLR0915 (kernel)
     for k in range(n_moves):
         length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
     margin = 1 if n_moves == 8 else 2
-    bucket = np.empty((n_slots, 1024), dtype=np.int32)
-    fill = np.zeros(n_slots, dtype=np.int64)
+    head = np.full(n_slots, -1, dtype=np.int32)  # each bucket's first entry, -1 when empty
+    used = np.zeros(n_slots // 64, dtype=np.uint64)  # bit per bucket: non-empty
+    cap = 4096
+    node = np.empty(cap, dtype=np.int32)  # entry: the cell, and the next entry of its list
+    nxt = np.empty(cap, dtype=np.int32)
+    free = -1  # freed entries, a list through nxt
+    top = 1  # entries [top, cap) never used yet
     dist[start] = 0.0
-    bucket[0, 0] = start
-    fill[0] = 1
+    node[0], nxt[0] = start, -1
+    head[0] = 0
+    used[0] = np.uint64(1)
     live = 1
     inv_w = 1.0 / width
     i = 0
+    one = np.uint64(1)
     while live > 0:
         slot = i % n_slots
-        while fill[slot] > 0:
-            fill[slot] -= 1
-            u = bucket[slot, fill[slot]]
+        word = used[slot >> 6] >> np.uint64(slot & 63)
+        if word == 0:  # no bucket in use in the rest of this word
+            i += 64 - (slot & 63)
+            continue
+        while not word & one:
+            word >>= one
+            i += 1
+            slot += 1
+        e = head[slot]
+        while e >= 0:
+            u = node[e]
+            head[slot] = nxt[e]
+            nxt[e] = free
+            free = e
+            e = head[slot]
             live -= 1
             if done[u >> 3] & (1 << (u & 7)):
                 continue
@@ -244,15 +270,26 @@ def _dijkstra_buckets(  # noqa: C901, PLR0913, PLR0915 (kernel)
                 if nd < dist[v]:
                     dist[v] = nd
                     pred[v] = k
+                    if free >= 0:
+                        f = free
+                        free = nxt[f]
+                    else:
+                        if top == cap:
+                            cap *= 2
+                            node2 = np.empty(cap, dtype=np.int32)
+                            nxt2 = np.empty(cap, dtype=np.int32)
+                            node2[:top] = node[:top]
+                            nxt2[:top] = nxt[:top]
+                            node, nxt = node2, nxt2
+                        f = top
+                        top += 1
                     b = int(nd * inv_w) % n_slots
-                    if fill[b] == bucket.shape[1]:
-                        grown = np.empty((n_slots, 2 * bucket.shape[1]), dtype=np.int32)
-                        for q in range(n_slots):
-                            grown[q, : fill[q]] = bucket[q, : fill[q]]
-                        bucket = grown
-                    bucket[b, fill[b]] = v
-                    fill[b] += 1
+                    node[f] = v
+                    nxt[f] = head[b]
+                    head[b] = f
+                    used[b >> 6] |= one << np.uint64(b & 63)
                     live += 1
+        used[slot >> 6] &= ~(one << np.uint64(slot & 63))
         i += 1
 
 
@@ -267,8 +304,10 @@ def _passable_range(cs):
     return lo, hi
 
 
-MAX_BUCKETS = 4096
-"""Above this many buckets (a very wide range of edge costs) the heap is faster."""
+MAX_BUCKETS = 1 << 20
+"""Buckets always allowed (4 MiB of list heads); more, up to one per two cells (2 bytes a cell),
+on larger grids. Beyond (costs spanning more than about 0.35 × the cells, 5.6 million× at 4000²)
+the heap, whose memory does not grow with the range."""
 
 
 def _bucket_width(
@@ -285,7 +324,8 @@ def _bucket_width(
     longest = hi * step_km * (math.sqrt(5) if connectivity == 16 else math.sqrt(2))
     finite = table[np.isfinite(table)]  # an infinite transition is a barrier, never queued
     slots = int(math.ceil((longest + float(finite.max(initial=0.0))) / width)) + 2
-    return (width, slots) if slots <= MAX_BUCKETS else None
+    slots = -(-slots // 64) * 64  # whole words of the bitmap, so the scan wraps at a word end
+    return (width, slots) if slots <= max(MAX_BUCKETS, cs.size // 2) else None
 
 
 def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:

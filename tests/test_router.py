@@ -147,9 +147,36 @@ def test_bucket_queue_and_heap_agree(monkeypatch, connectivity):
     zone = rng.integers(0, 4, rate.shape).astype(np.int16)
     kw = {"zone": zone, "zone_penalty": 12.0, "step_km": 2.5, "connectivity": connectivity}
     buckets, _ = router.accumulate(rate, (0, 0), **kw)
-    monkeypatch.setattr(router, "MAX_BUCKETS", 0)  # force the heap
+    monkeypatch.setattr(router, "_bucket_width", lambda *a: None)  # force the heap
     heap, _ = router.accumulate(rate, (0, 0), **kw)
     np.testing.assert_allclose(buckets, heap, rtol=1e-12)
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+def test_bucket_queue_is_exact_over_a_wide_cost_range(monkeypatch, connectivity):
+    """Costs spanning five decades: about 200,000 buckets, the scan going round them (the
+    dense bucket array of before stopped at 4,096 and left such ranges to the heap)."""
+    rng = np.random.default_rng(12)
+    rate = 10 ** rng.uniform(4, 5, (50, 60))
+    rate[0, 0] = 1.0  # the bucket width: 1
+    zone = rng.integers(0, 3, rate.shape).astype(np.int16)
+    kw = {"zone": zone, "zone_penalty": 5e4, "step_km": 1.0, "connectivity": connectivity}
+    width, slots = router._bucket_width(rate, router.penalty_table(5e4, 3), 1.0, connectivity)
+    assert slots > 100_000 and slots % 64 == 0
+    buckets, _ = router.accumulate(rate, (0, 0), **kw)
+    assert buckets.max() > 5 * slots * width  # the scan went round the buckets five times
+    monkeypatch.setattr(router, "_bucket_width", lambda *a: None)
+    heap, _ = router.accumulate(rate, (0, 0), **kw)
+    np.testing.assert_allclose(buckets, heap, rtol=1e-12)
+    if connectivity == 8:
+        ref = reference(rate, np.ones_like(rate), zone, 5e4, 1.0, (0, 0))
+        np.testing.assert_allclose(buckets, ref, rtol=1e-12)
+
+
+def test_a_range_too_wide_for_the_buckets_uses_the_heap():
+    rate = np.ones((10, 10))
+    rate[5, 5] = 1e12  # a range of 1e12: more buckets than MAX_BUCKETS
+    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, 8) is None
 
 
 def test_zero_cost_cells_use_the_heap_and_stay_exact():
