@@ -654,14 +654,18 @@ def run(cfg: Config, files: StageFiles) -> Path:
         ignore_index=True,
     )
     bodies, body_names = water_bodies(inp.water, named, grid)
-    lazy = cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells)
+    # stored as float32: cast in each task, so the stage never holds a float64 copy of a raster
+    lazy = {
+        k: v.astype(np.float32) if v.dtype.kind == "f" else v
+        for k, v in cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells).items()
+    }
     results = parallel.compute(
         list(lazy.values()), cfg.scheduler_address(), cfg.dask.n_workers, "cost"
     )
     computed = dict(zip(lazy, results, strict=True))
     gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
     arrays = {
-        **{k: v.astype("float32") if v.dtype.kind == "f" else v for k, v in computed.items()},
+        **computed,
         "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
         "protected_area": inp.protected,
         "fault_cells": inp.faults,

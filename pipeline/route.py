@@ -190,19 +190,15 @@ def near_paths(
 ) -> np.ndarray:
     """Cells within ``within_km`` of ground of any cell of the paths (boolean, grid-shaped).
 
-    The distance transform runs only on the paths' bounding box widened by the distance.
+    A cell is near when its straight grid distance to the nearest path cell, in km at the
+    cell's own ground scale, is below ``within_km`` (what a Euclidean distance transform of the
+    paths gives, found by stamping a disk round each path cell instead: a band round a path
+    costs its length × the disk, not the whole grid).
     """
     near = np.zeros(inv.shape, dtype=bool)
-    if not paths:
-        return near
-    cells = np.concatenate(paths)
-    pad = math.ceil(within_km / (cell_km * float(inv.min()))) + 1
-    r0, c0 = np.maximum(cells.min(axis=0) - pad, 0)
-    r1, c1 = np.minimum(cells.max(axis=0) + pad + 1, inv.shape)
-    on_path = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    on_path[cells[:, 0] - r0, cells[:, 1] - c0] = True
-    dist_km = ndimage.distance_transform_edt(~on_path) * cell_km * inv[r0:r1, c0:c1]
-    near[r0:r1, c0:c1] = dist_km < within_km
+    if paths:
+        reach = math.ceil(within_km / (cell_km * float(inv.min()))) + 1
+        router.near_cells(np.concatenate(paths), inv, cell_km, within_km, reach, near)
     return near
 
 
@@ -210,10 +206,14 @@ def endpoint_areas(
     points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
 ) -> np.ndarray:
     """Cells within ``radius_km`` of ground of any of the points (origin, waypoints, end)."""
-    rows, cols = np.indices(inv.shape, sparse=True)
     out = np.zeros(inv.shape, dtype=bool)
     for r, c in points:
-        out |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= radius_km
+        reach = math.floor(radius_km / (cell_km * inv[r, c])) + 1
+        r0, c0 = max(r - reach, 0), max(c - reach, 0)
+        rows, cols = np.ogrid[
+            r0 : min(r + reach + 1, inv.shape[0]), c0 : min(c + reach + 1, inv.shape[1])
+        ]
+        out[rows, cols] |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= radius_km
     return out
 
 

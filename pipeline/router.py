@@ -462,6 +462,29 @@ def path_sums(
     return cost, float(edge_km(cells, inv_scale, step_km).sum())
 
 
+@numba.njit(nogil=True, cache=True)
+def near_cells(cells, inv, cell_km, within_km, reach, out):
+    """Mark ``out`` where a cell is within ``within_km`` of ground of any of ``cells``.
+
+    The grid distance × cell_km × the cell's ``inv`` is compared, looking ``reach`` cells round
+    each of ``cells``: a Euclidean distance transform's result, in the path's length × reach²
+    rather than the grid's size.
+    """
+    nr, nc = out.shape
+    for p in range(cells.shape[0]):
+        r, c = cells[p, 0], cells[p, 1]
+        for dr in range(-reach, reach + 1):
+            rr = r + dr
+            if rr < 0 or rr >= nr:
+                continue
+            for dc in range(-reach, reach + 1):
+                cc = c + dc
+                if cc < 0 or cc >= nc or out[rr, cc]:
+                    continue
+                if math.sqrt(dr * dr + dc * dc) * cell_km * inv[rr, cc] < within_km:
+                    out[rr, cc] = True
+
+
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _block_min(rate, factor):
     nr, nc = rate.shape

@@ -4,6 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from scipy import ndimage
 
 from pipeline import catalogue, io, route, router, score
 from pipeline.config import CostConfig, RouteConfig, Scenario
@@ -493,3 +494,23 @@ def test_a_path_along_the_corridors_edge_touches_it_only_with_open_ground_beyond
     assert not route._touches_edge(
         np.array([[4, c] for c in range(10)]), 2, 0, mask, np.ones((10, 10))
     )
+
+
+def test_near_paths_and_endpoint_areas_match_a_distance_transform():
+    """The stamped band round the paths is the Euclidean distance transform's, cell for cell,
+    at each cell's own ground scale."""
+    rng = np.random.default_rng(5)
+    inv = rng.uniform(0.7, 1.3, (90, 110))
+    paths = [rng.integers(0, (90, 110), (40, 2)), np.array([[0, 0], [89, 109]])]
+    cell_km, within_km = 2.5, 9.0
+    on = np.zeros(inv.shape, dtype=bool)
+    for p in paths:
+        on[p[:, 0], p[:, 1]] = True
+    edt = ndimage.distance_transform_edt(~on) * cell_km * inv
+    np.testing.assert_array_equal(route.near_paths(paths, inv, cell_km, within_km), edt < within_km)
+    rows, cols = np.indices(inv.shape)
+    points = [(3, 4), (60, 100)]
+    ref = np.zeros(inv.shape, dtype=bool)
+    for r, c in points:
+        ref |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= 20.0
+    np.testing.assert_array_equal(route.endpoint_areas(points, inv, cell_km, 20.0), ref)
