@@ -22,6 +22,7 @@ form a segment.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,7 @@ def _pieces(
     """(km_start, km_end, cell index, step index in the padded path) of every piece."""
     n = len(cells)
     s = inv[cells[:, 0], cells[:, 1]]
-    half_a = 0.5 * router.edge_km(cells, np.ones_like(inv), cell_km) * s[:-1]
+    half_a = 0.5 * router.grid_km(cells, cell_km) * s[:-1]
     starts = [vkm[:1]]
     ends = [vkm[1:2]]
     mids = vkm[1:-2] + half_a
@@ -274,10 +275,17 @@ def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
     Their costs add up to ``b.cable_usd + b.hdd_usd``.
     """
     ivs = []
+    bores = p.bores.tolist()
+    ends = [hi for _, hi in bores]
     for a, e, m, cc, r in zip(
-        p.km_start, p.km_end, p.method, p.country, b.rate_usd_per_km, strict=True
+        p.km_start.tolist(),
+        p.km_end.tolist(),
+        p.method,
+        p.country,
+        b.rate_usd_per_km.tolist(),
+        strict=True,
     ):
-        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, p.bores)]
+        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, bores, ends)]
     ivs += [
         [lo, hi, "hdd", cc, c.hdd_usd_per_km]
         for (lo, hi), cc in zip(p.bores, p.bore_country, strict=True)
@@ -297,12 +305,15 @@ def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
     return segs
 
 
-def _minus(a: float, e: float, bores: np.ndarray) -> list[tuple[float, float]]:
-    """The parts of [a, e] outside the (sorted, disjoint) bores."""
+def _minus(
+    a: float, e: float, bores: list[list[float]], ends: list[float]
+) -> list[tuple[float, float]]:
+    """The parts of [a, e] outside the (sorted, disjoint) bores; ``ends``: their ends."""
     out, lo = [], a
-    for b0, b1 in bores:
-        if b1 <= lo or b0 >= e:
-            continue
+    for i in range(bisect.bisect_right(ends, a), len(bores)):
+        b0, b1 = bores[i]
+        if b0 >= e:
+            break
         if b0 > lo:
             out.append((lo, b0))
         lo = max(lo, b1)

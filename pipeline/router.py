@@ -441,7 +441,7 @@ def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
     return np.array(cells[::-1], dtype=np.int64)
 
 
-def _steps(cells: np.ndarray, step_km: float) -> np.ndarray:
+def grid_km(cells: np.ndarray, step_km: float) -> np.ndarray:
     """Grid km of each move of a cell path: 1, √2, or √5 for a knight's move."""
     return np.hypot(np.diff(cells[:, 0]), np.diff(cells[:, 1])) * step_km
 
@@ -449,7 +449,7 @@ def _steps(cells: np.ndarray, step_km: float) -> np.ndarray:
 def edge_km(cells: np.ndarray, inv_scale: np.ndarray, step_km: float) -> np.ndarray:
     """Ground km of each step of a cell path (N-1 values)."""
     s = inv_scale[cells[:, 0], cells[:, 1]]
-    return 0.5 * (s[:-1] + s[1:]) * _steps(cells, step_km)
+    return 0.5 * (s[:-1] + s[1:]) * grid_km(cells, step_km)
 
 
 def path_sums(
@@ -458,7 +458,7 @@ def path_sums(
     """(cost, ground km) along a cell path, with the router's edge formula (no zone costs)."""
     s = inv_scale[cells[:, 0], cells[:, 1]]
     cs = rate[cells[:, 0], cells[:, 1]] * s
-    cost = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * _steps(cells, step_km)))
+    cost = float(np.sum(0.5 * (cs[:-1] + cs[1:]) * grid_km(cells, step_km)))
     return cost, float(edge_km(cells, inv_scale, step_km).sum())
 
 
