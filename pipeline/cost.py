@@ -70,6 +70,10 @@ ROW_KINDS = {"railway": 1, "major_road": 2, "pipeline": 4, "road": 8}
 configured road classes below primary)."""
 
 
+STRIP_ROWS = 256
+"""Rows per strip where a whole-grid rule runs strip by strip (a few MB of temporaries)."""
+
+
 @dataclass(frozen=True)
 class Surface:
     """The cost stage's rasters as the later stages read them (all on the template grid)."""
@@ -93,23 +97,29 @@ class Surface:
     water_bodies: dict[str, int]  # name -> water_body id
     protected_names: dict[int, str]
 
-    def country_mult(self, mult: dict[str, float]) -> np.ndarray:
-        """Per-cell build cost multiplier of ``mult`` (ISO code -> factor)."""
-        return country_mult_raster(self.country_id, list(self.country_codes), mult)
-
     def steer_cost(self, c: CostConfig, cell_m: float) -> np.ndarray:
-        """The routing rate under cost book ``c``, rebuilt from the component rasters."""
-        unit = unit_cost_block(
-            terrain_mult_block(self.slope_deg.astype(np.float64), c),
-            self.row_classes,
-            self.urban,
-            self.water_class,
-            self.country_mult(c.country_mult),
-            self.landcover,
-            self.protected_area,
-            c,
-        )
-        return steer_cost_block(unit, self.river_cells, self.fault_cells, self.inv_scale, cell_m, c)
+        """The routing rate under cost book ``c``, rebuilt from the component rasters.
+
+        Computed in strips of ``STRIP_ROWS`` rows, so the temporaries of the rate rule take a
+        strip's memory rather than a dozen grid-sized arrays (a 500 m grid has 71 M cells).
+        """
+        out = np.empty(self.steer.shape)
+        for r0 in range(0, out.shape[0], STRIP_ROWS):
+            s = slice(r0, r0 + STRIP_ROWS)
+            unit = unit_cost_block(
+                terrain_mult_block(self.slope_deg[s].astype(np.float64), c),
+                self.row_classes[s],
+                self.urban[s],
+                self.water_class[s],
+                country_mult_raster(self.country_id[s], list(self.country_codes), c.country_mult),
+                self.landcover[s],
+                self.protected_area[s],
+                c,
+            )
+            out[s] = steer_cost_block(
+                unit, self.river_cells[s], self.fault_cells[s], self.inv_scale[s], cell_m, c
+            )
+        return out
 
 
 def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
