@@ -44,6 +44,10 @@ MAP_ATTRIBUTION = (
     " contributors (ODbL) · pipelines © Global Energy Monitor (CC BY 4.0) · Natural Earth ·"
     " GMTED2010 (USGS) · all sources in the report"
 )
+MAP_DEM_PX = 2000
+"""Terrain drawn at most this many pixels across on a route map (the figure is 1,100 px wide at
+110 dpi): a finer grid is decimated for drawing, which matplotlib would otherwise resample at
+every draw."""
 COLORS = ["#d7301f", "#2171b5", "#238b45", "#6a51a3", "#ff7f00", "#a65628"]
 
 
@@ -170,10 +174,13 @@ def changes_markdown(causes: list[str], table: pd.DataFrame) -> str:
 def route_map(routes, base: dict, dem, grid, landing, colors: dict, title: str) -> plt.Figure:
     """Routes over terrain, borders and railways (analysis CRS), labels kept apart."""
     b = grid.transform
-    extent = (b.c, b.c + grid.width * b.a, b.f + grid.height * b.e, b.f)
+    step = -(-max(dem.shape) // MAP_DEM_PX)
+    shown = dem[::step, ::step]  # each shown cell stands for step × step cells
+    h, w = shown.shape[0] * step, shown.shape[1] * step
+    extent = (b.c, b.c + w * b.a, b.f + h * b.e, b.f)
     fig, ax = plt.subplots(figsize=(10, 10))
     ax.imshow(
-        np.where(np.isfinite(dem), dem, np.nan),
+        np.where(np.isfinite(shown), shown, np.nan),
         extent=extent,
         cmap="Greys",
         vmin=-500,
