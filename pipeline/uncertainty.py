@@ -30,7 +30,7 @@ import pandas as pd
 from . import economics, io, parallel, route
 from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
-from .cost import read_surface, task_surface
+from .cost import task_surface
 from .grid import Grid, template
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,12 @@ def scored_route_parts(
     c: CostConfig,
     off_gateway: dict[str, float],
 ) -> list[economics.RouteParts]:
-    """Each scored route's parts, built as the score stage built them (the same function)."""
-    surface = read_surface(files, grid)
+    """Each scored route's parts, built as the score stage built them (the same function).
+
+    The surface is the re-routing draws' (``task_surface``): on local threads, one copy serves
+    both.
+    """
+    surface = task_surface(route.cost_files(files), grid)
     cells = route.read_cells(files["routes"])
     rivers = io.read_layer(files["scores"], "crossings")
     rivers = rivers.loc[rivers["kind"] == "river"]
