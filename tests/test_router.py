@@ -130,6 +130,8 @@ def test_impassable_start_is_refused():
 def test_block_min_keeps_the_cheapest_passable_cell():
     rate = np.array([[1.0, 3.0, np.nan, np.nan], [5.0, 7.0, np.nan, np.nan]])
     np.testing.assert_array_equal(router.block_min(rate, 2), [[1.0, np.nan]])
+    inv = np.array([[0.9, 1.1, 1.0, 1.0], [0.7, 1.3, 1.0, 1.0]])
+    np.testing.assert_array_equal(router.block_min(rate, 2, inv), router.block_min(rate * inv, 2))
 
 
 def test_block_zone_keeps_gateways_open():
