@@ -123,8 +123,10 @@ def steering_rate(
     scenario: Scenario,
 ) -> np.ndarray:
     """The rate the router minimises: steer cost × country multipliers, NaN where forbidden."""
-    rate = np.where(passable, steer, np.nan)
-    return rate * country_mult_raster(country, codes, scenario.country_cost_mult)
+    rate = country_mult_raster(country, codes, scenario.country_cost_mult)
+    rate *= steer  # in place: one grid-sized array, not three
+    rate[~passable] = np.nan
+    return rate
 
 
 def zones(
