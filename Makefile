@@ -59,8 +59,9 @@ $(STAMP): pyproject.toml
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
 	$(PY) -m pytest
 
-bench: $(STAMP) ## Router benchmark against scikit-image: prints a table of ratios
+bench: $(STAMP) ## Router and build benchmarks: prints tables of ratios (about 20 min)
 	$(PY) benchmarks/bench_router.py
+	$(PY) benchmarks/bench_build.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check pipeline tests benchmarks

@@ -1,0 +1,180 @@
+"""Build benchmark: stage times at two grid sizes, and the Dask stages on a cluster.
+
+Each stage's time and peak memory at the default grid and a finer one, and the Dask stages on
+a cluster of two local worker processes against local threads:
+
+1. grid size: the whole build (every stage, each in its own process, as ``make`` runs them) at
+   ``grid.cell_m`` 2,500 (the default) and at each ``--cell-m`` (1,000 unless told), into a
+   scratch folder; the ratio of each stage's time, of the whole build's, and the peak resident
+   memory of the largest stage;
+2. cluster: the cost, route and uncertainty stages of the default build again, on local threads
+   and on a ``distributed.LocalCluster`` (two worker processes, one thread each, on 127.0.0.1)
+   by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the machine's load hit
+   both; the ratio of the speeds per stage.
+
+It reads the fetched sources in ``data/raw`` (run ``make`` or the fetch stage first) and writes
+only to a scratch folder, removed at the end. Run with ``make bench`` (after the router
+benchmark) or ``python benchmarks/bench_build.py [--cell-m 1000 500] [--no-cluster]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline import catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+DASK_STAGES = ("cost", "route", "uncertainty")
+DEFAULT_CELL_M = 2500
+CHILD = (
+    "import resource, sys\n"
+    "from pipeline import cli\n"
+    "rc = cli.main(sys.argv[1:])\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(rc)\n"
+)
+
+
+def run_stage(config: Path, stage: str, log: Path, address: str | None = None) -> tuple[float, int]:
+    """Run one stage in a fresh process: (seconds, peak resident bytes of that process)."""
+    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_DASK_ADDRESS"}
+    if address:
+        env["PIPELINE_DASK_ADDRESS"] = address
+    t0 = time.perf_counter()
+    with open(log, "a") as err:
+        res = subprocess.run(
+            [sys.executable, "-c", CHILD, "--config", str(config), stage],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+    seconds = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise SystemExit(f"bench_build: stage {stage} failed; its log: {log}")
+    peak = next(int(w.split()[1]) for w in res.stdout.splitlines() if w.startswith("PEAK_KB"))
+    return seconds, peak * 1024
+
+
+def write_config(folder: Path, cell_m: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.yaml"
+    path.write_text(
+        f"paths:\n  raw_dir: {RAW}\n  processed_dir: {folder / 'out'}\ngrid:\n  cell_m: {cell_m}\n"
+    )
+    return path
+
+
+def build(folder: Path, cell_m: int) -> dict[str, tuple[float, int]]:
+    """Every stage in order at ``cell_m``: {stage: (seconds, peak bytes)}."""
+    config = write_config(folder, cell_m)
+    times = {}
+    for stage in catalogue.STAGES:
+        times[stage] = run_stage(config, stage, folder / "log")
+        print(f"  {cell_m} m {stage}: {times[stage][0]:.1f} s", flush=True)
+    return times
+
+
+def cluster_vs_threads(folder: Path, repeats: int) -> dict[str, tuple[float, float]]:
+    """Each Dask stage of the build in ``folder``: (threaded s, cluster s), medians."""
+    from distributed import LocalCluster
+
+    config = folder / "config.yaml"
+    out: dict[str, tuple[list, list]] = {s: ([], []) for s in DASK_STAGES}
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        address = cluster.scheduler_address
+        run_stage(config, "cost", folder / "log", address)  # warm the workers' imports
+        for _ in range(repeats):
+            for stage in DASK_STAGES:
+                out[stage][0].append(run_stage(config, stage, folder / "log")[0])
+                out[stage][1].append(run_stage(config, stage, folder / "log", address)[0])
+                print(
+                    f"  {stage}: threads {out[stage][0][-1]:.1f} s, "
+                    f"cluster {out[stage][1][-1]:.1f} s",
+                    flush=True,
+                )
+    return {s: (sorted(t)[len(t) // 2], sorted(c)[len(c) // 2]) for s, (t, c) in out.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cell-m", type=int, nargs="*", default=[1000], help="finer grids to build")
+    p.add_argument("--no-cluster", action="store_true", help="skip the cluster comparison")
+    p.add_argument("--repeats", type=int, default=1, help="cluster/threads pairs per stage")
+    args = p.parse_args(argv)
+    if not (RAW / "sources.lock.json").exists():
+        print(f"bench_build: skipped: no fetched data in {RAW} (run `make` first)")
+        return 0
+    scratch = Path(tempfile.mkdtemp(prefix="bench_build_"))
+    try:
+        print(f"build benchmark in {scratch}", flush=True)
+        base = build(scratch / str(DEFAULT_CELL_M), DEFAULT_CELL_M)
+        fine = {m: build(scratch / str(m), m) for m in args.cell_m}
+        pairs = (
+            {}
+            if args.no_cluster
+            else cluster_vs_threads(scratch / str(DEFAULT_CELL_M), args.repeats)
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    rows = []
+    base_s = sum(t for t, _ in base.values())
+    base_peak = max(m for _, m in base.values())
+    rows.append(
+        (f"whole build at {DEFAULT_CELL_M} m (s)", base_s, "", f"peak {base_peak / 1e9:.1f} GB")
+    )
+    for m, times in fine.items():
+        total = sum(t for t, _ in times.values())
+        peak_stage = max(times, key=lambda s: times[s][1])
+        rows.append(
+            (
+                f"whole build at {m} m / {DEFAULT_CELL_M} m (time)",
+                total / base_s,
+                "<= 3" if m == 1000 else "<= 6" if m == 500 else "",
+                f"{total:.0f} s vs {base_s:.0f} s; peak {times[peak_stage][1] / 1e9:.1f} GB "
+                f"({peak_stage})",
+            )
+        )
+        for stage in catalogue.STAGES:
+            if base[stage][0] >= 5:
+                rows.append(
+                    (
+                        f"{stage} stage at {m} m / {DEFAULT_CELL_M} m (time)",
+                        times[stage][0] / base[stage][0],
+                        "",
+                        f"{times[stage][0]:.0f} s vs {base[stage][0]:.0f} s, "
+                        f"peak {times[stage][1] / 1e9:.1f} GB",
+                    )
+                )
+    for stage, (threads, cluster) in pairs.items():
+        rows.append(
+            (
+                f"{stage} stage: cluster / threads (speed)",
+                threads / cluster,
+                ">= 0.95",
+                f"2 worker processes: {cluster:.1f} s vs 2 threads: {threads:.1f} s",
+            )
+        )
+    print("\n| measure | value | target | detail |\n|---|---|---|---|")
+    for name, value, target, detail in rows:
+        print(f"| {name} | {value:.3g} | {target} | {detail} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
