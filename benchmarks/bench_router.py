@@ -31,9 +31,11 @@ from affine import Affine
 from scipy import ndimage
 
 from pipeline import io, route, router
-from pipeline.config import GridConfig
+from pipeline.config import GridConfig, RouteConfig
 from pipeline.grid import Grid, template
 
+C2F = RouteConfig(method="coarse_to_fine").coarse_to_fine(1)
+"""The route stage's default coarse-to-fine settings: (factor, corridor cells, widenings)."""
 REAL = "data/processed/cost"
 """Where the last build's cost surface is, relative to the repository."""
 
@@ -202,14 +204,14 @@ def coarse_to_fine(default_shape: tuple[int, int], factors: tuple[int, ...]) -> 
     base, base_inv, what = _surface(default_shape)
     a, b = _ends(base)
     cell_m = GridConfig().cell_m
-    route.route_chain(base, _scene(base, base_inv, cell_m, (4, 3, 3)), [a], [b])  # compile
+    route.route_chain(base, _scene(base, base_inv, cell_m, C2F), [a], [b])  # compile
     out = []
     for f in factors:
         rate = np.repeat(np.repeat(base, f, axis=0), f, axis=1)
         inv = np.repeat(np.repeat(base_inv, f, axis=0), f, axis=1)
         s, t = (a[0] * f, a[1] * f), (b[0] * f, b[1] * f)
         runs = {}
-        for key, c2f in (("full", None), ("c2f", (4, 3, 3))):
+        for key, c2f in (("full", None), ("c2f", C2F)):
             scene = _scene(rate, inv, cell_m / f, c2f)
             runs[key] = timed(route.route_chain, rate, scene, [s], [t])
         (t_full, (full,)), (t_c2f, (c2f,)) = runs["full"], runs["c2f"]

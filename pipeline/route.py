@@ -346,7 +346,7 @@ def _coarse_to_fine(
     factor, width, widenings = scene.c2f
     step_km = scene.grid.cell_m / 1000.0
 
-    coarse = router.block_min(rate, factor, scene.inv)
+    coarse = router.block_min(rate, factor, scene.inv, (scene.zone, scene.coarse_zone))
     cpaths = _legs(
         coarse,
         None,

@@ -486,7 +486,7 @@ def near_cells(cells, inv, cell_km, within_km, reach, out):
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
-def _block_min(rate, inv, use_inv, factor):
+def _block_min(rate, inv, use_inv, zone, czone, use_zone, factor):
     nr, nc = rate.shape
     cr, cc = (nr + factor - 1) // factor, (nc + factor - 1) // factor
     out = np.full((cr, cc), np.nan)
@@ -494,22 +494,42 @@ def _block_min(rate, inv, use_inv, factor):
         for bj in range(cc):
             for i in range(bi * factor, min(bi * factor + factor, nr)):
                 for j in range(bj * factor, min(bj * factor + factor, nc)):
+                    if use_zone and zone[i, j] != czone[bi, bj]:
+                        continue
                     v = rate[i, j] * inv[i, j] if use_inv else rate[i, j]
                     if v >= 0.0 and v < np.inf and not v >= out[bi, bj]:
                         out[bi, bj] = v
     return out
 
 
-def block_min(rate: np.ndarray, factor: int, inv_scale: np.ndarray | None = None) -> np.ndarray:
+def block_min(
+    rate: np.ndarray,
+    factor: int,
+    inv_scale: np.ndarray | None = None,
+    zones: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Coarsen by ``factor``: the cheapest passable cell of each block; NaN if none passable.
 
     With ``inv_scale``, of rate × inv_scale (the cost per grid km), without a grid-sized
-    product. A railway or road one cell wide keeps its discount on the coarse grid, where a
-    block mean would blur it away and send the coarse path (and the fine corridor) elsewhere.
+    product. With ``zones`` (the fine zones, and the coarse ones from ``block_zone``), only the
+    cells of the block's own zone count, so a coastal block that is sea keeps the sea's rate and
+    a border block its country's. A railway or road one cell wide keeps its discount on the
+    coarse grid, where a block mean would blur it away and send the coarse path (and the fine
+    corridor) elsewhere.
     """
     use_inv = inv_scale is not None
     inv = np.ascontiguousarray(inv_scale, dtype=np.float64) if use_inv else np.ones((1, 1))
-    return _block_min(np.ascontiguousarray(rate, dtype=np.float64), inv, use_inv, int(factor))
+    use_zone = zones is not None
+    zone, czone = zones if use_zone else (np.zeros((1, 1), np.int16), np.zeros((1, 1), np.int16))
+    return _block_min(
+        np.ascontiguousarray(rate, dtype=np.float64),
+        inv,
+        use_inv,
+        np.ascontiguousarray(zone, dtype=np.int16),
+        np.ascontiguousarray(czone, dtype=np.int16),
+        use_zone,
+        int(factor),
+    )
 
 
 @numba.njit(nogil=True, cache=True)

@@ -470,7 +470,9 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
     )
     costs = {}
     for method in ("full", "coarse_to_fine"):
-        t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, method=method)
+        t = task(
+            small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, method=method, corridor_cells=3
+        )
         costs[method] = route.first_routes(t)["records"][0]["alternatives"][0]["steer_cost_usd"]
     assert widths == [3, 6]  # the first corridor held no way through the wall: doubled once
     assert costs["coarse_to_fine"] == pytest.approx(costs["full"])
@@ -479,7 +481,7 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
 def test_auto_routes_coarse_to_fine_only_on_large_grids():
     rc = RouteConfig()
     assert rc.coarse_to_fine(3_000_000) is None
-    assert rc.coarse_to_fine(50_000_000) == (4, 3, 3)
+    assert rc.coarse_to_fine(50_000_000) == (4, 8, 3)
     assert RouteConfig(method="full").coarse_to_fine(10**9) is None
 
 

@@ -134,6 +134,15 @@ def test_block_min_keeps_the_cheapest_passable_cell():
     np.testing.assert_array_equal(router.block_min(rate, 2, inv), router.block_min(rate * inv, 2))
 
 
+def test_block_min_with_zones_counts_only_the_cells_of_the_blocks_zone():
+    rate = np.array([[50.0, 50.0, 9.0, 9.0], [50.0, 5.0, 9.0, 9.0]])  # 5: a cheap land cell
+    zone = np.array([[7, 7, 1, 1], [7, 1, 1, 1]], dtype=np.int16)  # 7: sea, 1: land
+    czone = router.block_zone(zone, 2)
+    np.testing.assert_array_equal(czone, [[7, 1]])
+    np.testing.assert_array_equal(router.block_min(rate, 2), [[5.0, 9.0]])
+    np.testing.assert_array_equal(router.block_min(rate, 2, zones=(zone, czone)), [[50.0, 9.0]])
+
+
 def test_block_zone_keeps_gateways_open():
     zone = np.array([[1, 1, 2, 2], [1, 4, 2, 2]], dtype=np.int16)  # 4: a gateway cell of 1
     np.testing.assert_array_equal(router.block_zone(zone, 2, (3, 4)), [[4, 2]])
