@@ -362,8 +362,8 @@ def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict
         )
 
     cap_km = max(c.colocation_distance_km, cell_m / 1000.0) * 2
-    row_km = distance(np.logical_or.reduce(list(inp.row_masks.values())), cap_km)
     kinds = [distance(inp.row_masks[k], cap_km) for k in ROW_KINDS]
+    row_km = functools.reduce(da.minimum, kinds)  # the distance to the nearest of any kind
     row_classes = da.map_blocks(row_bits_block, *kinds, c=c, dtype=np.uint8)
     terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
     landcover = arr(inp.landcover)
