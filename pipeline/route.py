@@ -337,8 +337,9 @@ def _coarse_to_fine(
 ) -> list[Found | None]:
     """``route_chain`` searched only in a corridor around the same chain on a coarse grid.
 
-    The coarse grid holds each block's cheapest rate × ground scale and its zone (a block
-    with a gateway cell is a gateway), so borders, landfalls, waypoints, several targets,
+    The coarse grid holds each block's zone (a block with a gateway cell is a gateway, else
+    the zone of most of its cells) and the cheapest rate × ground scale among its cells of that
+    zone, so borders, landfalls, waypoints, several targets,
     barriers and exclusion masks all carry over. The fine routing is exact inside the corridor;
     a path along the corridor's edge with open ground beyond it widens the corridor (doubling,
     ``route.max_widenings`` times), then the whole grid is searched.
@@ -611,15 +612,17 @@ class Pair:
             inside = self.near([q[0] for q in paths[:n]])[cells[:, 0], cells[:, 1]]
             runs = np.split(np.nonzero(inside)[0], np.nonzero(np.diff(inside) != 0)[0] + 1)
             runs = sorted((r for r in runs if r.size and inside[r[0]]), key=len, reverse=True)
-            best = None
+            apart_now = self.score(paths)[0]
+            best, best_score = None, None
             for run in runs[:JOINT_STRETCHES]:
                 area = self.near([cells[run]])
                 cand = self.greedy(None, k, [area if i < n else None for i in range(k)])
-                if cand is None or self.score(cand)[0] >= self.score(paths)[0]:
+                score = None if cand is None else self.score(cand)
+                if score is None or score[0] >= apart_now:
                     continue  # a repair must keep more routes apart; cheaper alone is the
                     # next phase's work, which never moves a route to a dearer path
-                if best is None or self.score(cand) < self.score(best):
-                    best = cand
+                if best is None or score < best_score:
+                    best, best_score = cand, score
             if best is None:
                 break
             paths = best
