@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_router import print_table  # the same table (this folder is on the path)
+
 from pipeline import catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"2 worker processes: {cluster:.1f} s vs 2 threads: {threads:.1f} s",
             )
         )
-    print("\n| measure | value | target | detail |\n|---|---|---|---|")
-    for name, value, target, detail in rows:
-        print(f"| {name} | {value:.3g} | {target} | {detail} |")
+    print_table(rows)
     return 0
 
 

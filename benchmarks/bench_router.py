@@ -229,6 +229,13 @@ def coarse_to_fine(default_shape: tuple[int, int], factors: tuple[int, ...]) -> 
     return out
 
 
+def print_table(rows: list[tuple[str, float, str, str]]) -> None:
+    """The benchmark's result as a Markdown table: measure, value, target, detail."""
+    print("\n| measure | value | target | detail |\n|---|---|---|---|")
+    for name, value, target, detail in rows:
+        print(f"| {name} | {value:.3g} | {target} | {detail} |")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small grids (a smoke run)")
@@ -297,9 +304,7 @@ def main() -> int:
                 "",
             ),
         ]
-    print("\n| measure | value | target | detail |\n|---|---|---|---|")
-    for name, value, target, detail in rows:
-        print(f"| {name} | {value:.3g} | {target} | {detail} |")
+    print_table(rows)
     return 0
 
 
