@@ -24,6 +24,7 @@ randomness: the same input gives the same paths on every run and every scheduler
 from __future__ import annotations
 
 import math
+import mmap
 
 import numba
 import numpy as np
@@ -317,7 +318,13 @@ def _bucket_width(
 
     The width is just below the cheapest possible edge, so each bucket's cells are final.
     """
-    lo, hi = _passable_range(cs)
+    return _buckets_for(*_passable_range(cs), cs.size, table, step_km, connectivity)
+
+
+def _buckets_for(
+    lo: float, hi: float, n: int, table: np.ndarray, step_km: float, connectivity: int
+) -> tuple[float, int] | None:
+    """``_bucket_width`` for passable costs from ``lo`` to ``hi`` on ``n`` cells."""
     if not lo > 0 or not np.isfinite(hi):
         return None
     width = lo * step_km * (1 - 1e-9)
@@ -325,7 +332,7 @@ def _bucket_width(
     finite = table[np.isfinite(table)]  # an infinite transition is a barrier, never queued
     slots = int(math.ceil((longest + float(finite.max(initial=0.0))) / width)) + 2
     slots = -(-slots // 64) * 64  # whole words of the bitmap, so the scan wraps at a word end
-    return (width, slots) if slots <= max(MAX_BUCKETS, cs.size // 2) else None
+    return (width, slots) if slots <= max(MAX_BUCKETS, n // 2) else None
 
 
 def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:
@@ -381,13 +388,14 @@ def accumulate(
     """
     if connectivity not in (8, 16):
         raise ValueError(f"connectivity must be 8 or 16, got {connectivity}")
-    cs = np.ascontiguousarray(rate, dtype=np.float64)
-    if inv_scale is not None:
-        cs = cs * inv_scale
+    if inv_scale is None:
+        cs = np.ascontiguousarray(rate, dtype=np.float64)
+    else:
+        cs = np.multiply(rate, inv_scale, dtype=np.float64)  # one grid-sized array, not two
     if not (cs[start] >= 0 and np.isfinite(cs[start])):
         raise ValueError(f"start cell {start} is impassable")
     use_zone = zone is not None
-    z = np.ascontiguousarray(zone, dtype=np.int16) if use_zone else np.zeros((1, 1), dtype=np.int16)
+    z = np.ascontiguousarray(zone) if use_zone else np.zeros((1, 1), dtype=np.int16)
     table = penalty_table(zone_penalty, int(z.max()) + 1)
     nc = cs.shape[1]
     flat_targets = np.array([r * nc + c for r, c in targets], dtype=np.int64)
@@ -430,6 +438,144 @@ def accumulate(
     return dist.reshape(cs.shape), pred.reshape(cs.shape)  # views: no copy
 
 
+@numba.njit(nogil=True, cache=True)
+def _fill_corridor(rate, inv, use_inv, zone, r0, c0, near, factor, cs, z):  # noqa: PLR0913
+    h, w = cs.shape
+    nbr, nbc = near.shape
+    lo, hi = np.inf, -np.inf
+    for bi in range(nbr):
+        for bj in range(nbc):
+            ring = False
+            if not near[bi, bj]:
+                for di in range(max(bi - 1, 0), min(bi + 2, nbr)):
+                    for dj in range(max(bj - 1, 0), min(bj + 2, nbc)):
+                        ring = ring or near[di, dj]
+                if not ring:
+                    continue  # never read: its memory is never touched
+            for i in range(bi * factor, min(bi * factor + factor, h)):
+                for j in range(bj * factor, min(bj * factor + factor, w)):
+                    if ring:
+                        cs[i, j] = np.nan
+                        continue
+                    v = np.float64(rate[r0 + i, c0 + j])  # as accumulate: in float64
+                    if use_inv:
+                        v *= np.float64(inv[r0 + i, c0 + j])
+                    cs[i, j] = v
+                    z[i, j] = zone[r0 + i, c0 + j]
+                    if v >= 0.0 and v < np.inf:
+                        lo = min(lo, v)
+                        hi = max(hi, v)
+    return lo, hi
+
+
+@numba.njit(nogil=True, cache=True)
+def _init_corridor(near, factor, dist, pred):
+    h, w = dist.shape
+    for bi in range(near.shape[0]):
+        for bj in range(near.shape[1]):
+            if near[bi, bj]:
+                for i in range(bi * factor, min(bi * factor + factor, h)):
+                    for j in range(bj * factor, min(bj * factor + factor, w)):
+                        dist[i, j] = np.inf
+                        pred[i, j] = -1
+
+
+def lazy_zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A zeroed array whose memory the system supplies a 4 KiB page at a time when written.
+
+    An anonymous ``mmap``: numpy's own allocator asks for transparent huge pages on large
+    arrays, so a search that writes a narrow band across a window would get every 2 MiB of
+    the window (measured: 0.49 GB against 0.07 for one value per row of a 10,000 × 6,000
+    float64 array).
+    """
+    count = math.prod(shape)
+    buf = mmap.mmap(-1, max(count * np.dtype(dtype).itemsize, 1))
+    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+
+
+class Corridor:
+    """Dijkstra inside a corridor of blocks, on a window of a grid, for several searches.
+
+    ``near`` marks the corridor's coarse cells (blocks of ``factor`` × ``factor`` cells) on the
+    window whose first cell is (``r0``, ``c0``) of ``rate``. Only the corridor's blocks and the
+    ring of blocks round them are ever written or read: the window-sized arrays are allocated
+    but left untouched elsewhere (the operating system backs only the pages written), so a
+    search along a diagonal corridor costs the corridor, not its bounding box. ``cells``: the
+    rates some cells take instead (window rows, columns, rates; an alternative's exclusions).
+    Costs and paths are those of ``accumulate`` on the window with every cell outside the
+    corridor impassable. ``zone_penalty`` must be a table. ``ok`` is False where the costs need
+    the heap (free cells, or too wide a range): use ``accumulate`` then.
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        rate: np.ndarray,
+        inv_scale: np.ndarray | None,
+        zone: np.ndarray,
+        r0: int,
+        c0: int,
+        near: np.ndarray,
+        factor: int,
+        cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        zone_penalty: np.ndarray,
+        step_km: float,
+        connectivity: int,
+    ) -> None:
+        h = min(near.shape[0] * factor, rate.shape[0] - r0)
+        w = min(near.shape[1] * factor, rate.shape[1] - c0)
+        self.near, self.factor = np.ascontiguousarray(near), int(factor)
+        self.cs = lazy_zeros((h, w), np.float64)
+        self.z = lazy_zeros((h, w), zone.dtype)
+        inv = np.ones((1, 1), rate.dtype) if inv_scale is None else inv_scale
+        lo, hi = _fill_corridor(
+            rate, inv, inv_scale is not None, zone, r0, c0, self.near, self.factor, self.cs, self.z
+        )
+        if cells is not None:
+            rr, cc, vals = cells
+            inside = self.near[rr // factor, cc // factor]
+            rr, cc, vals = rr[inside], cc[inside], vals[inside].astype(np.float64)
+            if inv_scale is not None:
+                vals = vals * inv_scale[rr + r0, cc + c0]
+            self.cs[rr, cc] = vals
+            ok = vals[(vals >= 0) & np.isfinite(vals)]
+            hi = max(hi, float(ok.max(initial=-np.inf)))  # lo stays a lower bound
+        self.table = penalty_table(zone_penalty, zone_penalty.shape[0])
+        self.step_km, self.connectivity = float(step_km), connectivity
+        self.buckets = _buckets_for(lo, hi, h * w, self.table, step_km, connectivity)
+        self.ok = self.buckets is not None
+
+    def accumulate(
+        self, start: tuple[int, int], targets: list[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``accumulate`` from ``start`` to ``targets`` (window cells): (dist, pred).
+
+        Both are defined in the corridor only.
+        """
+        cs = self.cs
+        if not (cs[start] >= 0 and np.isfinite(cs[start])):
+            raise ValueError(f"start cell {start} is impassable")
+        dist = lazy_zeros(cs.shape, np.float64)
+        pred = lazy_zeros(cs.shape, np.int8)
+        _init_corridor(self.near, self.factor, dist, pred)
+        nc = cs.shape[1]
+        _dijkstra_buckets(
+            cs,
+            self.z,
+            self.table,
+            True,
+            self.step_km,
+            start[0] * nc + start[1],
+            np.array([r * nc + c for r, c in targets], dtype=np.int64),
+            self.connectivity,
+            self.buckets[0],
+            self.buckets[1],
+            dist.ravel(),
+            pred.ravel(),
+            lazy_zeros(((cs.size + 7) // 8,), np.uint8),
+        )
+        return dist, pred
+
+
 def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
     """Cells (N × 2 array of row, col) of the least-cost path from the start to ``target``."""
     r, c = target
@@ -468,21 +614,41 @@ def near_cells(cells, inv, cell_km, within_km, reach, out):
 
     The grid distance × cell_km × the cell's ``inv`` is compared, looking ``reach`` cells round
     each of ``cells``: a Euclidean distance transform's result, in the path's length × reach²
-    rather than the grid's size.
+    rather than the grid's size. Along a path only a ring is looked at round each cell after
+    the first: a cell nearer to it than the smallest radius on ``out`` less the step from the
+    previous cell is near the previous cell, and already marked.
     """
     nr, nc = out.shape
+    inv_lo, inv_hi = np.inf, 0.0
+    for v in inv.ravel():
+        inv_lo = min(inv_lo, v)
+        inv_hi = max(inv_hi, v)
+    r_lo = within_km / (cell_km * inv_hi)  # no cell's radius, in cells, is smaller
+    r_hi = within_km / (cell_km * inv_lo)  # nor larger
     for p in range(cells.shape[0]):
         r, c = cells[p, 0], cells[p, 1]
+        inner = -1.0
+        if p > 0:
+            dr0, dc0 = r - cells[p - 1, 0], c - cells[p - 1, 1]
+            inner = r_lo - math.sqrt(dr0 * dr0 + dc0 * dc0) - 1e-9
         for dr in range(-reach, reach + 1):
             rr = r + dr
             if rr < 0 or rr >= nr:
                 continue
-            for dc in range(-reach, reach + 1):
-                cc = c + dc
-                if cc < 0 or cc >= nc or out[rr, cc]:
-                    continue
-                if math.sqrt(dr * dr + dc * dc) * cell_km * inv[rr, cc] < within_km:
-                    out[rr, cc] = True
+            if abs(dr) > r_hi:
+                continue
+            far = min(reach, math.floor(math.sqrt(r_hi * r_hi - dr * dr)) + 1)
+            skip = 0  # |dc| below this: nearer than ``inner``, marked already
+            if inner > abs(dr):
+                skip = math.ceil(math.sqrt(inner * inner - dr * dr))
+            for side in range(2):  # the columns left of the skipped run, then right of it
+                lo, hi = (-far, -skip) if side == 0 else (max(skip, 1), far)
+                for dc in range(lo, hi + 1):
+                    cc = c + dc
+                    if cc < 0 or cc >= nc or out[rr, cc]:
+                        continue
+                    if math.sqrt(dr * dr + dc * dc) * cell_km * inv[rr, cc] < within_km:
+                        out[rr, cc] = True
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
@@ -517,18 +683,178 @@ def block_min(
     coarse grid, where a block mean would blur it away and send the coarse path (and the fine
     corridor) elsewhere.
     """
-    use_inv = inv_scale is not None
-    inv = np.ascontiguousarray(inv_scale, dtype=np.float64) if use_inv else np.ones((1, 1))
-    use_zone = zones is not None
-    zone, czone = zones if use_zone else (np.zeros((1, 1), np.int16), np.zeros((1, 1), np.int16))
+    inv, zone, czone = _block_inputs(rate, inv_scale, zones)
     return _block_min(
-        np.ascontiguousarray(rate, dtype=np.float64),
+        np.ascontiguousarray(rate),  # float32 or float64, never a grid-sized copy to change it
         inv,
-        use_inv,
-        np.ascontiguousarray(zone, dtype=np.int16),
-        np.ascontiguousarray(czone, dtype=np.int16),
-        use_zone,
+        inv_scale is not None,
+        zone,
+        czone,
+        zones is not None,
         int(factor),
+    )
+
+
+def _block_inputs(rate, inv_scale, zones):
+    inv = np.ascontiguousarray(inv_scale) if inv_scale is not None else np.ones((1, 1), rate.dtype)
+    if zones is None:
+        return inv, np.zeros((1, 1), np.int16), np.zeros((1, 1), np.int16)
+    return inv, np.ascontiguousarray(zones[0]), np.ascontiguousarray(zones[1])
+
+
+@numba.njit(nogil=True, cache=True)
+def _patch_blocks(rate, inv, use_inv, zone, czone, use_zone, factor, idx, vals):  # noqa: PLR0913
+    nr, nc = rate.shape
+    ccols = (nc + factor - 1) // factor
+    touched = np.empty(idx.size, dtype=np.int64)
+    for k in range(idx.size):
+        touched[k] = (idx[k] // nc // factor) * ccols + (idx[k] % nc) // factor
+    blocks = np.unique(touched)
+    out = np.full(blocks.size, np.nan)
+    for m in range(blocks.size):
+        bi, bj = blocks[m] // ccols, blocks[m] % ccols
+        j0, j1 = bj * factor, min(bj * factor + factor, nc)
+        for i in range(bi * factor, min(bi * factor + factor, nr)):
+            k = np.searchsorted(idx, i * nc + j0)
+            for j in range(j0, j1):
+                f = i * nc + j
+                while k < idx.size and idx[k] < f:
+                    k += 1
+                if use_zone and zone[i, j] != czone[bi, bj]:
+                    continue
+                r = vals[k] if k < idx.size and idx[k] == f else rate[i, j]
+                v = r * inv[i, j] if use_inv else r
+                if v >= 0.0 and v < np.inf and not v >= out[m]:
+                    out[m] = v
+    return blocks, out
+
+
+def patch_blocks(
+    rate: np.ndarray,
+    factor: int,
+    cells: tuple[np.ndarray, np.ndarray],
+    inv_scale: np.ndarray | None = None,
+    zones: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``block_min`` again for only the blocks holding ``cells``: (coarse indices, values).
+
+    ``cells``: sorted flat indices, and the rates they take instead of ``rate``'s. Returns the
+    sorted flat indices of the coarse cells they touch and their new block minima.
+
+    An exclusion round a path changes a band of blocks, not the coarse grid: its cost is the
+    band's, where ``block_min`` of a changed copy would read and copy the whole fine grid.
+    """
+    inv, zone, czone = _block_inputs(rate, inv_scale, zones)
+    idx, vals = cells
+    return _patch_blocks(
+        np.ascontiguousarray(rate),
+        inv,
+        inv_scale is not None,
+        zone,
+        czone,
+        zones is not None,
+        int(factor),
+        np.ascontiguousarray(idx, np.int64),
+        np.ascontiguousarray(vals, rate.dtype),
+    )
+
+
+@numba.njit(nogil=True, cache=True)
+def _grow(q):
+    out = np.empty(2 * q.size, dtype=q.dtype)
+    out[: q.size] = q
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa: C901, PLR0912, PLR0913, PLR0915
+    nr, nc = rate.shape
+    rf = rate.ravel()
+    zf = zone.ravel()
+    # mark: 1, 2 reached from a, from b; 3 closed
+    for k in range(closed.size):
+        mark[closed[k]] = 3
+    if mark[a] == 3 or mark[b] == 3:
+        return False
+    if a == b:
+        return True
+    qa = np.empty(1024, dtype=np.int32)
+    qb = np.empty(1024, dtype=np.int32)
+    qa[0], qb[0] = a, b
+    ha = hb = 0
+    ta = tb = 1
+    mark[a], mark[b] = 1, 2
+    while ha < ta and hb < tb:
+        side = 0 if ta - ha <= tb - hb else 1  # widen the smaller frontier
+        if side == 0:
+            u = qa[ha]
+            ha += 1
+        else:
+            u = qb[hb]
+            hb += 1
+        ur, uc = u // nc, u % nc
+        for k in range(n_moves):
+            vr, vc = ur + DR[k], uc + DC[k]
+            if vr < 0 or vr >= nr or vc < 0 or vc >= nc:
+                continue
+            v = vr * nc + vc
+            if mark[v] == 3 or mark[v] == side + 1 or not (rf[v] >= 0.0 and rf[v] < np.inf):
+                continue
+            if k >= 8:  # a knight's move needs the two cells it passes open, as in the router
+                p = u + (DR[k] // 2) * nc + DC[k] // 2 if abs(DR[k]) == 2 else u + DC[k] // 2
+                q = v - (DR[k] // 2) * nc - DC[k] // 2 if abs(DR[k]) == 2 else v - DC[k] // 2
+                if mark[p] == 3 or mark[q] == 3:
+                    continue
+                if not (rf[p] >= 0.0 and rf[p] < np.inf and rf[q] >= 0.0 and rf[q] < np.inf):
+                    continue
+            if use_zone and zf[u] != zf[v]:
+                cost = penalty[zf[u], zf[v]] if side == 0 else penalty[zf[v], zf[u]]
+                if not cost < np.inf:
+                    continue
+            if mark[v] != 0:
+                return True  # the two searches met
+            mark[v] = side + 1
+            if side == 0:
+                if ta == qa.size:
+                    qa = _grow(qa)
+                qa[ta] = v
+                ta += 1
+            else:
+                if tb == qb.size:
+                    qb = _grow(qb)
+                qb[tb] = v
+                tb += 1
+    return False
+
+
+def linked(
+    rate: np.ndarray,
+    a: tuple[int, int],
+    b: tuple[int, int],
+    closed: np.ndarray | None = None,
+    zone: np.ndarray | None = None,
+    zone_penalty: float | np.ndarray = 0.0,
+    connectivity: int = 8,
+) -> bool:
+    """Whether ``accumulate`` from ``a`` would reach ``b``, without pricing a cell.
+
+    The same moves, passable cells and zone transitions, with ``closed`` (flat indices) shut.
+
+    A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
+    size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.
+    """
+    z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
+    nc = rate.shape[1]
+    return _linked(
+        np.ascontiguousarray(rate),
+        np.zeros(0, np.int64) if closed is None else np.ascontiguousarray(closed, np.int64),
+        z,
+        penalty_table(zone_penalty, int(z.max()) + 1),
+        zone is not None,
+        connectivity,
+        a[0] * nc + a[1],
+        b[0] * nc + b[1],
+        lazy_zeros((rate.size,), np.uint8),  # the pages of the cells searched, not the grid
     )
 
 

@@ -197,3 +197,86 @@ def test_zero_cost_cells_use_the_heap_and_stay_exact():
     dist, _ = router.accumulate(rate, (0, 0))
     ref = reference(rate, np.ones_like(rate), np.zeros(rate.shape, int), 0.0, 1.0, (0, 0))
     np.testing.assert_allclose(dist, ref, rtol=1e-12)
+
+
+def test_patch_blocks_is_block_min_of_the_changed_grid():
+    rng = np.random.default_rng(3)
+    rate = rng.uniform(1, 10, (61, 47))
+    rate[rng.random(rate.shape) < 0.1] = np.nan
+    inv = rng.uniform(0.8, 1.2, rate.shape)
+    zone = rng.integers(1, 4, rate.shape).astype(np.int16)
+    czone = router.block_zone(zone, 4)
+    idx = np.sort(rng.choice(rate.size, 700, replace=False))
+    vals = np.where(rng.random(idx.size) < 0.5, np.nan, rate.ravel()[idx] * 3)
+    changed = rate.copy()
+    changed.ravel()[idx] = vals
+    blocks, mins = router.patch_blocks(rate, 4, (idx, vals), inv, (zone, czone))
+    whole = router.block_min(changed, 4, inv, (zone, czone))
+    np.testing.assert_array_equal(mins, whole.ravel()[blocks])
+    untouched = np.setdiff1d(np.arange(whole.size), blocks)
+    base = router.block_min(rate, 4, inv, (zone, czone))
+    np.testing.assert_array_equal(whole.ravel()[untouched], base.ravel()[untouched])
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+def test_linked_says_what_the_router_reaches(connectivity):
+    """Same moves, zones and closed cells as ``accumulate``: reached iff the cost is finite."""
+    rng = np.random.default_rng(11)
+    for trial in range(6):
+        rate = rng.uniform(1, 5, (40, 50))
+        rate[rng.random(rate.shape) < 0.35 + 0.03 * trial] = np.nan
+        zone = np.where(np.arange(50) < 25, 1, 2)[None, :].repeat(40, axis=0).astype(np.int16)
+        zone[17:20, 24:26] = 3  # a gateway: 1 and 2 meet only through it
+        table = np.full((4, 4), np.inf)
+        np.fill_diagonal(table, 0.0)
+        table[1, 3] = table[3, 1] = table[2, 3] = table[3, 2] = 5.0
+        closed = np.sort(rng.choice(rate.size, 60, replace=False))
+        shut = rate.copy()
+        shut.ravel()[closed] = np.nan
+        ok = np.argwhere(np.isfinite(shut))
+        a = tuple(ok[0])
+        dist, _ = router.accumulate(
+            shut, a, zone=zone, zone_penalty=table, connectivity=connectivity
+        )
+        for b in ok[rng.choice(len(ok), 40, replace=False)]:
+            got = router.linked(rate, a, tuple(b), closed, zone, table, connectivity)
+            assert got == bool(np.isfinite(dist[tuple(b)])), (trial, tuple(b))
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+def test_a_corridor_search_is_the_window_search_with_the_rest_shut(connectivity):
+    rng = np.random.default_rng(8)
+    rate = rng.uniform(1, 9, (70, 90)).astype(np.float32)
+    rate[rng.random(rate.shape) < 0.15] = np.nan
+    inv = rng.uniform(0.8, 1.2, rate.shape).astype(np.float32)
+    zone = np.where(np.arange(90) < 45, 1, 2)[None, :].repeat(70, axis=0).astype(np.int16)
+    table = np.array([[0, 0, 0], [0, 0, 7.0], [0, 7.0, 0]])
+    r0, c0, f = 8, 4, 3
+    near = np.zeros((18, 25), dtype=bool)  # a diagonal band of blocks
+    for i in range(18):
+        near[i, max(i - 2, 0) : i + 3] = True
+    rows, cols = np.nonzero(np.kron(near, np.ones((f, f), dtype=bool)))
+    cells = (rows[::7], cols[::7], np.where(np.arange(rows[::7].size) % 2, np.nan, 20.0))
+    search = router.Corridor(rate, inv, zone, r0, c0, near, f, cells, table, 2.5, connectivity)
+    window = np.full((near.shape[0] * f, near.shape[1] * f), np.nan)
+    inside = np.kron(near, np.ones((f, f), dtype=bool))
+    window[inside] = rate[r0 : r0 + 54, c0 : c0 + 75][inside]
+    window[cells[0], cells[1]] = cells[2]
+    ok = np.argwhere(np.isfinite(window))
+    start, goals = tuple(ok[0]), [tuple(g) for g in ok[-5:]]
+    dist, pred = search.accumulate(start, goals)
+    ref, ref_pred = router.accumulate(
+        window,
+        start,
+        goals,
+        inv[r0 : r0 + 54, c0 : c0 + 75],
+        zone[r0 : r0 + 54, c0 : c0 + 75],
+        table,
+        2.5,
+        connectivity,
+    )
+    assert search.ok
+    for g in goals:
+        assert dist[g] == ref[g] or (np.isinf(dist[g]) and np.isinf(ref[g]))
+        if np.isfinite(ref[g]):
+            np.testing.assert_array_equal(router.backtrack(pred, g), router.backtrack(ref_pred, g))
