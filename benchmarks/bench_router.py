@@ -35,7 +35,8 @@ from pipeline.config import GridConfig, RouteConfig
 from pipeline.grid import Grid, template
 
 C2F = RouteConfig(method="coarse_to_fine").coarse_to_fine(1)
-"""The route stage's default coarse-to-fine settings: (factor, corridor cells, widenings)."""
+"""The route stage's default coarse-to-fine settings: (factor, corridor cells, widenings, coarsest
+cells)."""
 REAL = "data/processed/cost"
 """Where the last build's cost surface is, relative to the repository."""
 
@@ -196,15 +197,19 @@ def _scene(rate: np.ndarray, inv: np.ndarray, cell_m: float, c2f) -> route.Scene
     grid = Grid(
         template(GridConfig()).crs, Affine.scale(cell_m, -cell_m), rate.shape[1], rate.shape[0]
     )
-    coarse = None if c2f is None else router.block_zone(zone, c2f[0])
-    return route.Scene(rate, inv, zone, np.zeros((1, 1)), None, grid, 8, None, c2f, coarse)
+    return route.Scene(rate, inv, zone, np.zeros((1, 1)), grid, 8, None, c2f)
+
+
+def _route(scene: route.Scene, a: tuple[int, int], b: tuple[int, int]):
+    """One route on the scene, its coarse levels built inside the timing (once per scene)."""
+    return route.route_chain(scene.level(), scene, [a], [b])
 
 
 def coarse_to_fine(default_shape: tuple[int, int], factors: tuple[int, ...]) -> list[dict]:
     base, base_inv, what = _surface(default_shape)
     a, b = _ends(base)
     cell_m = GridConfig().cell_m
-    route.route_chain(base, _scene(base, base_inv, cell_m, C2F), [a], [b])  # compile
+    _route(_scene(base, base_inv, cell_m, C2F), a, b)  # compile
     out = []
     for f in factors:
         rate = np.repeat(np.repeat(base, f, axis=0), f, axis=1)
@@ -213,7 +218,7 @@ def coarse_to_fine(default_shape: tuple[int, int], factors: tuple[int, ...]) -> 
         runs = {}
         for key, c2f in (("full", None), ("c2f", C2F)):
             scene = _scene(rate, inv, cell_m / f, c2f)
-            runs[key] = timed(route.route_chain, rate, scene, [s], [t])
+            runs[key] = timed(_route, scene, s, t)
         (t_full, (full,)), (t_c2f, (c2f,)) = runs["full"], runs["c2f"]
         out.append(
             {

@@ -418,6 +418,20 @@ def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray,
         ) from err
 
 
+@contextlib.contextmanager
+def open_on_grid(path: str | Path, grid: Grid):
+    """A stage output raster opened for windowed reads, checked against the template grid."""
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError as err:
+        raise DataError(
+            f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
+        ) from err
+    with src:
+        check_on_grid(path, src.crs, src.transform, (src.height, src.width), grid)
+        yield src
+
+
 def read_tags(path: str | Path) -> dict[str, str]:
     """A raster's dataset tags, without reading its pixels."""
     try:

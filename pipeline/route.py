@@ -2,11 +2,11 @@
 
 Two kinds of Dask task, both handed file paths and small values, never big arrays:
 
-1. one per (scenario, origin): read the cost rasters, apply the scenario (allowed countries, the
-   water bodies a submarine leg may cross, land borders crossed only at the border gateways of
-   ``cost/gateway_id.tif`` unless the scenario allows more at a cost), snap the endpoints, and
-   run one Dijkstra per leg
-   (origin → waypoints → every landing station) — the first, cheapest route of every pair;
+1. one per (scenario, origin): build the scenario's scene from the cost rasters (allowed
+   countries, the water bodies a submarine leg may cross, land borders crossed only at the border
+   gateways of ``cost/gateway_id.tif`` unless the scenario allows more at a cost), snap the
+   endpoints, and run one Dijkstra per leg (origin → waypoints → every landing station) — the
+   first, cheapest route of every pair;
 2. one per (scenario, origin, station) routed, depending on the first: the k alternatives,
    kept ``separation_km`` apart outside the endpoint areas by forbidding each other's corridors
    (corridor exclusion), found greedily and then jointly (``route.alternatives_method``: the
@@ -18,6 +18,13 @@ Two kinds of Dask task, both handed file paths and small values, never big array
 A scenario may make protected areas a barrier: a station they cut off is routed through them at
 the penalty price, and the route says so (``protected_relaxed``).
 
+A scene is read a strip at a time (only the rasters it needs) into a float32 rate and an 8-bit
+zone per cell (16-bit beyond 63 countries), and a worker process keeps it for the next task of
+the same scenario (``task_scene``). An alternative's exclusions are an overlay of the cells they
+change, never a changed copy of the grid; on large grids the coarse levels are built once per
+scene and an overlay changes only the coarse cells it touches (``route.method``), and the fine
+search inside a corridor touches only the corridor's memory (``router.Corridor``).
+
 Pairs are independent, so they run in parallel; the alternatives of one pair depend on each other
 and run in order. Landing stations no land route can reach (islands, offshore platforms) are
 skipped with the reason recorded, never a failed build.
@@ -25,24 +32,38 @@ skipped with the reason recorded, never a failed build.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import difflib
+import functools
 import json
 import logging
 import math
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 import shapely
+from rasterio.windows import Window
 from scipy import ndimage
 
 from . import config, io, parallel, router
 from .catalogue import StageFiles
 from .config import Config, CostConfig, RouteConfig, Scenario
-from .cost import OUTSIDE, WATER_LAND, country_id, country_mult_raster, task_surface
+from .cost import (
+    OUTSIDE,
+    STRIP_ROWS,
+    WATER_LAND,
+    country_id,
+    country_mult_raster,
+    task_surface,
+)
 from .errors import EndpointError, NoRouteError
 from .grid import Grid, template
 
@@ -77,23 +98,78 @@ class Task:
 
 
 @dataclass
+class Level:
+    """One level of the routing grid: the fine grid, or a coarser one for coarse to fine."""
+
+    rate: np.ndarray  # per ground km on the fine grid (with ``inv``), per grid km on a coarse one
+    inv: np.ndarray | None  # ground km per grid km; None on a coarse level (folded into rate)
+    zone: np.ndarray
+    step_km: float
+    factor: int = 0  # cells of this level per cell of ``coarse``, each way
+    coarse: Level | None = None
+
+
+@dataclass
 class Scene:
     """A scenario's routing world on the grid."""
 
-    rate: np.ndarray  # steering rate, USD per ground km; NaN where the scenario forbids
+    rate: np.ndarray  # steering rate, USD per ground km (float32); NaN where forbidden
     inv: np.ndarray  # ground km per grid km
     zone: np.ndarray  # country id on land, WATER zone on water, 0 elsewhere
     penalty: np.ndarray  # zone transition costs, USD
-    labels: np.ndarray  # 8-connected components of the passable cells
     grid: Grid
     connectivity: int = 8  # moves per cell: 8, or 16 with knight's moves
     barrier: np.ndarray | None = None  # protected areas, where the scenario makes them a barrier
-    c2f: tuple[int, int, int] | None = None  # coarse to fine: factor, corridor cells, widenings
-    coarse_zone: np.ndarray | None = None  # the zones on the coarse grid
+    c2f: tuple[int, int, int, int] | None = None  # factor, corridor cells, widenings, coarsest
+    prefer: tuple[int, int] = (1, 0)  # the gateway zones, kept on a coarse grid
+    _levels: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def strict_rate(self) -> np.ndarray:
-        """The rate with the scenario's barriers (protected areas) closed."""
-        return self.rate if self.barrier is None else np.where(self.barrier, np.nan, self.rate)
+    @functools.cached_property
+    def inv_min(self) -> float:
+        """The smallest ground scale: how far a ground distance may reach in cells."""
+        return float(self.inv.min())
+
+    def level(self, strict: bool = True) -> Level:
+        """The grid to route on, with its coarser levels: barriers closed (``strict``) or not.
+
+        Built once per scene (the coarse grids are the block minima of the whole grid), and
+        shared by every route the scene's tasks find.
+        """
+        closed = strict and self.barrier is not None
+        with self._lock:
+            if closed not in self._levels:
+                rate = np.where(self.barrier, np.nan, self.rate) if closed else self.rate
+                self._levels[closed] = pyramid(
+                    rate, self.inv, self.zone, self.grid.cell_m / 1000.0, self.c2f, self.prefer
+                )
+            return self._levels[closed]
+
+
+def pyramid(
+    rate: np.ndarray,
+    inv: np.ndarray,
+    zone: np.ndarray,
+    step_km: float,
+    c2f: tuple[int, int, int, int] | None,
+    prefer: tuple[int, int],
+) -> Level:
+    """The fine level, and for coarse to fine its coarser levels down to ``c2f[3]`` cells.
+
+    A coarse block holds the block's zone (a gateway zone if it has one, else the zone of most
+    of its cells) and the cheapest rate × ground scale among its cells of that zone.
+    """
+    top = lvl = Level(rate, inv, zone, step_km)
+    if c2f is None:
+        return top
+    factor, coarsest = c2f[0], c2f[3]
+    while True:
+        czone = router.block_zone(lvl.zone, factor, prefer)
+        crate = router.block_min(lvl.rate, factor, lvl.inv, (lvl.zone, czone))
+        lvl.factor, lvl.coarse = factor, Level(crate, None, czone, lvl.step_km * factor)
+        lvl = lvl.coarse
+        if lvl.rate.size <= coarsest:
+            return top
 
 
 # --- pure functions --------------------------------------------------------------------------
@@ -129,6 +205,11 @@ def steering_rate(
     return rate
 
 
+def zone_dtype(n_codes: int) -> type:
+    """The smallest integer type for the zones of ``n_codes`` countries (``zones``)."""
+    return np.int8 if 2 * n_codes + 1 <= np.iinfo(np.int8).max else np.int16
+
+
 def zones(
     passable: np.ndarray,
     water: np.ndarray,
@@ -146,7 +227,7 @@ def zones(
     border_usd, off_gateway_usd, landfall_usd = costs
     water_zone = 2 * n_codes + 1
     land = np.where(gate > 0, country + n_codes, country)
-    zone = np.where(water == WATER_LAND, land, water_zone).astype(np.int16)
+    zone = np.where(water == WATER_LAND, land, water_zone).astype(zone_dtype(n_codes))
     zone[~passable] = 0
     table = np.zeros((water_zone + 1, water_zone + 1))
     ids = np.arange(1, n_codes + 1)
@@ -160,16 +241,26 @@ def zones(
 
 
 def snap(
-    passable: np.ndarray, inv_scale: np.ndarray, grid: Grid, x: float, y: float, max_km: float
+    rate: np.ndarray,
+    inv_scale: np.ndarray,
+    grid: Grid,
+    x: float,
+    y: float,
+    max_km: float,
+    inv_min: float | None = None,
 ) -> tuple[int, int, float] | None:
-    """Nearest passable cell to (x, y) within ``max_km`` of ground: (row, col, km), or None."""
+    """Nearest passable cell to (x, y) within ``max_km`` of ground: (row, col, km), or None.
+
+    Passable: a finite ``rate``. ``inv_min``: the grid's smallest ground scale, if known.
+    """
     row, col = (int(v) for v in grid.rowcol(x, y))
-    radius = math.ceil(max_km * 1000.0 / (grid.cell_m * float(inv_scale.min()))) + 1
+    inv_min = float(inv_scale.min()) if inv_min is None else inv_min
+    radius = math.ceil(max_km * 1000.0 / (grid.cell_m * inv_min)) + 1
     r0, r1 = max(row - radius, 0), min(row + radius + 1, grid.height)
     c0, c1 = max(col - radius, 0), min(col + radius + 1, grid.width)
     if r0 >= r1 or c0 >= c1:
         return None
-    rr, cc = np.nonzero(passable[r0:r1, c0:c1])
+    rr, cc = np.nonzero(np.isfinite(rate[r0:r1, c0:c1]))
     if rr.size == 0:
         return None
     rr, cc = rr + r0, cc + c0
@@ -187,36 +278,86 @@ def inside_grid(grid: Grid, x: float, y: float) -> bool:
     return 0 <= row < grid.height and 0 <= col < grid.width
 
 
-def near_paths(
-    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, within_km: float
+NEAR_STRETCH = 256
+"""Path cells stamped on one window: a window round a whole path would be the path's bounding
+box (at 250 m, tens of millions of cells for a diagonal route)."""
+
+
+def near_index(
+    paths: list[np.ndarray],
+    inv: np.ndarray,
+    cell_km: float,
+    within_km: float,
+    inv_min: float | None = None,
 ) -> np.ndarray:
-    """Cells within ``within_km`` of ground of any cell of the paths (boolean, grid-shaped).
+    """Flat indices (sorted) of the cells within ``within_km`` of ground of any path cell.
 
     A cell is near when its straight grid distance to the nearest path cell, in km at the
     cell's own ground scale, is below ``within_km`` (what a Euclidean distance transform of the
-    paths gives, found by stamping a disk round each path cell instead: a band round a path
-    costs its length × the disk, not the whole grid).
+    paths gives, found by stamping a disk round each path cell on a window round each stretch of
+    ``NEAR_STRETCH`` cells: a band round a path costs its length × the disk, not the grid or
+    the path's bounding box). ``inv_min``: the grid's smallest ground scale, if known.
     """
-    near = np.zeros(inv.shape, dtype=bool)
-    if paths:
-        reach = math.ceil(within_km / (cell_km * float(inv.min()))) + 1
-        router.near_cells(np.concatenate(paths), inv, cell_km, within_km, reach, near)
-    return near
+    if not paths:
+        return np.zeros(0, dtype=np.int64)
+    inv_min = float(inv.min()) if inv_min is None else inv_min
+    reach = math.ceil(within_km / (cell_km * inv_min)) + 1
+    out = []
+    for path in paths:
+        for s0 in range(0, len(path), NEAR_STRETCH):
+            cells = path[s0 : s0 + NEAR_STRETCH]
+            lo = np.maximum(cells.min(axis=0) - reach, 0)
+            hi = np.minimum(cells.max(axis=0) + reach + 1, inv.shape)
+            near = np.zeros(hi - lo, dtype=bool)
+            window = inv[lo[0] : hi[0], lo[1] : hi[1]]
+            router.near_cells(cells - lo, window, cell_km, within_km, reach, near)
+            rr, cc = np.nonzero(near)
+            out.append((rr + lo[0]) * inv.shape[1] + (cc + lo[1]))
+    return _sorted_unique(np.concatenate(out))
 
 
-def endpoint_areas(
+def endpoint_index(
     points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
 ) -> np.ndarray:
-    """Cells within ``radius_km`` of ground of any of the points (origin, waypoints, end)."""
-    out = np.zeros(inv.shape, dtype=bool)
+    """Flat indices (sorted) of the cells within ``radius_km`` of ground of any of the points."""
+    out = []
     for r, c in points:
         reach = math.floor(radius_km / (cell_km * inv[r, c])) + 1
         r0, c0 = max(r - reach, 0), max(c - reach, 0)
         rows, cols = np.ogrid[
             r0 : min(r + reach + 1, inv.shape[0]), c0 : min(c + reach + 1, inv.shape[1])
         ]
-        out[rows, cols] |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= radius_km
+        rr, cc = np.nonzero(np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= radius_km)
+        out.append((rr + r0) * inv.shape[1] + (cc + c0))
+    return _sorted_unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
+def _sorted_unique(flat: np.ndarray) -> np.ndarray:
+    """``np.unique`` of cell indices, by a sort (numpy 2.4's ``unique`` takes 20× as long)."""
+    flat = np.sort(flat)
+    keep = np.ones(flat.size, dtype=bool)
+    keep[1:] = flat[1:] != flat[:-1]
+    return flat[keep]
+
+
+def _mask(index: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, dtype=bool)
+    out.ravel()[index] = True
     return out
+
+
+def near_paths(
+    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, within_km: float
+) -> np.ndarray:
+    """``near_index`` as a grid-shaped boolean."""
+    return _mask(near_index(paths, inv, cell_km, within_km), inv.shape)
+
+
+def endpoint_areas(
+    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
+) -> np.ndarray:
+    """``endpoint_index`` as a grid-shaped boolean."""
+    return _mask(endpoint_index(points, inv, cell_km, radius_km), inv.shape)
 
 
 def corridor(
@@ -226,11 +367,22 @@ def corridor(
     separation_km: float,
     endpoint_radius_km: float,
 ) -> np.ndarray:
-    """Cells within ``separation_km`` of any earlier path, outside the endpoint areas."""
+    """Cells within ``separation_km`` of any earlier path, outside the endpoint areas.
+
+    Sorted flat indices.
+    """
     cell_km = scene.grid.cell_m / 1000.0
-    return near_paths(paths, scene.inv, cell_km, separation_km) & ~endpoint_areas(
-        keep_clear, scene.inv, cell_km, endpoint_radius_km
-    )
+    near = near_index(paths, scene.inv, cell_km, separation_km, scene.inv_min)
+    clear = endpoint_index(keep_clear, scene.inv, cell_km, endpoint_radius_km)
+    return near[~_member(near, clear)]
+
+
+def _member(flat: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Whether each of ``flat`` is among the sorted ``index``."""
+    if index.size == 0:
+        return np.zeros(flat.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(index, flat), index.size - 1)
+    return index[pos] == flat
 
 
 def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> shapely.LineString:
@@ -253,7 +405,7 @@ def _legs(
     chain: list[tuple[int, int]],
     targets: list[tuple[int, int]],
 ) -> list[Found | None]:
-    """One Dijkstra per leg of the chain, the last to every target at once."""
+    """One Dijkstra per leg of the chain on the grid, the last to every target at once."""
 
     def run(a, goals):
         return router.accumulate(
@@ -267,6 +419,11 @@ def _legs(
             connectivity=connectivity,
         )
 
+    return _chain_paths(run, chain, targets)
+
+
+def _chain_paths(run, chain: list[tuple[int, int]], targets: list[tuple[int, int]]):
+    """The legs' paths joined, from ``run(start, goals) -> (dist, pred)``: (cells, cost)."""
     cost_so_far = 0.0
     prefix = np.array(chain[:1], dtype=np.int64)
     for a, b in zip(chain[:-1], chain[1:], strict=True):
@@ -284,151 +441,450 @@ def _legs(
     ]
 
 
+Overlay = tuple[np.ndarray, np.ndarray]
+"""Cells whose rate an alternative changes: sorted flat indices, and their rates (NaN: closed)."""
+
+
+def overlay(rate: np.ndarray, parts: list[tuple[np.ndarray, float]]) -> Overlay | None:
+    """The cells of each part (flat indices) at ``rate`` × the part's factor.
+
+    A factor of NaN closes the cells, and a closed cell stays closed whatever else it is in;
+    elsewhere the first part holding a cell sets it.
+    """
+    parts = [(i, f) for i, f in parts if i.size]
+    if not parts:
+        return None
+    order = sorted(range(len(parts)), key=lambda j: not np.isnan(parts[j][1]))  # closing first
+    n = len(parts)
+    key = np.sort(np.concatenate([parts[j][0] * n + rank for rank, j in enumerate(order)]))
+    idx, rank = np.divmod(key, n)
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = idx[1:] != idx[:-1]
+    idx, rank = idx[first], rank[first]
+    factors = np.array([parts[j][1] for j in order], dtype=rate.dtype)
+    return idx, rate.ravel()[idx] * factors[rank]
+
+
+def _rates_at(rate: np.ndarray, ov: Overlay | None, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """The rate of cells (rr, cc) with the overlay applied."""
+    out = rate[rr, cc]
+    if ov is not None and rr.size:
+        flat = rr * rate.shape[1] + cc
+        hit = _member(flat, ov[0])
+        out[hit] = ov[1][np.searchsorted(ov[0], flat[hit])]
+    return out
+
+
 def route_chain(
-    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+    level: Level,
+    scene: Scene,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    ov: Overlay | None = None,
 ) -> list[Found | None]:
     """Least-cost paths through the chain of waypoints to each target: (cells, cost) or None.
 
-    On the whole grid, or coarse to fine when the scene says so (``route.method``).
+    On ``level``'s rate with the overlay ``ov``: on the whole grid, or coarse to fine when the
+    level has a coarser one (``route.method``).
     """
-    if scene.c2f is not None:
-        return _coarse_to_fine(rate, scene, chain, targets)
-    return _whole_grid(rate, scene, chain, targets)
+    if level.coarse is None:
+        return _whole_grid(level, scene, chain, targets, ov)
+    return _coarse_to_fine(level, scene, chain, targets, ov)
 
 
 def _whole_grid(
-    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+    level: Level,
+    scene: Scene,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    ov: Overlay | None,
 ) -> list[Found | None]:
-    step_km = scene.grid.cell_m / 1000.0
+    rate = level.rate
+    if ov is not None:
+        rate = rate.copy()
+        rate.ravel()[ov[0]] = ov[1]
     return _legs(
-        rate, scene.inv, scene.zone, scene.penalty, step_km, scene.connectivity, chain, targets
+        rate,
+        level.inv,
+        level.zone,
+        scene.penalty,
+        level.step_km,
+        scene.connectivity,
+        chain,
+        targets,
     )
 
 
-def _corridor_box(
-    cells: np.ndarray, width: int, factor: int, shape: tuple[int, int]
-) -> tuple[int, int, np.ndarray]:
-    """Fine cells within ``width`` coarse cells of the coarse ``cells``: (row0, col0, mask)."""
+def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
+    """Coarse cells within ``width`` of the coarse ``cells``: (row0, col0, mask)."""
     lo = np.maximum(cells.min(axis=0) - width, 0)
     hi = cells.max(axis=0) + width + 1
     on = np.zeros(hi - lo, dtype=bool)
     on[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
     near = ndimage.distance_transform_cdt(~on, metric="chessboard") <= width
-    r0, c0 = (int(v) for v in lo * factor)
-    fine = np.repeat(np.repeat(near, factor, axis=0), factor, axis=1)
-    return r0, c0, fine[: shape[0] - r0, : shape[1] - c0]
+    return int(lo[0]), int(lo[1]), near
 
 
-def _touches_edge(path: np.ndarray, r0: int, c0: int, mask: np.ndarray, rate: np.ndarray) -> bool:
-    """Whether a path runs along the corridor's edge with passable ground beyond it."""
+def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], r0: int, c0: int) -> np.ndarray:
+    """The coarse ``near`` on the fine cells of its window from (r0, c0), clipped to the grid."""
+    fine = np.empty((near.shape[0], factor, near.shape[1], factor), dtype=bool)
+    fine[...] = near[:, None, :, None]  # each coarse cell's value over its block, one pass
+    fine = fine.reshape(near.shape[0] * factor, near.shape[1] * factor)
+    return fine[: shape[0] - r0, : shape[1] - c0]
+
+
+def _touches_edge(
+    path: np.ndarray,
+    r0: int,
+    c0: int,
+    near: np.ndarray,
+    factor: int,
+    rate: np.ndarray,
+    ov: Overlay | None,
+) -> bool:
+    """Whether a path runs along the corridor's edge with passable ground beyond it.
+
+    The corridor: the coarse cells ``near`` (blocks of ``factor`` cells) from cell (r0, c0).
+    """
     rr = (path[:, None, 0] + router.DR[None, :8]).ravel()
     cc = (path[:, None, 1] + router.DC[None, :8]).ravel()
     on_grid = (rr >= 0) & (rr < rate.shape[0]) & (cc >= 0) & (cc < rate.shape[1])
     rr, cc = rr[on_grid], cc[on_grid]
-    lr, lc = rr - r0, cc - c0
-    inside = (lr >= 0) & (lr < mask.shape[0]) & (lc >= 0) & (lc < mask.shape[1])
-    inside[inside] = mask[lr[inside], lc[inside]]
-    beyond = rate[rr[~inside], cc[~inside]]
+    br, bc = (rr - r0) // factor, (cc - c0) // factor
+    inside = (br >= 0) & (br < near.shape[0]) & (bc >= 0) & (bc < near.shape[1])
+    inside[inside] = near[br[inside], bc[inside]]
+    beyond = _rates_at(rate, ov, rr[~inside], cc[~inside])
     return bool(np.any((beyond >= 0) & np.isfinite(beyond)))
 
 
-def _coarse_to_fine(
-    rate: np.ndarray, scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
-) -> list[Found | None]:
-    """``route_chain`` searched only in a corridor around the same chain on a coarse grid.
+def _open_ends(
+    level: Level,
+    ov: Overlay | None,
+    ends: list[tuple[int, int]],
+    coarse: Level,
+    cov: Overlay | None,
+    cends: list[tuple[int, int]],
+) -> Overlay | None:
+    """The coarse overlay with every endpoint's block passable.
 
-    The coarse grid holds each block's zone (a block with a gateway cell is a gateway, else
-    the zone of most of its cells) and the cheapest rate × ground scale among its cells of that
-    zone, so borders, landfalls, waypoints, several targets,
-    barriers and exclusion masks all carry over. The fine routing is exact inside the corridor;
-    a path along the corridor's edge with open ground beyond it widens the corridor (doubling,
-    ``route.max_widenings`` times), then the whole grid is searched.
+    A block whose own zone's cells are closed (by an alternative's exclusion) can still hold an
+    endpoint of another zone; the block then takes the endpoint's own rate.
     """
-    factor, width, widenings = scene.c2f
-    step_km = scene.grid.cell_m / 1000.0
-
-    coarse = router.block_min(rate, factor, scene.inv, (scene.zone, scene.coarse_zone))
-    cpaths = _legs(
-        coarse,
-        None,
-        scene.coarse_zone,
-        scene.penalty,
-        step_km * factor,
-        scene.connectivity,
-        [(r // factor, c // factor) for r, c in chain],
-        [(r // factor, c // factor) for r, c in targets],
+    rr, cc = np.array(cends).T
+    shut = ~(_rates_at(coarse.rate, cov, rr, cc) >= 0) | ~np.isfinite(
+        _rates_at(coarse.rate, cov, rr, cc)
     )
-    if any(p is None for p in cpaths):
-        return _whole_grid(rate, scene, chain, targets)  # the coarse grid lost a way through
-    ccells = np.concatenate([p[0] for p in cpaths])
-    for _ in range(widenings + 1):
-        r0, c0, mask = _corridor_box(ccells, width, factor, rate.shape)
+    if not shut.any():
+        return cov
+    fr, fc = np.array(ends)[shut].T
+    vals = _rates_at(level.rate, ov, fr, fc) * (1.0 if level.inv is None else level.inv[fr, fc])
+    idx = rr[shut] * coarse.rate.shape[1] + cc[shut]
+    if cov is not None:  # the endpoints' values first, so they win
+        idx, vals = np.concatenate([idx, cov[0]]), np.concatenate([vals, cov[1]])
+    idx, first = np.unique(idx, return_index=True)  # a few cells
+    return idx, vals[first].astype(coarse.rate.dtype)
+
+
+def _coarse_to_fine(
+    level: Level,
+    scene: Scene,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    ov: Overlay | None,
+) -> list[Found | None]:
+    """``route_chain`` searched only in a corridor around the same chain on the coarser level.
+
+    The coarse level (see ``pyramid``) keeps borders, landfalls and gateways, and an
+    alternative's exclusions change only the blocks they touch (``router.patch_blocks``), so
+    waypoints, several targets, barriers and exclusion masks all carry over; the coarse level
+    is itself routed coarse to fine while it is larger than the coarsest size. The fine routing
+    is exact inside the corridor; a path along the corridor's edge with open ground beyond it
+    widens the corridor (doubling, ``route.max_widenings`` times), then the whole grid is
+    searched. Where the coarse level finds no way to a target, a search from both ends without
+    costs (``router.linked``) shows whether the fine grid has one: if not, the target is
+    unreachable without pricing every cell the origin reaches; if so, the whole grid.
+    """
+    f, coarse = level.factor, level.coarse
+    _, width, widenings, _ = scene.c2f
+    cov = None
+    if ov is not None:
+        cov = router.patch_blocks(level.rate, f, ov, level.inv, (level.zone, coarse.zone))
+    cchain = [(r // f, c // f) for r, c in chain]
+    ctargets = [(r // f, c // f) for r, c in targets]
+    cov = _open_ends(level, ov, chain + targets, coarse, cov, cchain + ctargets)
+    cpaths = route_chain(coarse, scene, cchain, ctargets, cov)
+    out: list[Found | None] = [None] * len(targets)
+    lost = {i for i, p in enumerate(cpaths) if p is None}
+    if lost and _cut_off(level, scene, ov, chain, targets, lost) != lost:
+        return _fallback(level, scene, chain, targets, ov, "the coarse grid lost a way through")
+    kept = [i for i in range(len(targets)) if i not in lost]
+    tries = widenings + 1
+    while kept and tries:
+        ccells = np.concatenate([cpaths[i][0] for i in kept])
+        r0, c0, near, found = _in_corridor(
+            level, scene, ov, chain, [targets[i] for i in kept], ccells, width
+        )
+        missing = {i for i, p in zip(kept, found, strict=True) if p is None}
+        cut = _cut_off(level, scene, ov, chain, targets, missing) if missing else set()
+        if cut:  # unreachable on the fine grid too: settled, the corridor stays as it is
+            kept = [i for i in kept if i not in cut]
+            continue
+        if not missing and not any(
+            _touches_edge(p[0], r0, c0, near, level.factor, level.rate, ov) for p in found
+        ):
+            for i, p in zip(kept, found, strict=True):
+                out[i] = p
+            return out
+        width *= 2
+        tries -= 1
+    if not kept:
+        return out
+    return _fallback(level, scene, chain, targets, ov, "the widest corridor held no way")
+
+
+def _fallback(
+    level: Level,
+    scene: Scene,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    ov: Overlay | None,
+    why: str,
+) -> list[Found | None]:
+    log.info("route: %s; searching the whole %d × %d grid", why, *level.rate.shape)
+    return _whole_grid(level, scene, chain, targets, ov)
+
+
+def _in_corridor(
+    level: Level,
+    scene: Scene,
+    ov: Overlay | None,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    ccells: np.ndarray,
+    width: int,
+) -> tuple[int, int, np.ndarray, list[Found | None]]:
+    """The chain's paths on ``level`` within ``width`` coarse cells of ``ccells``.
+
+    Returns the corridor (its first cell, and its coarse cells) and the paths, in the level's
+    cells.
+    """
+    r0, c0, near = _corridor_blocks(ccells, width)
+    r0, c0, f = r0 * level.factor, c0 * level.factor, level.factor
+    cells = None
+    if ov is not None:
+        rr, cc = np.divmod(ov[0], level.rate.shape[1])
+        rr, cc = rr - r0, cc - c0
+        at = (rr >= 0) & (rr < near.shape[0] * f) & (cc >= 0) & (cc < near.shape[1] * f)
+        cells = (rr[at], cc[at], ov[1][at])
+    search = router.Corridor(
+        level.rate,
+        level.inv,
+        level.zone,
+        r0,
+        c0,
+        near,
+        f,
+        cells,
+        scene.penalty,
+        level.step_km,
+        scene.connectivity,
+    )
+    local = ([(r - r0, c - c0) for r, c in chain], [(r - r0, c - c0) for r, c in targets])
+    if search.ok:
+        found = _chain_paths(search.accumulate, *local)
+    else:  # a cost range for the heap: the window with every cell outside the corridor shut
+        mask = _fine(near, f, level.rate.shape, r0, c0)
         r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
-        sub = np.where(mask, rate[r0:r1, c0:c1], np.nan)
+        sub = np.where(mask, level.rate[r0:r1, c0:c1], np.nan)
+        if cells is not None:
+            inside = mask[cells[0], cells[1]]
+            sub[cells[0][inside], cells[1][inside]] = cells[2][inside]
         found = _legs(
             sub,
-            scene.inv[r0:r1, c0:c1],
-            scene.zone[r0:r1, c0:c1],
+            None if level.inv is None else level.inv[r0:r1, c0:c1],
+            level.zone[r0:r1, c0:c1],
             scene.penalty,
-            step_km,
+            level.step_km,
             scene.connectivity,
-            [(r - r0, c - c0) for r, c in chain],
-            [(r - r0, c - c0) for r, c in targets],
+            *local,
         )
-        if all(p is not None for p in found):
-            found = [(p[0] + [r0, c0], p[1]) for p in found]
-            if not any(_touches_edge(p[0], r0, c0, mask, rate) for p in found):
-                return found
-        width *= 2
-    return _whole_grid(rate, scene, chain, targets)
+    return r0, c0, near, [None if p is None else (p[0] + [r0, c0], p[1]) for p in found]
+
+
+def _cut_off(
+    level: Level,
+    scene: Scene,
+    ov: Overlay | None,
+    chain: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    which: set[int],
+) -> set[int]:
+    """Those of ``which`` targets no path on ``level`` reaches (all, if a waypoint is cut off)."""
+    closed = None if ov is None else ov[0][np.isnan(ov[1])]
+
+    def linked(a, b):
+        return router.linked(
+            level.rate, a, b, closed, level.zone, scene.penalty, scene.connectivity
+        )
+
+    if not all(linked(a, b) for a, b in zip(chain, chain[1:], strict=False)):
+        return set(which)
+    return {i for i in which if not linked(chain[-1], targets[i])}
 
 
 # --- tasks (run on Dask workers; read their inputs from files) ---------------------------------
 
 
+SCENE_RASTERS = (
+    "steer_cost_usd_per_km",
+    "water_class",
+    "water_body",
+    "country_id",
+    "gateway_id",
+    "protected_area",
+)
+"""The cost rasters a scene is built from (besides ``inv_scale``), read a strip at a time."""
+SCENES_KEPT = 2
+"""Scenes a worker process keeps between tasks: one per thread (a scene is 5 bytes a cell)."""
+_SCENES: collections.OrderedDict = collections.OrderedDict()
+_SCENES_LOCK = threading.Lock()
+_LABELS_LOCK = threading.Lock()
+
+
+def _strips(task: Task, steer: np.ndarray | None):
+    """(row slice, {name: array}) of the scene's rasters, ``STRIP_ROWS`` rows at a time.
+
+    Read from the files, a window at a time, so a scene never holds the raw rasters whole
+    (at 250 m each is 282 M cells); with ``steer`` (a Monte Carlo draw's rate), from the
+    worker's cached surface.
+    """
+    grid = task.grid
+    if steer is not None:
+        sf = task_surface(task.cost_files, grid)
+        arrays = {name: getattr(sf, _SURFACE_FIELD.get(name, name)) for name in SCENE_RASTERS}
+        arrays["steer_cost_usd_per_km"] = steer
+        for r0 in range(0, grid.height, STRIP_ROWS):
+            s = slice(r0, r0 + STRIP_ROWS)
+            yield s, {k: v[s] for k, v in arrays.items()}
+        return
+    files = dict(task.cost_files)
+    with contextlib.ExitStack() as stack:
+        # each tile is read once: GDAL's block cache (5 % of the memory) would only keep them
+        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=STRIP_CACHE_MB))
+        srcs = {
+            name: stack.enter_context(io.open_on_grid(files[f"cost/{name}"], grid))
+            for name in SCENE_RASTERS
+        }
+        for r0 in range(0, grid.height, STRIP_ROWS):
+            rows = min(STRIP_ROWS, grid.height - r0)
+            window = Window(0, r0, grid.width, rows)
+            yield slice(r0, r0 + rows), {k: src.read(1, window=window) for k, src in srcs.items()}
+
+
+STRIP_CACHE_MB = 64
+"""GDAL's block cache while a scene is read, MB (its default, 5 % of the memory, is 1.2 GB here
+and stays resident after the strips are read)."""
+_SURFACE_FIELD = {"steer_cost_usd_per_km": "steer"}
+
+
 def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     """Read the cost rasters and apply the task's scenario (to ``steer`` when given)."""
     grid = task.grid
-    sf = task_surface(task.cost_files, grid)
-    steer = sf.steer if steer is None else steer
-    water, country, bodies, codes = (
-        sf.water_class,
-        sf.country_id,
-        sf.water_body,
-        list(sf.country_codes),
-    )
-    names = sf.water_bodies
+    files = dict(task.cost_files)
+    codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
+    names = json.loads(io.read_tags(files["cost/water_body"])["water_bodies"])
     sc = task.scenario
-    passable = passable_mask(
-        water, bodies, country, codes, [names[b] for b in sc.water_bodies], steer, sc
-    )
     off = sc.off_gateway_crossing_usd
     costs = (
         task.cost.border_crossing_usd,
         np.inf if off is None else task.cost.border_crossing_usd + off,
         task.cost.landfall_usd,
     )
-    zone, penalty = zones(passable, water, country, sf.gateway_id, len(codes), costs)
-    labels, _ = ndimage.label(passable, structure=np.ones((3, 3)))
+    body_ids = [names[b] for b in sc.water_bodies]
+    rate = np.empty(grid.shape, dtype=np.float32)
+    zone = np.empty(grid.shape, dtype=zone_dtype(len(codes)))
+    barrier = np.empty(grid.shape, dtype=bool) if sc.protected_areas == "barrier" else None
+    for s, a in _strips(task, steer):
+        country, water, st = a["country_id"], a["water_class"], a["steer_cost_usd_per_km"]
+        passable = passable_mask(water, a["water_body"], country, codes, body_ids, st, sc)
+        zone[s], penalty = zones(passable, water, country, a["gateway_id"], len(codes), costs)
+        rate[s] = steering_rate(st, passable, country, codes, sc)
+        if barrier is not None:
+            barrier[s] = a["protected_area"] > 0
+    inv = (
+        task_surface(task.cost_files, grid).inv_scale
+        if steer is not None
+        else _inv_scale(files["cost/inv_scale"], grid)
+    )
     rc = task.route
-    c2f = rc.coarse_to_fine(grid.height * grid.width)
     n = len(codes)
     return Scene(
-        steering_rate(steer, passable, country, codes, sc),
-        sf.inv_scale,
+        rate,
+        inv,
         zone,
         penalty,
-        labels,
         grid,
-        task.route.connectivity,
-        (sf.protected_area > 0) if sc.protected_areas == "barrier" else None,
-        c2f,
-        None if c2f is None else router.block_zone(zone, c2f[0], (n + 1, 2 * n)),
+        rc.connectivity,
+        barrier,
+        rc.coarse_to_fine(grid.height * grid.width),
+        (n + 1, 2 * n),
     )
 
 
-def _snap_chain(task: Task, scene: Scene) -> list[tuple[int, int, float]]:
-    passable = np.isfinite(scene.rate)
+def _inv_scale(path: str, grid: Grid) -> np.ndarray:
+    stamp = Path(path).stat().st_mtime_ns
+    return _inv_once(path, stamp, grid)
+
+
+@functools.lru_cache(maxsize=1)
+def _inv_once(path: str, stamp: int, grid: Grid) -> np.ndarray:
+    """The ground scale, read once per worker process and shared by its scenes (read-only)."""
+    inv = io.read_raster(path, grid)[0]
+    inv.setflags(write=False)
+    return inv
+
+
+def task_scene(task: Task) -> Scene:
+    """The task's scene, kept by the worker process for the next task of the same scenario.
+
+    The scenario's origins and every routed pair's alternatives share one scene (and its
+    coarse levels) instead of each building its own from the files.
+    """
+    stamps = tuple(
+        Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in task.cost_files
+    )
+    key = (
+        task.cost_files,
+        stamps,
+        task.grid,
+        task.scenario_key,
+        task.scenario.model_dump_json(),
+        task.cost.model_dump_json(),
+        task.route.model_dump_json(
+            include={
+                "connectivity",
+                "method",
+                "coarse_to_fine_above_cells",
+                "coarse_factor",
+                "corridor_cells",
+                "max_widenings",
+                "coarsest_cells",
+            }
+        ),
+    )
+    with _SCENES_LOCK:  # one build at a time: two threads never build the same scene twice
+        if key in _SCENES:
+            _SCENES.move_to_end(key)
+            return _SCENES[key]
+        while len(_SCENES) >= SCENES_KEPT:
+            _SCENES.popitem(last=False)
+        t0 = time.perf_counter()
+        scene = _SCENES[key] = load_scene(task)
+        log.info("route %s: scene read in %.1f s", task.scenario_key, time.perf_counter() - t0)
+        return scene
+
+
+def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int, int, float]]:
     key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
     chain = []
     for role, p in [("route.origins", task.origin)] + [
@@ -439,14 +895,14 @@ def _snap_chain(task: Task, scene: Scene) -> list[tuple[int, int, float]]:
                 f"{role}: {p.name!r} lies outside the area of interest. Fix: "
                 "move it inside, or widen the grid.lon_*/lat_* bounds."
             )
-        s = snap(passable, scene.inv, scene.grid, p.x, p.y, snap_km)
+        s = snap(scene.rate, scene.inv, scene.grid, p.x, p.y, snap_km, scene.inv_min)
         if s is None:
             raise EndpointError(
                 f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
                 f"{key!r} (it is in the sea, or in a country outside {sc.allowed_countries}). "
                 "Fix: move it onto land in an allowed country."
             )
-        if chain and scene.labels[s[:2]] != scene.labels[chain[0][:2]]:
+        if chain and labels[s[:2]] != labels[chain[0][:2]]:
             raise NoRouteError(
                 f"route.scenarios.{key}: waypoint {p.name!r} cannot be reached from "
                 f"{task.origin.name} within {sc.allowed_countries}. Fix: add the transit "
@@ -458,15 +914,16 @@ def _snap_chain(task: Task, scene: Scene) -> list[tuple[int, int, float]]:
 
 def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
     """The cheapest route from the task's origin, through its waypoints, to every station."""
-    scene = load_scene(task, steer)
-    snapped = _snap_chain(task, scene)
+    scene = task_scene(task) if steer is None else load_scene(task, steer)
+    with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
+        labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
+    snapped = _snap_chain(task, scene, labels)
     chain = [s[:2] for s in snapped]
     key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
-    passable = np.isfinite(scene.rate)
     records, reachable = [], []
     for d in task.destinations:
         s = (
-            snap(passable, scene.inv, scene.grid, d.x, d.y, snap_km)
+            snap(scene.rate, scene.inv, scene.grid, d.x, d.y, snap_km, scene.inv_min)
             if inside_grid(scene.grid, d.x, d.y)
             else None
         )
@@ -477,7 +934,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
                 reason=f"no passable land within {snap_km} km "
                 "(offshore platform, or in a country outside the scenario)",
             )
-        elif scene.labels[s[:2]] != scene.labels[chain[-1]]:
+        elif labels[s[:2]] != labels[chain[-1]]:
             rec.update(
                 status="skipped",
                 reason=f"not connected to {task.origin.name} within "
@@ -489,6 +946,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             rec.update(status="routed", reason="", cell=s[:2], snap_km=s[2])
             reachable.append(rec)
         records.append(rec)
+    del labels
     if not reachable:
         raise NoRouteError(
             f"route.scenarios.{key}: no landing station can be reached from {task.origin.name} "
@@ -497,11 +955,11 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             "allowed_countries, or a sea to water_bodies for a submarine leg."
         )
     targets = [r["cell"] for r in reachable]
-    paths = route_chain(scene.strict_rate(), scene, chain, targets)
+    paths = route_chain(scene.level(strict=True), scene, chain, targets)
     relaxed = [False] * len(paths)
     if scene.barrier is not None and any(p is None for p in paths):
         # a station the protected areas cut off: through them, at the penalty, said so
-        loose = route_chain(scene.rate, scene, chain, targets)
+        loose = route_chain(scene.level(strict=False), scene, chain, targets)
         relaxed = [p is None and q is not None for p, q in zip(paths, loose, strict=True)]
         paths = [q if r else p for p, q, r in zip(paths, loose, relaxed, strict=True)]
     if all(p is None for p in paths):
@@ -537,31 +995,58 @@ JOINT_STRETCHES = 3
 """Shared stretches the joint method tries to free per repair round, longest first."""
 
 
+BANDS_KEPT = 12
+"""Paths whose corridors a pair keeps (at 250 m one is about 2 M cells, 15 MB of indices)."""
+
+
 @dataclass(frozen=True)
 class Pair:
     """One origin–station pair's routing world for its alternatives."""
 
     scene: Scene
-    rate: np.ndarray  # the rate its first route was found on (barriers closed, or relaxed)
+    level: Level  # the grid its first route was found on (barriers closed, or relaxed)
     chain: list[tuple[int, int]]
     target: tuple[int, int]
     rc: RouteConfig
     best_usd: float  # steering cost of the pair's cheapest route
+    _bands: dict = field(default_factory=dict, repr=False)  # path bytes -> its corridor
 
-    def near(self, paths: list[np.ndarray]) -> np.ndarray:
-        """The corridors of ``paths`` outside the endpoint areas."""
+    def near(self, paths: list[np.ndarray]) -> list[np.ndarray]:
+        """Each path's corridor outside the endpoint areas (sorted flat indices).
+
+        Each is found once (the joint method asks for the same ones again and again) and kept
+        for the last ``BANDS_KEPT`` paths; they are not merged (at 250 m each is millions of
+        cells): an overlay takes them as parts, and a test looks in each.
+        """
         rc = self.rc
-        return corridor(
-            paths, [*self.chain, self.target], self.scene, rc.separation_km, rc.endpoint_radius_km
-        )
+        bands = []
+        for p in paths:
+            key = p.tobytes()
+            if key not in self._bands:
+                if len(self._bands) >= BANDS_KEPT:
+                    del self._bands[next(iter(self._bands))]
+                self._bands[key] = corridor(
+                    [p],
+                    [*self.chain, self.target],
+                    self.scene,
+                    rc.separation_km,
+                    rc.endpoint_radius_km,
+                )
+            bands.append(self._bands[key])
+        return bands
 
-    def route(self, rate: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """The cheapest path through the chain to the target on ``rate``: (cells, cost)."""
-        return route_chain(rate, self.scene, self.chain, [self.target])[0]
+    def route(self, *parts: tuple[np.ndarray, float]) -> tuple[np.ndarray, float] | None:
+        """The cheapest path through the chain to the target: (cells, cost), or None.
+
+        Each part (cells, factor) multiplies the rate of its cells, NaN closing them.
+        """
+        ov = overlay(self.level.rate, list(parts))
+        return route_chain(self.level, self.scene, self.chain, [self.target], ov)[0]
 
     def apart(self, cells: np.ndarray, others: list[np.ndarray]) -> bool:
         """Whether a path keeps the separation from ``others`` outside the endpoint areas."""
-        return not others or not self.near(others)[cells[:, 0], cells[:, 1]].any()
+        flat = cells[:, 0] * self.scene.grid.width + cells[:, 1]
+        return not any(_member(flat, band).any() for band in self.near(others))
 
     def greedy(
         self, first: tuple[np.ndarray, float] | None, k: int, bans: list[np.ndarray | None]
@@ -575,13 +1060,14 @@ class Pair:
         limit = self.rc.max_alternative_cost_ratio * self.best_usd
         out = [] if first is None else [first]
         for n in range(len(out), k):
-            rate = self.rate if bans[n] is None else np.where(bans[n], np.nan, self.rate)
+            ban = [] if bans[n] is None else [(bans[n], np.nan)]
             near = self.near([p[0] for p in out])
-            found = self.route(np.where(near, np.nan, rate))
+            found = self.route(*ban, *[(b, np.nan) for b in near])
             if found is not None and found[1] > limit:
                 found = None  # apart, but at a price no planner would sign
             if found is None and out:
-                found = self.route(np.where(near, rate * self.rc.fallback_penalty_mult, rate))
+                mult = self.rc.fallback_penalty_mult
+                found = self.route(*ban, *[(b, mult) for b in near])
             if found is None:
                 return None
             out.append(found)
@@ -609,13 +1095,16 @@ class Pair:
                 break
             n = bad[0]
             cells = paths[n][0]
-            inside = self.near([q[0] for q in paths[:n]])[cells[:, 0], cells[:, 1]]
+            flat = cells[:, 0] * self.scene.grid.width + cells[:, 1]
+            inside = np.zeros(len(cells), dtype=bool)
+            for band in self.near([q[0] for q in paths[:n]]):
+                inside |= _member(flat, band)
             runs = np.split(np.nonzero(inside)[0], np.nonzero(np.diff(inside) != 0)[0] + 1)
             runs = sorted((r for r in runs if r.size and inside[r[0]]), key=len, reverse=True)
             apart_now = self.score(paths)[0]
             best, best_score = None, None
             for run in runs[:JOINT_STRETCHES]:
-                area = self.near([cells[run]])
+                (area,) = self.near([cells[run]])
                 cand = self.greedy(None, k, [area if i < n else None for i in range(k)])
                 score = None if cand is None else self.score(cand)
                 if score is None or score[0] >= apart_now:
@@ -632,7 +1121,7 @@ class Pair:
                 others = [p[0] for j, p in enumerate(paths) if j != i]
                 if not self.apart(paths[i][0], others):
                     continue
-                found = self.route(np.where(self.near(others), np.nan, self.rate))
+                found = self.route(*[(b, np.nan) for b in self.near(others)])
                 if found is not None and found[1] < paths[i][1] * (1 - 1e-9):
                     paths = [found if j == i else p for j, p in enumerate(paths)]
                     changed = True
@@ -653,11 +1142,10 @@ def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
     rc = task.route
     if rc.alternatives < 2:
         return alts
-    scene = load_scene(task)
+    scene = task_scene(task)
     rel = rec["protected_relaxed"]
     one = (alts[0]["cells"], alts[0]["steer_cost_usd"])
-    rate = scene.rate if rel else scene.strict_rate()
-    pair = Pair(scene, rate, first["chain"], rec["cell"], rc, one[1])
+    pair = Pair(scene, scene.level(strict=not rel), first["chain"], rec["cell"], rc, one[1])
     greedy = pair.greedy(one, rc.alternatives, [None] * rc.alternatives)
     paths = pair.joint(greedy) if rc.alternatives_method == "joint" else greedy
 

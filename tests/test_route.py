@@ -4,12 +4,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from affine import Affine
+from pyproj import CRS
 from scipy import ndimage
 
 from pipeline import catalogue, io, route, router, score
 from pipeline.config import CostConfig, RouteConfig, Scenario
 from pipeline.cost import OUTSIDE, WATER_SEA
 from pipeline.errors import ConfigError, EndpointError, NoRouteError
+from pipeline.grid import Grid
 
 CODES = ["IR", "KZ", "TM"]
 COST = CostConfig(border_crossing_usd=1000.0, landfall_usd=300.0)
@@ -422,10 +425,14 @@ def test_no_alternative_is_kept_apart_at_a_price_beyond_the_cap(small_grid, cost
     assert [a["diverse"] for a in alts] == [True, True]
 
 
-@pytest.mark.parametrize("connectivity", [8, 16])
+@pytest.mark.parametrize(
+    ("connectivity", "coarsest_cells"), [(8, 5_000_000), (16, 5_000_000), (8, 20)]
+)
 def test_coarse_to_fine_finds_the_full_grids_routes_with_zones_waypoints_and_alternatives(
-    small_grid, cost_dir, connectivity
+    small_grid, cost_dir, connectivity, coarsest_cells
 ):
+    """With one coarse grid, and with two (``coarsest_cells`` 20: the coarse grid is itself
+    routed coarse to fine)."""
     # KZ|TM open only at two gates: the coarse grid must keep them open
     gateways(
         cost_dir,
@@ -441,6 +448,7 @@ def test_coarse_to_fine_finds_the_full_grids_routes_with_zones_waypoints_and_alt
         separation_km=10.0,
         endpoint_radius_km=15.0,
         connectivity=connectivity,
+        coarsest_cells=coarsest_cells,
     )
     found = {}
     for method in ("full", "coarse_to_fine"):
@@ -464,10 +472,8 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
     io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, small_grid)
     dests = (point(small_grid, "Coast", 20, 39, "coast"),)
     widths = []
-    box = route._corridor_box
-    monkeypatch.setattr(
-        route, "_corridor_box", lambda c, w, f, s: widths.append(w) or box(c, w, f, s)
-    )
+    box = route._corridor_blocks
+    monkeypatch.setattr(route, "_corridor_blocks", lambda c, w: widths.append(w) or box(c, w))
     costs = {}
     for method in ("full", "coarse_to_fine"):
         t = task(
@@ -481,7 +487,7 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
 def test_auto_routes_coarse_to_fine_only_on_large_grids():
     rc = RouteConfig()
     assert rc.coarse_to_fine(3_000_000) is None
-    assert rc.coarse_to_fine(50_000_000) == (4, 8, 3)
+    assert rc.coarse_to_fine(50_000_000) == (4, 8, 3, 5_000_000)
     assert RouteConfig(method="full").coarse_to_fine(10**9) is None
 
 
@@ -490,12 +496,22 @@ def test_a_path_along_the_corridors_edge_touches_it_only_with_open_ground_beyond
     mask = np.zeros((6, 10), dtype=bool)
     mask[1:5] = True  # the corridor: rows 3-6 of the grid (window from row 2)
     path = np.array([[3, c] for c in range(10)])  # along its northern edge
-    assert route._touches_edge(path, 2, 0, mask, rate)
+    assert route._touches_edge(path, 2, 0, mask, 1, rate, None)
+    closed = route.overlay(rate, [(np.arange(20, 30), np.nan)])  # an alternative's exclusion
+    assert not route._touches_edge(path, 2, 0, mask, 1, rate, closed)
     rate[2] = np.nan  # the ground beyond is impassable: the corridor was wide enough
-    assert not route._touches_edge(path, 2, 0, mask, rate)
+    assert not route._touches_edge(path, 2, 0, mask, 1, rate, None)
     assert not route._touches_edge(
-        np.array([[4, c] for c in range(10)]), 2, 0, mask, np.ones((10, 10))
+        np.array([[4, c] for c in range(10)]), 2, 0, mask, 1, np.ones((10, 10)), None
     )
+
+
+def test_an_overlay_closes_a_cell_whatever_else_it_is_in():
+    rate = np.arange(1.0, 13.0).reshape(3, 4)
+    idx, vals = route.overlay(rate, [(np.array([5, 1]), 3.0), (np.array([5, 7]), np.nan)])
+    np.testing.assert_array_equal(idx, [1, 5, 7])
+    np.testing.assert_array_equal(vals, [6.0, np.nan, np.nan])
+    assert route.overlay(rate, [(np.zeros(0, np.int64), np.nan)]) is None
 
 
 def test_near_paths_and_endpoint_areas_match_a_distance_transform():
@@ -503,7 +519,9 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
     at each cell's own ground scale."""
     rng = np.random.default_rng(5)
     inv = rng.uniform(0.7, 1.3, (90, 110))
-    paths = [rng.integers(0, (90, 110), (40, 2)), np.array([[0, 0], [89, 109]])]
+    steps = rng.integers(-1, 2, (300, 2))  # a path of king's moves, wandering
+    walk = np.clip(np.cumsum(steps, axis=0) + [45, 55], 0, [89, 109])
+    paths = [rng.integers(0, (90, 110), (40, 2)), np.array([[0, 0], [89, 109]]), walk]
     cell_km, within_km = 2.5, 9.0
     on = np.zeros(inv.shape, dtype=bool)
     for p in paths:
@@ -516,3 +534,31 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
     for r, c in points:
         ref |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= 20.0
     np.testing.assert_array_equal(route.endpoint_areas(points, inv, cell_km, 20.0), ref)
+
+
+def _plain_scene(rate: np.ndarray, c2f) -> route.Scene:
+    grid = Grid(CRS.from_epsg(3857), Affine.scale(1000.0, -1000.0), rate.shape[1], rate.shape[0])
+    zone = np.ones(rate.shape, dtype=np.int16)
+    return route.Scene(rate, np.ones(rate.shape), zone, np.zeros((2, 2)), grid, 8, None, c2f)
+
+
+def test_a_target_an_exclusion_cuts_off_is_unreachable_without_searching_the_whole_grid(
+    monkeypatch,
+):
+    rate = np.ones((64, 64))
+    scene = _plain_scene(rate, (4, 2, 1, 20))
+    level = scene.level()
+    assert level.coarse.coarse is not None  # 64² → 16² → 4²: two coarse grids
+    rows, cols = np.indices(rate.shape)
+    ring = np.flatnonzero(np.abs(np.hypot(rows - 50, cols - 50) - 6) < 1)
+    whole = []
+    search = route._whole_grid
+    monkeypatch.setattr(
+        route, "_whole_grid", lambda lv, *a: whole.append(lv.rate.shape) or search(lv, *a)
+    )
+    ov = route.overlay(rate, [(ring, np.nan)])
+    assert route.route_chain(level, scene, [(5, 5)], [(50, 50)], ov) == [None]
+    assert (64, 64) not in whole  # proved cut off on the fine grid without pricing it
+    (found,) = route.route_chain(level, scene, [(5, 5)], [(30, 55)], ov)
+    (exact,) = route.route_chain(_plain_scene(rate, None).level(), scene, [(5, 5)], [(30, 55)])
+    assert found[1] == pytest.approx(exact[1])
