@@ -7,7 +7,11 @@ a cluster of two local worker processes against local threads:
    ``grid.cell_m`` 2,500 (the default) and at each ``--cell-m`` (1,000 unless told), into a
    scratch folder; the ratio of each stage's time, of the whole build's, and the peak resident
    memory of the largest stage;
-2. cluster: the cost, route and uncertainty stages of the default build again, on local threads
+2. the route stage alone at ``--route-cell-m`` (250 unless told): the route stage's input rasters
+   of the 1 km build (or the finest built) resampled to that grid, each cell taking the value of
+   the coarser cell it lies in (the grids share their origin), and the route stage run on them;
+   its time and peak memory against the issue's targets (<= 5 min, <= 8 GB);
+3. cluster: the cost, route and uncertainty stages of the default build again, on local threads
    and on a ``distributed.LocalCluster`` (two worker processes, one thread each, on 127.0.0.1)
    by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the machine's load hit
    both; the ratio of the speeds per stage.
@@ -28,9 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import rasterio
 from bench_router import print_table  # the same table (this folder is on the path)
+from rasterio.windows import Window
 
-from pipeline import catalogue
+from pipeline import catalogue, config, route
+from pipeline.grid import template
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -86,6 +94,43 @@ def build(folder: Path, cell_m: int) -> dict[str, tuple[float, int]]:
     return times
 
 
+def resampled(source: Path, folder: Path, cell_m: int) -> Path:
+    """A build folder at ``cell_m`` holding the route stage's inputs from the build in ``source``.
+
+    Each fine cell takes the value of the coarse cell it lies in; the route stage's rasters only
+    (``route.SCENE_RASTERS`` and the ground scale), written a strip at a time.
+    """
+    config_path = write_config(folder, cell_m)
+    out = folder / "out"
+    (out / "cost").mkdir(parents=True, exist_ok=True)
+    for name in ("ingest.gpkg", "gateways.gpkg"):
+        shutil.copy(source / name, out / name)
+    fine = template(config.load(config_path).grid)
+    for name in (*route.SCENE_RASTERS, "inv_scale"):
+        with rasterio.open(source / "cost" / f"{name}.tif") as src:
+            factor = src.transform.a / fine.cell_m
+            profile = src.profile | {
+                "width": fine.width,
+                "height": fine.height,
+                "transform": fine.transform,
+                "tiled": True,
+                "blockxsize": 256,
+                "blockysize": 256,
+                "compress": "deflate",
+                "BIGTIFF": "YES",
+            }
+            coarse = src.read(1)
+            cols = np.minimum((np.arange(fine.width) / factor).astype(np.int64), src.width - 1)
+            with rasterio.open(out / "cost" / f"{name}.tif", "w", **profile) as dst:
+                dst.update_tags(**src.tags())
+                for r0 in range(0, fine.height, 1024):
+                    rows = np.arange(r0, min(r0 + 1024, fine.height))
+                    src_rows = np.minimum((rows / factor).astype(np.int64), src.height - 1)
+                    block = coarse[src_rows][:, cols]
+                    dst.write(block, 1, window=Window(0, r0, fine.width, rows.size))
+    return config_path
+
+
 def cluster_vs_threads(folder: Path, repeats: int) -> dict[str, tuple[float, float]]:
     """Each Dask stage of the build in ``folder``: (threaded s, cluster s), medians."""
     from distributed import LocalCluster
@@ -116,6 +161,9 @@ def cluster_vs_threads(folder: Path, repeats: int) -> dict[str, tuple[float, flo
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cell-m", type=int, nargs="*", default=[1000], help="finer grids to build")
+    p.add_argument(
+        "--route-cell-m", type=int, default=250, help="the route stage alone at this grid (0: not)"
+    )
     p.add_argument("--no-cluster", action="store_true", help="skip the cluster comparison")
     p.add_argument("--repeats", type=int, default=1, help="cluster/threads pairs per stage")
     args = p.parse_args(argv)
@@ -127,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build benchmark in {scratch}", flush=True)
         base = build(scratch / str(DEFAULT_CELL_M), DEFAULT_CELL_M)
         fine = {m: build(scratch / str(m), m) for m in args.cell_m}
+        route_only = None
+        if args.route_cell_m:
+            src = min(fine, key=lambda m: (m != 1000, m), default=DEFAULT_CELL_M)
+            cfg = resampled(scratch / str(src) / "out", scratch / "route", args.route_cell_m)
+            route_only = (src, *run_stage(cfg, "route", scratch / "route" / "log"))
+            print(f"  route stage at {args.route_cell_m} m: {route_only[1]:.0f} s", flush=True)
         pairs = (
             {}
             if args.no_cluster
@@ -163,6 +217,16 @@ def main(argv: list[str] | None = None) -> int:
                         f"peak {times[stage][1] / 1e9:.1f} GB",
                     )
                 )
+    if route_only is not None:
+        src, seconds, peak = route_only
+        rows.append(
+            (
+                f"route stage at {args.route_cell_m} m (s)",
+                seconds,
+                "<= 300",
+                f"peak {peak / 1e9:.1f} GB (<= 8); the {src} m build's rasters resampled",
+            )
+        )
     for stage, (threads, cluster) in pairs.items():
         rows.append(
             (
