@@ -562,3 +562,14 @@ def test_a_target_an_exclusion_cuts_off_is_unreachable_without_searching_the_who
     (found,) = route.route_chain(level, scene, [(5, 5)], [(30, 55)], ov)
     (exact,) = route.route_chain(_plain_scene(rate, None).level(), scene, [(5, 5)], [(30, 55)])
     assert found[1] == pytest.approx(exact[1])
+
+
+def test_coarse_to_fine_with_free_cells_searches_its_corridor_on_the_heap():
+    """Cells of cost 0 rule the bucket queue out: the corridor is then a shut window."""
+    rng = np.random.default_rng(4)
+    rate = rng.uniform(1, 5, (64, 64))
+    rate[30:34, :] = 0.0  # a free road across the grid
+    coarse, whole = _plain_scene(rate, (4, 3, 2, 20)), _plain_scene(rate, None)
+    (found,) = route.route_chain(coarse.level(), coarse, [(2, 2)], [(60, 60)])
+    (exact,) = route.route_chain(whole.level(), whole, [(2, 2)], [(60, 60)])
+    assert found[1] == pytest.approx(exact[1], rel=5e-3)
