@@ -489,7 +489,7 @@ class RouteConfig(_Section):
         "coarse to fine against 139 s on the full grid, with first routes up to 0.27 % dearer "
         "and each pair's set of alternatives -3.2 to +2.2 %: the exact full grid where it fits "
         "in time; with make bench, one route on the real surface upsampled to 45 and 181 M "
-        "cells is 9–12× faster and within 3e-5 of the cost.",
+        "cells is 6–23× faster and within 3e-5 of the cost.",
     )
     coarse_factor: int = Field(
         4,
