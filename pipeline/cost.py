@@ -162,8 +162,12 @@ def task_surface(cost_files: tuple[tuple[str, str], ...], grid: Grid) -> Surface
     Route tasks and re-routing draws run many to a worker; each used to read every raster
     again. The arrays are read-only: a task derives its own from them.
     """
-    stamps = tuple(Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in cost_files)
-    return _surface_once(cost_files, stamps, grid)
+    return _surface_once(cost_files, file_stamps(cost_files), grid)
+
+
+def file_stamps(files: tuple[tuple[str, str], ...]) -> tuple[int, ...]:
+    """Each file's modification time (ns; -1 if missing): a cache key that a rebuild changes."""
+    return tuple(Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in files)
 
 
 @functools.lru_cache(maxsize=1)

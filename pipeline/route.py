@@ -62,6 +62,7 @@ from .cost import (
     WATER_LAND,
     country_id,
     country_mult_raster,
+    file_stamps,
     task_surface,
 )
 from .errors import EndpointError, NoRouteError
@@ -761,7 +762,7 @@ def _strips(task: Task, steer: np.ndarray | None):
     grid = task.grid
     if steer is not None:
         sf = task_surface(task.cost_files, grid)
-        arrays = {name: getattr(sf, _SURFACE_FIELD.get(name, name)) for name in SCENE_RASTERS}
+        arrays = {n: getattr(sf, n) for n in SCENE_RASTERS if n != "steer_cost_usd_per_km"}
         arrays["steer_cost_usd_per_km"] = steer
         for r0 in range(0, grid.height, STRIP_ROWS):
             s = slice(r0, r0 + STRIP_ROWS)
@@ -784,7 +785,6 @@ def _strips(task: Task, steer: np.ndarray | None):
 STRIP_CACHE_MB = 64
 """GDAL's block cache while a scene is read, MB (its default, 5 % of the memory, is 1.2 GB here
 and stays resident after the strips are read)."""
-_SURFACE_FIELD = {"steer_cost_usd_per_km": "steer"}
 
 
 def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
@@ -850,27 +850,14 @@ def task_scene(task: Task) -> Scene:
     The scenario's origins and every routed pair's alternatives share one scene (and its
     coarse levels) instead of each building its own from the files.
     """
-    stamps = tuple(
-        Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in task.cost_files
-    )
     key = (
         task.cost_files,
-        stamps,
+        file_stamps(task.cost_files),
         task.grid,
         task.scenario_key,
         task.scenario.model_dump_json(),
         task.cost.model_dump_json(),
-        task.route.model_dump_json(
-            include={
-                "connectivity",
-                "method",
-                "coarse_to_fine_above_cells",
-                "coarse_factor",
-                "corridor_cells",
-                "max_widenings",
-                "coarsest_cells",
-            }
-        ),
+        task.route.model_dump_json(),  # a scene reads a few of these; the rest never change
     )
     with _SCENES_LOCK:  # one build at a time: two threads never build the same scene twice
         if key in _SCENES:

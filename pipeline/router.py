@@ -683,23 +683,26 @@ def block_min(
     coarse grid, where a block mean would blur it away and send the coarse path (and the fine
     corridor) elsewhere.
     """
-    inv, zone, czone = _block_inputs(rate, inv_scale, zones)
-    return _block_min(
-        np.ascontiguousarray(rate),  # float32 or float64, never a grid-sized copy to change it
+    return _block_min(*_block_args(rate, factor, inv_scale, zones))
+
+
+def _block_args(rate, factor, inv_scale, zones) -> tuple:
+    """The block kernels' (rate, inv, use_inv, zone, czone, use_zone, factor).
+
+    In the arrays' own dtypes (float32 or float64, 8- or 16-bit zones): never a grid-sized copy
+    to change one.
+    """
+    inv = np.ascontiguousarray(inv_scale) if inv_scale is not None else np.ones((1, 1), rate.dtype)
+    zone, czone = (np.zeros((1, 1), np.int16),) * 2 if zones is None else zones
+    return (
+        np.ascontiguousarray(rate),
         inv,
         inv_scale is not None,
-        zone,
-        czone,
+        np.ascontiguousarray(zone),
+        np.ascontiguousarray(czone),
         zones is not None,
         int(factor),
     )
-
-
-def _block_inputs(rate, inv_scale, zones):
-    inv = np.ascontiguousarray(inv_scale) if inv_scale is not None else np.ones((1, 1), rate.dtype)
-    if zones is None:
-        return inv, np.zeros((1, 1), np.int16), np.zeros((1, 1), np.int16)
-    return inv, np.ascontiguousarray(zones[0]), np.ascontiguousarray(zones[1])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -744,16 +747,9 @@ def patch_blocks(
     An exclusion round a path changes a band of blocks, not the coarse grid: its cost is the
     band's, where ``block_min`` of a changed copy would read and copy the whole fine grid.
     """
-    inv, zone, czone = _block_inputs(rate, inv_scale, zones)
     idx, vals = cells
     return _patch_blocks(
-        np.ascontiguousarray(rate),
-        inv,
-        inv_scale is not None,
-        zone,
-        czone,
-        zones is not None,
-        int(factor),
+        *_block_args(rate, factor, inv_scale, zones),
         np.ascontiguousarray(idx, np.int64),
         np.ascontiguousarray(vals, rate.dtype),
     )
