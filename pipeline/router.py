@@ -13,12 +13,13 @@ border or the coast runs across the grid.
 Two exact priority queues. When every edge costs at least some w > 0 (every passable rate is
 positive), Dinitz's bucket queue: cells are filed in buckets w wide, and all cells of the lowest
 bucket are final, so it is settled with no comparisons at all (about 9 bytes per cell besides
-the cost grid, plus 4 bytes per bucket: the longest edge over w, so a range of costs of a
-million× costs 6 MB). Buckets are linked lists and a bitmap skips empty ones, so a wide range
-costs neither memory per cell nor time per empty bucket. With free cells (w = 0) or a range too
-wide for ``MAX_BUCKETS``, an indexed 4-ary heap with decrease-key that holds the frontier only
-(about 13 bytes per cell). Neither has any
-randomness: the same input gives the same paths on every run and every scheduler.
+the cost grid, plus 4 bytes per bucket: the longest edge over w rounded up to a power of two,
+so a range of costs of a million× costs 8 MB). Buckets are linked lists and a bitmap skips
+empty ones, so a wide range costs neither memory per cell nor time per empty bucket. A bucket's
+cells are taken off its list in batches and their rows prefetched a few cells ahead. With free
+cells (w = 0) or a range too wide for ``MAX_BUCKETS``, an indexed 4-ary heap with decrease-key
+that holds the frontier only (about 13 bytes per cell). Neither has any randomness: the same
+input gives the same paths on every run and every scheduler.
 """
 
 from __future__ import annotations
@@ -28,12 +29,40 @@ import mmap
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 DR = np.array([-1, -1, -1, 0, 0, 1, 1, 1, -2, -2, -1, -1, 1, 1, 2, 2], dtype=np.int64)
 DC = np.array([-1, 0, 1, -1, 1, -1, 0, 1, -1, 1, -2, 2, -2, 2, -1, 1], dtype=np.int64)
 """Moves: the 8 king's moves, then the 8 knight's moves used with 16-connectivity."""
 NO_ZONE = 0
 """Zone value that never pays a transition (water, no country)."""
+BATCH = 4096
+"""Cells of a bucket taken off its list at a time, so those a few places ahead are known."""
+AHEAD = 6
+"""How many cells ahead the bucket queue asks the CPU to fetch a cell's rows (``_prefetch``):
+settling a cell reads three rows of the costs and of the distances at places scattered along the
+front, and waiting for them was a tenth of the time at 4000² (measured with ``make bench``)."""
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask the CPU to fetch ``arr[idx]`` into its caches (LLVM's prefetch: read, keep, data).
+
+    A hint only: it never faults and changes no value.
+    """
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        i8p = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [i8p, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
 
 
 @numba.njit(inline="always")
@@ -78,19 +107,17 @@ def _sift_down(hk, hn, pos, k, size):
 
 
 @numba.njit(nogil=True, cache=True)
-def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dist, pred, pos):  # noqa: C901, PLR0913, PLR0915
-    """Dijkstra over ``cs`` (rate × ground scale; NaN, inf, < 0 impassable); see ``accumulate``."""
+def _dijkstra(cs, zone, penalty, use_zone, step_km, bits, n_moves, dist, pred, pos, hk, hn, state):  # noqa: C901, PLR0913, PLR0915
+    """Dijkstra over ``cs`` (rate × ground scale; NaN, inf, < 0 impassable); see ``accumulate``.
+
+    Resumable (see ``_run``): returns False, with its place in ``state`` (heap size, targets
+    left), when the heap ``hk``/``hn`` could not take the next cell's moves; True when done.
+    """
     nr, nc = cs.shape
-    n = nr * nc
     csf = cs.ravel()
     zf = zone.ravel()
     # dist: inf; pred: -1 (no move); pos: -1 unseen, -2 settled, >= 0 place in the heap
-    bits = np.zeros((n + 7) // 8, dtype=np.uint8)  # target cells
-    remaining = 0
-    for t in targets:
-        if not bits[t >> 3] & (1 << (t & 7)):
-            bits[t >> 3] |= 1 << (t & 7)
-            remaining += 1
+    size, remaining = state[0], state[1]
     dr = DR[:n_moves]
     dc = DC[:n_moves]
     off = dr * nc + dc
@@ -98,14 +125,11 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
     for k in range(n_moves):
         length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
     margin = 1 if n_moves == 8 else 2
-    cap = 1024
-    hk = np.empty(cap)  # the heap holds the frontier only: it grows when needed
-    hn = np.empty(cap, dtype=np.int32)
-    dist[start] = 0.0
-    hk[0], hn[0] = 0.0, start
-    pos[start] = 0
-    size = 1
+    cap = hk.size
     while size > 0:
+        if size + n_moves > cap:
+            state[:] = (size, remaining)
+            return False
         u = hn[0]
         du = hk[0]
         size -= 1
@@ -131,7 +155,7 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
             if pos[v] == -2:
                 continue
             cv = csf[v]
-            if not (cv >= 0.0 and cv < np.inf):  # NaN, inf or negative: impassable
+            if not cv >= 0.0:  # NaN or negative: impassable; an infinite cost never improves dist
                 continue
             if k < 8:
                 nd = du + 0.5 * (cu + cv) * length[k]
@@ -140,7 +164,7 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
                 a = u + (dr[k] // 2) * nc + dc[k] // 2 if abs(dr[k]) == 2 else u + dc[k] // 2
                 b = v - (dr[k] // 2) * nc - dc[k] // 2 if abs(dr[k]) == 2 else v - dc[k] // 2
                 ca, cb = csf[a], csf[b]
-                if not (ca >= 0.0 and ca < np.inf and cb >= 0.0 and cb < np.inf):
+                if not (ca >= 0.0 and cb >= 0.0):
                     continue
                 nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
             if use_zone and zf[u] != zf[v]:
@@ -150,35 +174,48 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, start, targets, n_moves, dis
                 dist[v] = nd
                 pred[v] = k
                 if p == -1:
-                    if size == cap:
-                        cap *= 2
-                        hk2 = np.empty(cap)
-                        hn2 = np.empty(cap, dtype=np.int32)
-                        hk2[:size] = hk[:size]
-                        hn2[:size] = hn[:size]
-                        hk, hn = hk2, hn2
                     p = size
                     hn[p] = v
                     size += 1
                 hk[p] = nd
                 _sift_up(hk, hn, pos, p)
-    return dist, pred
+    return True
 
 
 @numba.njit(nogil=True, cache=True)
 def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
-    cs, zone, penalty, use_zone, step_km, start, targets, n_moves, width, n_slots, dist, pred, done
+    cs,
+    zone,
+    penalty,
+    use_zone,
+    step_km,
+    bits,
+    n_moves,
+    width,
+    dist,
+    pred,
+    done,
+    head,
+    used,
+    node,
+    nxt,
+    state,
 ):
     """Dinitz's bucket variant of Dijkstra: exact when ``width`` <= the smallest edge cost.
 
     Every cell in the lowest non-empty bucket [i·width, (i+1)·width) is final (no edge is
     short enough to improve it from the same bucket), so a bucket is settled in any order,
-    with no priority comparisons; a circular array of ``n_slots`` buckets (a multiple of 64)
-    covers the longest edge. Each bucket is a linked list of entries from one shared pool
-    (4 bytes of list head per bucket, 8 per queued cell, freed entries reused), and a bitmap
-    of the buckets in use lets the scan skip 64 empty buckets at a time: so a wide range of
-    costs costs memory per bucket, not per bucket × cells. Stale entries (cells reached more
-    cheaply later) are skipped when popped.
+    with no priority comparisons; a circular array of buckets (``head``, a power of two, at
+    least 64) covers the longest edge. Each bucket is a linked list of entries from one shared
+    pool (``node``: the cell, ``nxt``: the next entry; 4 bytes of list head per bucket, 8 per
+    queued cell, freed entries reused), and a bitmap of the buckets in use (``used``) lets the
+    scan skip 64 empty buckets at a time: so a wide range of costs costs memory per bucket, not
+    per bucket × cells. Stale entries (cells reached more cheaply later) are skipped when popped.
+
+    Resumable (see ``_run``): returns False, with its place in ``state`` (bucket, free list,
+    entries used, queued, targets left), when the pool could not take the next cell's moves;
+    True when done. The pool never grows in here: numba counts references to an array that a
+    loop reassigns, and those counts took a sixth of the time (measured with ``make bench``).
 
     The neighbour and edge-cost code is written out here as in ``_dijkstra`` on purpose:
     sharing it through numba helpers (inlined or not) halved the throughput (measured with
@@ -187,12 +224,6 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
     nr, nc = cs.shape
     csf = cs.ravel()
     zf = zone.ravel()
-    bits = np.zeros((nr * nc + 7) // 8, dtype=np.uint8)
-    remaining = 0
-    for t in targets:
-        if not bits[t >> 3] & (1 << (t & 7)):
-            bits[t >> 3] |= 1 << (t & 7)
-            remaining += 1
     dr = DR[:n_moves]
     dc = DC[:n_moves]
     off = dr * nc + dc
@@ -200,23 +231,14 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
     for k in range(n_moves):
         length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
     margin = 1 if n_moves == 8 else 2
-    head = np.full(n_slots, -1, dtype=np.int32)  # each bucket's first entry, -1 when empty
-    used = np.zeros(n_slots // 64, dtype=np.uint64)  # bit per bucket: non-empty
-    cap = 4096
-    node = np.empty(cap, dtype=np.int32)  # entry: the cell, and the next entry of its list
-    nxt = np.empty(cap, dtype=np.int32)
-    free = -1  # freed entries, a list through nxt
-    top = 1  # entries [top, cap) never used yet
-    dist[start] = 0.0
-    node[0], nxt[0] = start, -1
-    head[0] = 0
-    used[0] = np.uint64(1)
-    live = 1
+    i, free, n_free, top, live, remaining = [int(x) for x in state]
+    cap = node.size
+    mask = head.size - 1
     inv_w = 1.0 / width
-    i = 0
     one = np.uint64(1)
+    batch = np.empty(BATCH, dtype=np.int64)
     while live > 0:
-        slot = i % n_slots
+        slot = i & mask
         word = used[slot >> 6] >> np.uint64(slot & 63)
         if word == 0:  # no bucket in use in the rest of this word
             i += 64 - (slot & 63)
@@ -225,21 +247,42 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
             word >>= one
             i += 1
             slot += 1
+        room = (n_free + cap - top) // n_moves  # cells whose moves the pool can take
+        if room == 0:
+            state[:] = (i, free, n_free, top, live, remaining)
+            return False
+        # take the bucket's cells (up to BATCH) off its list first, then settle them: so the
+        # cells a few places ahead are known, and their rows fetched from memory meanwhile
         e = head[slot]
-        while e >= 0:
+        m = 0
+        while e >= 0 and m < min(room, batch.size):
             u = node[e]
-            head[slot] = nxt[e]
+            e_next = nxt[e]
             nxt[e] = free
             free = e
-            e = head[slot]
+            n_free += 1
+            e = e_next
             live -= 1
-            if done[u >> 3] & (1 << (u & 7)):
-                continue
-            done[u >> 3] |= 1 << (u & 7)
+            if not done[u >> 3] & (1 << (u & 7)):  # else stale: reached more cheaply since
+                done[u >> 3] |= 1 << (u & 7)
+                batch[m] = u
+                m += 1
+        head[slot] = e
+        for j in range(m):
+            if j + AHEAD < m:
+                w = batch[j + AHEAD]
+                if nc <= w < csf.size - nc:
+                    _prefetch(csf, w - nc)
+                    _prefetch(csf, w)
+                    _prefetch(csf, w + nc)
+                    _prefetch(dist, w - nc)
+                    _prefetch(dist, w)
+                    _prefetch(dist, w + nc)
+            u = batch[j]
             if remaining > 0 and bits[u >> 3] & (1 << (u & 7)):
                 remaining -= 1
                 if remaining == 0:
-                    return
+                    return True
             du = dist[u]
             ur, uc = u // nc, u % nc
             interior = margin <= ur < nr - margin and margin <= uc < nc - margin
@@ -255,7 +298,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                 if done[v >> 3] & (1 << (v & 7)):
                     continue
                 cv = csf[v]
-                if not (cv >= 0.0 and cv < np.inf):
+                if not cv >= 0.0:  # NaN or negative; an infinite cost never improves dist
                     continue
                 if k < 8:
                     nd = du + 0.5 * (cu + cv) * length[k]
@@ -263,7 +306,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                     a = u + (dr[k] // 2) * nc + dc[k] // 2 if abs(dr[k]) == 2 else u + dc[k] // 2
                     b = v - (dr[k] // 2) * nc - dc[k] // 2 if abs(dr[k]) == 2 else v - dc[k] // 2
                     ca, cb = csf[a], csf[b]
-                    if not (ca >= 0.0 and ca < np.inf and cb >= 0.0 and cb < np.inf):
+                    if not (ca >= 0.0 and cb >= 0.0):
                         continue
                     nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
                 if use_zone and zf[u] != zf[v]:
@@ -274,24 +317,20 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                     if free >= 0:
                         f = free
                         free = nxt[f]
+                        n_free -= 1
                     else:
-                        if top == cap:
-                            cap *= 2
-                            node2 = np.empty(cap, dtype=np.int32)
-                            nxt2 = np.empty(cap, dtype=np.int32)
-                            node2[:top] = node[:top]
-                            nxt2[:top] = nxt[:top]
-                            node, nxt = node2, nxt2
                         f = top
                         top += 1
-                    b = int(nd * inv_w) % n_slots
+                    b = int(nd * inv_w) & mask
                     node[f] = v
                     nxt[f] = head[b]
                     head[b] = f
                     used[b >> 6] |= one << np.uint64(b & 63)
                     live += 1
-        used[slot >> 6] &= ~(one << np.uint64(slot & 63))
-        i += 1
+        if e < 0:  # the bucket is empty
+            used[slot >> 6] &= ~(one << np.uint64(slot & 63))
+            i += 1
+    return True
 
 
 @numba.njit(nogil=True, cache=True)
@@ -307,8 +346,9 @@ def _passable_range(cs):
 
 MAX_BUCKETS = 1 << 20
 """Buckets always allowed (4 MiB of list heads); more, up to one per two cells (2 bytes a cell),
-on larger grids. Beyond (costs spanning more than about 0.35 × the cells, 5.6 million× at 4000²)
-the heap, whose memory does not grow with the range."""
+on larger grids. The count is rounded up to a power of two, so beyond costs spanning 0.18 to
+0.35 × the cells (2.8 to 5.6 million× at 4000²) the heap takes over, whose memory does not grow
+with the range."""
 
 
 def _bucket_width(
@@ -331,7 +371,7 @@ def _buckets_for(
     longest = hi * step_km * (math.sqrt(5) if connectivity == 16 else math.sqrt(2))
     finite = table[np.isfinite(table)]  # an infinite transition is a barrier, never queued
     slots = int(math.ceil((longest + float(finite.max(initial=0.0))) / width)) + 2
-    slots = -(-slots // 64) * 64  # whole words of the bitmap, so the scan wraps at a word end
+    slots = 1 << max(6, (slots - 1).bit_length())  # a power of two, in whole words of the bitmap
     return (width, slots) if slots <= max(MAX_BUCKETS, n // 2) else None
 
 
@@ -346,6 +386,50 @@ def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:
     table[0, :] = table[:, 0] = 0.0
     np.fill_diagonal(table, 0.0)
     return table
+
+
+POOL_START = 4096
+"""Queue entries a search starts with; the pool doubles whenever the search stops for room."""
+
+
+def _search(  # noqa: PLR0913
+    cs, z, table, use_zone, step_km, start, targets, connectivity, buckets, dist, pred, mark
+) -> None:
+    """Run the bucket queue (``buckets``: (width, slots)) or, when None, the heap over ``cs``.
+
+    ``dist`` and ``pred`` are flat, set to inf and -1 where the search may go; ``mark`` is the
+    settled bitmap (buckets) or the heap positions (-1). The kernels never grow their queue
+    themselves: they stop, this doubles it, and they go on from where they were.
+    """
+    nc = cs.shape[1]
+    flat = np.array([r * nc + c for r, c in targets], dtype=np.int64)
+    bits = np.zeros((cs.size + 7) // 8, dtype=np.uint8)  # the target cells
+    np.bitwise_or.at(bits, flat >> 3, (1 << (flat & 7)).astype(np.uint8))
+    remaining = len(set(flat.tolist()))
+    s = start[0] * nc + start[1]
+    dist[s] = 0.0
+    if buckets is None:
+        hk, hn = np.empty(POOL_START), np.empty(POOL_START, dtype=np.int32)
+        hk[0], hn[0], mark[s] = 0.0, s, 0
+        state = np.array([1, remaining], dtype=np.int64)  # heap size, targets left
+        args = (cs, z, table, use_zone, float(step_km), bits, connectivity, dist, pred, mark)
+        _run(_dijkstra, args, (hk, hn), state)
+        return
+    width, slots = buckets
+    head = np.full(slots, -1, dtype=np.int32)  # each bucket's first entry, -1 when empty
+    used = np.zeros(slots // 64, dtype=np.uint64)  # bit per bucket: non-empty
+    node, nxt = np.empty(POOL_START, dtype=np.int32), np.empty(POOL_START, dtype=np.int32)
+    node[0], nxt[0], head[0], used[0] = s, -1, 0, 1
+    # bucket, free list, free entries, entries used, entries queued, targets left
+    state = np.array([0, -1, 0, 1, 1, remaining], dtype=np.int64)
+    args = (cs, z, table, use_zone, float(step_km), bits, connectivity, width, dist, pred, mark)
+    _run(_dijkstra_buckets, args + (head, used), (node, nxt), state)
+
+
+def _run(kernel, args: tuple, pools: tuple, state: np.ndarray) -> None:
+    """Call a resumable kernel until it is done, doubling its ``pools`` each time it stops."""
+    while not kernel(*args, *pools, state):
+        pools = tuple(np.concatenate((p, np.empty_like(p))) for p in pools)
 
 
 def accumulate(
@@ -397,43 +481,16 @@ def accumulate(
     use_zone = zone is not None
     z = np.ascontiguousarray(zone) if use_zone else np.zeros((1, 1), dtype=np.int16)
     table = penalty_table(zone_penalty, int(z.max()) + 1)
-    nc = cs.shape[1]
-    flat_targets = np.array([r * nc + c for r, c in targets], dtype=np.int64)
     n = cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
     buckets = _bucket_width(cs, table, step_km, connectivity)
-    if buckets is not None:
-        done = np.zeros((n + 7) // 8, dtype=np.uint8)
-        _dijkstra_buckets(
-            cs,
-            z,
-            table,
-            use_zone,
-            float(step_km),
-            start[0] * nc + start[1],
-            flat_targets,
-            connectivity,
-            buckets[0],
-            buckets[1],
-            dist,
-            pred,
-            done,
-        )
-        return dist.reshape(cs.shape), pred.reshape(cs.shape)
-    pos = np.full(n, -1, dtype=np.int32)
-    _dijkstra(
-        cs,
-        z,
-        table,
-        use_zone,
-        float(step_km),
-        start[0] * nc + start[1],
-        flat_targets,
-        connectivity,
-        dist,
-        pred,
-        pos,
+    if buckets is None:
+        mark = np.full(n, -1, dtype=np.int32)  # the heap's positions
+    else:
+        mark = np.zeros((n + 7) // 8, dtype=np.uint8)  # the settled cells
+    _search(
+        cs, z, table, use_zone, step_km, start, targets, connectivity, buckets, dist, pred, mark
     )
     return dist.reshape(cs.shape), pred.reshape(cs.shape)  # views: no copy
 
@@ -557,21 +614,20 @@ class Corridor:
         dist = lazy_zeros(cs.shape, np.float64)
         pred = lazy_zeros(cs.shape, np.int8)
         _init_corridor(self.near, self.factor, dist, pred)
-        nc = cs.shape[1]
-        _dijkstra_buckets(
+        done = lazy_zeros(((cs.size + 7) // 8,), np.uint8)
+        _search(
             cs,
             self.z,
             self.table,
             True,
             self.step_km,
-            start[0] * nc + start[1],
-            np.array([r * nc + c for r, c in targets], dtype=np.int64),
+            start,
+            targets,
             self.connectivity,
-            self.buckets[0],
-            self.buckets[1],
+            self.buckets,
             dist.ravel(),
             pred.ravel(),
-            lazy_zeros(((cs.size + 7) // 8,), np.uint8),
+            done,
         )
         return dist, pred
 
