@@ -913,7 +913,10 @@ class DaskConfig(_Section):
         2, ge=1, description="Local threads for Dask work. Default: this machine's 2 cores."
     )
     chunk_cells: int = Field(
-        512, ge=16, description="Raster chunk edge, cells (512² float64 = 2 MiB per chunk)."
+        512,
+        ge=16,
+        description="Block edge of the cost stage's Dask tasks, cells: one task per block "
+        "(512² float64 = 2 MiB per raster).",
     )
 
 

@@ -20,9 +20,11 @@ fault cells, water class, country ids, river cells and the ground scale.
 The stage also builds the border gateways (``gateways.py``: ``gateways.gpkg`` and
 ``cost/gateway_id.tif``, the cells where a route may change country) and the distance to the
 nearest railway or primary-or-better road (``cost/major_row_km.tif``, for the scores).
-Per-cell kernels (slope, the distances to each kind of right-of-way and to the major lines, the
-rates) run over Dask chunks, on a cluster when one is given; those that need neighbours use
-``map_overlap`` with the depth the kernel needs. Rasterising the vectors stays on the client.
+The kernels (slope, the distances to each kind of right-of-way and to the major lines, the
+rates: ``surface_window``) run as one Dask task per block, on a cluster when one is given: each
+task reads its block of the inputs, with a margin as wide as the farthest distance measured, from
+files in a scratch folder of the processed folder, and writes its block of every output there
+(``surface``). Rasterising the vectors stays on the client.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask.array as da
+import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -331,78 +333,121 @@ class Inputs:
     protected: np.ndarray
 
 
-def cost_surface(inp: Inputs, c: CostConfig, cell_m: float, chunks: int) -> dict[str, da.Array]:
-    """The component and cost rasters as lazy Dask arrays over ``chunks``-sized blocks."""
+SURFACE_RASTERS = (
+    "slope_deg",
+    "terrain_mult",
+    "row_classes",
+    "major_row_km",
+    "landcover_mult",
+    "row_distance_km",
+    "unit_cost_usd_per_km",
+    "steer_cost_usd_per_km",
+)
+"""The rasters computed from the inputs block by block; stored as float32, but ``row_classes``."""
 
-    def arr(a):
-        return da.from_array(a, chunks=chunks)
 
-    dem, inv = arr(inp.dem), arr(inp.inv_scale)
-    slope = da.map_overlap(
-        slope_block,
-        dem,
-        inv,
-        depth=1,
-        boundary="none",
-        cell_m=cell_m,
-        dtype=np.float64,
-        trim=True,
-        allow_rechunk=False,
-        align_arrays=False,
-    )
+def colocation_cap_km(c: CostConfig, cell_m: float) -> float:
+    """How far the distance to a right-of-way is measured: enough for the co-location test."""
+    return max(c.colocation_distance_km, cell_m / 1000.0) * 2
 
-    def distance(mask: np.ndarray, cap_km: float) -> da.Array:
-        # exact up to the cap: the block margin covers the cap distance at the smallest scale
-        depth = math.ceil(cap_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
-        return da.map_overlap(
-            distance_block,
-            arr(mask),
-            inv,
-            depth=depth,
-            boundary="none",
-            cell_m=cell_m,
-            cap_km=cap_km,
-            dtype=np.float64,
-        )
 
-    cap_km = max(c.colocation_distance_km, cell_m / 1000.0) * 2
-    kinds = [distance(inp.row_masks[k], cap_km) for k in ROW_KINDS]
-    row_km = functools.reduce(da.minimum, kinds)  # the distance to the nearest of any kind
-    row_classes = da.map_blocks(row_bits_block, *kinds, c=c, dtype=np.uint8)
-    terrain = da.map_blocks(terrain_mult_block, slope, c=c, dtype=np.float64)
-    landcover = arr(inp.landcover)
-    unit = da.map_blocks(
-        unit_cost_block,
+def surface_window(inp: Inputs, c: CostConfig, cell_m: float) -> dict[str, np.ndarray]:
+    """The component and cost rasters (``SURFACE_RASTERS``) of the inputs, in plain numpy.
+
+    Applied to the whole grid this is the reference; ``surface`` applies it to blocks with a
+    margin wide enough that every kernel sees all it needs, and keeps their centres.
+    """
+    cap_km = colocation_cap_km(c, cell_m)
+    inv = inp.inv_scale
+    slope = slope_block(inp.dem, inv, cell_m)
+    kinds = [distance_block(inp.row_masks[k], inv, cell_m, cap_km) for k in ROW_KINDS]
+    row_classes = row_bits_block(*kinds, c=c)
+    terrain = terrain_mult_block(slope, c)
+    unit = unit_cost_block(
         terrain,
         row_classes,
-        arr(inp.urban),
-        arr(inp.water),
-        arr(inp.country_mult),
-        landcover,
-        arr(inp.protected),
+        inp.urban,
+        inp.water,
+        inp.country_mult,
+        inp.landcover,
+        inp.protected,
         c=c,
-        dtype=np.float64,
-    )
-    steer = da.map_blocks(
-        steer_cost_block,
-        unit,
-        arr(inp.rivers),
-        arr(inp.faults),
-        inv,
-        cell_m=cell_m,
-        c=c,
-        dtype=np.float64,
     )
     return {
         "slope_deg": slope,
         "terrain_mult": terrain,
         "row_classes": row_classes,
-        "major_row_km": distance(inp.major_mask, MAJOR_ROW_CAP_KM),
-        "landcover_mult": da.map_blocks(landcover_mult_block, landcover, c=c, dtype=np.float64),
-        "row_distance_km": row_km,
+        "major_row_km": distance_block(inp.major_mask, inv, cell_m, MAJOR_ROW_CAP_KM),
+        "landcover_mult": landcover_mult_block(inp.landcover, c),
+        "row_distance_km": functools.reduce(np.minimum, kinds),  # nearest of any kind
         "unit_cost_usd_per_km": unit,
-        "steer_cost_usd_per_km": steer,
+        "steer_cost_usd_per_km": steer_cost_block(
+            unit, inp.rivers, inp.faults, inv, cell_m=cell_m, c=c
+        ),
     }
+
+
+def surface(
+    inp: Inputs,
+    c: CostConfig,
+    cell_m: float,
+    chunks: int,
+    folder: Path,
+    address: str | None = None,
+    n_workers: int = 1,
+) -> dict[str, np.ndarray]:
+    """``surface_window`` over the whole grid, one Dask task per ``chunks``² block.
+
+    The inputs are written to ``folder`` once; each task reads its block and a margin from
+    there (``io.NpyBlocks``), computes every raster and writes its block of each into
+    ``folder``: so the graph holds no array, no block travels between tasks, and a cluster's
+    workers need only see the folder. Measured on the default grid with two local workers,
+    the Dask arrays this replaces (a graph of 92 MiB and 5,300 small tasks) took 4–5.7 s where
+    their kernels took 0.8 s. Returns the rasters memory-mapped from ``folder``.
+    """
+    fields = {f.name: getattr(inp, f.name) for f in dataclasses.fields(inp)}
+    masks = fields.pop("row_masks")
+    fields.update({f"row_mask_{k}": masks[k] for k in ROW_KINDS})
+    files = {k: io.NpyBlocks.save(folder / f"in_{k}.npy", a) for k, a in fields.items()}
+    shape = inp.dem.shape
+    outs = {
+        k: io.NpyBlocks.create(
+            folder / f"{k}.npy", shape, np.uint8 if k == "row_classes" else np.float32
+        )
+        for k in SURFACE_RASTERS
+    }
+    # the margin: the farthest any distance is measured, in cells where cells are smallest
+    reach_km = max(colocation_cap_km(c, cell_m), MAJOR_ROW_CAP_KM)
+    margin = math.ceil(reach_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
+    task = dask.delayed(_surface_block)
+    tasks = [
+        task(
+            files,
+            outs,
+            (r, min(r + chunks, shape[0]), q, min(q + chunks, shape[1])),
+            margin,
+            c,
+            cell_m,
+        )
+        for r in range(0, shape[0], chunks)
+        for q in range(0, shape[1], chunks)
+    ]
+    parallel.compute(tasks, address, n_workers, "cost")
+    return {k: o.read() for k, o in outs.items()}
+
+
+def _surface_block(files, outs, window, margin: int, c: CostConfig, cell_m: float) -> None:
+    """One block of ``surface``: read the inputs with a margin, write the centres out."""
+    r0, r1, q0, q1 = window
+    h, w = files["dem"].shape
+    rows = slice(max(r0 - margin, 0), min(r1 + margin, h))
+    cols = slice(max(q0 - margin, 0), min(q1 + margin, w))
+    read = {k: f[rows, cols] for k, f in files.items()}
+    masks = {k: read.pop(f"row_mask_{k}") for k in ROW_KINDS}
+    out = surface_window(Inputs(**read, row_masks=masks), c, cell_m)
+    centre = (slice(r0 - rows.start, r1 - rows.start), slice(q0 - cols.start, q1 - cols.start))
+    for k, a in out.items():
+        outs[k][r0:r1, q0:q1] = a[centre]
 
 
 # --- rasterising the vector inputs -------------------------------------------------------------
@@ -668,55 +713,56 @@ def run(cfg: Config, files: StageFiles) -> Path:
         ignore_index=True,
     )
     bodies, body_names = water_bodies(inp.water, named, grid)
-    # stored as float32: cast in each task, so the stage never holds a float64 copy of a raster
-    lazy = {
-        k: v.astype(np.float32) if v.dtype.kind == "f" else v
-        for k, v in cost_surface(inp, cfg.cost, grid.cell_m, cfg.dask.chunk_cells).items()
-    }
-    results = parallel.compute(
-        list(lazy.values()), cfg.scheduler_address(), cfg.dask.n_workers, "cost"
-    )
-    computed = dict(zip(lazy, results, strict=True))
     gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
-    arrays = {
-        **computed,
-        "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
-        "protected_area": inp.protected,
-        "fault_cells": inp.faults,
-        "urban": inp.urban,
-        "water_class": inp.water,
-        "country_id": countries,
-        "water_body": bodies,
-        "river_cells": inp.rivers,
-        "inv_scale": inp.inv_scale.astype("float32"),
-    }
     tags = {
         "country_id": {"country_codes": ",".join(codes)},
         "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
         "protected_area": {"protected_areas": json.dumps(protected_names, sort_keys=True)},
     }
-    for name, description in catalogue.COST_RASTERS.items():
-        a = arrays[name]
-        nodata = np.nan if a.dtype.kind == "f" else None
-        io.write_raster(
-            files[f"cost/{name}"],
-            a,
-            grid,
-            nodata=nodata,
-            tags=tags.get(name),
-            description=description,
+    with io.scratch_folder(cfg.paths.processed_dir, "cost") as scratch:
+        computed = surface(
+            inp,
+            cfg.cost,
+            grid.cell_m,
+            cfg.dask.chunk_cells,
+            scratch,
+            cfg.scheduler_address(),
+            cfg.dask.n_workers,
+        )
+        arrays = {
+            **computed,
+            "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
+            "protected_area": inp.protected,
+            "fault_cells": inp.faults,
+            "urban": inp.urban,
+            "water_class": inp.water,
+            "country_id": countries,
+            "water_body": bodies,
+            "river_cells": inp.rivers,
+            "inv_scale": inp.inv_scale.astype("float32"),
+        }
+        for name, description in catalogue.COST_RASTERS.items():
+            a = arrays[name]
+            nodata = np.nan if a.dtype.kind == "f" else None
+            io.write_raster(
+                files[f"cost/{name}"],
+                a,
+                grid,
+                nodata=nodata,
+                tags=tags.get(name),
+                description=description,
+            )
+        unit = arrays["unit_cost_usd_per_km"]
+        log.info(
+            "cost: unit cost %.0f–%.0f USD/km over %d passable cells",
+            np.nanmin(unit),
+            np.nanmax(unit),
+            int(np.isfinite(unit).sum()),
         )
     io.write_gpkg(files["gateways"], {"gateways": gw})
     log.info(
         "cost: %d border gateways (%s)",
         len(gw),
         ", ".join(f"{k} {n}" for k, n in gw["kind"].value_counts().sort_index().items()),
-    )
-    unit = arrays["unit_cost_usd_per_km"]
-    log.info(
-        "cost: unit cost %.0f–%.0f USD/km over %d passable cells",
-        np.nanmin(unit),
-        np.nanmax(unit),
-        int(np.isfinite(unit).sum()),
     )
     return files["cost/steer_cost_usd_per_km"]

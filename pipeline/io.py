@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import tempfile
 import time
 import urllib.request
 import warnings
@@ -101,6 +102,79 @@ def build_lock(folder: Path, timeout_s: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def scratch_folder(parent: Path, stage: str) -> Iterator[Path]:
+    """A folder in ``parent`` for a stage's working files, removed when the stage ends.
+
+    It is in the processed folder on purpose: a Dask cluster's workers see that folder (they
+    read the stages' rasters from it), so they can read and write blocks of the files here.
+    A killed run may leave ``.scratch-<stage>-*`` behind; it is never read again.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".scratch-{stage}-", dir=parent) as folder:
+        yield Path(folder)
+
+
+class NpyBlocks:
+    """A raster in a ``.npy`` file, read and written a block at a time through a memory map.
+
+    It pickles as its path, shape and type, so a Dask task on another process (or machine,
+    sharing the folder) reads or writes only its block, instead of the whole array travelling
+    with the task graph (measured, the cost stage: with its inputs in a graph of 92 MiB it took
+    4.4–5.7 s on two local workers, where its kernels took 0.8 s on threads). Blocks written by
+    different tasks do not overlap, so no lock is needed.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype) -> None:
+        self.path, self.shape, self.dtype = Path(path), tuple(shape), np.dtype(dtype)
+        self.ndim = len(self.shape)
+
+    @classmethod
+    def save(cls, path: Path, a: np.ndarray) -> NpyBlocks:
+        """Write ``a`` to ``path``."""
+        np.save(path, a, allow_pickle=False)
+        return cls(path, a.shape, a.dtype)
+
+    @classmethod
+    def create(cls, path: Path, shape: tuple[int, ...], dtype) -> NpyBlocks:
+        """A new file of ``shape`` (its blocks are written by ``__setitem__``)."""
+        np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape).flush()
+        return cls(path, shape, dtype)
+
+    def read(self) -> np.ndarray:
+        """The whole array, memory-mapped (pages come from the file as they are read)."""
+        return np.load(self.path, mmap_mode="r")
+
+    def __getitem__(self, key) -> np.ndarray:
+        return np.array(self.read()[key])
+
+    def __setitem__(self, key: tuple[slice, slice], value: np.ndarray) -> None:
+        """Write a block (a window of whole cells: two slices with step 1) row by row.
+
+        Plain writes, not a writable memory map: a file written and closed is what a shared file
+        system promises to show the next reader, with no flush of a whole mapping.
+        """
+        rows, cols = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
+        if rows[2] != 1 or cols[2] != 1:
+            raise ValueError(f"{self.path}: blocks are written with steps of 1, not {key}")
+        block = np.ascontiguousarray(value, dtype=self.dtype)
+        with open(self.path, "r+b") as f:
+            start = _npy_data_offset(f)
+            row_bytes, item = self.shape[1] * self.dtype.itemsize, self.dtype.itemsize
+            for i, r in enumerate(range(rows[0], rows[1])):
+                os.pwrite(f.fileno(), block[i].tobytes(), start + r * row_bytes + cols[0] * item)
+
+
+def _npy_data_offset(f) -> int:
+    """Where a ``.npy`` file's data starts (after its header)."""
+    fmt = np.lib.format
+    if fmt.read_magic(f) == (1, 0):
+        fmt.read_array_header_1_0(f)
+    else:
+        fmt.read_array_header_2_0(f)
+    return f.tell()
 
 
 def sha256_file(path: str | Path) -> str:

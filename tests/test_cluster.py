@@ -133,7 +133,7 @@ def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_
         keys = client.run_on_scheduler(
             lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
         )
-    for stage_task in ("unit_cost_block", "first-", "reprice_draws"):  # cost, route, uncertainty
+    for stage_task in ("_surface_block", "first-", "reprice_draws"):  # cost, route, uncertainty
         assert any(stage_task in k for k in keys), stage_task
     _same_outputs(threads, remote)
 

@@ -1,7 +1,9 @@
+import pickle
+
 import numpy as np
 import pytest
 
-from pipeline import cost
+from pipeline import cost, io
 from pipeline.config import CostConfig
 
 
@@ -100,24 +102,36 @@ def random_inputs(shape, seed=0):
 
 
 @pytest.mark.parametrize("chunks", [7, 13])
-def test_dask_chunks_equal_a_single_numpy_block(chunks):
-    """Seams must not show: tiny odd chunks give exactly the one-block (plain numpy) result."""
+def test_blocks_equal_the_whole_grid_at_once(tmp_path, chunks):
+    """Seams must not show: tiny odd blocks, each with its margin, give exactly the whole-grid
+    result (stored as float32, and ``row_classes`` as uint8)."""
     inp = random_inputs((61, 47))
     c = CostConfig()
-    whole = {
-        k: v.compute(scheduler="sync")
-        for k, v in cost.cost_surface(inp, c, 2500.0, chunks=10_000).items()
-    }
-    chunked = {
-        k: v.compute(scheduler="threads")
-        for k, v in cost.cost_surface(inp, c, 2500.0, chunks=chunks).items()
-    }
-    for key in whole:
-        np.testing.assert_array_equal(chunked[key], whole[key], err_msg=key)
-    # and the one-block result is the kernels applied to plain numpy arrays
+    whole = cost.surface_window(inp, c, 2500.0)
+    blocks = cost.surface(inp, c, 2500.0, chunks, tmp_path, n_workers=2)
+    assert set(blocks) == set(cost.SURFACE_RASTERS) == set(whole)
+    for key, a in whole.items():
+        np.testing.assert_array_equal(blocks[key], a.astype(blocks[key].dtype), err_msg=key)
+    assert blocks["row_classes"].dtype == np.uint8 and blocks["slope_deg"].dtype == np.float32
+    # and the whole-grid result is the kernels applied to plain numpy arrays
     np.testing.assert_array_equal(
         whole["slope_deg"], cost.slope_block(inp.dem, inp.inv_scale, 2500.0)
     )
+
+
+def test_an_array_in_a_file_is_read_and_written_a_block_at_a_time(tmp_path):
+    a = np.random.default_rng(0).random((37, 53)).astype(np.float32)
+    saved = io.NpyBlocks.save(tmp_path / "a.npy", a)
+    np.testing.assert_array_equal(saved[3:9, 4:40], a[3:9, 4:40])
+    out = io.NpyBlocks.create(tmp_path / "b.npy", a.shape, np.float32)
+    for r in range(0, 37, 10):
+        for q in range(0, 53, 7):
+            out[r : r + 10, q : q + 7] = a[r : r + 10, q : q + 7]
+    np.testing.assert_array_equal(out.read(), a)
+    restored = pickle.loads(pickle.dumps(out))  # what a worker receives: the path, not the data
+    assert len(pickle.dumps(out)) < 1000 and restored.path == out.path
+    with pytest.raises(ValueError, match="steps of 1"):
+        out[::2, :] = a[::2, :]
 
 
 def test_rights_of_way_take_the_configured_railway_and_road_classes():
