@@ -18,6 +18,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -38,6 +39,11 @@ from .grid import Grid
 log = logging.getLogger(__name__)
 
 
+NETWORK_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError)
+"""Errors of a transfer, not of the disk: ``atomic_path`` passes them on as they are (they are
+OSErrors too, and were reported as "cannot write ... free disk space")."""
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it onto ``target`` only on success.
@@ -56,7 +62,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     except BaseException as err:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError) and not isinstance(err, PipelineError):
+        if isinstance(err, OSError) and not isinstance(err, (PipelineError, *NETWORK_ERRORS)):
             raise OutputError(
                 f"{target}: cannot write ({err.strerror or err}). The previous version, if any, "
                 "is untouched. Fix: free disk space, or make the folder writable, or point "
@@ -200,7 +206,7 @@ def download(url: str, dest: Path, timeout_s: float) -> None:
         with open(tmp, "wb") as f:
             shutil.copyfileobj(resp, f, length=1 << 20)
         if expected is not None and tmp.stat().st_size != int(expected):
-            raise OSError(f"{url}: got {tmp.stat().st_size} bytes of {expected}")
+            raise ConnectionError(f"{url}: got {tmp.stat().st_size} bytes of {expected}")
 
 
 def read_json(path: str | Path) -> object:

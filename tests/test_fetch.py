@@ -2,6 +2,7 @@ import functools
 import hashlib
 import http.server
 import json
+import socket
 import threading
 
 import pytest
@@ -150,17 +151,28 @@ def test_an_interrupted_download_leaves_nothing_a_later_run_would_trust(tmp_path
     base = f"http://127.0.0.1:{server.server_address[1]}"
     raw = tmp_path / "raw"
     try:
-        with pytest.raises(MissingDatasetError, match="tile.tif"):
+        with pytest.raises(MissingDatasetError, match="tile.tif") as err:
             fetch.fetch_all(manifest_for(base, b"x"), raw, None, 5, {})
     finally:
         server.shutdown()
         server.server_close()
+    # said as a failed transfer, not as a disk that cannot be written
+    assert "bytes of 100000" in str(err.value) and "disk space" not in str(err.value)
     assert not (raw / "terrain" / "tile.tif").exists()
     assert not list(raw.rglob("*.tmp*"))
     # a stale temporary file from a killed run is never taken for the real one
     (raw / "terrain").mkdir(parents=True, exist_ok=True)
     (raw / "terrain" / "tile.tmp.tif").write_bytes(b"stale")
     assert fetch.read_lock(raw) == {}
+
+
+def test_an_unreachable_server_is_reported_as_such(tmp_path):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(MissingDatasetError, match="tile.tif") as err:
+        fetch.fetch_all(manifest_for(f"http://127.0.0.1:{port}", b"x"), tmp_path, None, 5, {})
+    assert "Connection refused" in str(err.value) and "disk space" not in str(err.value)
 
 
 def test_regional_extracts_are_merged_into_the_mirrors_one_file(served, tmp_path):
