@@ -130,7 +130,9 @@ def clip_to_aoi(
     aoi = shapely.box(
         grid_cfg.lon_min_deg, grid_cfg.lat_min_deg, grid_cfg.lon_max_deg, grid_cfg.lat_max_deg
     )
-    inside = gdf.loc[gdf.intersects(aoi)]
+    # a feature that only touches the area's edge (a road ending on the meridian where the
+    # mirror's files abut) would clip to a point or an edge: it is outside
+    inside = gdf.loc[gdf.intersects(aoi) & ~gdf.touches(aoi)]
     if inside.empty:
         problem = _coordinate_problem(gdf, aoi)
         if problem or required:
@@ -432,15 +434,19 @@ def landcover_on_grid(raw: Path, grid: Grid, grid_cfg: GridConfig) -> np.ndarray
 
 
 def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame | None, str]:
-    """Read the single vector file of a dataset, checksum-verified; and a label for messages.
+    """Read the vector files of a dataset as one layer, checksum-verified; and a label for messages.
 
+    A dataset may come in several files of one schema (the mirror splits some layers at 76°E);
+    they are concatenated, and a file two entries share (one global download) is read once.
     None for an optional dataset that fetch skipped.
     """
-    files = fetch.local_files(raw_dir, key)
+    files = list(dict.fromkeys(fetch.local_files(raw_dir, key)))
     if not files:
         return None, f"dataset {key!r} (skipped by fetch)"
-    ((path, layer),) = files
-    return io.read_source_vector(path, layer), f"{path} (dataset {key!r})"
+    frames = [io.read_source_vector(path, layer) for path, layer in files]
+    frames = [f if f.crs.equals(frames[0].crs) else f.to_crs(frames[0].crs) for f in frames]
+    gdf = frames[0] if len(frames) == 1 else io.concat_frames(frames)
+    return gdf, f"{' + '.join(str(p) for p, _ in files)} (dataset {key!r})"
 
 
 def load(

@@ -125,7 +125,7 @@ def test_http_failure_is_a_missing_dataset(served, tmp_path):
 def test_shipped_manifest_covers_the_mirror(mirror):
     datasets = fetch.manifest()
     listed = {f.mirror for d in datasets.values() for f in d.files}
-    assert len(listed) == 42
+    assert len(listed) == 46
     if mirror is not None:
         sums = dict(
             reversed(line.split()) for line in (mirror / "SHA256SUMS").read_text().splitlines()

@@ -1,8 +1,9 @@
 import geopandas as gpd
 import pytest
 import shapely
+import world
 
-from pipeline import geometry, ingest, io
+from pipeline import fetch, geometry, ingest, io
 from pipeline.config import GridConfig
 from pipeline.errors import DataError
 
@@ -40,6 +41,23 @@ def test_clip_keeps_only_the_area_of_interest():
     gdf = layer([shapely.LineString([(30, 40), (40, 40)]), shapely.Point(100, 10)])
     out = ingest.clip_to_aoi(gdf, GridConfig(), "rails")
     assert len(out) == 1 and out.total_bounds[0] == pytest.approx(34.0)
+
+
+def test_a_dataset_in_two_files_is_read_as_one_layer_and_the_seam_adds_no_point(tmp_path):
+    # the mirror's roads stop at 76°E and go on in a second file; the area ends at 76°E
+    west = layer([shapely.LineString([(70, 45), (76, 45)])], name=["west"])
+    east = layer([shapely.LineString([(76, 45), (78, 45)])], name=["east"])
+    raw = tmp_path / "raw"
+    world.build(tmp_path)
+    files = [sf.mirror for sf in fetch.manifest()["roads_osm_major"].files]
+    for mirror_path, part in zip(files, (west, east), strict=True):
+        world.replace(tmp_path, mirror_path, gdf=part, layer="roads")
+    gdf, where = ingest.read_dataset(raw, "roads_osm_major")
+    assert list(gdf["name"]) == ["west", "east"]
+    assert all(f in where for f in files)
+    out = ingest.clip_to_aoi(gdf, GridConfig(), where)
+    assert list(out["name"]) == ["west"]
+    assert set(out.geom_type) == {"LineString"}
 
 
 def test_swapped_coordinates_are_detected():

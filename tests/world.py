@@ -470,7 +470,7 @@ def build(root: Path) -> Path:
     lock = {}
     cables_v3_files(raw)
     for key, ds in fetch.manifest().items():
-        for sf in ds.files:
+        for i, sf in enumerate(ds.files):
             path = raw / sf.mirror
             if key in ("dem", "bathymetry"):
                 _dem(path)
@@ -494,8 +494,9 @@ def build(root: Path) -> Path:
                         ]
                     )
                 )
-            else:
-                _write(path, data[key], LAYER_NAMES.get(key))
+            else:  # a dataset's later files (the mirror's east of 76°E) hold no feature here
+                rows = data[key].iloc[: len(data[key]) if i == 0 else 0]
+                _write(path, rows, LAYER_NAMES.get(key))
             lock[sf.mirror] = {
                 "dataset": key,
                 "source": "mirror",
