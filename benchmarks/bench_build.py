@@ -37,7 +37,7 @@ import rasterio
 from bench_router import print_table  # the same table (this folder is on the path)
 from rasterio.windows import Window
 
-from pipeline import catalogue, config, route
+from pipeline import catalogue, config, scene
 from pipeline.grid import template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def resampled(source: Path, folder: Path, cell_m: int) -> Path:
     """A build folder at ``cell_m`` holding the route stage's inputs from the build in ``source``.
 
     Each fine cell takes the value of the coarse cell it lies in; the route stage's rasters only
-    (``route.SCENE_RASTERS`` and the ground scale), written a strip at a time.
+    (``scene.SCENE_RASTERS`` and the ground scale), written a strip at a time.
     """
     config_path = write_config(folder, cell_m)
     out = folder / "out"
@@ -106,7 +106,7 @@ def resampled(source: Path, folder: Path, cell_m: int) -> Path:
     for name in ("ingest.gpkg", "gateways.gpkg"):
         shutil.copy(source / name, out / name)
     fine = template(config.load(config_path).grid)
-    for name in (*route.SCENE_RASTERS, "inv_scale"):
+    for name in (*scene.SCENE_RASTERS, "inv_scale"):
         with rasterio.open(source / "cost" / f"{name}.tif") as src:
             factor = src.transform.a / fine.cell_m
             profile = src.profile | {

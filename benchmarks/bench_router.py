@@ -6,7 +6,7 @@
 3. scaling: a batch of 8 routes through Dask on 2 threads against 1;
 4. wide cost range: on a grid whose costs span 1 to 1e5, the bucket queue against skimage and
    against the router's heap (which took such ranges before the buckets became linked lists);
-5. coarse-to-fine, the route stage's own (``route.route_chain`` with ``route.method``): the real
+5. coarse-to-fine, the route stage's own (``search.route_chain`` with ``route.method``): the real
    cost surface of the last build (``data/processed/cost``; a synthetic one if there is none),
    Moscow to Jask, upsampled 4× and 8× (16× and 64× the cells), time and cost against the full
    grid on the same cells.
@@ -30,7 +30,7 @@ import numpy as np
 from affine import Affine
 from scipy import ndimage
 
-from pipeline import io, route, router
+from pipeline import io, router, scene, search
 from pipeline.config import GridConfig, RouteConfig
 from pipeline.grid import Grid, template
 
@@ -192,17 +192,19 @@ def _ends(rate: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
     return out[0], out[1]
 
 
-def _scene(rate: np.ndarray, inv: np.ndarray, cell_m: float, c2f) -> route.Scene:
+def _scene(rate: np.ndarray, inv: np.ndarray, cell_m: float, c2f) -> scene.Scene:
     zone = np.zeros(rate.shape, dtype=np.int16)
     grid = Grid(
         template(GridConfig()).crs, Affine.scale(cell_m, -cell_m), rate.shape[1], rate.shape[0]
     )
-    return route.Scene(rate, inv, zone, np.zeros((1, 1)), grid, 8, None, c2f)
+    return scene.Scene(rate, inv, zone, np.zeros((1, 1)), grid, 8, None, c2f)
 
 
-def _route(scene: route.Scene, a: tuple[int, int], b: tuple[int, int]):
+def _route(scene: scene.Scene, a: tuple[int, int], b: tuple[int, int]):
     """One route on the scene, its coarse levels built inside the timing (once per scene)."""
-    return route.route_chain(scene.level(), scene, [a], [b])
+    return search.route_chain(
+        search.Query(level=scene.level(), scene=scene, chain=[a], targets=[b])
+    )
 
 
 def coarse_to_fine(default_shape: tuple[int, int], factors: tuple[int, ...]) -> list[dict]:

@@ -34,7 +34,6 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,138 +47,26 @@ from scipy import ndimage
 from . import catalogue, gateways, io, parallel
 from .catalogue import StageFiles
 from .config import Config, CostConfig, GatewaysConfig, check_names
+from .costbook import (
+    OUTSIDE,
+    ROW_KINDS,
+    WATER_LAKE,
+    WATER_LAND,
+    WATER_SEA,
+    country_id,
+    country_mult_raster,
+    crossable_rivers,
+    is_wet,
+    landcover_mult_block,
+    on_row,
+    priced_faults,
+    steer_cost_block,
+    terrain_mult_block,
+    unit_cost_block,
+)
 from .grid import Grid, cell_lonlat, inverse_scale, template
 
 log = logging.getLogger(__name__)
-
-WATER_LAND, WATER_LAKE, WATER_SEA, OUTSIDE = 0, 1, 2, 255
-
-LANDCOVER_CLASSES = {
-    "forest": (1, 2, 3, 4, 5),
-    "shrubland": (6, 7),
-    "savanna": (8, 9),
-    "grassland": (10,),
-    "wetland": (11,),
-    "cropland": (12, 14),
-    "urban": (13,),
-    "snow_ice": (15,),
-    "barren": (16,),
-}
-"""The cost book's land cover names and their MODIS IGBP class codes (others: factor 1)."""
-
-ROW_KINDS = {"railway": 1, "major_road": 2, "pipeline": 4, "road": 8}
-"""Bits of ``cost/row_classes.tif``: the kinds of right-of-way a cell is on (``road``: the
-configured road classes below primary)."""
-
-
-STRIP_ROWS = 256
-"""Rows per strip where a whole-grid rule runs strip by strip (a few MB of temporaries)."""
-
-
-@dataclass(frozen=True)
-class Surface:
-    """The cost stage's rasters as the later stages read them (all on the template grid)."""
-
-    slope_deg: np.ndarray
-    row_km: np.ndarray
-    urban: np.ndarray
-    water_class: np.ndarray
-    water_body: np.ndarray
-    country_id: np.ndarray
-    river_cells: np.ndarray
-    gateway_id: np.ndarray
-    major_row_km: np.ndarray
-    row_classes: np.ndarray
-    landcover: np.ndarray  # MODIS IGBP class
-    protected_area: np.ndarray  # id into protected_names, 0 none
-    fault_cells: np.ndarray
-    inv_scale: np.ndarray  # float64
-    steer: np.ndarray
-    country_codes: tuple[str, ...]
-    water_bodies: dict[str, int]  # name -> water_body id
-    protected_names: dict[int, str]
-
-    def steer_cost(self, c: CostConfig, cell_m: float) -> np.ndarray:
-        """The routing rate under cost book ``c``, rebuilt from the component rasters.
-
-        Computed in strips of ``STRIP_ROWS`` rows, so the temporaries of the rate rule take a
-        strip's memory rather than a dozen grid-sized arrays (a 500 m grid has 71 M cells).
-        """
-        out = np.empty(self.steer.shape)
-        for r0 in range(0, out.shape[0], STRIP_ROWS):
-            s = slice(r0, r0 + STRIP_ROWS)
-            unit = unit_cost_block(
-                terrain_mult_block(self.slope_deg[s].astype(np.float64), c),
-                self.row_classes[s],
-                self.urban[s],
-                self.water_class[s],
-                country_mult_raster(self.country_id[s], list(self.country_codes), c.country_mult),
-                self.landcover[s],
-                self.protected_area[s],
-                c,
-            )
-            out[s] = steer_cost_block(
-                unit, self.river_cells[s], self.fault_cells[s], self.inv_scale[s], cell_m, c
-            )
-        return out
-
-
-def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
-    """Read the cost stage's rasters (checked against the template grid) into a ``Surface``.
-
-    ``files`` maps the catalogue's keys (``cost/<name>``, and ``landcover``) to paths.
-    """
-
-    def band(name: str) -> tuple[np.ndarray, dict[str, str]]:
-        return io.read_raster(files[f"cost/{name}"], grid)
-
-    country, ctags = band("country_id")
-    bodies, btags = band("water_body")
-    protected, ptags = band("protected_area")
-    return Surface(
-        slope_deg=band("slope_deg")[0],
-        row_km=band("row_distance_km")[0],
-        urban=band("urban")[0],
-        water_class=band("water_class")[0],
-        water_body=bodies,
-        country_id=country,
-        river_cells=band("river_cells")[0],
-        gateway_id=band("gateway_id")[0],
-        major_row_km=band("major_row_km")[0],
-        row_classes=band("row_classes")[0],
-        landcover=io.read_raster(files["landcover"], grid)[0],
-        protected_area=protected,
-        fault_cells=band("fault_cells")[0],
-        inv_scale=band("inv_scale")[0].astype(np.float64),
-        steer=band("steer_cost_usd_per_km")[0],
-        country_codes=tuple(ctags["country_codes"].split(",")),
-        water_bodies=json.loads(btags["water_bodies"]),
-        protected_names={int(k): v for k, v in json.loads(ptags["protected_areas"]).items()},
-    )
-
-
-def task_surface(cost_files: tuple[tuple[str, str], ...], grid: Grid) -> Surface:
-    """The cost rasters a Dask task names, read once per worker process while they are unchanged.
-
-    Route tasks and re-routing draws run many to a worker; each used to read every raster
-    again. The arrays are read-only: a task derives its own from them.
-    """
-    return _surface_once(cost_files, file_stamps(cost_files), grid)
-
-
-def file_stamps(files: tuple[tuple[str, str], ...]) -> tuple[int, ...]:
-    """Each file's modification time (ns; -1 if missing): a cache key that a rebuild changes."""
-    return tuple(Path(p).stat().st_mtime_ns if Path(p).exists() else -1 for _, p in files)
-
-
-@functools.lru_cache(maxsize=1)
-def _surface_once(cost_files, stamps, grid: Grid) -> Surface:
-    sf = read_surface(dict(cost_files), grid)
-    for f in dataclasses.fields(sf):
-        value = getattr(sf, f.name)
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
-    return sf
 
 
 # --- block kernels (numpy in, numpy out) ---------------------------------------------------------
@@ -224,93 +111,6 @@ def distance_block(
         return np.full(row_mask.shape, cap_km)
     cells = ndimage.distance_transform_edt(~row_mask)
     return np.minimum(cells * cell_m * inv_scale / 1000.0, cap_km)
-
-
-def on_row(row_km: np.ndarray, c: CostConfig) -> np.ndarray:
-    """Cells on an existing right-of-way (near a railway, road or pipeline).
-
-    The one definition every stage uses: cost, economics, score and uncertainty.
-    """
-    return row_km <= c.colocation_distance_km
-
-
-def is_wet(water_class: np.ndarray) -> np.ndarray:
-    """Cells of a lake or the sea (``water_class`` 1 or 2)."""
-    return (water_class == WATER_LAKE) | (water_class == WATER_SEA)
-
-
-def terrain_class(slope_deg: np.ndarray, c: CostConfig) -> np.ndarray:
-    """0 flat, 1 hilly, 2 mountain, by the slope thresholds of the cost book."""
-    return (slope_deg >= c.hill_slope_deg).astype(np.int8) + (slope_deg >= c.mountain_slope_deg)
-
-
-def terrain_mult_block(slope: np.ndarray, c: CostConfig) -> np.ndarray:
-    """Terrain class multiplier from slope: flat 1, hilly or mountain per the config."""
-    return np.array([1.0, c.hill_mult, c.mountain_mult])[terrain_class(slope, c)]
-
-
-def landcover_mult_block(igbp: np.ndarray, c: CostConfig) -> np.ndarray:
-    """Per-cell land cover multiplier of the cost book (1 for water and unknown classes)."""
-    table = np.ones(256)
-    for name, codes in LANDCOVER_CLASSES.items():
-        table[list(codes)] = c.landcover_mult[name]
-    return table[igbp]
-
-
-def row_mult_block(row_classes: np.ndarray, c: CostConfig) -> np.ndarray:
-    """Per-cell right-of-way multiplier: the best kind within reach earns its discount share."""
-    table = np.ones(16)
-    for bits in range(1, 16):
-        share = max(c.row_discount_share[k] for k, b in ROW_KINDS.items() if bits & b)
-        table[bits] = 1.0 - share * (1.0 - c.colocation_mult)
-    return table[row_classes & 15]
-
-
-def protected_penalised(protected: np.ndarray, row_classes: np.ndarray) -> np.ndarray:
-    """Cells of a protected area that pay its penalty: all but those on a railway or major road.
-
-    Beside a railway or primary-or-better road the cable goes in the existing reserve, which
-    the protected area already surrounds; elsewhere in it, it is new linear infrastructure.
-    """
-    return (protected > 0) & ((row_classes & (ROW_KINDS["railway"] | ROW_KINDS["major_road"])) == 0)
-
-
-def unit_cost_block(
-    terrain_mult: np.ndarray,
-    row_classes: np.ndarray,
-    urban: np.ndarray,
-    water: np.ndarray,
-    country_mult: np.ndarray,
-    landcover: np.ndarray,
-    protected: np.ndarray,
-    c: CostConfig,
-) -> np.ndarray:
-    """Build cost rate, USD per km: land multipliers, submarine on water, NaN outside.
-
-    The one rate rule: the cost stage applies it to whole rasters, ``economics.price_route``
-    to a route's cells under each cost book.
-    """
-    rate = c.base_usd_per_km * terrain_mult * country_mult * landcover_mult_block(landcover, c)
-    rate = rate * row_mult_block(row_classes, c)
-    rate = np.where(protected_penalised(protected, row_classes), rate * c.protected_area_mult, rate)
-    rate = np.where(urban > 0, rate * c.urban_mult, rate)
-    rate = np.where(water == WATER_LAND, rate, c.submarine_usd_per_km)
-    return np.where(water == OUTSIDE, np.nan, rate)
-
-
-def steer_cost_block(
-    unit: np.ndarray,
-    rivers: np.ndarray,
-    faults: np.ndarray,
-    inv_scale: np.ndarray,
-    cell_m: float,
-    c: CostConfig,
-) -> np.ndarray:
-    """Routing rate: crossing a one-cell river or fault costs about its crossing price."""
-    cell_km = cell_m * inv_scale / 1000.0
-    extra = np.where(rivers > 0, c.river_crossing_usd, 0.0)
-    extra = extra + np.where(faults > 0, c.fault_crossing_usd, 0.0)
-    return unit + extra / cell_km
 
 
 # --- the surface, chunked ---------------------------------------------------------------------
@@ -470,11 +270,6 @@ def burn(
     )
 
 
-def country_id(codes: list[str] | tuple[str, ...], code: str) -> int:
-    """The value of country ``code`` in ``country_id.tif`` (1-based into its codes; 0 none)."""
-    return list(codes).index(code) + 1
-
-
 def country_raster(countries: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, list[str]]:
     """Country index per cell (``country_id`` into the returned codes; 0 for none)."""
     codes = sorted(set(countries["iso_a2"].dropna()))
@@ -527,22 +322,6 @@ def settlement_areas(places: gpd.GeoDataFrame) -> gpd.GeoSeries:
     keep = area > 0
     radius_m = np.sqrt(area[keep] / math.pi) * 1000.0
     return places.geometry[keep].buffer(radius_m.to_numpy())
-
-
-def crossable_rivers(rivers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rivers a cable must cross; lake centrelines are left out (the lake is water already)."""
-    return rivers.loc[~rivers["kind"].fillna("").str.contains("Lake Centerline")]
-
-
-def country_mult_raster(
-    country: np.ndarray, codes: list[str], mult: dict[str, float]
-) -> np.ndarray:
-    """Per-cell build cost multiplier of the cell's country (1 where none is set)."""
-    table = np.ones(len(codes) + 1)
-    for code, m in mult.items():
-        if code in codes:
-            table[country_id(codes, code)] = m
-    return table[country]
 
 
 MAJOR_ROADS = ("motorway", "trunk", "primary", "major")
@@ -616,11 +395,6 @@ def protected_raster(areas: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, d
         shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32"
     )
     return arr, {int(i): labels[i - 1] for i in np.unique(arr) if i}
-
-
-def priced_faults(faults: gpd.GeoDataFrame, c: CostConfig) -> gpd.GeoDataFrame:
-    """The active faults a crossing is priced for (all but the excluded slip types)."""
-    return faults.loc[~faults["slip_type"].isin(c.fault_exclude_slip_types)]
 
 
 def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:

@@ -30,9 +30,8 @@ import shapely
 
 from . import router
 from .config import CostConfig, SitesConfig
-from .cost import (
+from .costbook import (
     WATER_LAND,
-    Surface,
     is_wet,
     on_row,
     protected_penalised,
@@ -40,6 +39,7 @@ from .cost import (
     terrain_mult_block,
     unit_cost_block,
 )
+from .surface import Surface
 
 METHODS = ("buried_row", "buried_flat", "buried_hilly", "buried_mountain", "hdd", "submarine")
 SEA = "sea"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from . import fetch, io, styles
+from . import io, sources, styles
 from .catalogue import StageFiles
 from .config import Config
 from .grid import WGS84
@@ -155,7 +155,7 @@ def attributions() -> list[dict]:
     """Each dataset's title, licence and attribution, from the source manifest."""
     return [
         {"dataset": d.title, "licence": d.licence, "attribution": d.attribution}
-        for d in fetch.manifest().values()
+        for d in sources.manifest().values()
     ]
 
 

@@ -13,87 +13,15 @@ import http.client
 import json
 import logging
 import urllib.error
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path, PurePosixPath
 
-import yaml
-
-from . import catalogue, io
+from . import io
 from .catalogue import StageFiles
 from .config import Config
-from .errors import ChecksumError, DataError, MissingDatasetError
+from .errors import MissingDatasetError
+from .sources import LOCK_NAME, Dataset, SourceFile, manifest, read_lock, verify
 
 log = logging.getLogger(__name__)
-
-LOCK_NAME = catalogue.relpath("lock")[1]
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One file of a dataset: its mirror path, producer URL and pinned checksum."""
-
-    dataset: str
-    mirror: str
-    sha256: str | None = None
-    url: str | None = None
-    url_layer: str | None = None
-    url_each: str | None = None
-    ids_from: str | None = None
-    url_parts: tuple[str, ...] = ()
-    manual: str | None = None
-
-    def url_name(self) -> str:
-        """Local path (under raw/) for a producer download."""
-        if self.url_each or self.url_parts:
-            return self.mirror
-        return str(PurePosixPath(self.mirror).parent / PurePosixPath(self.url).name)
-
-    def where(self) -> str:
-        """The producer address, for messages."""
-        return self.url or self.url_each or ", ".join(self.url_parts) or "(no producer URL)"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A dataset of the manifest."""
-
-    key: str
-    title: str
-    licence: str
-    attribution: str
-    files: tuple[SourceFile, ...]
-    optional: bool = False
-
-
-def parse_manifest(text: str) -> dict[str, Dataset]:
-    """Parse the YAML source manifest into datasets."""
-    raw = yaml.safe_load(text)["datasets"]
-    out = {}
-    for key, d in raw.items():
-        files = tuple(
-            SourceFile(dataset=key, **{**f, "url_parts": tuple(f.get("url_parts", ()))})
-            for f in d["files"]
-        )
-        out[key] = Dataset(
-            key, d["title"], d["licence"], d["attribution"], files, d.get("optional", False)
-        )
-    return out
-
-
-def manifest() -> dict[str, Dataset]:
-    """The manifest shipped with the package (``pipeline/sources.yaml``)."""
-    return parse_manifest(resources.files("pipeline").joinpath("sources.yaml").read_text())
-
-
-def _verify(path: Path, expected: str, what: str) -> None:
-    got = io.sha256_file(path)
-    if got != expected:
-        raise ChecksumError(
-            f"{path}: sha256 {got[:16]}… differs from the {what} {expected[:16]}… (a tampered, "
-            f"partial or replaced file). Fix: delete {path} and rerun `make fetch`; if it comes "
-            "from the mirror, restore the mirror copy."
-        )
 
 
 def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
@@ -169,7 +97,7 @@ def fetch_file(
                 "download from the producer."
             )
         if sf.sha256:
-            _verify(src, sf.sha256, "sha256 pinned in pipeline/sources.yaml")
+            verify(src, sf.sha256, "sha256 pinned in pipeline/sources.yaml")
         dest = raw_dir / sf.mirror
         io.copy_file(src, dest)
         return {
@@ -220,53 +148,13 @@ def fetch_all(
         for sf in ds.files:
             entry = lock.get(sf.mirror)
             if entry and entry["local"] and (raw_dir / entry["local"]).is_file():
-                _verify(raw_dir / entry["local"], entry["sha256"], f"lock file's ({LOCK_NAME})")
+                verify(raw_dir / entry["local"], entry["sha256"], f"lock file's ({LOCK_NAME})")
                 new_lock[sf.mirror] = entry
                 continue
             log.info("fetch %s: %s", ds.key, sf.mirror if mirror else sf.where())
             got = fetch_file(sf, raw_dir, mirror, timeout_s, ds.optional)
             new_lock[sf.mirror] = {"dataset": ds.key, **got}
     return new_lock
-
-
-def read_lock(raw_dir: Path) -> dict:
-    """The lock file's entries (empty if there is none yet)."""
-    path = raw_dir / LOCK_NAME
-    if not path.exists():
-        return {}
-    try:
-        return io.read_json(path)["files"]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise DataError(
-            f"{path}: not a valid lock file ({err}). Delete it and rerun "
-            "`make fetch`; every file is then checked again."
-        ) from err
-
-
-def local_files(raw_dir: Path, dataset: str) -> list[tuple[Path, str | None]]:
-    """(path, layer) of each fetched file of a dataset, verified against the lock file.
-
-    An optional dataset that fetch skipped (no direct download from its producer) has none.
-    """
-    lock = read_lock(raw_dir)
-    out = []
-    for sf in manifest()[dataset].files:
-        entry = lock.get(sf.mirror)
-        if entry is None:
-            raise MissingDatasetError(
-                f"dataset {dataset!r}: {sf.mirror} is not in {raw_dir / LOCK_NAME}. Run "
-                "`make fetch` (python -m pipeline fetch) first."
-            )
-        if entry.get("source") == "skipped":
-            continue
-        path = raw_dir / entry["local"]
-        if not path.is_file():
-            raise MissingDatasetError(
-                f"dataset {dataset!r}: {path} is missing. Rerun `make fetch`."
-            )
-        _verify(path, entry["sha256"], f"lock file's ({LOCK_NAME})")
-        out.append((path, entry["layer"]))
-    return out
 
 
 def run(cfg: Config, files: StageFiles) -> Path:

@@ -1,8 +1,9 @@
-"""GEOS validity for every layer we read or write: repair what can be repaired, drop the rest.
+"""Geometry rules every stage shares: validity, ground length on the ellipsoid, and latency.
 
 Sources arrive with self-intersecting polygons and lines of one repeated point; clipping and
 reprojection make more. Every output layer passes through ``valid`` on its way to disk, so
-QGIS and GDAL find no invalid geometry in anything the pipeline writes.
+QGIS and GDAL find no invalid geometry in anything the pipeline writes. Lengths are geodesic on
+the WGS84 ellipsoid, and a length becomes a latency by one rule (``latency_ms``), whoever asks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 import geopandas as gpd
 import shapely
+from pyproj import Geod
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +55,20 @@ def _part(g: shapely.Geometry, kinds: tuple[str, ...] | None) -> shapely.Geometr
         return g
     parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type in kinds]
     return shapely.union_all(parts) if parts else shapely.GeometryCollection()
+
+
+C_KM_PER_MS = 299_792.458 / 1000.0
+"""Speed of light in vacuum, km per millisecond (SI definition of the metre)."""
+
+
+GEOD = Geod(ellps="WGS84")
+
+
+def latency_ms(length_km: float, group_index: float) -> float:
+    """One-way propagation delay through fiber, ms."""
+    return length_km * group_index / C_KM_PER_MS
+
+
+def geodesic_km(line_lonlat: shapely.Geometry) -> float:
+    """Geodesic length on the WGS84 ellipsoid, km."""
+    return GEOD.geometry_length(line_lonlat) / 1000.0

@@ -20,7 +20,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.merge import merge
 from rasterio.warp import Resampling, reproject
 
-from . import fetch, io
+from . import io, sources
 from .catalogue import StageFiles
 from .config import Config, GridConfig
 from .errors import DataError
@@ -412,7 +412,7 @@ def world_stations(geo: gpd.GeoDataFrame, details: list) -> gpd.GeoDataFrame:
 
 def _world_network(raw: Path) -> dict[str, gpd.GeoDataFrame]:
     """The global cable and landing-station layers a submarine network is built from."""
-    files = {PurePosixPath(p.name).stem: p for p, _ in fetch.local_files(raw, "cables_v3")}
+    files = {PurePosixPath(p.name).stem: p for p, _ in sources.local_files(raw, "cables_v3")}
     cables = world_cables(
         io.read_source_vector(files["cable-geo"]), io.read_json(files["cable-details"])
     )
@@ -425,7 +425,7 @@ def _world_network(raw: Path) -> dict[str, gpd.GeoDataFrame]:
 
 def landcover_on_grid(raw: Path, grid: Grid, grid_cfg: GridConfig) -> np.ndarray:
     """MODIS IGBP class per cell (the most common 0.05° class in it); 255 where unknown."""
-    files = fetch.local_files(raw, "landcover")
+    files = sources.local_files(raw, "landcover")
     if not files:
         log.warning("ingest: land cover skipped by fetch; every cell is class 255 (unknown)")
         return np.full(grid.shape, LANDCOVER_NODATA, dtype="uint8")
@@ -440,7 +440,7 @@ def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame | None, str]
     they are concatenated, and a file two entries share (one global download) is read once.
     None for an optional dataset that fetch skipped.
     """
-    files = list(dict.fromkeys(fetch.local_files(raw_dir, key)))
+    files = list(dict.fromkeys(sources.local_files(raw_dir, key)))
     if not files:
         return None, f"dataset {key!r} (skipped by fetch)"
     frames = [io.read_source_vector(path, layer) for path, layer in files]
@@ -502,7 +502,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         ROAD_KEPT_CLASS,
     )
 
-    ((details_path, _),) = fetch.local_files(raw, "cable_details")
+    ((details_path, _),) = sources.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
     geo = load(raw, "cables", {"slug": "slug"}, cfg.grid, grid)
     layers["cables"] = cables_with_details(geo, cables)
@@ -520,10 +520,10 @@ def run(cfg: Config, files: StageFiles) -> Path:
         log.info("ingest: %-20s %6d features", name, len(gdf))
 
     dem = dem_on_grid(
-        [p for p, _ in fetch.local_files(raw, "dem")], grid, cfg.grid, Resampling.average
+        [p for p, _ in sources.local_files(raw, "dem")], grid, cfg.grid, Resampling.average
     )
     bathy = dem_on_grid(
-        [p for p, _ in fetch.local_files(raw, "bathymetry")], grid, cfg.grid, Resampling.bilinear
+        [p for p, _ in sources.local_files(raw, "bathymetry")], grid, cfg.grid, Resampling.bilinear
     )
     io.write_raster(
         files["dem"],

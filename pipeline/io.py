@@ -548,3 +548,37 @@ def open_raster(path: str | Path):
             f"{path}: cannot open the raster ({err}). The file is corrupt or truncated; delete "
             "it and rerun `make fetch`."
         ) from err
+
+
+# --- the route stage's cells: the contract every later stage reads routes by ----------------
+
+
+CELLS_LAYER = "route_cells"
+"""The layer of ``routes.gpkg`` holding each route's grid cells in order."""
+
+
+def cells_table(route_ids: list[str], cells: list[np.ndarray]) -> pd.DataFrame:
+    """The grid cells of each route in order, one row each: the route stage's contract.
+
+    The route geometry is for display; every later stage reads a route's cells from this
+    table (``read_cells``), so simplifying or densifying a line can never change a score.
+    """
+    n = [len(c) for c in cells]
+    stacked = np.vstack(cells) if cells else np.zeros((0, 2), dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "route_id": np.repeat(route_ids, n) if cells else [],
+            "seq": np.concatenate([np.arange(k) for k in n]) if cells else [],
+            "row": stacked[:, 0].astype(np.int32),
+            "col": stacked[:, 1].astype(np.int32),
+        }
+    )
+
+
+def read_cells(path: Path) -> dict[str, np.ndarray]:
+    """Each route's cells, (N, 2) row/col in order, from the table ``cells_table`` wrote."""
+    table = read_table(path, CELLS_LAYER).sort_values(["route_id", "seq"], kind="stable")
+    return {
+        rid: g[["row", "col"]].to_numpy(np.int64)
+        for rid, g in table.groupby("route_id", sort=False)
+    }

@@ -29,11 +29,12 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, fetch, io, onward, router, webmap  # noqa: E402
+from . import __version__, io, router, sources, webmap  # noqa: E402
+from .cables import best_per_origin_hub  # noqa: E402
 from .catalogue import StageFiles  # noqa: E402
 from .config import Config  # noqa: E402
 from .grid import template  # noqa: E402
-from .route import read_cells  # noqa: E402
+from .io import read_cells  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ def world_map(paths, cables, hubs) -> plt.Figure:
     """The best onward path to each hub over the world's cables (lon/lat)."""
     fig, ax = plt.subplots(figsize=(11, 6.5))
     cables.plot(ax=ax, color="#c6dbef", linewidth=0.4)
-    best = onward.best_per_origin_hub(paths)
+    best = best_per_origin_hub(paths)
     for i, (_, p) in enumerate(best.iterrows()):
         ax.plot(*_xy(p.geometry), color=plt.cm.tab10(i % 10), linewidth=1.6, label=p["hub"])
     hubs.plot(ax=ax, color="#08306b", marker="o", markersize=25, zorder=5)
@@ -313,7 +314,7 @@ def validation_table(checks: pd.DataFrame, deliver: pd.DataFrame) -> pd.DataFram
 
 def world_table(paths: pd.DataFrame) -> pd.DataFrame:
     """One line per origin and hub: the best station, its cables, and today's path."""
-    best = onward.best_per_origin_hub(paths)
+    best = best_per_origin_hub(paths)
     return pd.DataFrame(
         {
             "path": [
@@ -370,7 +371,7 @@ def page(
     """The report as one HTML page: the summary first, then the maps, tables and sources."""
     src = "".join(
         f"<li>{html.escape(d.title)}: {html.escape(d.attribution)} ({html.escape(d.licence)})</li>"
-        for d in fetch.manifest().values()
+        for d in sources.manifest().values()
     )
     prof = "".join(f'<img src="profiles/{p}" alt="{html.escape(p)}">' for p in profiles)
     scen = "".join(f'<img src="{m}" alt="{html.escape(m)}" class="half">' for m in maps)
@@ -658,7 +659,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     marks = {n: io.read_layer(files["corridor"], n) for n in MAP_LAYERS}
     maps = _maps(cfg, files, grid, dem, deliver, marks, colors)
     profiles = _profiles(files, grid, dem, deliver)
-    new = manifest(cfg, fetch.read_lock(files["lock"].parent), deliver)
+    new = manifest(cfg, sources.read_lock(files["lock"].parent), deliver)
     change_md = _changes(files, new, deliver)
     io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
     tables = {

@@ -18,38 +18,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
 from . import economics, io, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
-from .cost import (
-    ROW_KINDS,
-    Surface,
-    crossable_rivers,
-    is_wet,
-    on_row,
-    priced_faults,
-    read_surface,
-)
+from .corridors import endpoint_areas, near_paths
+from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
+from .geometry import GEOD, geodesic_km, latency_ms
 from .grid import Grid, template
-from .route import endpoint_areas, near_paths, read_cells
+from .io import read_cells
+from .surface import Surface, read_surface
 
 log = logging.getLogger(__name__)
-
-C_KM_PER_MS = 299_792.458 / 1000.0
-"""Speed of light in vacuum, km per millisecond (SI definition of the metre)."""
-GEOD = Geod(ellps="WGS84")
-
-
-def latency_ms(length_km: float, group_index: float) -> float:
-    """One-way propagation delay through fiber, ms."""
-    return length_km * group_index / C_KM_PER_MS
-
-
-def geodesic_km(line_lonlat: shapely.Geometry) -> float:
-    """Geodesic length on the WGS84 ellipsoid, km."""
-    return GEOD.geometry_length(line_lonlat) / 1000.0
 
 
 def border_crossings(

@@ -27,11 +27,13 @@ import dask
 import numpy as np
 import pandas as pd
 
-from . import economics, io, parallel, route
+from . import economics, io, parallel
+from .alternatives import first_routes
 from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
-from .cost import task_surface
 from .grid import Grid, template
+from .surface import task_surface
+from .tasks import Task, cost_files, make_tasks
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,11 @@ def reprice_draws(
     return out
 
 
-def reroute_draw(task: route.Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
+def reroute_draw(task: Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
     """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
     cd, _ = drawn_configs(task.cost, s, draw(u, i))
     steer = task_surface(task.cost_files, task.grid).steer_cost(cd, task.grid.cell_m)
-    res = route.first_routes(dataclasses.replace(task, cost=cd), steer=steer)
+    res = first_routes(dataclasses.replace(task, cost=cd), steer=steer)
     routed = [a for r in res["records"] for a in (r.get("alternatives") or [])]
     return min(routed, key=lambda a: a["steer_cost_usd"])["cells"]
 
@@ -111,8 +113,8 @@ def scored_route_parts(
     The surface is the re-routing draws' (``task_surface``): on local threads, one copy serves
     both.
     """
-    surface = task_surface(route.cost_files(files), grid)
-    cells = route.read_cells(files["routes"])
+    surface = task_surface(cost_files(files), grid)
+    cells = io.read_cells(files["routes"])
     rivers = io.read_layer(files["scores"], "crossings")
     rivers = rivers.loc[rivers["kind"] == "river"]
     parts = []
@@ -219,7 +221,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     ]
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = route.make_tasks(cfg, places, landing, grid, files)
+    tasks = make_tasks(cfg, places, landing, grid, files)
     reroutes = [
         [dask.delayed(reroute_draw, pure=True)(t, i, u, cfg.sites) for i in range(u.routing_draws)]
         for t in tasks

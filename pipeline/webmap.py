@@ -25,8 +25,8 @@ from rasterio import features as rfeatures
 from rasterio.transform import from_bounds
 from rasterio.warp import Resampling, reproject, transform_bounds
 
+from .cables import best_per_origin_hub
 from .grid import WGS84, Grid
-from .onward import best_per_origin_hub
 
 VENDOR = Path(__file__).parent / "vendor" / "leaflet"
 WEB = Path(__file__).parent / "web"

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import world
 
-from pipeline import cli, io, route
+from pipeline import cli, io
 
 pytest.importorskip("distributed")
 
@@ -115,7 +115,7 @@ def _same_outputs(threads: Path, remote: Path) -> None:
         a, _ = io.read_raster(threads / "cost" / f"{name}.tif")
         b, _ = io.read_raster(remote / "cost" / f"{name}.tif")
         np.testing.assert_array_equal(a, b)
-    ca, cb = route.read_cells(threads / "routes.gpkg"), route.read_cells(remote / "routes.gpkg")
+    ca, cb = io.read_cells(threads / "routes.gpkg"), io.read_cells(remote / "routes.gpkg")
     assert ca.keys() == cb.keys() and all(np.array_equal(ca[k], cb[k]) for k in ca)
     ua = io.read_table(threads / "uncertainty.gpkg", "route_uncertainty")
     ub = io.read_table(remote / "uncertainty.gpkg", "route_uncertainty")

@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pipeline import cost, io
+from pipeline import cost, costbook, io
 from pipeline.config import CostConfig
 
 
@@ -23,18 +23,18 @@ def test_slope_uses_ground_distance():
 
 def test_unit_cost_composes_the_factors():
     c = CostConfig()
-    k = cost.ROW_KINDS
+    k = costbook.ROW_KINDS
     terrain = np.array([[1.0, c.mountain_mult, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
     rows = np.array(
         [[0, k["railway"], 0, 0, 0, k["pipeline"], k["pipeline"] | k["major_road"], 0, 0]]
     )
     urban = np.array([[0, 0, 1, 0, 0, 0, 0, 0, 0]], dtype=np.uint8)
     water = np.zeros((1, 9), dtype=np.uint8)
-    water[0, 3:5] = cost.WATER_SEA, cost.OUTSIDE
+    water[0, 3:5] = costbook.WATER_SEA, costbook.OUTSIDE
     cover = np.array([[10, 10, 10, 10, 10, 10, 10, 1, 16]], dtype=np.uint8)  # grass, forest, barren
     protected = np.zeros((1, 9), dtype=np.int32)
     protected[0, 0] = 7
-    unit = cost.unit_cost_block(
+    unit = costbook.unit_cost_block(
         terrain, rows.astype(np.uint8), urban, water, np.ones((1, 9)), cover, protected, c
     )
     b, half = c.base_usd_per_km, 1 - 0.5 * (1 - c.colocation_mult)
@@ -60,7 +60,7 @@ def test_river_or_fault_cell_costs_one_crossing_to_traverse(kind):
     line = np.array([[0, 1, 0]], dtype=np.uint8)
     none = np.zeros_like(line)
     rivers, faults = (line, none) if kind == "rivers" else (none, line)
-    steer = cost.steer_cost_block(unit, rivers, faults, np.ones((1, 3)), cell_m=2500.0, c=c)
+    steer = costbook.steer_cost_block(unit, rivers, faults, np.ones((1, 3)), cell_m=2500.0, c=c)
     # entering and leaving the cell: two half edges of 2.5 km at the crossing's rate
     extra = (steer[0, 1] - unit[0, 1]) * 2.5
     price = c.river_crossing_usd if kind == "rivers" else c.fault_crossing_usd
@@ -75,7 +75,10 @@ def test_folds_are_not_priced_as_fault_crossings():
         {"slip_type": ["Reverse", "Anticline", "Dextral"]},
         geometry=[shapely.LineString([(i, 0), (i, 1)]) for i in range(3)],
     )
-    assert cost.priced_faults(faults, CostConfig())["slip_type"].tolist() == ["Reverse", "Dextral"]
+    assert costbook.priced_faults(faults, CostConfig())["slip_type"].tolist() == [
+        "Reverse",
+        "Dextral",
+    ]
 
 
 def random_inputs(shape, seed=0):
@@ -84,12 +87,12 @@ def random_inputs(shape, seed=0):
     dem = 800 * np.sin(x / 7.0) * np.cos(y / 11.0) + rng.normal(0, 30, shape)
     dem[rng.random(shape) < 0.02] = np.nan
     water = np.zeros(shape, dtype=np.uint8)
-    water[:5, :] = cost.WATER_SEA
-    water[:, -3:] = cost.OUTSIDE
+    water[:5, :] = costbook.WATER_SEA
+    water[:, -3:] = costbook.OUTSIDE
     return cost.Inputs(
         dem=dem.astype(np.float32),
         inv_scale=rng.uniform(0.97, 1.03, shape),
-        row_masks={k: rng.random(shape) < 0.005 for k in cost.ROW_KINDS},
+        row_masks={k: rng.random(shape) < 0.005 for k in costbook.ROW_KINDS},
         major_mask=rng.random(shape) < 0.002,
         urban=(rng.random(shape) < 0.05).astype(np.uint8),
         water=water,
@@ -172,20 +175,24 @@ def test_a_railway_over_a_strait_keeps_the_land_connected(small_grid):
     import shapely
 
     water = np.zeros(small_grid.shape, np.uint8)
-    water[:, 20:22] = cost.WATER_SEA  # a strait two cells wide, north to south
+    water[:, 20:22] = costbook.WATER_SEA  # a strait two cells wide, north to south
     country = np.where(water == 0, 1, 0).astype(np.int16)
     country[:, 22:] = 2
     x0, y = small_grid.xy(10, 15)
     x1, _ = small_grid.xy(10, 27)
     rail = [shapely.LineString([(x0, y), (x1, y)])]
     w, c = cost.bridge_cells(water, country, rail, small_grid)
-    assert (w[10, 19:23] == cost.WATER_LAND).all() and (w[11, 20:22] == cost.WATER_SEA).all()
+    assert (w[10, 19:23] == costbook.WATER_LAND).all() and (
+        w[11, 20:22] == costbook.WATER_SEA
+    ).all()
     assert c[10, 20] == 1 and c[10, 21] == 2  # each bridge cell in the nearest country
     assert (w[:10] == water[:10]).all()
 
 
 def test_a_protected_area_is_not_charged_in_an_existing_railway_or_major_road_reserve():
-    k = cost.ROW_KINDS
+    k = costbook.ROW_KINDS
     protected = np.array([[3, 3, 3, 3, 0]], np.int32)
     rows = np.array([[0, k["railway"], k["major_road"], k["pipeline"], 0]], np.uint8)
-    assert cost.protected_penalised(protected, rows).tolist() == [[True, False, False, True, False]]
+    assert costbook.protected_penalised(protected, rows).tolist() == [
+        [True, False, False, True, False]
+    ]

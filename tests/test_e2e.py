@@ -8,7 +8,16 @@ import pytest
 import shapely
 import shapely.geometry
 
-from pipeline import catalogue, cli, config, economics, route, router, score, uncertainty
+from pipeline import (
+    catalogue,
+    cli,
+    config,
+    economics,
+    geometry,
+    io,
+    router,
+    uncertainty,
+)
 from pipeline.config import CostConfig
 from pipeline.grid import template
 
@@ -237,7 +246,7 @@ def test_reported_length_agrees_with_the_router_within_one_percent(built):
     with rasterio.open(out / "cost" / "inv_scale.tif") as src:
         inv = src.read(1).astype(np.float64)
     routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
-    cells_of = route.read_cells(out / "routes.gpkg")
+    cells_of = io.read_cells(out / "routes.gpkg")
     for _, r in routes.iterrows():
         cells = cells_of[r["route_id"]]
         _, km = router.path_sums(cells, np.ones(grid.shape), inv, grid.cell_m / 1000)
@@ -285,7 +294,7 @@ def test_moscow_to_mumbai_through_each_station_and_the_incumbent_for_every_hub(b
     known = set(cables["name"]) | {"terrestrial hop"}
     for text in paths["cables"]:
         assert set(text.split(", ")) <= known, text
-    geo_km = [score.GEOD.geometry_length(g) / 1000 for g in paths.geometry]
+    geo_km = [geometry.GEOD.geometry_length(g) / 1000 for g in paths.geometry]
     np.testing.assert_allclose(geo_km, paths["length_km"], rtol=0.02)
     # every hub has today's path and its chokepoints; Mumbai today goes by Suez and the Red Sea
     assert set(paths["hub"]) == {h.name for h in cfg.onward.hubs}

@@ -5,7 +5,8 @@ import shapely
 
 from pipeline import economics, router, uncertainty
 from pipeline.config import CostConfig, SitesConfig, UncertaintyConfig
-from pipeline.cost import Surface, terrain_mult_block, unit_cost_block
+from pipeline.costbook import terrain_mult_block, unit_cost_block
+from pipeline.surface import Surface
 
 C = CostConfig()
 S = SitesConfig()

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pipeline import fetch
+from pipeline import fetch, sources
 from pipeline.errors import ChecksumError, MissingDatasetError
 
 
@@ -57,7 +57,7 @@ datasets:
         url_each: "{base_url}/cable/{{id}}.json"
         ids_from: cables/cable-geo.json
 """
-    return fetch.parse_manifest(text)
+    return sources.parse_manifest(text)
 
 
 def test_mirror_copy_records_and_verifies_checksums(tmp_path):
@@ -123,7 +123,7 @@ def test_http_failure_is_a_missing_dataset(served, tmp_path):
 
 
 def test_shipped_manifest_covers_the_mirror(mirror):
-    datasets = fetch.manifest()
+    datasets = sources.manifest()
     listed = {f.mirror for d in datasets.values() for f in d.files}
     assert len(listed) == 46
     if mirror is not None:
@@ -163,7 +163,7 @@ def test_an_interrupted_download_leaves_nothing_a_later_run_would_trust(tmp_path
     # a stale temporary file from a killed run is never taken for the real one
     (raw / "terrain").mkdir(parents=True, exist_ok=True)
     (raw / "terrain" / "tile.tmp.tif").write_bytes(b"stale")
-    assert fetch.read_lock(raw) == {}
+    assert sources.read_lock(raw) == {}
 
 
 def test_an_unreachable_server_is_reported_as_such(tmp_path):
@@ -186,7 +186,7 @@ def test_regional_extracts_are_merged_into_the_mirrors_one_file(served, tmp_path
             {"fclass": ["primary"]}, geometry=[shapely.LineString([(x, 40), (x, 41)])], crs=4326
         )
         gdf.to_file(root / name, layer="gis_osm_roads_free_1", driver="GPKG")
-    ds = fetch.parse_manifest(f"""
+    ds = sources.parse_manifest(f"""
 datasets:
   roads:
     title: t
@@ -219,7 +219,7 @@ datasets:
 """
     raw = tmp_path / "raw"
     with pytest.raises(MissingDatasetError, match="log in to get it.*PIPELINE_MIRROR"):
-        fetch.fetch_all(fetch.parse_manifest(text.format(optional="false")), raw, None, 5, {})
-    lock = fetch.fetch_all(fetch.parse_manifest(text.format(optional="true")), raw, None, 5, {})
+        fetch.fetch_all(sources.parse_manifest(text.format(optional="false")), raw, None, 5, {})
+    lock = fetch.fetch_all(sources.parse_manifest(text.format(optional="true")), raw, None, 5, {})
     assert lock["landcover/c.tif"]["source"] == "skipped"
     assert "skipped, no direct download" in caplog.text

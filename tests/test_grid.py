@@ -3,7 +3,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from pipeline import router, score
+from pipeline import geometry, router, score
 from pipeline.config import GridConfig
 from pipeline.errors import ConfigError
 from pipeline.grid import cell_lonlat, inverse_scale, template
@@ -67,4 +67,4 @@ def test_a_route_line_back_in_lon_lat_has_its_geodesic_length(grid_and_scale):
     line_ll = score.to_lonlat(shapely.LineString(zip(x, y, strict=True)), grid)
     np.testing.assert_allclose(line_ll.coords, [(37.6, 55.75), (60.6, 25.3)], atol=1e-9)
     _, _, metres = Geod(ellps="WGS84").inv(37.6, 55.75, 60.6, 25.3)
-    assert score.geodesic_km(line_ll) == pytest.approx(metres / 1000, abs=1e-3)
+    assert geometry.geodesic_km(line_ll) == pytest.approx(metres / 1000, abs=1e-3)

@@ -3,7 +3,7 @@ import pytest
 import shapely
 import world
 
-from pipeline import fetch, geometry, ingest, io
+from pipeline import geometry, ingest, io, sources
 from pipeline.config import GridConfig
 from pipeline.errors import DataError
 
@@ -49,7 +49,7 @@ def test_a_dataset_in_two_files_is_read_as_one_layer_and_the_seam_adds_no_point(
     east = layer([shapely.LineString([(76, 45), (78, 45)])], name=["east"])
     raw = tmp_path / "raw"
     world.build(tmp_path)
-    files = [sf.mirror for sf in fetch.manifest()["roads_osm_major"].files]
+    files = [sf.mirror for sf in sources.manifest()["roads_osm_major"].files]
     for mirror_path, part in zip(files, (west, east), strict=True):
         world.replace(tmp_path, mirror_path, gdf=part, layer="roads")
     gdf, where = ingest.read_dataset(raw, "roads_osm_major")

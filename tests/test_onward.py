@@ -5,7 +5,7 @@ import pyogrio
 import pytest
 import shapely
 
-from pipeline import onward
+from pipeline import cables, geometry, onward
 from pipeline.config import Chokepoint, Hub, OnwardConfig
 from pipeline.errors import ConfigError
 
@@ -25,7 +25,7 @@ def stations(**pts):
     )
 
 
-def cables(*recs):
+def cable_frame(*recs):
     rows = [
         {
             "cable_id": r["id"],
@@ -46,13 +46,13 @@ def cables(*recs):
 
 
 def km(a, b):
-    return float(onward._geod_km(*a, *b))
+    return float(cables.geod_km(*a, *b))
 
 
 def test_a_cable_passing_a_station_it_does_not_serve_connects_nothing_there():
     st = stations(a=(50, 20, "X"), b=(52, 20, "Y"), c=(54, 20, "Z"))
-    net, stats = onward.build_network(
-        cables({"id": "ab", "serves": ["a", "c"], "lines": [[(50, 20), (52, 20), (54, 20)]]}),
+    net, stats = cables.build_network(
+        cable_frame({"id": "ab", "serves": ["a", "c"], "lines": [[(50, 20), (52, 20), (54, 20)]]}),
         st,
         OnwardConfig(metro_hop_km=0),
     )
@@ -67,8 +67,8 @@ def test_branches_drawn_as_separate_lines_are_joined_and_lengths_follow_the_line
     st = stations(a=(50, 20, "X"), b=(53, 23, "Y"), c=(56, 20, "Z"))
     trunk = [(50, 20), (53, 20), (56, 20)]
     branch = [(53.05, 20.0), (53, 23)]  # stops 5 km short of the trunk's vertex
-    net, _ = onward.build_network(
-        cables({"id": "t", "serves": ["a", "b", "c"], "lines": [trunk, branch]}),
+    net, _ = cables.build_network(
+        cable_frame({"id": "t", "serves": ["a", "b", "c"], "lines": [trunk, branch]}),
         st,
         OnwardConfig(metro_hop_km=0),
     )
@@ -76,7 +76,7 @@ def test_branches_drawn_as_separate_lines_are_joined_and_lengths_follow_the_line
     along = km((50, 20), (53, 20)) + km((53, 20), (53.05, 20)) + km((53.05, 20), (53, 23))
     assert dist[net.index["b"]] == pytest.approx(along, rel=1e-9)
     (edge,) = net.edges_on(pred, "a", "b")
-    assert edge.cable == "T" and onward.GEOD.line_length(*edge.coords.T) / 1000 == pytest.approx(
+    assert edge.cable == "T" and geometry.GEOD.line_length(*edge.coords.T) / 1000 == pytest.approx(
         along, rel=1e-6
     )
 
@@ -85,27 +85,27 @@ def test_stations_of_one_metro_are_joined_by_a_hop_and_planned_cables_are_left_o
     st = stations(
         a=(50, 20, "X"), k=(60, 20, "Y"), f=(60.3, 20, "Y"), m=(70, 20, "Z"), z=(80, 20, "Q")
     )
-    net_cables = cables(
+    net_cables = cable_frame(
         {"id": "ak", "serves": ["a", "k"], "lines": [[(50, 20), (60, 20)]]},
         {"id": "fm", "serves": ["f", "m"], "lines": [[(60.3, 20), (70, 20)]], "rfs": 2001},
         {"id": "mz", "serves": ["m", "z"], "lines": [[(70, 20), (80, 20)]], "planned": True},
     )
     c = OnwardConfig(metro_hop_km=50)
-    net, stats = onward.build_network(net_cables, st, c)
+    net, stats = cables.build_network(net_cables, st, c)
     assert stats["planned_excluded"] == 1 and stats["hops"] == 1
     dist, pred = net.paths_from("a")
     hop = km((60, 20), (60.3, 20)) * c.terrestrial_detour_factor
     expected = km((50, 20), (60, 20)) + hop + km((60.3, 20), (70, 20))
     assert dist[net.index["m"]] == pytest.approx(expected, rel=1e-9)
-    assert [e.cable for e in net.edges_on(pred, "a", "m")] == ["AK", onward.HOP, "FM"]
+    assert [e.cable for e in net.edges_on(pred, "a", "m")] == ["AK", cables.HOP, "FM"]
     assert dist[net.index["z"]] == float("inf")
-    net2, _ = onward.build_network(
+    net2, _ = cables.build_network(
         net_cables, st, OnwardConfig(metro_hop_km=50, include_planned=True)
     )
     assert net2.paths_from("a")[0][net2.index["z"]] < float("inf")
     # nothing hops across a border, however close
     st.loc[st["station_id"] == "f", "country"] = "W"
-    assert onward.build_network(net_cables, st, c)[1]["hops"] == 0
+    assert cables.build_network(net_cables, st, c)[1]["hops"] == 0
 
 
 def _routes(station_slug, end):
@@ -127,7 +127,7 @@ def _routes(station_slug, end):
 
 def test_end_to_end_latency_incumbent_chokepoints_and_determinism():
     st = stations(a=(50, 20, "X"), h=(60, 10, "Y"), g=(40, 30, "Z"))
-    net_cables = cables(
+    net_cables = cable_frame(
         {"id": "ah", "serves": ["a", "h"], "lines": [[(50, 20), (60, 10)]], "rfs": 2006},
         {"id": "gh", "serves": ["g", "h"], "lines": [[(40, 30), (45, 15), (60, 10)]]},
     )
@@ -139,7 +139,7 @@ def test_end_to_end_latency_incumbent_chokepoints_and_determinism():
             Chokepoint(name="Strait", polygon_lonlat=[(44, 14), (46, 14), (46, 16), (44, 16)])
         ],
     )
-    net, _ = onward.build_network(net_cables, st, c)
+    net, _ = cables.build_network(net_cables, st, c)
     paths, hubs, missing = onward.onward_paths(_routes("a", (50, 20)), st, net, c, GI)
     assert missing == [] and list(hubs["role"]) == ["hub", "incumbent gateway"]
     (p,) = paths.itertuples()
@@ -164,7 +164,7 @@ def test_a_hub_naming_an_unknown_station_fails_with_close_names():
     st = stations(a=(50, 20, "X"), h=(60, 10, "Y"))
     c = OnwardConfig(hubs=[Hub(name="Mumbai", stations=["mumbay-india"])], metro_hop_km=0)
     st.loc[1, "station_id"] = "mumbai-india"
-    net, _ = onward.build_network(cables(), st, c)
+    net, _ = cables.build_network(cable_frame(), st, c)
     with pytest.raises(ConfigError, match="mumbay-india.*close: \\['mumbai-india'\\]"):
         onward.onward_paths(_routes("a", (50, 20)), st, net, c, GI)
 

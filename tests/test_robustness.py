@@ -24,7 +24,7 @@ import pytest
 import shapely
 import world
 
-from pipeline import cli, fetch, io
+from pipeline import cli, fetch, io, sources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -205,7 +205,7 @@ def test_a_dataset_missing_from_raw_and_mirror(copy, capsys, tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     with pytest.raises(fetch.MissingDatasetError, match="ne_10m_ports.*naciscdn.*mirror"):
-        fetch.fetch_all({"ports": fetch.manifest()["ports"]}, tmp_path / "r", mirror, 1, {})
+        fetch.fetch_all({"ports": sources.manifest()["ports"]}, tmp_path / "r", mirror, 1, {})
 
 
 def test_a_full_disk(copy, capsys, monkeypatch):
@@ -323,10 +323,10 @@ def test_two_builds_give_identical_outputs(baseline, tmp_path):
 
 
 def test_optional_datasets_skipped_by_fetch_leave_empty_layers(copy, caplog):
-    lock_path = copy / "raw" / fetch.LOCK_NAME
+    lock_path = copy / "raw" / sources.LOCK_NAME
     lock = io.read_json(lock_path)
     for key in ("landcover", "protected_areas", "roads_osm"):
-        (sf,) = fetch.manifest()[key].files
+        (sf,) = sources.manifest()[key].files
         lock["files"][sf.mirror] = {
             "dataset": key,
             "source": "skipped",

@@ -8,9 +8,21 @@ from affine import Affine
 from pyproj import CRS
 from scipy import ndimage
 
-from pipeline import catalogue, io, route, router, score
+from pipeline import (
+    alternatives,
+    catalogue,
+    corridors,
+    geometry,
+    io,
+    route,
+    router,
+    scene,
+    score,
+    search,
+    tasks,
+)
 from pipeline.config import CostConfig, RouteConfig, Scenario
-from pipeline.cost import OUTSIDE, WATER_SEA
+from pipeline.costbook import OUTSIDE, WATER_SEA
 from pipeline.errors import ConfigError, EndpointError, NoRouteError
 from pipeline.grid import Grid
 
@@ -98,7 +110,7 @@ def gateways(out, grid, gates):
 
 def point(grid, name, row, col, slug=""):
     x, y = grid.xy(row, col)
-    return route.Endpoint(name, float(x), float(y), slug)
+    return tasks.Endpoint(name, float(x), float(y), slug)
 
 
 def task(grid, processed, allowed, origin=(20, 2), dests=None, water=(), via=(), **route_kw):
@@ -108,13 +120,13 @@ def task(grid, processed, allowed, origin=(20, 2), dests=None, water=(), via=(),
         point(grid, "Platform", 30, 48, "plat"),
     )
     sc = Scenario(allowed_countries=allowed, water_bodies=list(water))
-    return route.Task(
+    return tasks.Task(
         "sc",
         sc,
         point(grid, "Origin", *origin),
         tuple(via),
         dests,
-        route.cost_files(catalogue.stage_files("route", processed, processed)),
+        tasks.cost_files(catalogue.stage_files("route", processed, processed)),
         grid,
         COST,
         RouteConfig(**route_kw),
@@ -122,7 +134,7 @@ def task(grid, processed, allowed, origin=(20, 2), dests=None, water=(), via=(),
 
 
 def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_dir):
-    res = route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
+    res = alternatives.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
     by = {r["slug"]: r for r in res["records"]}
     assert by["coast"]["status"] == "routed"
     first = by["coast"]["alternatives"][0]
@@ -138,7 +150,7 @@ def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_di
 
 def test_a_submarine_leg_reaches_the_island_and_pays_two_landfalls(small_grid, cost_dir):
     dest = (point(small_grid, "Island", 6, 46, "isl"),)
-    res = route.first_routes(
+    res = alternatives.first_routes(
         task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dest, water=["Gulf"])
     )
     (rec,) = res["records"]
@@ -158,12 +170,12 @@ def test_unknown_water_body_is_named_in_the_error(cost_dir):
     )
     files = catalogue.stage_files("route", cost_dir, cost_dir)
     with pytest.raises(ConfigError, match="sc.water_bodies: 'Caspian Sea' not found(.|\n)*Gulf"):
-        route.check_names(rc, files)
+        tasks.check_names(rc, files)
 
 
 def test_disconnected_countries_are_a_clear_error(small_grid, cost_dir):
     with pytest.raises(NoRouteError, match="route.scenarios.sc: no landing station.*transit"):
-        route.first_routes(task(small_grid, cost_dir, ["KZ", "IR"]))
+        alternatives.first_routes(task(small_grid, cost_dir, ["KZ", "IR"]))
 
 
 @pytest.mark.parametrize(
@@ -171,12 +183,12 @@ def test_disconnected_countries_are_a_clear_error(small_grid, cost_dir):
 )
 def test_origin_in_the_sea_or_outside_is_a_clear_error(small_grid, cost_dir, origin, needle):
     with pytest.raises(EndpointError, match=needle):
-        route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], origin=origin))
+        alternatives.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], origin=origin))
 
 
 def test_a_waypoint_is_visited(small_grid, cost_dir):
     via = (point(small_grid, "North", 2, 20),)
-    res = route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], via=via))
+    res = alternatives.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"], via=via))
     cells = res["records"][0]["alternatives"][0]["cells"]
     assert (2, 20) in {tuple(c) for c in cells}
 
@@ -192,15 +204,15 @@ def test_alternatives_keep_their_distance(small_grid, cost_dir):
         separation_km=10.0,
         endpoint_radius_km=12.0,
     )
-    first = route.first_routes(t)
-    alts = route.more_alternatives(t, first, "coast")
+    first = alternatives.first_routes(t)
+    alts = alternatives.more_alternatives(t, first, "coast")
     assert [a["alternative"] for a in alts] == [1, 2, 3]
     assert all(a["diverse"] for a in alts)
-    scene = route.load_scene(t)
-    clear = route.endpoint_areas([first["chain"][0], (20, 39)], scene.inv, 2.5, 12.0)
+    inv = scene.load_scene(t).inv
+    clear = corridors.endpoint_areas([first["chain"][0], (20, 39)], inv, 2.5, 12.0)
     for i, a in enumerate(alts):
         for b in alts[i + 1 :]:
-            near_a = route.near_paths([a["cells"]], scene.inv, 2.5, 10.0) & ~clear
+            near_a = corridors.near_paths([a["cells"]], inv, 2.5, 10.0) & ~clear
             assert not near_a[b["cells"][:, 0], b["cells"][:, 1]].any()
     costs = [a["steer_cost_usd"] for a in alts]
     assert costs == sorted(costs)  # each detour costs more than the one before
@@ -222,7 +234,7 @@ def test_a_bottleneck_falls_back_and_says_so(small_grid, cost_dir, tmp_path):
         separation_km=10.0,
         endpoint_radius_km=5.0,
     )
-    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    alts = alternatives.more_alternatives(t, alternatives.first_routes(t), "coast")
     assert [a["diverse"] for a in alts] == [True, False]
     assert all((20, 10) in {tuple(c) for c in a["cells"]} for a in alts)
 
@@ -266,7 +278,7 @@ def test_local_cluster_gives_the_same_routes_as_threads(small_grid, cost_dir):
 
 
 def test_latency_uses_the_group_index():
-    assert score.latency_ms(1000.0, 1.4682) == pytest.approx(4.8974, abs=1e-4)
+    assert geometry.latency_ms(1000.0, 1.4682) == pytest.approx(4.8974, abs=1e-4)
 
 
 # --- border gateways ----------------------------------------------------------------------------
@@ -297,7 +309,7 @@ def test_a_border_is_crossed_only_at_its_gateways_and_alternatives_take_another(
         separation_km=10.0,
         endpoint_radius_km=15.0,
     )
-    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    alts = alternatives.more_alternatives(t, alternatives.first_routes(t), "coast")
     kz_tm = [[r for r in _crossing_rows(a["cells"], country) if r in range(5, 36)][0] for a in alts]
     assert all(a["diverse"] for a in alts)
     assert all(abs(r - 8) <= 1 or abs(r - 32) <= 1 for r in kz_tm)  # within the gate cells
@@ -309,7 +321,7 @@ def test_a_scenario_whose_countries_meet_at_no_gateway_fails_naming_the_border(
 ):
     gateways(cost_dir, small_grid, [("open", "IR", "TM", r, 30) for r in range(1, 48, 3)])
     with pytest.raises(NoRouteError, match="KZ–TM(.|\\n)*off_gateway_crossing_usd"):
-        route.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
+        alternatives.first_routes(task(small_grid, cost_dir, ["KZ", "TM", "IR"]))
 
 
 def test_off_gateway_crossings_can_be_allowed_at_a_cost(small_grid, cost_dir):
@@ -318,7 +330,7 @@ def test_off_gateway_crossings_can_be_allowed_at_a_cost(small_grid, cost_dir):
     sc = Scenario(allowed_countries=["KZ", "TM", "IR"], off_gateway_crossing_usd=5000.0)
     import dataclasses
 
-    res = route.first_routes(dataclasses.replace(t, scenario=sc))
+    res = alternatives.first_routes(dataclasses.replace(t, scenario=sc))
     rec = next(r for r in res["records"] if r["slug"] == "coast")
     assert rec["status"] == "routed"
     cells = rec["alternatives"][0]["cells"]
@@ -338,7 +350,7 @@ def test_knights_moves_straighten_a_slanted_route(small_grid, cost_dir):
     lengths = {}
     for connectivity in (8, 16):
         t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, connectivity=connectivity)
-        cells = route.first_routes(t)["records"][0]["alternatives"][0]["cells"]
+        cells = alternatives.first_routes(t)["records"][0]["alternatives"][0]["cells"]
         moves = np.abs(np.diff(cells, axis=0)).sum(axis=1)
         lengths[connectivity] = router.edge_km(cells, np.ones(small_grid.shape), 2.5).sum()
         assert (moves == 3).any() == (connectivity == 16)
@@ -365,7 +377,7 @@ _LANES_PAIR = dict(origin=(20, 1), alternatives=2, separation_km=5.0, endpoint_r
 def test_the_joint_method_keeps_apart_where_greedy_exclusion_fails(small_grid, cost_dir, method):
     _lanes(cost_dir, small_grid)
     t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], **_LANES_PAIR, alternatives_method=method)
-    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    alts = alternatives.more_alternatives(t, alternatives.first_routes(t), "coast")
     assert [a["diverse_greedy"] for a in alts] == [True, False]  # greedy takes the cross link
     if method == "greedy":
         assert [a["diverse"] for a in alts] == [True, False]
@@ -388,13 +400,13 @@ def test_a_protected_area_barrier_is_relaxed_only_where_it_must_be(small_grid, c
     t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], dests=(point(small_grid, "C", 20, 39),))
     barrier = Scenario(allowed_countries=["KZ", "TM", "IR"], protected_areas="barrier")
     t = dataclasses.replace(t, scenario=barrier)
-    (rec,) = route.first_routes(t)["records"]
+    (rec,) = alternatives.first_routes(t)["records"]
     assert rec["status"] == "routed" and rec["protected_relaxed"]
     assert (20, 25) in {tuple(c) for c in rec["alternatives"][0]["cells"]}  # straight through
     # a gap in the strip: the route takes it and nothing is relaxed
     wall[3, 25] = 0
     io.write_raster(cost_dir / "cost" / "protected_area.tif", wall, small_grid, tags=tags)
-    (rec,) = route.first_routes(t)["records"]
+    (rec,) = alternatives.first_routes(t)["records"]
     assert not rec["protected_relaxed"]
     assert (3, 25) in {tuple(c) for c in rec["alternatives"][0]["cells"]}
 
@@ -402,9 +414,9 @@ def test_a_protected_area_barrier_is_relaxed_only_where_it_must_be(small_grid, c
 def test_a_worker_reads_the_cost_rasters_once_until_they_change(small_grid, cost_dir):
     import os
 
-    from pipeline.cost import task_surface
+    from pipeline.surface import task_surface
 
-    files = route.cost_files(catalogue.stage_files("route", cost_dir, cost_dir))
+    files = tasks.cost_files(catalogue.stage_files("route", cost_dir, cost_dir))
     first = task_surface(files, small_grid)
     assert task_surface(files, small_grid) is first  # the next task on the worker: no reread
     assert not first.steer.flags.writeable
@@ -418,10 +430,10 @@ def test_no_alternative_is_kept_apart_at_a_price_beyond_the_cap(small_grid, cost
     _lanes(cost_dir, small_grid)  # keeping apart costs about 1.16× the cheapest route
     kw = _LANES_PAIR
     t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], max_alternative_cost_ratio=1.1, **kw)
-    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    alts = alternatives.more_alternatives(t, alternatives.first_routes(t), "coast")
     assert [a["diverse"] for a in alts] == [True, False]  # the cheapest stays; #2 shares
     t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], max_alternative_cost_ratio=1.2, **kw)
-    alts = route.more_alternatives(t, route.first_routes(t), "coast")
+    alts = alternatives.more_alternatives(t, alternatives.first_routes(t), "coast")
     assert [a["diverse"] for a in alts] == [True, True]
 
 
@@ -453,10 +465,10 @@ def test_coarse_to_fine_finds_the_full_grids_routes_with_zones_waypoints_and_alt
     found = {}
     for method in ("full", "coarse_to_fine"):
         t = task(small_grid, cost_dir, ["KZ", "TM", "IR"], method=method, **kw)
-        first = route.first_routes(t)
+        first = alternatives.first_routes(t)
         found[method] = [
             [(tuple(a["cells"][0]), tuple(a["cells"][-1]), a["steer_cost_usd"]) for a in alts]
-            for alts in (route.more_alternatives(t, first, d.slug) for d in dests)
+            for alts in (alternatives.more_alternatives(t, first, d.slug) for d in dests)
         ]
     assert found["coarse_to_fine"] == [
         [(a, b, pytest.approx(c, rel=5e-3)) for a, b, c in alts] for alts in found["full"]
@@ -472,14 +484,16 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
     io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, small_grid)
     dests = (point(small_grid, "Coast", 20, 39, "coast"),)
     widths = []
-    box = route._corridor_blocks
-    monkeypatch.setattr(route, "_corridor_blocks", lambda c, w: widths.append(w) or box(c, w))
+    box = search._corridor_blocks
+    monkeypatch.setattr(search, "_corridor_blocks", lambda c, w: widths.append(w) or box(c, w))
     costs = {}
     for method in ("full", "coarse_to_fine"):
         t = task(
             small_grid, cost_dir, ["KZ", "TM", "IR"], dests=dests, method=method, corridor_cells=3
         )
-        costs[method] = route.first_routes(t)["records"][0]["alternatives"][0]["steer_cost_usd"]
+        costs[method] = alternatives.first_routes(t)["records"][0]["alternatives"][0][
+            "steer_cost_usd"
+        ]
     assert widths == [3, 6]  # the first corridor held no way through the wall: doubled once
     assert costs["coarse_to_fine"] == pytest.approx(costs["full"])
 
@@ -495,23 +509,28 @@ def test_a_path_along_the_corridors_edge_touches_it_only_with_open_ground_beyond
     rate = np.ones((10, 10))
     mask = np.zeros((6, 10), dtype=bool)
     mask[1:5] = True  # the corridor: rows 3-6 of the grid (window from row 2)
+    win = search._Window(2, 0, mask)
     path = np.array([[3, c] for c in range(10)])  # along its northern edge
-    assert route._touches_edge(path, 2, 0, mask, 1, rate, None)
-    closed = route.overlay(rate, [(np.arange(20, 30), np.nan)])  # an alternative's exclusion
-    assert not route._touches_edge(path, 2, 0, mask, 1, rate, closed)
+
+    def touches(path, rate, ov=None):
+        level = scene.Level(rate, None, np.ones(rate.shape, np.int8), 1.0, factor=1)
+        q = search.Query(level=level, scene=None, chain=[], targets=[], ov=ov)
+        return search._touches_edge(path, win, q)
+
+    assert touches(path, rate)
+    closed = search.overlay(rate, [(np.arange(20, 30), np.nan)])  # an alternative's exclusion
+    assert not touches(path, rate, closed)
     rate[2] = np.nan  # the ground beyond is impassable: the corridor was wide enough
-    assert not route._touches_edge(path, 2, 0, mask, 1, rate, None)
-    assert not route._touches_edge(
-        np.array([[4, c] for c in range(10)]), 2, 0, mask, 1, np.ones((10, 10)), None
-    )
+    assert not touches(path, rate)
+    assert not touches(np.array([[4, c] for c in range(10)]), np.ones((10, 10)))
 
 
 def test_an_overlay_closes_a_cell_whatever_else_it_is_in():
     rate = np.arange(1.0, 13.0).reshape(3, 4)
-    idx, vals = route.overlay(rate, [(np.array([5, 1]), 3.0), (np.array([5, 7]), np.nan)])
+    idx, vals = search.overlay(rate, [(np.array([5, 1]), 3.0), (np.array([5, 7]), np.nan)])
     np.testing.assert_array_equal(idx, [1, 5, 7])
     np.testing.assert_array_equal(vals, [6.0, np.nan, np.nan])
-    assert route.overlay(rate, [(np.zeros(0, np.int64), np.nan)]) is None
+    assert search.overlay(rate, [(np.zeros(0, np.int64), np.nan)]) is None
 
 
 def test_near_paths_and_endpoint_areas_match_a_distance_transform():
@@ -527,40 +546,47 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
     for p in paths:
         on[p[:, 0], p[:, 1]] = True
     edt = ndimage.distance_transform_edt(~on) * cell_km * inv
-    np.testing.assert_array_equal(route.near_paths(paths, inv, cell_km, within_km), edt < within_km)
+    np.testing.assert_array_equal(
+        corridors.near_paths(paths, inv, cell_km, within_km), edt < within_km
+    )
     rows, cols = np.indices(inv.shape)
     points = [(3, 4), (60, 100)]
     ref = np.zeros(inv.shape, dtype=bool)
     for r, c in points:
         ref |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= 20.0
-    np.testing.assert_array_equal(route.endpoint_areas(points, inv, cell_km, 20.0), ref)
+    np.testing.assert_array_equal(corridors.endpoint_areas(points, inv, cell_km, 20.0), ref)
 
 
-def _plain_scene(rate: np.ndarray, c2f) -> route.Scene:
+def _plain_scene(rate: np.ndarray, c2f) -> scene.Scene:
     grid = Grid(CRS.from_epsg(3857), Affine.scale(1000.0, -1000.0), rate.shape[1], rate.shape[0])
     zone = np.ones(rate.shape, dtype=np.int16)
-    return route.Scene(rate, np.ones(rate.shape), zone, np.zeros((2, 2)), grid, 8, None, c2f)
+    return scene.Scene(rate, np.ones(rate.shape), zone, np.zeros((2, 2)), grid, 8, None, c2f)
 
 
 def test_a_target_an_exclusion_cuts_off_is_unreachable_without_searching_the_whole_grid(
     monkeypatch,
 ):
     rate = np.ones((64, 64))
-    scene = _plain_scene(rate, (4, 2, 1, 20))
-    level = scene.level()
+    sc = _plain_scene(rate, (4, 2, 1, 20))
+    level = sc.level()
     assert level.coarse.coarse is not None  # 64² → 16² → 4²: two coarse grids
     rows, cols = np.indices(rate.shape)
     ring = np.flatnonzero(np.abs(np.hypot(rows - 50, cols - 50) - 6) < 1)
     whole = []
-    search = route._whole_grid
+    whole_grid = search._whole_grid
     monkeypatch.setattr(
-        route, "_whole_grid", lambda lv, *a: whole.append(lv.rate.shape) or search(lv, *a)
+        search, "_whole_grid", lambda q: whole.append(q.level.rate.shape) or whole_grid(q)
     )
-    ov = route.overlay(rate, [(ring, np.nan)])
-    assert route.route_chain(level, scene, [(5, 5)], [(50, 50)], ov) == [None]
+    ov = search.overlay(rate, [(ring, np.nan)])
+
+    def to(target, level, ov=None):
+        q = search.Query(level=level, scene=sc, chain=[(5, 5)], targets=[target], ov=ov)
+        return search.route_chain(q)
+
+    assert to((50, 50), level, ov) == [None]
     assert (64, 64) not in whole  # proved cut off on the fine grid without pricing it
-    (found,) = route.route_chain(level, scene, [(5, 5)], [(30, 55)], ov)
-    (exact,) = route.route_chain(_plain_scene(rate, None).level(), scene, [(5, 5)], [(30, 55)])
+    (found,) = to((30, 55), level, ov)
+    (exact,) = to((30, 55), _plain_scene(rate, None).level())
     assert found[1] == pytest.approx(exact[1])
 
 
@@ -570,6 +596,10 @@ def test_coarse_to_fine_with_free_cells_searches_its_corridor_on_the_heap():
     rate = rng.uniform(1, 5, (64, 64))
     rate[30:34, :] = 0.0  # a free road across the grid
     coarse, whole = _plain_scene(rate, (4, 3, 2, 20)), _plain_scene(rate, None)
-    (found,) = route.route_chain(coarse.level(), coarse, [(2, 2)], [(60, 60)])
-    (exact,) = route.route_chain(whole.level(), whole, [(2, 2)], [(60, 60)])
+    (found,) = search.route_chain(
+        search.Query(level=coarse.level(), scene=coarse, chain=[(2, 2)], targets=[(60, 60)])
+    )
+    (exact,) = search.route_chain(
+        search.Query(level=whole.level(), scene=whole, chain=[(2, 2)], targets=[(60, 60)])
+    )
     assert found[1] == pytest.approx(exact[1], rel=5e-3)

@@ -118,7 +118,7 @@ def test_transit_countries_leave_out_the_origins_and_the_destinations():
 def test_row_share_by_kind_and_by_country():
     from test_economics import _surface
 
-    from pipeline.cost import ROW_KINDS
+    from pipeline.costbook import ROW_KINDS
 
     cells = _row(5)
     kinds = np.zeros((10, 10), np.uint8)

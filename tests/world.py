@@ -20,7 +20,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from pipeline import fetch, io
+from pipeline import io, sources
 
 WGS84 = "EPSG:4326"
 
@@ -469,7 +469,7 @@ def build(root: Path) -> Path:
     data = layers()
     lock = {}
     cables_v3_files(raw)
-    for key, ds in fetch.manifest().items():
+    for key, ds in sources.manifest().items():
         for i, sf in enumerate(ds.files):
             path = raw / sf.mirror
             if key in ("dem", "bathymetry"):
@@ -506,7 +506,7 @@ def build(root: Path) -> Path:
                 "sha256": io.sha256_file(path),
                 "bytes": path.stat().st_size,
             }
-    io.write_json(raw / fetch.LOCK_NAME, {"files": lock})
+    io.write_json(raw / sources.LOCK_NAME, {"files": lock})
     return write_config(root)
 
 
@@ -525,7 +525,7 @@ def replace(
     else:
         path.unlink()
         _write(path, gdf, layer)
-    lock_path = root / "raw" / fetch.LOCK_NAME
+    lock_path = root / "raw" / sources.LOCK_NAME
     lock = io.read_json(lock_path)
     lock["files"][mirror_path]["sha256"] = io.sha256_file(path)
     io.write_json(lock_path, lock)

@@ -1,0 +1,362 @@
+"""The routes of a task: the cheapest to every station, and the diverse alternatives of a pair.
+
+``first_routes`` snaps the task's endpoints onto its scene and finds the cheapest route from
+the origin through the waypoints to every landing station at once. ``more_alternatives`` finds
+a pair's k alternatives, kept ``separation_km`` apart outside the endpoint areas by forbidding
+each other's corridors (corridor exclusion), greedily and then jointly
+(``route.alternatives_method``). When no set keeps apart (one pass, one border crossing, a
+strait) the corridors are only penalised, the route may share ground, and the score stage
+reports where. A scenario may make protected areas a barrier: a station they cut off is routed
+through them at the penalty price, and the route says so (``protected_relaxed``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from . import io
+from .config import RouteConfig
+from .corridors import endpoint_index, member, near_index
+from .costbook import country_id
+from .errors import EndpointError, NoRouteError
+from .scene import Level, Scene, inside_grid, load_scene, snap, task_scene
+from .search import Query, overlay, route_chain
+from .surface import task_surface
+from .tasks import Task
+
+log = logging.getLogger(__name__)
+
+_LABELS_LOCK = threading.Lock()
+"""Labelling the connected cells takes 5 bytes a cell while it runs: one task at a time."""
+
+
+def corridor(
+    paths: list[np.ndarray],
+    keep_clear: list[tuple[int, int]],
+    scene: Scene,
+    separation_km: float,
+    endpoint_radius_km: float,
+) -> np.ndarray:
+    """Cells within ``separation_km`` of any earlier path, outside the endpoint areas.
+
+    Sorted flat indices.
+    """
+    cell_km = scene.grid.cell_m / 1000.0
+    near = near_index(paths, scene.inv, cell_km, separation_km, scene.inv_min)
+    clear = endpoint_index(keep_clear, scene.inv, cell_km, endpoint_radius_km)
+    return near[~member(near, clear)]
+
+
+def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int, int, float]]:
+    key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
+    chain = []
+    for role, p in [("route.origins", task.origin)] + [
+        (f"route.scenarios.{key}.via", v) for v in task.via
+    ]:
+        if not inside_grid(scene.grid, p.x, p.y):
+            raise EndpointError(
+                f"{role}: {p.name!r} lies outside the area of interest. Fix: "
+                "move it inside, or widen the grid.lon_*/lat_* bounds."
+            )
+        s = snap(scene.rate, scene.inv, scene.grid, p.x, p.y, snap_km, scene.inv_min)
+        if s is None:
+            raise EndpointError(
+                f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
+                f"{key!r} (it is in the sea, or in a country outside {sc.allowed_countries}). "
+                "Fix: move it onto land in an allowed country."
+            )
+        if chain and labels[s[:2]] != labels[chain[0][:2]]:
+            raise NoRouteError(
+                f"route.scenarios.{key}: waypoint {p.name!r} cannot be reached from "
+                f"{task.origin.name} within {sc.allowed_countries}. Fix: add the transit "
+                "countries to allowed_countries, or the sea between to water_bodies."
+            )
+        chain.append(s)
+    return chain
+
+
+def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
+    """The cheapest route from the task's origin, through its waypoints, to every station."""
+    scene = task_scene(task) if steer is None else load_scene(task, steer)
+    with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
+        labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
+    snapped = _snap_chain(task, scene, labels)
+    chain = [s[:2] for s in snapped]
+    key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
+    records, reachable = [], []
+    for d in task.destinations:
+        s = (
+            snap(scene.rate, scene.inv, scene.grid, d.x, d.y, snap_km, scene.inv_min)
+            if inside_grid(scene.grid, d.x, d.y)
+            else None
+        )
+        rec = {"slug": d.slug, "dest": d}
+        if s is None:
+            rec.update(
+                status="skipped",
+                reason=f"no passable land within {snap_km} km "
+                "(offshore platform, or in a country outside the scenario)",
+            )
+        elif labels[s[:2]] != labels[chain[-1]]:
+            rec.update(
+                status="skipped",
+                reason=f"not connected to {task.origin.name} within "
+                f"{', '.join(sc.allowed_countries)}"
+                f"{' and ' + ', '.join(sc.water_bodies) if sc.water_bodies else ''}"
+                " (an island)",
+            )
+        else:
+            rec.update(status="routed", reason="", cell=s[:2], snap_km=s[2])
+            reachable.append(rec)
+        records.append(rec)
+    del labels
+    if not reachable:
+        raise NoRouteError(
+            f"route.scenarios.{key}: no landing station can be reached from {task.origin.name} "
+            f"within {sc.allowed_countries}. The allowed countries may not connect (a transit "
+            "country missing between them). Fix: add the transit countries to "
+            "allowed_countries, or a sea to water_bodies for a submarine leg."
+        )
+    targets = [r["cell"] for r in reachable]
+    paths = route_chain(
+        Query(level=scene.level(strict=True), scene=scene, chain=chain, targets=targets)
+    )
+    relaxed = [False] * len(paths)
+    if scene.barrier is not None and any(p is None for p in paths):
+        # a station the protected areas cut off: through them, at the penalty, said so
+        loose = route_chain(
+            Query(level=scene.level(strict=False), scene=scene, chain=chain, targets=targets)
+        )
+        relaxed = [p is None and q is not None for p, q in zip(paths, loose, strict=True)]
+        paths = [q if r else p for p, q, r in zip(paths, loose, relaxed, strict=True)]
+    if all(p is None for p in paths):
+        raise _no_gateway_error(task)
+    for rec, path, rel in zip(reachable, paths, relaxed, strict=True):
+        if path is None:
+            rec.update(status="skipped", reason="reachable only across a border without a gateway")
+            continue
+        rec["protected_relaxed"] = rel
+        rec["alternatives"] = [_alt(1, path, True, True, rel)]
+    return {
+        "scenario": key,
+        "origin": task.origin,
+        "via": task.via,
+        "chain": chain,
+        "chain_snap_km": [s[2] for s in snapped],
+        "records": records,
+    }
+
+
+def _alt(n: int, found: tuple[np.ndarray, float], diverse: bool, greedy: bool, rel: bool) -> dict:
+    return {
+        "alternative": n,
+        "cells": found[0],
+        "steer_cost_usd": found[1],
+        "diverse": diverse,
+        "diverse_greedy": greedy,
+        "protected_relaxed": rel,
+    }
+
+
+JOINT_STRETCHES = 3
+"""Shared stretches the joint method tries to free per repair round, longest first."""
+
+
+BANDS_KEPT = 12
+"""Paths whose corridors a pair keeps (at 250 m one is about 2 M cells, 15 MB of indices)."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One origin–station pair's routing world for its alternatives."""
+
+    scene: Scene
+    level: Level  # the grid its first route was found on (barriers closed, or relaxed)
+    chain: list[tuple[int, int]]
+    target: tuple[int, int]
+    rc: RouteConfig
+    best_usd: float  # steering cost of the pair's cheapest route
+    _bands: dict = field(default_factory=dict, repr=False)  # path bytes -> its corridor
+
+    def near(self, paths: list[np.ndarray]) -> list[np.ndarray]:
+        """Each path's corridor outside the endpoint areas (sorted flat indices).
+
+        Each is found once (the joint method asks for the same ones again and again) and kept
+        for the last ``BANDS_KEPT`` paths; they are not merged (at 250 m each is millions of
+        cells): an overlay takes them as parts, and a test looks in each.
+        """
+        rc = self.rc
+        bands = []
+        for p in paths:
+            key = p.tobytes()
+            if key not in self._bands:
+                if len(self._bands) >= BANDS_KEPT:
+                    del self._bands[next(iter(self._bands))]
+                self._bands[key] = corridor(
+                    [p],
+                    [*self.chain, self.target],
+                    self.scene,
+                    rc.separation_km,
+                    rc.endpoint_radius_km,
+                )
+            bands.append(self._bands[key])
+        return bands
+
+    def route(self, *parts: tuple[np.ndarray, float]) -> tuple[np.ndarray, float] | None:
+        """The cheapest path through the chain to the target: (cells, cost), or None.
+
+        Each part (cells, factor) multiplies the rate of its cells, NaN closing them.
+        """
+        ov = overlay(self.level.rate, list(parts))
+        q = Query(
+            level=self.level, scene=self.scene, chain=self.chain, targets=[self.target], ov=ov
+        )
+        return route_chain(q)[0]
+
+    def apart(self, cells: np.ndarray, others: list[np.ndarray]) -> bool:
+        """Whether a path keeps the separation from ``others`` outside the endpoint areas."""
+        flat = cells[:, 0] * self.scene.grid.width + cells[:, 1]
+        return not any(member(flat, band).any() for band in self.near(others))
+
+    def greedy(
+        self, first: tuple[np.ndarray, float] | None, k: int, bans: list[np.ndarray | None]
+    ) -> list[tuple[np.ndarray, float]] | None:
+        """Each route in turn, outside the earlier ones' corridors and its own banned ground.
+
+        Where none keeps apart within ``route.max_alternative_cost_ratio`` of the cheapest
+        route's cost, the corridors are only penalised. ``first``: route 1 as already found;
+        None if a ban closes the way (or makes route 1 dearer than that).
+        """
+        limit = self.rc.max_alternative_cost_ratio * self.best_usd
+        out = [] if first is None else [first]
+        for n in range(len(out), k):
+            ban = [] if bans[n] is None else [(bans[n], np.nan)]
+            near = self.near([p[0] for p in out])
+            found = self.route(*ban, *[(b, np.nan) for b in near])
+            if found is not None and found[1] > limit:
+                found = None  # apart, but at a price no planner would sign
+            if found is None and out:
+                mult = self.rc.fallback_penalty_mult
+                found = self.route(*ban, *[(b, mult) for b in near])
+            if found is None:
+                return None
+            out.append(found)
+        return out
+
+    def score(self, paths: list[tuple[np.ndarray, float]]) -> tuple[int, float]:
+        """The rank of a set of routes: more of them apart from the earlier ones, then cheaper."""
+        apart = sum(self.apart(p[0], [q[0] for q in paths[:i]]) for i, p in enumerate(paths))
+        return -apart, sum(p[1] for p in paths)
+
+    def joint(self, paths: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """The greedy set repaired where it could not keep apart, then improved.
+
+        See ``route.alternatives_method``. A repair takes one stretch the first route that
+        could not keep apart shares with the earlier ones (the longest ``JOINT_STRETCHES``
+        are tried; one may be a true bottleneck, another a gateway the earlier route could
+        leave) away from the earlier routes, and routes the set again.
+        """
+        k = len(paths)
+        for _ in range(self.rc.joint_rounds):
+            bad = [
+                i for i, p in enumerate(paths) if not self.apart(p[0], [q[0] for q in paths[:i]])
+            ]
+            if not bad:
+                break
+            n = bad[0]
+            cells = paths[n][0]
+            flat = cells[:, 0] * self.scene.grid.width + cells[:, 1]
+            inside = np.zeros(len(cells), dtype=bool)
+            for band in self.near([q[0] for q in paths[:n]]):
+                inside |= member(flat, band)
+            runs = np.split(np.nonzero(inside)[0], np.nonzero(np.diff(inside) != 0)[0] + 1)
+            runs = sorted((r for r in runs if r.size and inside[r[0]]), key=len, reverse=True)
+            apart_now = self.score(paths)[0]
+            best, best_score = None, None
+            for run in runs[:JOINT_STRETCHES]:
+                (area,) = self.near([cells[run]])
+                cand = self.greedy(None, k, [area if i < n else None for i in range(k)])
+                score = None if cand is None else self.score(cand)
+                if score is None or score[0] >= apart_now:
+                    continue  # a repair must keep more routes apart; cheaper alone is the
+                    # next phase's work, which never moves a route to a dearer path
+                if best is None or score < best_score:
+                    best, best_score = cand, score
+            if best is None:
+                break
+            paths = best
+        for _ in range(self.rc.joint_rounds):
+            changed = False
+            for i in range(k):
+                others = [p[0] for j, p in enumerate(paths) if j != i]
+                if not self.apart(paths[i][0], others):
+                    continue
+                found = self.route(*[(b, np.nan) for b in self.near(others)])
+                if found is not None and found[1] < paths[i][1] * (1 - 1e-9):
+                    paths = [found if j == i else p for j, p in enumerate(paths)]
+                    changed = True
+            if not changed:
+                break
+        return sorted(paths, key=lambda p: p[1])
+
+
+def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
+    """All k alternatives of one pair, kept apart by ``route.alternatives_method``.
+
+    ``diverse``: the route keeps ``separation_km`` from every earlier (cheaper) alternative
+    outside the endpoint areas; ``diverse_greedy``: the same of the greedy method's route of
+    that number, for comparison.
+    """
+    rec = next(r for r in first["records"] if r["slug"] == slug)
+    alts = list(rec["alternatives"])
+    rc = task.route
+    if rc.alternatives < 2:
+        return alts
+    scene = task_scene(task)
+    rel = rec["protected_relaxed"]
+    one = (alts[0]["cells"], alts[0]["steer_cost_usd"])
+    pair = Pair(scene, scene.level(strict=not rel), first["chain"], rec["cell"], rc, one[1])
+    greedy = pair.greedy(one, rc.alternatives, [None] * rc.alternatives)
+    paths = pair.joint(greedy) if rc.alternatives_method == "joint" else greedy
+
+    def flags(ps):
+        return [pair.apart(p[0], [q[0] for q in ps[:i]]) for i, p in enumerate(ps)]
+
+    return [
+        _alt(n, p, d, g, rel)
+        for n, (p, d, g) in enumerate(zip(paths, flags(paths), flags(greedy), strict=True), 1)
+    ]
+
+
+def _no_gateway_error(task: Task) -> NoRouteError:
+    """Which borders of the scenario's countries have no gateway, and the gateways nearby."""
+    key, sc = task.scenario_key, task.scenario
+    sf = task_surface(task.cost_files, task.grid)
+    codes = list(sf.country_codes)
+    ids = {c: country_id(codes, c) for c in sc.allowed_countries if c in codes}
+    c = sf.country_id
+    pairs = set()
+    for a, b in ((c[:, :-1], c[:, 1:]), (c[:-1, :], c[1:, :])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        pairs |= {tuple(sorted(p)) for p in zip(a[touch].tolist(), b[touch].tolist(), strict=True)}
+    names = {v: k for k, v in ids.items()}
+    borders = sorted(
+        f"{names[p[0]]}–{names[p[1]]}" for p in pairs if p[0] in names and p[1] in names
+    )
+    gw = io.read_layer(dict(task.cost_files)["gateways"], "gateways")
+    mine = gw.loc[gw["a"].isin(ids) & gw["b"].isin(ids)]
+    listing = "; ".join(f"{r['name']} ({r['a']}–{r['b']})" for _, r in mine.iterrows())
+    return NoRouteError(
+        f"route.scenarios.{key}: no landing station can be reached from {task.origin.name}: "
+        "the borders "
+        f"between {sc.allowed_countries} ({', '.join(borders) or 'none'}) are crossed only at "
+        f"gateways, and the gateways there ({listing or 'none'}) do not connect them.\n"
+        "Fix: add the transit country to allowed_countries, add a published crossing to "
+        "gateways.listed, or allow off-gateway crossings at a cost "
+        f"(route.scenarios.{key}.off_gateway_crossing_usd)."
+    )

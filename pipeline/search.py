@@ -1,0 +1,313 @@
+"""Least-cost paths through a chain of waypoints on a scene: on the whole grid, or coarse to fine.
+
+A ``Query`` is one search: the level of the grid (the fine grid, or a coarser one), the scene
+(zone transition costs, moves), the chain of waypoints, the targets, and an overlay of cells
+whose rate an alternative changes. ``route_chain`` answers it with one Dijkstra per leg
+(``router.accumulate``), on the whole grid or inside a corridor found on the coarser level
+(``route.method``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from . import router
+from .corridors import member
+from .scene import Level, Scene
+
+log = logging.getLogger(__name__)
+
+
+Cell = tuple[int, int]
+Found = tuple[np.ndarray, float]  # a path: (cells, cost)
+Overlay = tuple[np.ndarray, np.ndarray]
+"""Cells whose rate an alternative changes: sorted flat indices, and their rates (NaN: closed)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Query:
+    """One search: through ``chain``'s waypoints to each of ``targets`` on ``level``.
+
+    ``scene`` gives the zone transition costs and the moves; ``ov`` changes the rate of some
+    cells (an alternative's exclusions).
+    """
+
+    level: Level
+    scene: Scene
+    chain: list[Cell]
+    targets: list[Cell]
+    ov: Overlay | None = None
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A corridor: the coarse cells ``near`` (blocks of the level's factor) from (r0, c0)."""
+
+    r0: int
+    c0: int
+    near: np.ndarray
+
+
+def route_chain(q: Query) -> list[Found | None]:
+    """Least-cost paths through the chain of waypoints to each target: (cells, cost) or None.
+
+    On the level's rate with the overlay: on the whole grid, or coarse to fine when the level
+    has a coarser one (``route.method``).
+    """
+    if q.level.coarse is None:
+        return _whole_grid(q)
+    return _coarse_to_fine(q)
+
+
+def overlay(rate: np.ndarray, parts: list[tuple[np.ndarray, float]]) -> Overlay | None:
+    """The cells of each part (flat indices) at ``rate`` × the part's factor.
+
+    A factor of NaN closes the cells, and a closed cell stays closed whatever else it is in;
+    elsewhere the first part holding a cell sets it.
+    """
+    parts = [(i, f) for i, f in parts if i.size]
+    if not parts:
+        return None
+    order = sorted(range(len(parts)), key=lambda j: not np.isnan(parts[j][1]))  # closing first
+    n = len(parts)
+    key = np.sort(np.concatenate([parts[j][0] * n + rank for rank, j in enumerate(order)]))
+    idx, rank = np.divmod(key, n)
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = idx[1:] != idx[:-1]
+    idx, rank = idx[first], rank[first]
+    factors = np.array([parts[j][1] for j in order], dtype=rate.dtype)
+    return idx, rate.ravel()[idx] * factors[rank]
+
+
+def _legs(q: Query, rate: np.ndarray, inv: np.ndarray | None, zone: np.ndarray):
+    """One Dijkstra per leg of the chain on ``rate``, the last to every target at once."""
+
+    def run(a, goals):
+        return router.accumulate(
+            rate,
+            a,
+            goals,
+            inv_scale=inv,
+            zone=zone,
+            zone_penalty=q.scene.penalty,
+            step_km=q.level.step_km,
+            connectivity=q.scene.connectivity,
+        )
+
+    return _chain_paths(run, q.chain, q.targets)
+
+
+def _chain_paths(run, chain: list[Cell], targets: list[Cell]) -> list[Found | None]:
+    """The legs' paths joined, from ``run(start, goals) -> (dist, pred)``: (cells, cost)."""
+    cost_so_far = 0.0
+    prefix = np.array(chain[:1], dtype=np.int64)
+    for a, b in zip(chain[:-1], chain[1:], strict=True):
+        dist, pred = run(a, [b])
+        if not np.isfinite(dist[b]):
+            return [None] * len(targets)
+        prefix = np.concatenate([prefix, router.backtrack(pred, b)[1:]])
+        cost_so_far += float(dist[b])
+    dist, pred = run(chain[-1], targets)
+    return [
+        (np.concatenate([prefix, router.backtrack(pred, t)[1:]]), cost_so_far + float(dist[t]))
+        if np.isfinite(dist[t])
+        else None
+        for t in targets
+    ]
+
+
+def _rates_at(rate: np.ndarray, ov: Overlay | None, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """The rate of cells (rr, cc) with the overlay applied."""
+    out = rate[rr, cc]
+    if ov is not None and rr.size:
+        flat = rr * rate.shape[1] + cc
+        hit = member(flat, ov[0])
+        out[hit] = ov[1][np.searchsorted(ov[0], flat[hit])]
+    return out
+
+
+def _whole_grid(q: Query) -> list[Found | None]:
+    rate = q.level.rate
+    if q.ov is not None:
+        rate = rate.copy()
+        rate.ravel()[q.ov[0]] = q.ov[1]
+    return _legs(q, rate, q.level.inv, q.level.zone)
+
+
+def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
+    """Coarse cells within ``width`` of the coarse ``cells``: (row0, col0, mask)."""
+    lo = np.maximum(cells.min(axis=0) - width, 0)
+    hi = cells.max(axis=0) + width + 1
+    on = np.zeros(hi - lo, dtype=bool)
+    on[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
+    near = ndimage.distance_transform_cdt(~on, metric="chessboard") <= width
+    return int(lo[0]), int(lo[1]), near
+
+
+def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], r0: int, c0: int) -> np.ndarray:
+    """The coarse ``near`` on the fine cells of its window from (r0, c0), clipped to the grid."""
+    fine = np.empty((near.shape[0], factor, near.shape[1], factor), dtype=bool)
+    fine[...] = near[:, None, :, None]  # each coarse cell's value over its block, one pass
+    fine = fine.reshape(near.shape[0] * factor, near.shape[1] * factor)
+    return fine[: shape[0] - r0, : shape[1] - c0]
+
+
+def _touches_edge(path: np.ndarray, win: _Window, q: Query) -> bool:
+    """Whether a path runs along the corridor's edge with passable ground beyond it."""
+    rate, factor = q.level.rate, q.level.factor
+    rr = (path[:, None, 0] + router.DR[None, :8]).ravel()
+    cc = (path[:, None, 1] + router.DC[None, :8]).ravel()
+    on_grid = (rr >= 0) & (rr < rate.shape[0]) & (cc >= 0) & (cc < rate.shape[1])
+    rr, cc = rr[on_grid], cc[on_grid]
+    br, bc = (rr - win.r0) // factor, (cc - win.c0) // factor
+    inside = (br >= 0) & (br < win.near.shape[0]) & (bc >= 0) & (bc < win.near.shape[1])
+    inside[inside] = win.near[br[inside], bc[inside]]
+    beyond = _rates_at(rate, q.ov, rr[~inside], cc[~inside])
+    return bool(np.any((beyond >= 0) & np.isfinite(beyond)))
+
+
+def _open_ends(q: Query, cov: Overlay | None, cends: list[Cell]) -> Overlay | None:
+    """The coarse overlay ``cov`` with the block of every endpoint (``cends``) passable.
+
+    A block whose own zone's cells are closed (by an alternative's exclusion) can still hold an
+    endpoint of another zone; the block then takes the endpoint's own rate.
+    """
+    level, coarse = q.level, q.level.coarse
+    rr, cc = np.array(cends).T
+    shut = ~(_rates_at(coarse.rate, cov, rr, cc) >= 0) | ~np.isfinite(
+        _rates_at(coarse.rate, cov, rr, cc)
+    )
+    if not shut.any():
+        return cov
+    fr, fc = np.array(q.chain + q.targets)[shut].T
+    vals = _rates_at(level.rate, q.ov, fr, fc) * (1.0 if level.inv is None else level.inv[fr, fc])
+    idx = rr[shut] * coarse.rate.shape[1] + cc[shut]
+    if cov is not None:  # the endpoints' values first, so they win
+        idx, vals = np.concatenate([idx, cov[0]]), np.concatenate([vals, cov[1]])
+    idx, first = np.unique(idx, return_index=True)  # a few cells
+    return idx, vals[first].astype(coarse.rate.dtype)
+
+
+def _coarse_query(q: Query) -> Query:
+    """The same search on the coarser level: the chain and targets in its cells."""
+    f, level, coarse = q.level.factor, q.level, q.level.coarse
+    cov = None
+    if q.ov is not None:
+        cov = router.patch_blocks(level.rate, f, q.ov, level.inv, (level.zone, coarse.zone))
+    cchain = [(r // f, c // f) for r, c in q.chain]
+    ctargets = [(r // f, c // f) for r, c in q.targets]
+    cov = _open_ends(q, cov, cchain + ctargets)
+    return Query(level=coarse, scene=q.scene, chain=cchain, targets=ctargets, ov=cov)
+
+
+def _coarse_to_fine(q: Query) -> list[Found | None]:
+    """``route_chain`` searched only in a corridor around the same chain on the coarser level.
+
+    The coarse level (see ``scene.pyramid``) keeps borders, landfalls and gateways, and an
+    alternative's exclusions change only the blocks they touch (``router.patch_blocks``), so
+    waypoints, several targets, barriers and exclusion masks all carry over; the coarse level
+    is itself routed coarse to fine while it is larger than the coarsest size. The fine routing
+    is exact inside the corridor; a path along the corridor's edge with open ground beyond it
+    widens the corridor (doubling, ``route.max_widenings`` times), then the whole grid is
+    searched. Where the coarse level finds no way to a target, a search from both ends without
+    costs (``router.linked``) shows whether the fine grid has one: if not, the target is
+    unreachable without pricing every cell the origin reaches; if so, the whole grid.
+    """
+    _, width, widenings, _ = q.scene.c2f
+    cpaths = route_chain(_coarse_query(q))
+    out: list[Found | None] = [None] * len(q.targets)
+    lost = {i for i, p in enumerate(cpaths) if p is None}
+    if lost and _cut_off(q, lost) != lost:
+        return _fallback(q, "the coarse grid lost a way through")
+    kept = [i for i in range(len(q.targets)) if i not in lost]
+    tries = widenings + 1
+    while kept and tries:
+        ccells = np.concatenate([cpaths[i][0] for i in kept])
+        sub = dataclasses.replace(q, targets=[q.targets[i] for i in kept])
+        win, found = _in_corridor(sub, ccells, width)
+        missing = {i for i, p in zip(kept, found, strict=True) if p is None}
+        cut = _cut_off(q, missing) if missing else set()
+        if cut:  # unreachable on the fine grid too: settled, the corridor stays as it is
+            kept = [i for i in kept if i not in cut]
+            continue
+        if not missing and not any(_touches_edge(p[0], win, q) for p in found):
+            for i, p in zip(kept, found, strict=True):
+                out[i] = p
+            return out
+        width *= 2
+        tries -= 1
+    if not kept:
+        return out
+    return _fallback(q, "the widest corridor held no way")
+
+
+def _fallback(q: Query, why: str) -> list[Found | None]:
+    log.info("route: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
+    return _whole_grid(q)
+
+
+def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, list[Found | None]]:
+    """The chain's paths on the query's level within ``width`` coarse cells of ``ccells``.
+
+    Returns the corridor and the paths, in the level's cells.
+    """
+    level = q.level
+    r0, c0, near = _corridor_blocks(ccells, width)
+    r0, c0, f = r0 * level.factor, c0 * level.factor, level.factor
+    cells = None
+    if q.ov is not None:
+        rr, cc = np.divmod(q.ov[0], level.rate.shape[1])
+        rr, cc = rr - r0, cc - c0
+        at = (rr >= 0) & (rr < near.shape[0] * f) & (cc >= 0) & (cc < near.shape[1] * f)
+        cells = (rr[at], cc[at], q.ov[1][at])
+    search = router.Corridor(
+        level.rate,
+        level.inv,
+        level.zone,
+        r0,
+        c0,
+        near,
+        f,
+        cells,
+        q.scene.penalty,
+        level.step_km,
+        q.scene.connectivity,
+    )
+    local = dataclasses.replace(
+        q,
+        chain=[(r - r0, c - c0) for r, c in q.chain],
+        targets=[(r - r0, c - c0) for r, c in q.targets],
+    )
+    if search.ok:
+        found = _chain_paths(search.accumulate, local.chain, local.targets)
+    else:  # a cost range for the heap: the window with every cell outside the corridor shut
+        mask = _fine(near, f, level.rate.shape, r0, c0)
+        r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
+        sub = np.where(mask, level.rate[r0:r1, c0:c1], np.nan)
+        if cells is not None:
+            inside = mask[cells[0], cells[1]]
+            sub[cells[0][inside], cells[1][inside]] = cells[2][inside]
+        inv = None if level.inv is None else level.inv[r0:r1, c0:c1]
+        found = _legs(local, sub, inv, level.zone[r0:r1, c0:c1])
+    paths = [None if p is None else (p[0] + [r0, c0], p[1]) for p in found]
+    return _Window(r0, c0, near), paths
+
+
+def _cut_off(q: Query, which: set[int]) -> set[int]:
+    """Those of ``which`` targets no path on the level reaches (all, if a waypoint is cut off)."""
+    level = q.level
+    closed = None if q.ov is None else q.ov[0][np.isnan(q.ov[1])]
+
+    def linked(a, b):
+        return router.linked(
+            level.rate, a, b, closed, level.zone, q.scene.penalty, q.scene.connectivity
+        )
+
+    if not all(linked(a, b) for a, b in zip(q.chain, q.chain[1:], strict=False)):
+        return set(which)
+    return {i for i in which if not linked(q.chain[-1], q.targets[i])}

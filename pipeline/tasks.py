@@ -1,0 +1,152 @@
+"""Routing tasks: the endpoints and scenarios of the config, as small picklable records.
+
+A ``Task`` is one (scenario, origin): its waypoints and landing stations as points in the
+analysis CRS, and the paths of the cost rasters (never the arrays), so Dask can send it to any
+worker. Place names are resolved here, against the landing stations and Natural Earth's
+populated places.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+
+from . import config, io
+from .catalogue import StageFiles
+from .config import Config, CostConfig, RouteConfig, Scenario
+from .errors import EndpointError
+from .grid import Grid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A named point in analysis-CRS metres."""
+
+    name: str
+    x: float
+    y: float
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One (scenario, origin) routing task: small values and the folder of the cost rasters."""
+
+    scenario_key: str
+    scenario: Scenario
+    origin: Endpoint
+    via: tuple[Endpoint, ...]
+    destinations: tuple[Endpoint, ...]
+    cost_files: tuple[tuple[str, str], ...]  # catalogue key -> path of each cost raster
+    grid: Grid
+    cost: CostConfig
+    route: RouteConfig
+
+
+def resolve_place(
+    name: str,
+    lon: float | None,
+    lat: float | None,
+    places: gpd.GeoDataFrame,
+    landing: gpd.GeoDataFrame,
+    grid: Grid,
+    role: str,
+) -> Endpoint:
+    """A point in CRS metres: its coordinates, a landing station, or a populated place.
+
+    A name is looked up among the cable landing stations first, then the populated places
+    (the most populous of that name).
+    """
+    if lon is not None:
+        x, y = grid.from_lonlat().transform(lon, lat)
+        return Endpoint(name, float(x), float(y))
+    hit = landing.loc[landing["name"] == name]
+    if not hit.empty:
+        g = hit.iloc[0]
+        return Endpoint(name, float(g.geometry.x), float(g.geometry.y), g["slug"])
+    key = name.casefold()
+    hits = places.loc[
+        (places["name"].str.casefold() == key)
+        | (places["name_ascii"].fillna("").str.casefold() == key)
+    ]
+    if hits.empty:
+        known = [*landing["name"], *places["name"].dropna()]
+        near = difflib.get_close_matches(name, known, n=4, cutoff=0.7)
+        raise EndpointError(
+            f"{role}: {name!r} is unknown: no cable landing station or populated place of that "
+            f"name inside the area of interest{f' (closest: {near})' if near else ''}. Fix: check "
+            "the spelling, or give lon_deg and lat_deg."
+        )
+    best = hits.sort_values("population", ascending=False).iloc[0]
+    return Endpoint(name, float(best.geometry.x), float(best.geometry.y))
+
+
+def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpoint, ...]:
+    """Landing stations of the configured countries, ordered by name."""
+    sel = landing.loc[landing["iso_a2"].isin(countries)].sort_values(["name", "slug"])
+    return tuple(
+        Endpoint(r["name"], float(r.geometry.x), float(r.geometry.y), r["slug"])
+        for _, r in sel.iterrows()
+    )
+
+
+def check_names(rc: RouteConfig, files: StageFiles) -> None:
+    """Every country code and water body the route settings name exists in the data."""
+    codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
+    bodies = json.loads(io.read_tags(files["cost/water_body"])["water_bodies"])
+    where = "the countries inside the area of interest (cost/country_id.tif)"
+    config.check_names("route.landing_countries", rc.landing_countries, codes, where)
+    for key, sc in rc.scenarios.items():
+        at = f"route.scenarios.{key}"
+        config.check_names(f"{at}.allowed_countries", sc.allowed_countries, codes, where)
+        config.check_names(f"{at}.country_cost_mult", sc.country_cost_mult, codes, where)
+        config.check_names(
+            f"{at}.water_bodies", sc.water_bodies, bodies, "the named seas and lakes of the area"
+        )
+
+
+def cost_files(files: StageFiles) -> tuple[tuple[str, str], ...]:
+    """The cost stage's files among a stage's, as a task carries them (small, picklable)."""
+    return tuple(
+        (k, str(p))
+        for k, p in files.paths.items()
+        if k.startswith("cost/") or k in ("gateways", "landcover")
+    )
+
+
+def make_tasks(
+    cfg: Config,
+    places: gpd.GeoDataFrame,
+    landing: gpd.GeoDataFrame,
+    grid: Grid,
+    files: StageFiles,
+) -> list[Task]:
+    """One task per scenario and origin."""
+    origins = [
+        resolve_place(o.name, o.lon_deg, o.lat_deg, places, landing, grid, "route.origins")
+        for o in cfg.route.origins
+    ]
+    dests = destinations(landing, cfg.route.landing_countries)
+    if not dests:
+        raise EndpointError(
+            f"route.landing_countries: no landing station of "
+            f"{cfg.route.landing_countries} in the cable data inside the area. "
+            "Fix: check the ISO codes, or widen the area of interest."
+        )
+    tasks = []
+    for key, sc in cfg.route.scenarios.items():
+        via = tuple(
+            resolve_place(v, None, None, places, landing, grid, f"route.scenarios.{key}.via")
+            for v in sc.via
+        )
+        tasks += [
+            Task(key, sc, o, via, dests, cost_files(files), grid, cfg.cost, cfg.route)
+            for o in origins
+        ]
+    return tasks
