@@ -94,6 +94,7 @@ class Stage:
     outputs: tuple[str, ...]
     sections: tuple[str, ...]
     assets: tuple[str, ...] = field(default=())  # package files (globs) it reads
+    dask: bool = False  # runs Dask work: its ``run`` takes the cluster's address, ``scheduler``
 
 
 STAGES: dict[str, Stage] = {
@@ -116,12 +117,14 @@ STAGES: dict[str, Stage] = {
         ("ingest", "dem", "landcover"),
         (*_COST, "gateways"),
         ("paths", "grid", "cost", "gateways"),
+        dask=True,
     ),
     "route": Stage(
         "least-cost routes per scenario, origin and landing station (Dask)",
         ("ingest", "landcover", "gateways", *_COST),
         ("routes",),
         ("paths", "grid", "cost", "route"),
+        dask=True,
     ),
     "score": Stage(
         "length, cost, latency, countries, crossings, segments, sites per route",
@@ -134,6 +137,7 @@ STAGES: dict[str, Stage] = {
         ("ingest", "landcover", "gateways", "routes", "scores", *_COST),
         ("uncertainty", "route_frequency"),
         ("paths", "grid", "cost", "route", "score", "sites", "uncertainty"),
+        dask=True,
     ),
     "onward": Stage(
         "end-to-end paths to the world's hubs over the submarine cables, vs today's",

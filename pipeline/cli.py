@@ -1,4 +1,9 @@
-"""Command-line interface: one subcommand per stage, plus ``all`` and ``config``."""
+"""Command-line interface: one subcommand per stage, plus ``all`` and ``config``.
+
+The CLI is where the environment is read: the Dask cluster's address (``--scheduler``, else
+``PIPELINE_DASK_ADDRESS``, else ``dask.scheduler_address``) is resolved here and handed to the
+stages that run Dask work (``Stage.dask`` in the catalogue) as their ``scheduler`` argument.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__, catalogue, config, io
-from .errors import PipelineError
+from .errors import ConfigError, PipelineError
 
 STAGES = tuple(catalogue.STAGES)
 log = logging.getLogger("pipeline")
@@ -51,12 +56,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_stage(stage: str, cfg: config.Config) -> None:
+def _run_stage(stage: str, cfg: config.Config, scheduler: str | None) -> None:
     module = importlib.import_module(f"pipeline.{stage}")
     files = catalogue.stage_files(stage, cfg.paths.raw_dir, cfg.paths.processed_dir)
+    options = {"scheduler": scheduler} if catalogue.STAGES[stage].dask else {}
     t0 = time.perf_counter()
-    module.run(config.StageView(cfg, stage), files)
+    module.run(config.StageView(cfg, stage), files, **options)
     log.info("%s: done in %.1f s", stage, time.perf_counter() - t0)
+
+
+def scheduler_address(flag: str | None, cfg: config.Config) -> str | None:
+    """The Dask cluster in force: ``--scheduler``, else $PIPELINE_DASK_ADDRESS, else the config's.
+
+    None: local threads.
+    """
+    return flag or os.environ.get("PIPELINE_DASK_ADDRESS") or cfg.dask.scheduler_address or None
+
+
+def lock_timeout_s() -> float:
+    """How long a build waits for another in the same folder: $PIPELINE_LOCK_TIMEOUT_S, s."""
+    text = os.environ.get("PIPELINE_LOCK_TIMEOUT_S", "3600")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(
+            f"PIPELINE_LOCK_TIMEOUT_S={text!r}: not a number of seconds. Fix: give seconds as "
+            "a number, e.g. PIPELINE_LOCK_TIMEOUT_S=600 for ten minutes, or unset it (3600)."
+        )
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,8 +100,6 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         cfg = config.load(args.config)
-        if args.scheduler:
-            os.environ["PIPELINE_DASK_ADDRESS"] = args.scheduler  # read by cfg.scheduler_address
         if args.command == "config":
             if args.doc:
                 print(config.doc_table())
@@ -82,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                     if io.write_text_if_changed(args.slices / f"{stage}.json", text):
                         log.info("config slice %s changed", stage)
             return 0
-        timeout = float(os.environ.get("PIPELINE_LOCK_TIMEOUT_S", "3600"))
-        with io.build_lock(cfg.paths.processed_dir, timeout):
+        scheduler = scheduler_address(args.scheduler, cfg)
+        with io.build_lock(cfg.paths.processed_dir, lock_timeout_s()):
             for stage in STAGES if args.command == "all" else (args.command,):
-                _run_stage(stage, cfg)
+                _run_stage(stage, cfg, scheduler)
     except PipelineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

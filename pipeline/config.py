@@ -907,7 +907,8 @@ class DaskConfig(_Section):
     scheduler_address: str | None = Field(
         None,
         description="Address of an existing Dask cluster (tcp://host:8786). Unset: a local "
-        "threaded scheduler. The environment variable PIPELINE_DASK_ADDRESS overrides it.",
+        "threaded scheduler. The environment variable PIPELINE_DASK_ADDRESS overrides it, and "
+        "the command line's --scheduler overrides both.",
     )
     n_workers: int = Field(
         2, ge=1, description="Local threads for Dask work. Default: this machine's 2 cores."
@@ -955,10 +956,6 @@ class Config(_Section):
         """The mirror folder in force: $PIPELINE_MIRROR, else fetch.mirror_dir, else None."""
         env = os.environ.get("PIPELINE_MIRROR")
         return Path(env) if env else self.fetch.mirror_dir
-
-    def scheduler_address(self) -> str | None:
-        """The Dask cluster in force: $PIPELINE_DASK_ADDRESS, else dask.scheduler_address."""
-        return os.environ.get("PIPELINE_DASK_ADDRESS") or self.dask.scheduler_address
 
 
 def _format_errors(err: ValidationError, source: str) -> str:
@@ -1036,7 +1033,7 @@ class StageView:
     def __getattr__(self, name: str):
         if name in self._allowed:
             return getattr(self._cfg, name)
-        if name in ("mirror", "scheduler_address"):
+        if name == "mirror":
             return getattr(self._cfg, name)
         raise AttributeError(
             f"stage {self._stage!r} reads config section {name!r}, which it does not declare; "

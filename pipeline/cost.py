@@ -456,8 +456,11 @@ def rasterise_inputs(
     return inputs, countries, codes, protected_names
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
-    """Build the cost surface from the ingest outputs; write every raster it declares."""
+def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
+    """Build the cost surface from the ingest outputs; write every raster it declares.
+
+    ``scheduler``: the address of a Dask cluster for the block tasks, else local threads.
+    """
     grid = template(cfg.grid)
     dem, _ = io.read_raster(files["dem"], grid)
     landcover, _ = io.read_raster(files["landcover"], grid)
@@ -500,7 +503,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
             grid.cell_m,
             cfg.dask.chunk_cells,
             scratch,
-            cfg.scheduler_address(),
+            scheduler,
             cfg.dask.n_workers,
         )
         arrays = {

@@ -42,5 +42,9 @@ class OutputError(PipelineError, OSError):
     """An output cannot be written (no space, no permission, not a folder)."""
 
 
+class SchedulerError(PipelineError, ConnectionError):
+    """No Dask scheduler answers at the address given."""
+
+
 class BuildLockedError(PipelineError, RuntimeError):
     """Another build holds the output folder's lock for longer than we may wait."""

@@ -13,6 +13,7 @@ import http.client
 import json
 import logging
 import urllib.error
+import urllib.request
 from pathlib import Path, PurePosixPath
 
 from . import io
@@ -22,6 +23,14 @@ from .errors import MissingDatasetError
 from .sources import LOCK_NAME, Dataset, SourceFile, manifest, read_lock, verify
 
 log = logging.getLogger(__name__)
+
+
+def download(url: str, dest: Path, timeout_s: float) -> None:
+    """Download ``url`` to ``dest`` atomically (a broken transfer leaves nothing at ``dest``)."""
+    req = urllib.request.Request(url, headers={"User-Agent": "fiber-corridor-pipeline"})
+    with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        size = resp.headers.get("Content-Length")
+        io.write_stream(dest, resp, None if size is None else int(size), url)
 
 
 def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
@@ -34,7 +43,7 @@ def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
     for cid in ids:
         part = tmp_dir / f"{cid}.json"
         if not part.exists():
-            io.download(sf.url_each.format(id=cid), part, timeout_s)
+            download(sf.url_each.format(id=cid), part, timeout_s)
         records.append(io.read_json(part))
     dest = raw_dir / sf.mirror
     io.write_json(dest, records)
@@ -56,7 +65,7 @@ def _fetch_parts(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
     for url in sf.url_parts:
         part = tmp_dir / PurePosixPath(url).name
         if not part.exists():
-            io.download(url, part, timeout_s)
+            download(url, part, timeout_s)
         gdf = io.read_source_vector(part, sf.url_layer)
         gdf["part"] = PurePosixPath(url).name
         frames.append(gdf)
@@ -117,7 +126,7 @@ def fetch_file(
             dest = _fetch_parts(sf, raw_dir, timeout_s)
         else:
             dest = raw_dir / sf.url_name()
-            io.download(sf.url, dest, timeout_s)
+            download(sf.url, dest, timeout_s)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         raise MissingDatasetError(
             f"dataset {sf.dataset!r}: download of {sf.where()} failed ({err}), and no mirror "

@@ -19,7 +19,6 @@ import sqlite3
 import tempfile
 import time
 import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,29 +183,28 @@ def _npy_data_offset(f) -> int:
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
+    """Hex sha256 of a file."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def write_stream(dest: Path, stream, expected_bytes: int | None, source: str) -> None:
+    """Copy a byte stream (a download from ``source``) to ``dest`` atomically.
+
+    A transfer cut short of ``expected_bytes`` raises ``ConnectionError`` and leaves nothing at
+    ``dest``.
+    """
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as f:
+            shutil.copyfileobj(stream, f, length=1 << 20)
+        if expected_bytes is not None and tmp.stat().st_size != expected_bytes:
+            raise ConnectionError(f"{source}: got {tmp.stat().st_size} bytes of {expected_bytes}")
 
 
 def copy_file(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` atomically."""
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)
-
-
-def download(url: str, dest: Path, timeout_s: float) -> None:
-    """Download ``url`` to ``dest`` atomically (a broken transfer leaves nothing at ``dest``)."""
-    req = urllib.request.Request(url, headers={"User-Agent": "fiber-corridor-pipeline"})
-    with atomic_path(dest) as tmp, urllib.request.urlopen(req, timeout=timeout_s) as resp:
-        expected = resp.headers.get("Content-Length")
-        with open(tmp, "wb") as f:
-            shutil.copyfileobj(resp, f, length=1 << 20)
-        if expected is not None and tmp.stat().st_size != int(expected):
-            raise ConnectionError(f"{url}: got {tmp.stat().st_size} bytes of {expected}")
 
 
 def read_json(path: str | Path) -> object:

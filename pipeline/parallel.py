@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import dask
 from dask.callbacks import Callback
 
+from .errors import SchedulerError
+
 log = logging.getLogger(__name__)
 
 
@@ -48,12 +50,27 @@ class _LogProgress(Callback):
                 self._next += 0.1
 
 
+def _client(address: str):
+    """A client of the Dask cluster at ``address``, or a message naming it and the fix."""
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise SchedulerError(
+            f"no Dask scheduler answers at {address!r} ({err}). Fix: start one there "
+            "(python -m distributed.cli.dask_scheduler, then dask_worker with its address), or "
+            "run on local threads: drop --scheduler, unset PIPELINE_DASK_ADDRESS and "
+            "dask.scheduler_address."
+        ) from err
+
+
 def compute(graph: Sequence, address: str | None, n_workers: int, label: str) -> list:
     """Compute Dask collections on the cluster at ``address``, else on ``n_workers`` threads."""
     if address:
-        from distributed import Client, as_completed, progress
+        from distributed import as_completed, progress
 
-        with Client(address) as client:
+        with _client(address) as client:
             # a list of Delayed objects becomes one Delayed, so each item is one future
             items = [dask.delayed(g) if isinstance(g, list | tuple) else g for g in graph]
             futures = client.compute(items)

@@ -166,14 +166,14 @@ def route_id(scenario: str, origin: str, slug: str, alternative: int) -> str:
     return f"{scenario}:{origin}>{slug}#{alternative}"
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
+def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Route every scenario × origin × landing station × alternative; write ``routes.gpkg``."""
     grid = template(cfg.grid)
     check_names(cfg.route, files)
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
     tasks = make_tasks(cfg, places, landing, grid, files)
-    results = compute(tasks, cfg.scheduler_address(), cfg.dask.n_workers)
+    results = compute(tasks, scheduler, cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:
             if rec["status"] == "skipped":

@@ -206,7 +206,7 @@ def summarise(routes: pd.DataFrame, costs: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
+def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
     grid = template(cfg.grid)
     u = cfg.uncertainty
@@ -227,7 +227,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         for t in tasks
     ]
     costs_parts, paths = parallel.compute(
-        [jobs, reroutes], cfg.scheduler_address(), cfg.dask.n_workers, "uncertainty"
+        [jobs, reroutes], scheduler, cfg.dask.n_workers, "uncertainty"
     )
     summary = summarise(routes, np.hstack(costs_parts))
     table = routes.drop(columns="geometry").merge(

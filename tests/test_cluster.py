@@ -1,7 +1,7 @@
 """The whole build on a real Dask cluster: a scheduler and two worker processes on 127.0.0.1.
 
 The test starts them itself (``python -m distributed.cli.dask_scheduler`` and
-``dask_worker``), sends every Dask stage there with ``PIPELINE_DASK_ADDRESS``, and checks the
+``dask_worker``), sends every Dask stage there with ``--scheduler ADDRESS``, and checks the
 outputs are those of the threaded build.
 """
 
@@ -95,11 +95,9 @@ def cluster(tmp_path_factory):
 
 def _build(root: Path, monkeypatch, address: str | None) -> Path:
     cfg = world.build(root)
-    if address:
-        monkeypatch.setenv("PIPELINE_DASK_ADDRESS", address)
-    else:
-        monkeypatch.delenv("PIPELINE_DASK_ADDRESS", raising=False)
-    assert cli.main(["--config", str(cfg), "all"]) == 0
+    monkeypatch.delenv("PIPELINE_DASK_ADDRESS", raising=False)
+    flag = ["--scheduler", address] if address else []  # handed to the Dask stages as an argument
+    assert cli.main(["--config", str(cfg), *flag, "all"]) == 0
     return root / "out"
 
 

@@ -3,7 +3,8 @@ import logging
 import dask
 import pytest
 
-from pipeline import parallel
+from pipeline import cli, config, parallel
+from pipeline.errors import SchedulerError
 
 
 def _graph():
@@ -29,3 +30,30 @@ def test_progress_off_a_terminal_is_a_few_log_lines(caplog, capsys):
     done, total = lines[-1].removeprefix("squares: ").split(" tasks")[0].split(" of ")
     assert done == total
     assert "\r" not in capsys.readouterr().err
+
+
+def test_a_scheduler_that_does_not_answer_is_named_with_the_fix():
+    pytest.importorskip("distributed")
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(SchedulerError, match=r"tcp://127\.0\.0\.1:9.*dask_scheduler.*local threads"),
+    ):
+        parallel.compute(_graph(), "tcp://127.0.0.1:9", 2, "test")
+
+
+def test_the_command_line_address_wins_over_the_environment_and_the_config(monkeypatch):
+    cfg = config.Config(dask={"scheduler_address": "tcp://from-config:8786"})
+    monkeypatch.delenv("PIPELINE_DASK_ADDRESS", raising=False)
+    assert cli.scheduler_address(None, config.Config()) is None  # local threads
+    assert cli.scheduler_address(None, cfg) == "tcp://from-config:8786"
+    monkeypatch.setenv("PIPELINE_DASK_ADDRESS", "tcp://from-env:8786")
+    assert cli.scheduler_address(None, cfg) == "tcp://from-env:8786"
+    assert cli.scheduler_address("tcp://flag:8786", cfg) == "tcp://flag:8786"
+
+
+@pytest.mark.parametrize("value", ["10m", "-5", "nan", "inf", ""])
+def test_a_lock_timeout_that_is_not_seconds_is_refused_by_name(monkeypatch, capsys, value):
+    monkeypatch.setenv("PIPELINE_LOCK_TIMEOUT_S", value)
+    assert cli.main(["fetch"]) == 2
+    err = capsys.readouterr().err
+    assert f"PIPELINE_LOCK_TIMEOUT_S={value!r}" in err and "PIPELINE_LOCK_TIMEOUT_S=600" in err
