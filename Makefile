@@ -4,7 +4,13 @@
 # a stage runs are prerequisites, and each stage's slice of the config (data/processed/.config/)
 # is rewritten only when that part of the config changes, so a stage reruns only when something
 # it depends on changed.
-.DELETE_ON_ERROR:
+# A failed or interrupted build deletes no output. Every write is atomic (a temporary file
+# beside the target, then a rename), so a stage that fails or is stopped leaves its outputs as
+# they were, and make must not delete them: there is no .DELETE_ON_ERROR, and the stage outputs
+# and config slices are .PRECIOUS (else, on an error or Ctrl-C, make 4.3 deletes every output of
+# the stage but the one it was building, changed or not). A stage that did not finish leaves
+# $(OUT)/.make/<stage>.running, so the next make runs it again even if it had already replaced
+# the output make checks.
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
@@ -36,6 +42,7 @@ $(RULES): pipeline/catalogue.py
 
 # Every build checks the config and rewrites the slices that changed (a bad config stops here,
 # with its message as written); an unchanged slice keeps its timestamp, so nothing reruns.
+.PRECIOUS: $(SLICE_FILES)
 $(SLICE_FILES) &: FORCE | $(STAMP)
 	@$(PY) -m pipeline $(CFGARG) config --slices $(SLICES)
 

@@ -244,6 +244,13 @@ def makefile_rules(raw: str = "$(RAW)", out: str = "$(OUT)", pkg: str = "pipelin
 
     The raw files are not listed here: the fetch stage verifies them against the lock on
     every read, and ``make`` runs fetch whenever the lock is missing.
+
+    The outputs are ``.PRECIOUS``: the stages write atomically, so a stage that fails or is
+    interrupted leaves them as they were, and make must not delete them (on an error or a
+    signal, make 4.3 deletes every target of the group but the one it was building, changed or
+    not). Make checks only the outputs something asks for, and the stage may have replaced those
+    before it stopped: the recipe leaves ``<out>/.make/<stage>.running`` until the stage
+    succeeds, and while that file is there the next make runs the stage again.
     """
     roots = {"raw": raw, "processed": out}
 
@@ -257,11 +264,16 @@ def makefile_rules(raw: str = "$(RAW)", out: str = "$(OUT)", pkg: str = "pipelin
         code = [f"{pkg}/{f}" for f in code_files(name)]
         assets = [f"$(wildcard {pkg}/{a})" for a in s.assets]
         prereqs = [path(k) for k in s.inputs] + code + assets + [f"$(SLICES)/{name}.json"]
+        running = f"{out}/.make/{name}.running"
+        prereqs.append(f"$(if $(wildcard {running}),FORCE)")
         lines += [
             f"{name.upper()}_OUT := {targets}",
             f"{name}: $({name.upper()}_OUT) ## {STAGES[name].help}",
+            f".PRECIOUS: $({name.upper()}_OUT)",
             f"$({name.upper()}_OUT) &: {' '.join(prereqs)} | $(STAMP)",
+            f"\t@touch {running}",
             f"\t$(PY) -m pipeline $(CFGARG) {name}",
+            f"\t@rm -f {running}",
             "",
         ]
     return "\n".join(lines) + "\n"

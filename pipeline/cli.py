@@ -116,4 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # out of room outside the output writers (a stage's working files)
+        room = io.no_room(err, Path.cwd()) if err.errno in io.NO_ROOM else None
+        if room is None:
+            raise
+        where = err.filename or "a working file in paths.processed_dir"
+        print(f"error: {where}: cannot write ({room[0]}). Fix: {room[1]}.", file=sys.stderr)
+        return 2
     return 0

@@ -2,21 +2,37 @@
 
 Every number carries its unit in its name, and every default states where it comes from in its
 field description (``python -m pipeline config --doc`` prints them as a table; the README carries
-that table). Unknown keys, wrong types and out-of-range values fail at load time with the key
-path, the value and what is allowed.
+that table). The default places (origins, listed gateways, the reference corridor, hubs and
+chokepoints) are facts of the world, each with its source, kept in ``pipeline/world.yaml`` and
+validated with the same models as a config file. Unknown keys, wrong types, out-of-range or
+infinite values, keys given twice and files not in UTF-8 fail at load time with the key path (or
+line), the value and what is allowed.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import json
 import os
+import types
+import typing
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from . import catalogue
 from .errors import ConfigError
@@ -42,7 +58,8 @@ LandcoverName = Literal[
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: every float setting (dict values and tuples too) must be a finite number.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PathsConfig(_Section):
@@ -161,8 +178,8 @@ class CostConfig(_Section):
     row_railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
         default_factory=lambda: ["rail", "narrow_gauge"],
         description="OSM railway classes that count as a right-of-way. Default: lines in "
-        "service. Add 'construction' for lines being built (Iran's Chabahar–Zahedan, 2,276 km "
-        "in the 2021 OSM data), whose formation may not be graded or permitted yet.",
+        "service. Add 'construction' for lines being built (such as Iran's Chabahar–Zahedan in "
+        "the 2021 OSM data), whose formation may not be graded or permitted yet.",
     )
     row_road_classes: list[
         Literal[
@@ -365,10 +382,10 @@ class RouteConfig(_Section):
     """Routing: origins, destinations, scenarios."""
 
     origins: list[Origin] = Field(
-        default_factory=lambda: [Origin(name="Moscow", lon_deg=37.6136, lat_deg=55.7541)],
+        default_factory=lambda: _world("route.origins"),
         min_length=1,
-        description="Route origins. Default: Moscow (Natural Earth populated places position). "
-        "Add e.g. {name: Astana} to route from Kazakhstan too.",
+        description="Route origins. Default: Moscow, at its Natural Earth populated places "
+        "position (pipeline/world.yaml). Add e.g. {name: Astana} to route from Kazakhstan too.",
     )
     landing_countries: list[str] = Field(
         default_factory=lambda: ["IR"],
@@ -422,9 +439,9 @@ class RouteConfig(_Section):
         gt=1,
         description="An alternative kept apart may cost (steering) at most this times the "
         "pair's cheapest route; dearer, the closer route is taken and its shared ground "
-        "reported. ASSUMPTION: a planner funds a diverse path at up to half again the first "
-        "(the real mirror's apart alternatives cost 1.0–1.4×; without a cap the joint method "
-        "found 8,000 km Caspian detours at 1.8×). Set from the project's budget.",
+        "reported. ASSUMPTION: a planner funds a diverse path at up to half again the first; "
+        "without a cap the joint method can take a long detour (across the Caspian, say) to "
+        "keep apart. Set from the project's budget.",
     )
     joint_rounds: int = Field(
         4,
@@ -456,8 +473,9 @@ class RouteConfig(_Section):
         10.0,
         description="An endpoint is moved to the nearest passable cell within this ground "
         "distance; farther means 'in the sea' (an error for origins, a skipped station for "
-        "landing points). Measured: the mainland Iranian stations lie within 4 km of a land "
-        "cell at 2.5 km; offshore platforms lie 60+ km out.",
+        "landing points). ASSUMPTION: farther than a coastal landing station lies from land on "
+        "the grid (a cell or two), nearer than offshore platforms lie (tens of km out), so "
+        "platforms are skipped.",
     )
     connectivity: Literal[8, 16] = Field(
         8,
@@ -474,39 +492,33 @@ class RouteConfig(_Section):
         "of the block's zone, so a railway keeps its discount and a coastal block of sea the "
         "sea's rate), then on the fine grid only within corridor_cells coarse cells of that "
         "path (widened where the path runs along the corridor's edge); zones, gateways, "
-        "waypoints, barriers and the alternatives' exclusions all apply. Measured on the real "
-        "mirror with route.alternatives 1: first routes within 0.31 % of the full grid's cost "
-        "at 2.5 km, 0.45 % at 1 km and 0.40 % at 250 m (the 1 km rasters resampled); with "
-        "three alternatives the joint method can settle on "
-        "another set (at 1 km each pair's total within -3.2 to +2.2 %). 'auto': coarse to "
-        "fine above coarse_to_fine_above_cells.",
+        "waypoints, barriers and the alternatives' exclusions all apply. Not exact: a route "
+        "can cost slightly more than the full grid's, and with several alternatives the joint "
+        "method can settle on another set (measured in the README, 'How it works' and 'Finer "
+        "grids'). 'auto': coarse to fine above coarse_to_fine_above_cells.",
     )
     coarse_to_fine_above_cells: int = Field(
         20_000_000,
         ge=0,
-        description="Grid size (cells) from which 'auto' routes coarse to fine. Default: "
-        "measured on the real mirror at 1 km (17.7 M cells) the whole route stage took 82 s "
-        "coarse to fine against 139 s on the full grid, with first routes up to 0.27 % dearer "
-        "and each pair's set of alternatives -3.2 to +2.2 %: the exact full grid where it fits "
-        "in time; with make bench, one route on the real surface upsampled to 45 and 181 M "
-        "cells is 6–23× faster and within 3e-5 of the cost.",
+        description="Grid size (cells) from which 'auto' routes coarse to fine. Default: just "
+        "above the 1 km grid (17.7 M cells): grids up to 1 km keep the exact full grid, and "
+        "finer ones, where its time and memory grow fast, go coarse to fine (measured in the "
+        "README, 'Finer grids', and by make bench).",
     )
     coarse_factor: int = Field(
         4,
         ge=2,
         le=16,
-        description="Fine cells per coarse cell, each way. Default: measured with make bench, "
-        "factor 4 with corridor_cells 3 keeps the cost within 0.1 % of the full grid's on a "
-        "synthetic surface.",
+        description="Fine cells per coarse cell, each way. Default: 4, with which make bench "
+        "requires coarse to fine within 0.5 % of the full grid's cost (README, 'Benchmark').",
     )
     corridor_cells: int = Field(
         8,
         ge=1,
-        description="Half-width of the fine search corridor, coarse cells. Default: measured "
-        "on the real mirror at 1 km (route.alternatives 1, coarse_factor 4), the first routes' "
-        "cost above the full grid's: at most 0.92 % with 3, 0.67 % with 5 or 6, 0.45 % with 8, "
-        "0.28 % with 12 (the caspian scenario's landfall is the near-tie); 8 is the narrowest "
-        "within 0.5 %.",
+        description="Half-width of the fine search corridor, coarse cells. Default: the "
+        "narrowest corridor that keeps the first routes on the real data within 0.5 % of the "
+        "full grid's cost (coarse_factor 4); a narrower one can miss a near-tie such as the "
+        "caspian scenario's landfall (README, 'How it works').",
     )
     max_widenings: int = Field(
         3,
@@ -522,9 +534,8 @@ class RouteConfig(_Section):
         description="Cells of the coarsest grid: a coarse grid larger than this is itself "
         "routed coarse to fine, by coarse_factor again (at 500 m, 71 M cells, one coarse grid of "
         "4.4 M; at 250 m, 282 M, two: 17.7 M and 1.1 M). Default: an assumption, of the order "
-        "of the 2.5 km default grid (2.8 M cells), which a whole-grid Dijkstra searches in "
-        "about a second here; with it the route stage at 250 m (the real 1 km surface "
-        "resampled) took 201 s and 6.2 GB.",
+        "of the 2.5 km default grid (2.8 M cells), which a whole-grid Dijkstra searches "
+        "quickly.",
     )
 
     def coarse_to_fine(self, cells: int) -> tuple[int, int, int, int] | None:
@@ -553,56 +564,16 @@ class ListedGateway(_Section):
     source: str = Field(min_length=1, description="Where the gateway is published.")
 
 
-_TM_FIBER = (
-    "Turkmentelecom's cross-border fiber links (tmdomain.com.tm/en/news/39, 2018; Trend News "
-    "Agency 3071969)"
-)
-_KTI = "Kazakhstan–Turkmenistan–Iran railway (opened 2014; UIC)"
-
-
-def _default_gateways() -> list[ListedGateway]:
-    return [
-        ListedGateway(
-            name="Bolashak–Serhetyaka (KTI railway)",
-            lon_deg=53.655,
-            lat_deg=42.276,
-            kind="rail",
-            source=f"{_KTI}; position: OSM station Serhetýaka",
-        ),
-        ListedGateway(
-            name="Etrek–Incheh Borun (KTI railway)",
-            lon_deg=54.619,
-            lat_deg=37.446,
-            kind="rail",
-            source=f"{_KTI}; position: OSM border terminal Incheh Borun",
-        ),
-        ListedGateway(
-            name="Garabogaz–Temirbaba road",
-            lon_deg=52.651,
-            lat_deg=41.898,
-            kind="road",
-            source=f"Turkmentelecom's planned Garabogaz–Temirbaba link ({_TM_FIBER}); "
-            "position: where the OSM road crosses the KZ–TM border",
-        ),
-        ListedGateway(
-            name="Ashgabat–Bajgiran/Quchan fiber link",
-            lon_deg=58.407,
-            lat_deg=37.629,
-            kind="fiber_link",
-            source=f"{_TM_FIBER}; position: OSM customs post Bajgiran",
-        ),
-    ]
-
-
 class GatewaysConfig(_Section):
     """Border gateways: where a route may cross a land border."""
 
     listed: list[ListedGateway] = Field(
-        default_factory=_default_gateways,
-        description="Published crossing points, each with its source. Default: the KTI "
-        "railway's two border crossings, Turkmenistan's Ashgabat–Quchan fiber link (at their "
-        "OSM station or border post) and its planned Garabogaz–Temirbaba link (where the OSM "
-        "road crosses the border). Turkmenistan's other published links (Garabogaz–Kenderli, "
+        default_factory=lambda: _world("gateways.listed"),
+        description="Published crossing points, each with its source. Default "
+        "(pipeline/world.yaml): the KTI railway's two border crossings, Turkmenistan's "
+        "Ashgabat–Quchan fiber link (at their OSM station or border post) and its planned "
+        "Garabogaz–Temirbaba link (where the OSM road crosses the border). Turkmenistan's "
+        "other published links (Garabogaz–Kenderli, "
         "Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; add them with "
         "coordinates from a survey.",
     )
@@ -677,7 +648,7 @@ class UncertaintyConfig(_Section):
         ge=0,
         le=1000,
         description="Re-routing draws for the route-frequency raster (each routes every "
-        "scenario again, about 2 s of one core). 12 tells a stable corridor (share near 1) "
+        "scenario again). 12 tells a stable corridor (share near 1) "
         "from a contested one (near 0.5) with a binomial standard error of at most 14 %.",
     )
     seed: int = Field(
@@ -730,24 +701,6 @@ class ReferenceCorridor(_Section):
     source: str = Field(min_length=1)
 
 
-def _kti() -> ReferenceCorridor:
-    return ReferenceCorridor(
-        name="Kazakhstan–Turkmenistan–Iran railway",
-        start_name="Uzen (Zhanaozen)",
-        start_lon_deg=52.86,
-        start_lat_deg=43.34,
-        end_name="Gorgan",
-        end_lon_deg=54.42,
-        end_lat_deg=36.855,
-        km_by_country={"KZ": (120.0, 146.0), "TM": (679.0, 721.0), "IR": (82.0, 88.0)},
-        total_km=(908.0, 935.0),
-        source="Section lengths published by the three railways at the line's opening "
-        "(2014): Kazakhstan 120–146 km, Turkmenistan about 700 km (taken as ±3 %, an "
-        "ASSUMPTION), Iran 82–88 km, 908–935 km in all; ends at Uzen station (Zhanaozen town "
-        "position, ±5 km) and Gorgan (OSM station)",
-    )
-
-
 class ScoreConfig(_Section):
     """Scoring."""
 
@@ -758,11 +711,12 @@ class ScoreConfig(_Section):
         "effective group index 1.4682 at 1550 nm.",
     )
     reference_corridors: list[ReferenceCorridor] = Field(
-        default_factory=lambda: [_kti()],
+        default_factory=lambda: _world("score.reference_corridors"),
         description="Known corridors each route is checked against where it passes both "
         "ends (within validation_max_offset_km): km per country between the ends, and the "
         "path deviation index (mean distance from the corridor's railway). Default: the "
-        "Kazakhstan–Turkmenistan–Iran railway, Uzen–Gorgan.",
+        "Kazakhstan–Turkmenistan–Iran railway, Uzen–Gorgan, with the section lengths its three "
+        "railways published at its opening (2014; pipeline/world.yaml).",
     )
     near_major_row_km: PosFloat = Field(
         5.0,
@@ -795,70 +749,22 @@ class Chokepoint(_Section):
     source: str = ""
 
 
-_HUB_SOURCE = (
-    "ASSUMPTION: the interconnection points named in the planning brief; each station lands "
-    "several in-service cables in the TeleGeography v3 data"
-)
-_IHO = (
-    "IHO S-23, Limits of Oceans and Seas (3rd ed., 1953), simplified to a box around the "
-    "passage (ASSUMPTION: a path passes it when its line enters the box)"
-)
-
-
-def _default_hubs() -> list[Hub]:
-    table = {
-        "Mumbai": ["mumbai-india"],
-        "Fujairah": ["fujairah-united-arab-emirates", "kalba-united-arab-emirates"],
-        "Barka/Muscat": ["barka-oman", "muscat-oman"],
-        "Karachi": ["karachi-pakistan"],
-        "Colombo": ["colombo-sri-lanka"],
-        "Singapore": [
-            "tuas-singapore",
-            "changi-north-singapore",
-            "changi-south-singapore",
-            "tanah-merah-singapore",
-            "katong-singapore",
-        ],
-        "Djibouti": ["djibouti-city-djibouti", "haramous-djibouti"],
-        "Marseille": ["marseille-france"],
-    }
-    return [Hub(name=k, stations=v, source=_HUB_SOURCE) for k, v in table.items()]
-
-
-def _box(lon0: float, lat0: float, lon1: float, lat1: float) -> list[tuple[float, float]]:
-    return [(lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1)]
-
-
-def _default_chokepoints() -> list[Chokepoint]:
-    boxes = {
-        "Suez Canal and Red Sea": (32.0, 12.7, 43.6, 31.6),
-        "Bab-el-Mandeb": (42.6, 11.9, 44.2, 13.2),
-        "Strait of Hormuz": (55.8, 25.8, 57.2, 27.0),
-        "Strait of Malacca": (95.5, 1.0, 103.5, 6.2),
-        "Bosphorus": (28.9, 40.95, 29.2, 41.3),
-        "English Channel": (-5.7, 49.2, 1.9, 51.1),
-    }
-    return [Chokepoint(name=k, polygon_lonlat=_box(*v), source=_IHO) for k, v in boxes.items()]
-
-
 class OnwardConfig(_Section):
     """From the Iranian landing stations onward over the submarine cables, and today's path."""
 
     hubs: list[Hub] = Field(
-        default_factory=_default_hubs,
+        default_factory=lambda: _world("onward.hubs"),
         min_length=1,
-        description="Hubs every routed station is joined to: Mumbai, Fujairah (with Kalba), "
-        "Barka/Muscat, Karachi, Colombo, Singapore, Djibouti, Marseille. " + _HUB_SOURCE + ".",
+        description="Hubs every routed station is joined to. Default (pipeline/world.yaml): "
+        "Mumbai, Fujairah (with Kalba), Barka/Muscat, Karachi, Colombo, Singapore, Djibouti, "
+        "Marseille. ASSUMPTION: the interconnection points named in the planning brief; each "
+        "station lands several in-service cables in the TeleGeography v3 data.",
     )
     incumbent_gateway: Hub = Field(
-        default_factory=lambda: Hub(
-            name="Marseille",
-            stations=["marseille-france"],
-            source="the main landing hub of the Europe–Asia cables (SEA-ME-WE 4, AAE-1, IMEWE, "
-            "PEACE land there in the TeleGeography data)",
-        ),
+        default_factory=lambda: _world("onward.incumbent_gateway"),
         description="Where today's Europe–Asia traffic from the origin meets the sea. "
-        "Default: Marseille.",
+        "Default: Marseille, the main landing hub of the Europe–Asia cables in the "
+        "TeleGeography data (pipeline/world.yaml).",
     )
     terrestrial_detour_factor: PosFloat = Field(
         1.3,
@@ -876,17 +782,21 @@ class OnwardConfig(_Section):
     snap_tolerance_km: PosFloat = Field(
         25.0,
         description="A station a cable lists is on the cable when the cable's line passes "
-        "within this distance (and parts of one cable closer than this are joined). Measured "
-        "on the v3 data: 99.5 % of listings lie within 9.6 km; 4 of 2,729 lie farther than 25.",
+        "within this distance (and parts of one cable closer than this are joined). "
+        "ASSUMPTION: well beyond the offset of nearly all TeleGeography v3 station listings "
+        "from their cable's line (about 10 km), so only a listing far off its cable is "
+        "dropped.",
     )
     include_planned: bool = Field(
         False, description="Also use cables not yet in service (TeleGeography is_planned)."
     )
     chokepoints: list[Chokepoint] = Field(
-        default_factory=_default_chokepoints,
-        description="Passages whose cables share one risk: Suez Canal and Red Sea, "
-        "Bab-el-Mandeb, Strait of Hormuz, Strait of Malacca, Bosphorus, English Channel. "
-        "Source: " + _IHO + ".",
+        default_factory=lambda: _world("onward.chokepoints"),
+        description="Passages whose cables share one risk. Default (pipeline/world.yaml): Suez "
+        "Canal and Red Sea, Bab-el-Mandeb, Strait of Hormuz, Strait of Malacca, Bosphorus, "
+        "English Channel. Source: IHO S-23, Limits of Oceans and Seas (3rd ed., 1953), "
+        "simplified to a box around the passage (ASSUMPTION: a path passes it when its line "
+        "enters the box).",
     )
 
 
@@ -928,11 +838,13 @@ class Config(_Section):
     fetch: FetchConfig = FetchConfig()
     grid: GridConfig = GridConfig()
     cost: CostConfig = CostConfig()
-    gateways: GatewaysConfig = GatewaysConfig()
-    route: RouteConfig = RouteConfig()
-    score: ScoreConfig = ScoreConfig()
+    # The sections with defaults from pipeline/world.yaml are made when a config is, so a bad
+    # entry there fails as a ConfigError at load, not as an import error.
+    gateways: GatewaysConfig = Field(default_factory=GatewaysConfig)
+    route: RouteConfig = Field(default_factory=RouteConfig)
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
     sites: SitesConfig = SitesConfig()
-    onward: OnwardConfig = OnwardConfig()
+    onward: OnwardConfig = Field(default_factory=OnwardConfig)
     uncertainty: UncertaintyConfig = UncertaintyConfig()
     export: ExportConfig = ExportConfig()
     dask: DaskConfig = DaskConfig()
@@ -958,17 +870,196 @@ class Config(_Section):
         return Path(env) if env else self.fetch.mirror_dir
 
 
-def _format_errors(err: ValidationError, source: str) -> str:
+_WORLD_SETTINGS: dict[str, object] = {
+    "route.origins": list[Origin],
+    "gateways.listed": list[ListedGateway],
+    "score.reference_corridors": list[ReferenceCorridor],
+    "onward.hubs": list[Hub],
+    "onward.incumbent_gateway": Hub,
+    "onward.chokepoints": list[Chokepoint],
+}
+"""The settings whose defaults are facts of the world, kept in ``pipeline/world.yaml``."""
+
+
+@functools.cache
+def _world_facts() -> dict[str, object]:
+    """``pipeline/world.yaml``, read once and validated with the settings' own models."""
+    res = resources.files("pipeline").joinpath("world.yaml")
+    return _parse_world(res.read_bytes(), str(res))
+
+
+def _parse_world(raw: bytes, source: str) -> dict[str, object]:
+    """The default places in ``raw`` (world.yaml's text) by setting, validated.
+
+    A bad entry fails with the file and the key path (e.g. ``gateways.listed.1.lat_deg``).
+    """
+    data = _parse_yaml(raw, source)
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ConfigError(
+            f"{source}: expected sections of settings, as in a config file "
+            "(section: {setting: value}). Fix the layout."
+        )
+    given = {
+        f"{sec}.{key}": value for sec, settings in data.items() for key, value in settings.items()
+    }
+    unknown = sorted(set(given) - set(_WORLD_SETTINGS))
+    missing = sorted(set(_WORLD_SETTINGS) - set(given))
+    if unknown or missing:
+        raise ConfigError(
+            f"{source}: "
+            + "; ".join(
+                [f"{k}: not a setting kept here" for k in unknown]
+                + [f"{k}: missing" for k in missing]
+            )
+            + f". Fix: the file holds exactly {', '.join(_WORLD_SETTINGS)}."
+        )
+    out = {}
+    for key, kind in _WORLD_SETTINGS.items():
+        try:
+            out[key] = TypeAdapter(kind).validate_python(given[key])
+        except ValidationError as err:
+            fix = (
+                f"Fix the entry above in {source}: it takes the fields of the setting of the "
+                "same name in a config file (`python -m pipeline config --doc`)."
+            )
+            raise ConfigError(_format_errors(err, source, tuple(key.split(".")), fix)) from err
+    return out
+
+
+def _world(key: str):
+    """The default of setting ``key`` from ``pipeline/world.yaml`` (a copy each config owns)."""
+    return copy.deepcopy(_world_facts()[key])
+
+
+class _DuplicateKeyError(Exception):
+    """A key given twice in one YAML mapping, and where."""
+
+    def __init__(self, key: object, first: yaml.Mark, second: yaml.Mark) -> None:
+        super().__init__(key)
+        self.key = key
+        if first.line == second.line:
+            self.where = (
+                f"line {first.line + 1} (columns {first.column + 1} and {second.column + 1})"
+            )
+        else:
+            self.where = f"lines {first.line + 1} and {second.line + 1}"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key given twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *anchor` entries may be overridden, as YAML intends
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:
+                    continue  # an unhashable key: the base class reports it
+                if first is not key_node:
+                    raise _DuplicateKeyError(key, first.start_mark, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse_yaml(raw: bytes, source: str) -> object:
+    """YAML data from a file's bytes: UTF-8, valid YAML, no key given twice in one mapping."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte 0x{raw[err.start]:02x} at byte offset {err.start}, "
+            f"line {line}: the file was saved in another encoding, such as Latin-1). Fix: save "
+            "it as UTF-8 (your editor's encoding setting, or `iconv -f latin1 -t utf-8 old.yaml "
+            "> new.yaml`)."
+        ) from err
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: no arbitrary objects
+    except _DuplicateKeyError as err:
+        raise ConfigError(
+            f"{source}: invalid configuration: key {err.key!r} is given twice in one mapping, "
+            f"at {err.where} (YAML would keep only the second and silently drop the first). "
+            f"Fix: keep one {err.key!r}, holding the settings of both."
+        ) from err
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: not valid YAML ({err}). Fix the syntax.") from err
+
+
+_LIMIT_WORDS = {
+    "gt": "greater than",
+    "ge": "greater than or equal to",
+    "lt": "less than",
+    "le": "less than or equal to",
+}
+
+
+def _unwrap(kind: object, limits: list) -> tuple[object, list]:
+    """``kind`` without Annotated (its numeric limits added to ``limits``) and ``| None``."""
+    while True:
+        origin = typing.get_origin(kind)
+        if origin is Annotated:
+            kind, *meta = typing.get_args(kind)
+            for m in meta:
+                limits = [*limits, *getattr(m, "metadata", [m])]  # a FieldInfo holds its limits
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(kind) if a is not type(None)]
+            if len(args) != 1:
+                return kind, limits
+            kind = args[0]
+        else:
+            return kind, limits
+
+
+def _allowed(loc: tuple) -> str:
+    """The range of the number setting at ``loc`` (e.g. 'greater than 0'); '' if unbounded."""
+    kind: object = Config
+    limits: list = []
+    for part in loc:
+        kind, limits = _unwrap(kind, limits)
+        origin = typing.get_origin(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields.get(str(part))
+            if field is None:
+                return ""
+            kind, limits = field.annotation, list(field.metadata)
+        elif origin in (list, dict, tuple):
+            args = typing.get_args(kind)
+            fixed = origin is tuple and Ellipsis not in args and isinstance(part, int)
+            kind, limits = (args[part] if fixed and part < len(args) else args[-1]), []
+        else:
+            return ""
+    _, limits = _unwrap(kind, limits)
+    words = [
+        f"{text} {getattr(m, key)}"
+        for m in limits
+        for key, text in _LIMIT_WORDS.items()
+        if getattr(m, key, None) is not None
+    ]
+    return " and ".join(words)
+
+
+def _format_errors(
+    err: ValidationError,
+    source: str,
+    prefix: tuple = (),
+    fix: str = "Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
+    "its unit and its default.",
+) -> str:
     lines = [f"{source}: invalid configuration."]
     for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        loc = (*prefix, *e["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "finite_number":  # infinity or NaN: say which numbers are allowed
+            allowed = _allowed(loc)
+            msg = f"Input should be a finite number{' ' + allowed if allowed else ''}"
         value = e.get("input")
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
-        lines.append(f"  - {where}: {e['msg']}{shown}")
-    lines.append(
-        "Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
-        "its unit and its default."
-    )
+        lines.append(f"  - {where}: {msg}{shown}")
+    lines.append(fix)
     return "\n".join(lines)
 
 
@@ -978,14 +1069,18 @@ def load(path: str | Path | None = None) -> Config:
         return Config()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        raw = path.read_bytes()
     except FileNotFoundError as err:
         raise ConfigError(
             f"{path}: config file not found. Pass an existing YAML file with "
             "--config, or omit it to use the defaults."
         ) from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err}). Fix the syntax.") from err
+    except OSError as err:
+        raise ConfigError(
+            f"{path}: cannot read the config file ({err.strerror}). Pass a readable YAML file "
+            "with --config."
+        ) from err
+    data = _parse_yaml(raw, str(path)) or {}
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}."

@@ -9,11 +9,13 @@ overwrites.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import os
+import resource
 import shutil
 import sqlite3
 import tempfile
@@ -42,13 +44,53 @@ NETWORK_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError)
 """Errors of a transfer, not of the disk: ``atomic_path`` passes them on as they are (they are
 OSErrors too, and were reported as "cannot write ... free disk space")."""
 
+WRITER_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
+"""Errors of GDAL's GeoPackage writer, which a full disk or a file-size limit raises without
+saying so ("Failed to commit transaction"); sqlite3 says "disk I/O error" (SQLITE_IOERR or
+SQLITE_FULL), and GDAL's raster writer raises an OSError with no errno ("Write failed")."""
+
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""The errnos of a write that ran out of room: no space left, over the quota, over the file-size
+limit (``ulimit -f``, or the file system's)."""
+
+
+def no_room(err: BaseException, folder: Path) -> tuple[str, str] | None:
+    """(what ran out, the fix) if a write in ``folder`` failed for want of room, else None.
+
+    An OSError says so by its errno; a writer that does not say why (``WRITER_ERRORS``, sqlite3's
+    I/O errors, an OSError with no errno) is taken to have run out of room if the disk is all but
+    full or a file-size limit is set. Call it before deleting what the failed write left.
+    """
+    code = err.errno if isinstance(err, OSError) else None
+    what = (err.strerror if isinstance(err, OSError) else None) or str(err)
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    sqlite_io = getattr(err, "sqlite_errorname", "").startswith(("SQLITE_IOERR", "SQLITE_FULL"))
+    if code is None and (isinstance(err, (OSError, *WRITER_ERRORS)) or sqlite_io):
+        with contextlib.suppress(OSError):
+            st = os.statvfs(folder)
+            if st.f_bavail * st.f_frsize < 1 << 20:
+                code, what = errno.ENOSPC, f"{what}; the disk is full"
+        if code is None and limit != resource.RLIM_INFINITY:
+            code = errno.EFBIG
+    if code == errno.EFBIG and limit != resource.RLIM_INFINITY:
+        return (
+            f"{what}; files may be at most {limit} bytes here, `ulimit -f`",
+            "raise the file-size limit (`ulimit -f unlimited`) and run again",
+        )
+    if code == errno.EFBIG:
+        return what, "point paths.processed_dir at a file system that takes larger files"
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return what, "free disk space, or point paths.processed_dir at a disk with room"
+    return None
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it onto ``target`` only on success.
 
     An operating-system failure while writing (no space left, no permission, a file where a
-    folder should be) becomes an ``OutputError`` naming the target; the target is untouched.
+    folder should be), or a writer's error for want of room (``no_room``), becomes an
+    ``OutputError`` naming the target and the fix; the target is untouched.
     """
     target = Path(target)
     suffix = "".join(target.suffixes[-1:])
@@ -59,9 +101,16 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, target)
     except BaseException as err:
+        passed_on = isinstance(err, (PipelineError, *NETWORK_ERRORS))
+        room = None if passed_on else no_room(err, target.parent)
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError) and not isinstance(err, (PipelineError, *NETWORK_ERRORS)):
+        if room is not None:
+            raise OutputError(
+                f"{target}: cannot write ({room[0]}). The previous version, if any, is "
+                f"untouched. Fix: {room[1]}."
+            ) from err
+        if isinstance(err, OSError) and not passed_on:
             raise OutputError(
                 f"{target}: cannot write ({err.strerror or err}). The previous version, if any, "
                 "is untouched. Fix: free disk space, or make the folder writable, or point "
