@@ -477,6 +477,14 @@ class RouteConfig(_Section):
         "the grid (a cell or two), nearer than offshore platforms lie (tens of km out), so "
         "platforms are skipped.",
     )
+    origin_name_km: PosFloat = Field(
+        50.0,
+        description="An origin given by name and coordinates is refused when the coordinates "
+        "lie farther than this ground distance from the landing station or populated place of "
+        "that name (swapped or mistyped coordinates); a name the data do not know is taken at "
+        "its coordinates. ASSUMPTION: wider than a large city (Moscow within its ring road, the "
+        "MKAD, is about 35 km across), far narrower than a swap of lon and lat moves a point.",
+    )
     connectivity: Literal[8, 16] = Field(
         8,
         description="Moves per cell: 8 (rook + bishop), as GRASS r.cost and skimage MCP; or 16, "

@@ -9,7 +9,8 @@ Two surfaces are written, kept apart on purpose:
   crossing cost spread over the river cells, so a route crosses a river where it is cheapest and
   does not run along it. Scenario rules (forbidden countries, water) are applied by the router.
 
-The unit rate's factors: terrain class (slope), right-of-way by kind (``row_classes``: railway,
+The rate rules are the cost book's (``costbook``), which ``economics`` prices routes with and
+the router's scenes share. The unit rate's factors: terrain class (slope), right-of-way by kind (``row_classes``: railway,
 primary-or-better road, other road, pipeline, each earning its share of the co-location
 discount), land cover (MODIS IGBP classes), protected areas, settlements and the country. Active
 faults are crossings, priced one by one like rivers and spread over their cells for steering.

@@ -7,12 +7,12 @@ A route is cut into **pieces**: the stub from the origin to the first cell, each
 two cell centres split into the half on each side (a half's ground km is half the grid step
 times its own cell's ground scale, so the pieces add up to the router's distance exactly), and
 the stub from the last cell to the destination. Each piece is built at its own cell's unit rate
-(``cost.unit_cost_block``), so the cable cost is exactly the router's edge cost summed.
+(``costbook.unit_cost_block``), so the cable cost is exactly the router's edge cost summed.
 
 Each step gets a construction method:
 
 - ``submarine`` between two water cells;
-- ``buried_row`` when both cells are on an existing right-of-way (``cost.on_row``);
+- ``buried_row`` when both cells are on an existing right-of-way (``costbook.on_row``);
 - ``buried_flat`` / ``buried_hilly`` / ``buried_mountain`` otherwise, by the steeper cell's slope;
 
 and each river crossing replaces ``river_hdd_km`` of the route around it by ``hdd`` (directional

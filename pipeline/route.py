@@ -1,29 +1,13 @@
 """Route stage: diverse least-cost routes per scenario, origin and landing station, on Dask.
 
-Two kinds of Dask task, both handed file paths and small values, never big arrays:
+The stage is thin: the routing engine lives in library modules (``tasks``, ``scene``,
+``search``, ``alternatives``), which the uncertainty stage's re-routing draws use too. Two kinds
+of Dask task, both handed file paths and small values, never big arrays:
 
-1. one per (scenario, origin): build the scenario's scene from the cost rasters (allowed
-   countries, the water bodies a submarine leg may cross, land borders crossed only at the border
-   gateways of ``cost/gateway_id.tif`` unless the scenario allows more at a cost), snap the
-   endpoints, and run one Dijkstra per leg (origin → waypoints → every landing station) — the
-   first, cheapest route of every pair;
-2. one per (scenario, origin, station) routed, depending on the first: the k alternatives,
-   kept ``separation_km`` apart outside the endpoint areas by forbidding each other's corridors
-   (corridor exclusion), found greedily and then jointly (``route.alternatives_method``: the
-   ground a later route needed is taken from the earlier ones, and each route is re-routed
-   against the others until none gets cheaper). When no set keeps apart (one pass, one border
-   crossing, a strait) the corridors are only penalised, the route may share ground, and the
-   score stage reports where.
-
-A scenario may make protected areas a barrier: a station they cut off is routed through them at
-the penalty price, and the route says so (``protected_relaxed``).
-
-A scene is read a strip at a time (only the rasters it needs) into a float32 rate and an 8-bit
-zone per cell (16-bit beyond 63 countries), and a worker process keeps it for the next task of
-the same scenario (``task_scene``). An alternative's exclusions are an overlay of the cells they
-change, never a changed copy of the grid; on large grids the coarse levels are built once per
-scene and an overlay changes only the coarse cells it touches (``route.method``), and the fine
-search inside a corridor touches only the corridor's memory (``router.Corridor``).
+1. one per (scenario, origin): the scenario's scene from the cost rasters, the endpoints
+   snapped, and the first, cheapest route to every landing station (``first_routes``);
+2. one per (scenario, origin, station) routed, depending on the first: its k alternatives, kept
+   ``route.separation_km`` apart (``more_alternatives``).
 
 Pairs are independent, so they run in parallel; the alternatives of one pair depend on each other
 and run in order. Landing stations no land route can reach (islands, offshore platforms) are

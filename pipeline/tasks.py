@@ -19,6 +19,7 @@ from . import config, io
 from .catalogue import StageFiles
 from .config import Config, CostConfig, RouteConfig, Scenario
 from .errors import EndpointError
+from .geometry import GEOD
 from .grid import Grid
 
 log = logging.getLogger(__name__)
@@ -49,23 +50,8 @@ class Task:
     route: RouteConfig
 
 
-def resolve_place(
-    name: str,
-    lon: float | None,
-    lat: float | None,
-    places: gpd.GeoDataFrame,
-    landing: gpd.GeoDataFrame,
-    grid: Grid,
-    role: str,
-) -> Endpoint:
-    """A point in CRS metres: its coordinates, a landing station, or a populated place.
-
-    A name is looked up among the cable landing stations first, then the populated places
-    (the most populous of that name).
-    """
-    if lon is not None:
-        x, y = grid.from_lonlat().transform(lon, lat)
-        return Endpoint(name, float(x), float(y))
+def find_place(name: str, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame) -> Endpoint | None:
+    """The cable landing station of that name, else the most populous populated place; or None."""
     hit = landing.loc[landing["name"] == name]
     if not hit.empty:
         g = hit.iloc[0]
@@ -76,15 +62,56 @@ def resolve_place(
         | (places["name_ascii"].fillna("").str.casefold() == key)
     ]
     if hits.empty:
-        known = [*landing["name"], *places["name"].dropna()]
-        near = difflib.get_close_matches(name, known, n=4, cutoff=0.7)
-        raise EndpointError(
-            f"{role}: {name!r} is unknown: no cable landing station or populated place of that "
-            f"name inside the area of interest{f' (closest: {near})' if near else ''}. Fix: check "
-            "the spelling, or give lon_deg and lat_deg."
-        )
+        return None
     best = hits.sort_values("population", ascending=False).iloc[0]
     return Endpoint(name, float(best.geometry.x), float(best.geometry.y))
+
+
+def resolve_place(
+    name: str,
+    lon: float | None,
+    lat: float | None,
+    places: gpd.GeoDataFrame,
+    landing: gpd.GeoDataFrame,
+    grid: Grid,
+    role: str,
+    match_km: float | None = None,
+) -> Endpoint:
+    """A point in CRS metres: its coordinates, a landing station, or a populated place.
+
+    A name is looked up among the cable landing stations first, then the populated places
+    (the most populous of that name). Coordinates given with a name the data know must lie
+    within ``match_km`` of ground of that place (swapped or mistyped ones are refused).
+    """
+    known = find_place(name, places, landing)
+    if lon is None:
+        if known is None:
+            raise _unknown_place(name, places, landing, role)
+        return known
+    x, y = grid.from_lonlat().transform(lon, lat)
+    if known is not None and match_km is not None:
+        k_lon, k_lat = grid.to_lonlat().transform(known.x, known.y)
+        km = GEOD.inv(lon, lat, k_lon, k_lat)[2] / 1000.0
+        if km > match_km:
+            raise EndpointError(
+                f"{role}: {name!r} is given at {lon:.4f}°E {lat:.4f}°N, {km:,.0f} km from the "
+                f"{name} of the data at {k_lon:.4f}°E {k_lat:.4f}°N (more than "
+                f"route.origin_name_km = {match_km:g} km). Fix: correct lon_deg and lat_deg (are "
+                "they swapped?), or give another name if it is another place."
+            )
+    return Endpoint(name, float(x), float(y))
+
+
+def _unknown_place(
+    name: str, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame, role: str
+) -> EndpointError:
+    known = [*landing["name"], *places["name"].dropna()]
+    near = difflib.get_close_matches(name, known, n=4, cutoff=0.7)
+    return EndpointError(
+        f"{role}: {name!r} is unknown: no cable landing station or populated place of that "
+        f"name inside the area of interest{f' (closest: {near})' if near else ''}. Fix: check "
+        "the spelling, or give lon_deg and lat_deg."
+    )
 
 
 def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpoint, ...]:
@@ -129,7 +156,16 @@ def make_tasks(
 ) -> list[Task]:
     """One task per scenario and origin."""
     origins = [
-        resolve_place(o.name, o.lon_deg, o.lat_deg, places, landing, grid, "route.origins")
+        resolve_place(
+            o.name,
+            o.lon_deg,
+            o.lat_deg,
+            places,
+            landing,
+            grid,
+            "route.origins",
+            cfg.route.origin_name_km,
+        )
         for o in cfg.route.origins
     ]
     dests = destinations(landing, cfg.route.landing_countries)

@@ -603,3 +603,30 @@ def test_coarse_to_fine_with_free_cells_searches_its_corridor_on_the_heap():
         search.Query(level=whole.level(), scene=whole, chain=[(2, 2)], targets=[(60, 60)])
     )
     assert found[1] == pytest.approx(exact[1], rel=5e-3)
+
+
+def test_an_origin_whose_coordinates_are_far_from_its_named_place_is_refused(small_grid):
+    """A Moscow given with lon and lat swapped lies in Iran: refused with both positions."""
+    to_xy = small_grid.from_lonlat()
+    x, y = to_xy.transform(56.0, 40.0)
+    places = gpd.GeoDataFrame(
+        {"name": ["Testville"], "name_ascii": ["Testville"], "population": [1000]},
+        geometry=[shapely.Point(x, y)],
+        crs=small_grid.crs.to_wkt(),
+    )
+    landing = gpd.GeoDataFrame({"name": [], "slug": []}, geometry=[], crs=small_grid.crs.to_wkt())
+
+    def resolve(name, lon, lat):
+        return tasks.resolve_place(
+            name, lon, lat, places, landing, small_grid, "route.origins", 50.0
+        )
+
+    near = resolve("Testville", 56.3, 40.1)  # 28 km away: the coordinates win
+    assert (near.x, near.y) == pytest.approx(to_xy.transform(56.3, 40.1))
+    with pytest.raises(
+        EndpointError, match=r"'Testville' is given at 40\.0000°E 56\.0000°N.*swapped"
+    ):
+        resolve("Testville", 40.0, 56.0)
+    assert resolve("Elsewhere", 40.0, 56.0).name == "Elsewhere"  # a name the data do not know
+    with pytest.raises(EndpointError, match="'Elsewhere' is unknown"):
+        resolve("Elsewhere", None, None)
