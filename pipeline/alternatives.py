@@ -80,14 +80,15 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
     return chain
 
 
-def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
-    """The cheapest route from the task's origin, through its waypoints, to every station."""
-    scene = task_scene(task) if steer is None else load_scene(task, steer)
-    with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
-        labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
-    snapped = _snap_chain(task, scene, labels)
-    chain = [s[:2] for s in snapped]
-    key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
+def _destination_records(
+    task: Task, scene: Scene, labels: np.ndarray, chain_end: tuple[int, int]
+) -> tuple[list[dict], list[dict]]:
+    """Every station's record, and the records of those that snap and connect to ``chain_end``.
+
+    A station is skipped, with the reason, when it has no passable land within the snap
+    distance or its connected cells (``labels``) are not those of the chain's last point.
+    """
+    sc, snap_km = task.scenario, task.route.endpoint_snap_km
     records, reachable = [], []
     for d in task.destinations:
         s = (
@@ -102,7 +103,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
                 reason=f"no passable land within {snap_km} km "
                 "(offshore platform, or in a country outside the scenario)",
             )
-        elif labels[s[:2]] != labels[chain[-1]]:
+        elif labels[s[:2]] != labels[chain_end]:
             rec.update(
                 status="skipped",
                 reason=f"not connected to {task.origin.name} within "
@@ -114,15 +115,28 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             rec.update(status="routed", reason="", cell=s[:2], snap_km=s[2])
             reachable.append(rec)
         records.append(rec)
-    del labels
-    if not reachable:
-        raise NoRouteError(
-            f"route.scenarios.{key}: no landing station can be reached from {task.origin.name} "
-            f"within {sc.allowed_countries}. The allowed countries may not connect (a transit "
-            "country missing between them). Fix: add the transit countries to "
-            "allowed_countries, or a sea to water_bodies for a submarine leg."
-        )
-    targets = [r["cell"] for r in reachable]
+    return records, reachable
+
+
+def _no_station_error(task: Task) -> NoRouteError:
+    """No landing station connects to the origin within the scenario's countries."""
+    key, sc = task.scenario_key, task.scenario
+    return NoRouteError(
+        f"route.scenarios.{key}: no landing station can be reached from {task.origin.name} "
+        f"within {sc.allowed_countries}. The allowed countries may not connect (a transit "
+        "country missing between them). Fix: add the transit countries to "
+        "allowed_countries, or a sea to water_bodies for a submarine leg."
+    )
+
+
+def _first_paths(
+    scene: Scene, chain: list[tuple[int, int]], targets: list[tuple[int, int]]
+) -> tuple[list[tuple[np.ndarray, float] | None], list[bool]]:
+    """The cheapest path to each target (None where there is none), and which were relaxed.
+
+    Protected areas stay closed where the scene makes them a barrier, except for a target they
+    cut off: that one is routed through them at the penalty, and marked relaxed.
+    """
     paths = route_chain(
         Query(level=scene.level(strict=True), scene=scene, chain=chain, targets=targets)
     )
@@ -134,6 +148,21 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
         )
         relaxed = [p is None and q is not None for p, q in zip(paths, loose, strict=True)]
         paths = [q if r else p for p, q, r in zip(paths, loose, relaxed, strict=True)]
+    return paths, relaxed
+
+
+def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
+    """The cheapest route from the task's origin, through its waypoints, to every station."""
+    scene = task_scene(task) if steer is None else load_scene(task, steer)
+    with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
+        labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
+    snapped = _snap_chain(task, scene, labels)
+    chain = [s[:2] for s in snapped]
+    records, reachable = _destination_records(task, scene, labels, chain[-1])
+    del labels
+    if not reachable:
+        raise _no_station_error(task)
+    paths, relaxed = _first_paths(scene, chain, [r["cell"] for r in reachable])
     if all(p is None for p in paths):
         raise _no_gateway_error(task)
     for rec, path, rel in zip(reachable, paths, relaxed, strict=True):
@@ -143,7 +172,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
         rec["protected_relaxed"] = rel
         rec["alternatives"] = [_alt(1, path, True, True, rel)]
     return {
-        "scenario": key,
+        "scenario": task.scenario_key,
         "origin": task.origin,
         "via": task.via,
         "chain": chain,

@@ -10,10 +10,11 @@ Two surfaces are written, kept apart on purpose:
   does not run along it. Scenario rules (forbidden countries, water) are applied by the router.
 
 The rate rules are the cost book's (``costbook``), which ``economics`` prices routes with and
-the router's scenes share. The unit rate's factors: terrain class (slope), right-of-way by kind (``row_classes``: railway,
-primary-or-better road, other road, pipeline, each earning its share of the co-location
-discount), land cover (MODIS IGBP classes), protected areas, settlements and the country. Active
-faults are crossings, priced one by one like rivers and spread over their cells for steering.
+the router's scenes share. The unit rate's factors: terrain class (slope), right-of-way by kind
+(``row_classes``: railway, primary-or-better road, other road, pipeline, each earning its share
+of the co-location discount), land cover (MODIS IGBP classes), protected areas, settlements and
+the country. Active faults are crossings, priced one by one like rivers and spread over their
+cells for steering.
 
 Component rasters are kept for inspection in QGIS: slope, terrain multiplier, land cover
 multiplier, distance to the nearest right-of-way and its kinds, settlements, protected areas,
@@ -457,6 +458,83 @@ def rasterise_inputs(
     return inputs, countries, codes, protected_names
 
 
+INGEST_LAYERS = (
+    "railways",
+    "roads",
+    "pipelines",
+    "rivers",
+    "countries",
+    "places",
+    "lakes",
+    "ocean",
+    "marine_names",
+    "border_controls",
+    "railway_stations",
+    "protected_areas",
+    "faults",
+)
+"""The layers of ``ingest.gpkg`` the cost stage reads."""
+
+
+def _named_waters(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The named seas and lakes (``name``, ``geometry``) that name the water bodies."""
+    return pd.concat(
+        [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
+        ignore_index=True,
+    )
+
+
+def _raster_tags(
+    codes: list[str], body_names: dict[str, int], protected_names: dict[int, str]
+) -> dict[str, dict[str, str]]:
+    """The GeoTIFF tags of the rasters whose values are ids: what each id names."""
+    return {
+        "country_id": {"country_codes": ",".join(codes)},
+        "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
+        "protected_area": {"protected_areas": json.dumps(protected_names, sort_keys=True)},
+    }
+
+
+def _cost_arrays(
+    computed: dict[str, np.ndarray],
+    inp: Inputs,
+    gate: np.ndarray,
+    *,
+    countries: np.ndarray,
+    bodies: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Every raster of ``catalogue.COST_RASTERS``: the computed surface and the burnt inputs."""
+    return {
+        **computed,
+        "gateway_id": gate,
+        "protected_area": inp.protected,
+        "fault_cells": inp.faults,
+        "urban": inp.urban,
+        "water_class": inp.water,
+        "country_id": countries,
+        "water_body": bodies,
+        "river_cells": inp.rivers,
+        "inv_scale": inp.inv_scale.astype("float32"),
+    }
+
+
+def _write_rasters(
+    files: StageFiles, arrays: dict[str, np.ndarray], grid: Grid, tags: dict[str, dict[str, str]]
+) -> None:
+    """Write each raster of ``catalogue.COST_RASTERS``, NaN the nodata of the float ones."""
+    for name, description in catalogue.COST_RASTERS.items():
+        a = arrays[name]
+        nodata = np.nan if a.dtype.kind == "f" else None
+        io.write_raster(
+            files[f"cost/{name}"],
+            a,
+            grid,
+            nodata=nodata,
+            tags=tags.get(name),
+            description=description,
+        )
+
+
 def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Build the cost surface from the ingest outputs; write every raster it declares.
 
@@ -465,38 +543,14 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     grid = template(cfg.grid)
     dem, _ = io.read_raster(files["dem"], grid)
     landcover, _ = io.read_raster(files["landcover"], grid)
-    gpkg = files["ingest"]
-    names = (
-        "railways",
-        "roads",
-        "pipelines",
-        "rivers",
-        "countries",
-        "places",
-        "lakes",
-        "ocean",
-        "marine_names",
-        "border_controls",
-        "railway_stations",
-        "protected_areas",
-        "faults",
-    )
-    layers = {name: io.read_layer(gpkg, name) for name in names}
+    layers = {name: io.read_layer(files["ingest"], name) for name in INGEST_LAYERS}
     inp, countries, codes, protected_names = rasterise_inputs(
         layers, dem, landcover, grid, cfg.grid, cfg.cost
     )
     check_names("cost.country_mult", cfg.cost.country_mult, codes, "the countries of the area")
-    named = pd.concat(
-        [layers["marine_names"][["name", "geometry"]], layers["lakes"][["name", "geometry"]]],
-        ignore_index=True,
-    )
-    bodies, body_names = water_bodies(inp.water, named, grid)
+    bodies, body_names = water_bodies(inp.water, _named_waters(layers), grid)
     gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
-    tags = {
-        "country_id": {"country_codes": ",".join(codes)},
-        "water_body": {"water_bodies": json.dumps(body_names, sort_keys=True)},
-        "protected_area": {"protected_areas": json.dumps(protected_names, sort_keys=True)},
-    }
+    tags = _raster_tags(codes, body_names, protected_names)
     with io.scratch_folder(cfg.paths.processed_dir, "cost") as scratch:
         computed = surface(
             inp,
@@ -507,29 +561,9 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
             scheduler,
             cfg.dask.n_workers,
         )
-        arrays = {
-            **computed,
-            "gateway_id": gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km),
-            "protected_area": inp.protected,
-            "fault_cells": inp.faults,
-            "urban": inp.urban,
-            "water_class": inp.water,
-            "country_id": countries,
-            "water_body": bodies,
-            "river_cells": inp.rivers,
-            "inv_scale": inp.inv_scale.astype("float32"),
-        }
-        for name, description in catalogue.COST_RASTERS.items():
-            a = arrays[name]
-            nodata = np.nan if a.dtype.kind == "f" else None
-            io.write_raster(
-                files[f"cost/{name}"],
-                a,
-                grid,
-                nodata=nodata,
-                tags=tags.get(name),
-                description=description,
-            )
+        gate = gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km)
+        arrays = _cost_arrays(computed, inp, gate, countries=countries, bodies=bodies)
+        _write_rasters(files, arrays, grid, tags)
         unit = arrays["unit_cost_usd_per_km"]
         log.info(
             "cost: unit cost %.0f–%.0f USD/km over %d passable cells",

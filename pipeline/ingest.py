@@ -480,42 +480,60 @@ def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, grid: Grid) -> gpd.Ge
     return prepare(gdf, columns, grid_cfg, grid, where, False)
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
-    """Ingest every dataset; write ``ingest.gpkg`` and the DEM, bathymetry and land cover."""
-    raw = files["lock"].parent
-    grid = template(cfg.grid)
+def _vector_layers(raw: Path, grid_cfg: GridConfig, grid: Grid) -> dict[str, gpd.GeoDataFrame]:
+    """The simple and optional layers, then the railways and roads merged from their sources."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     for key, (layer, columns) in SIMPLE_LAYERS.items():
-        layers[layer] = load(raw, key, columns, cfg.grid, grid)
+        layers[layer] = load(raw, key, columns, grid_cfg, grid)
     for key, (layer, columns) in OPTIONAL_LAYERS.items():
-        layers[layer] = load(raw, key, columns, cfg.grid, grid)
+        layers[layer] = load(raw, key, columns, grid_cfg, grid)
     layers["railways"] = merge_lines(
-        {source: _load_lines(raw, key, cfg.grid, grid) for key, source in RAILWAY_SOURCES.items()},
+        {source: _load_lines(raw, key, grid_cfg, grid) for key, source in RAILWAY_SOURCES.items()},
         "fclass",
         "rail",
         RAILWAY_KEPT_FCLASS,
     )
     layers["roads"] = merge_lines(
-        {source: _load_lines(raw, key, cfg.grid, grid) for key, source in ROAD_SOURCES.items()},
+        {source: _load_lines(raw, key, grid_cfg, grid) for key, source in ROAD_SOURCES.items()},
         "class",
         "major",
         ROAD_KEPT_CLASS,
     )
+    return layers
 
+
+def _cable_layers(
+    raw: Path, grid_cfg: GridConfig, grid: Grid, *, ne_countries: gpd.GeoDataFrame
+) -> dict[str, gpd.GeoDataFrame]:
+    """The cables with their details, and the landing points with their cables and country."""
     ((details_path, _),) = sources.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
-    geo = load(raw, "cables", {"slug": "slug"}, cfg.grid, grid)
-    layers["cables"] = cables_with_details(geo, cables)
+    geo = load(raw, "cables", {"slug": "slug"}, grid_cfg, grid)
+    with_details = cables_with_details(geo, cables)
     points = load(
-        raw, "landing_points", {"id": "id", "slug": "slug", "name": "name"}, cfg.grid, grid
+        raw, "landing_points", {"id": "id", "slug": "slug", "name": "name"}, grid_cfg, grid
     )
-    layers["landing_points"] = landing_points_with_cables(
-        points, cables, pairs, layers["ne_countries"]
-    )
-    layers.update(_world_network(raw))
-    layers["aoi"] = gpd.GeoDataFrame(
-        {"name": ["area of interest"]}, geometry=[aoi_polygon_lonlat(cfg.grid)], crs=WGS84
+    return {
+        "cables": with_details,
+        "landing_points": landing_points_with_cables(points, cables, pairs, ne_countries),
+    }
+
+
+def _aoi_layer(grid_cfg: GridConfig, grid: Grid) -> gpd.GeoDataFrame:
+    """The area of interest as one polygon in the analysis CRS."""
+    return gpd.GeoDataFrame(
+        {"name": ["area of interest"]}, geometry=[aoi_polygon_lonlat(grid_cfg)], crs=WGS84
     ).to_crs(grid.crs.to_wkt())
+
+
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Ingest every dataset; write ``ingest.gpkg`` and the DEM, bathymetry and land cover."""
+    raw = files["lock"].parent
+    grid = template(cfg.grid)
+    layers = _vector_layers(raw, cfg.grid, grid)
+    layers.update(_cable_layers(raw, cfg.grid, grid, ne_countries=layers["ne_countries"]))
+    layers.update(_world_network(raw))
+    layers["aoi"] = _aoi_layer(cfg.grid, grid)
     for name, gdf in layers.items():
         log.info("ingest: %-20s %6d features", name, len(gdf))
 

@@ -363,9 +363,21 @@ FIXED_TIME = "2000-01-01T00:00:00.000Z"
 
 
 def _store_extras(gpkg: Path, extras: dict) -> None:
+    """Add ``styles.gpkg_extras`` to a GeoPackage: styles, a QGIS project, descriptions."""
     con = sqlite3.connect(gpkg)
     try:
-        con.executescript("""
+        _create_extra_tables(con)
+        _insert_styles(con, extras["styles"])
+        _insert_project(con, extras["project"])
+        _insert_descriptions(con, extras["layer_docs"], extras["field_docs"])
+        con.commit()
+    finally:
+        con.close()
+
+
+def _create_extra_tables(con: sqlite3.Connection) -> None:
+    """Create the QGIS style and project tables and the schema extension's; register them."""
+    con.executescript("""
             CREATE TABLE layer_styles (
               id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
               f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
@@ -382,48 +394,59 @@ def _store_extras(gpkg: Path, extras: dict) -> None:
               min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN,
               description TEXT,
               CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
-        """)
+    """)
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
+        " last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+        "'QGIS default styles', ?)",
+        (FIXED_TIME,),
+    )
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
         con.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-            " last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
-            "'QGIS default styles', ?)",
-            (FIXED_TIME,),
+            "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, "
+            "extension_name, definition, scope) VALUES (?, NULL, 'gpkg_schema', "
+            "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
+            (table,),
         )
-        for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
-            con.execute(
-                "INSERT OR REPLACE INTO gpkg_extensions (table_name, column_name, "
-                "extension_name, definition, scope) VALUES (?, NULL, 'gpkg_schema', "
-                "'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
-                (table,),
-            )
-        for name, qml in extras["styles"].items():
-            con.execute(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
-                "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
-                "useAsDefault, description, owner, ui, update_time) VALUES "
-                "('', '', ?, 'geom', ?, ?, '', 1, 'default style', '', NULL, ?)",
-                (name, name, qml, FIXED_TIME),
-            )
-        name, content = extras["project"]
-        meta = json.dumps(
-            {"last_modified_time": FIXED_TIME[:19], "last_modified_user": "fiber-corridor pipeline"}
+
+
+def _insert_styles(con: sqlite3.Connection, styles: dict[str, str]) -> None:
+    """Store each layer's QML as its QGIS default style."""
+    for name, qml in styles.items():
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
+            "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
+            "useAsDefault, description, owner, ui, update_time) VALUES "
+            "('', '', ?, 'geom', ?, ?, '', 1, 'default style', '', NULL, ?)",
+            (name, name, qml, FIXED_TIME),
         )
-        con.execute("INSERT INTO qgis_projects VALUES (?, ?, ?)", (name, meta, content))
-        for table, text in extras["layer_docs"].items():
+
+
+def _insert_project(con: sqlite3.Connection, project: tuple[str, str]) -> None:
+    """Store the QGIS project (name, content), modified at ``FIXED_TIME`` by the pipeline."""
+    name, content = project
+    meta = json.dumps(
+        {"last_modified_time": FIXED_TIME[:19], "last_modified_user": "fiber-corridor pipeline"}
+    )
+    con.execute("INSERT INTO qgis_projects VALUES (?, ?, ?)", (name, meta, content))
+
+
+def _insert_descriptions(
+    con: sqlite3.Connection, layer_docs: dict[str, str], field_docs: dict[str, dict[str, str]]
+) -> None:
+    """Store each layer's description, and each field's with a title made from its name."""
+    for table, text in layer_docs.items():
+        con.execute(
+            "UPDATE gpkg_contents SET description = ?, last_change = ? WHERE table_name = ?",
+            (text, FIXED_TIME, table),
+        )
+    for table, fields in field_docs.items():
+        for column, text in fields.items():
             con.execute(
-                "UPDATE gpkg_contents SET description = ?, last_change = ? WHERE table_name = ?",
-                (text, FIXED_TIME, table),
+                "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name,"
+                " name, title, description) VALUES (?, ?, ?, ?, ?)",
+                (table, column, column, column.replace("_", " "), text),
             )
-        for table, fields in extras["field_docs"].items():
-            for column, text in fields.items():
-                con.execute(
-                    "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name,"
-                    " name, title, description) VALUES (?, ?, ?, ?, ?)",
-                    (table, column, column, column.replace("_", " "), text),
-                )
-        con.commit()
-    finally:
-        con.close()
 
 
 def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -361,41 +361,25 @@ def _table(df: pd.DataFrame, sortable: bool = False) -> str:
     )
 
 
-def page(
-    tables: dict[str, pd.DataFrame],
-    maps: list[str],
-    profiles: list[str],
-    change_md: str | None,
-    config_yaml: str,
-) -> str:
-    """The report as one HTML page: the summary first, then the maps, tables and sources."""
-    src = "".join(
-        f"<li>{html.escape(d.title)}: {html.escape(d.attribution)} ({html.escape(d.licence)})</li>"
-        for d in sources.manifest().values()
-    )
-    prof = "".join(f'<img src="profiles/{p}" alt="{html.escape(p)}">' for p in profiles)
-    scen = "".join(f'<img src="{m}" alt="{html.escape(m)}" class="half">' for m in maps)
-    changed = (
-        f"<pre>{html.escape(change_md)}</pre>"
-        if change_md
-        else "<p>First build in this folder: nothing to compare.</p>"
-    )
-    sens = tables["sensitivity"]
-    flips = sens.loc[sens["top_changed"]]
-    script = resources.files("pipeline").joinpath("web", "report.js").read_text()
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+_HEAD_HTML = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Eurasian fiber corridor — planning report</title>
-<style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}}
-table.t{{border-collapse:collapse;font-size:12px}}table.t td,table.t th{{padding:2px 6px;
-border-bottom:1px solid #ddd;text-align:right}}table.t td:last-child{{text-align:left}}
-img{{max-width:100%}}img.half{{max-width:49%}}</style></head><body>
+<style>body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}
+table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 6px;
+border-bottom:1px solid #ddd;text-align:right}table.t td:last-child{text-align:left}
+img{max-width:100%}img.half{max-width:49%}</style></head><body>
 <h1>Eurasian fiber corridor — planning report</h1>
 <p>Least-cost fiber routes from Russia through Central Asia to Iran's cable landing stations.
 Costs in USD (P50 of the Monte Carlo, with P10–P90), lengths in km (geodesic), latency in ms
 (one way). The GIS layers are in <code>corridor.gpkg</code> (open it in QGIS, or open the
 project stored in it); tables in <a href="routes.csv">routes.csv</a>;
 <a href="map.html">the interactive map</a> works offline.</p>
-<h2>Summary: the three best routes of each scenario, and why</h2>
+"""
+"""The report page's head, title and opening paragraph."""
+
+
+def _summary_html(tables: dict[str, pd.DataFrame]) -> str:
+    """The summary sections: the best routes, the scenario comparison, what was relaxed."""
+    return f"""<h2>Summary: the three best routes of each scenario, and why</h2>
 <p>Best by the weighted ranking (P50 cost, latency, ground shared with other alternatives,
 crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best"])}
 <h2>Scenario comparison</h2>{_table(tables["comparison"])}
@@ -404,28 +388,61 @@ crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best
 (where no set of routes keeps apart), a border crossed away from any gateway, or a protected
 area a scenario makes a barrier. {len(tables["relaxed"])} of {len(tables["routes"])} routes.
 </p>{_table(tables["relaxed"])}
-<h2>Maps</h2><p><a href="map.html">Open the interactive map</a> (toggle scenarios and
+"""
+
+
+def _maps_and_routes_html(maps: list[str], routes: pd.DataFrame) -> str:
+    """The maps section (the overview and one map per scenario) and the sortable route table."""
+    scen = "".join(f'<img src="{m}" alt="{html.escape(m)}" class="half">' for m in maps)
+    return f"""<h2>Maps</h2><p><a href="map.html">Open the interactive map</a> (toggle scenarios and
 alternatives, click a route for its figures).</p>
 <img src="map.png" alt="map of all routes">{scen}
-<h2>Routes</h2><p>Click a column header to sort.</p>{_table(tables["routes"], sortable=True)}
-<h2>Validation against known corridors</h2>
+<h2>Routes</h2><p>Click a column header to sort.</p>{_table(routes, sortable=True)}
+"""
+
+
+def _validation_and_world_html(validation: pd.DataFrame, world: pd.DataFrame) -> str:
+    """The sections on known corridors and on the onward paths to the world's hubs."""
+    return f"""<h2>Validation against known corridors</h2>
 <p>The cheapest route of each scenario and station, between the ends of a known corridor:
 its km in each country against the published section lengths (in brackets), and the path
 deviation index — the mean distance from the route to the nearest railway (the area between
 them over the route's length); a route that does not pass both ends says how far it passes
 from them. Table <code>validation</code> of
-<code>corridor.gpkg</code> has every route.</p>{_table(tables["validation"])}
+<code>corridor.gpkg</code> has every route.</p>{_table(validation)}
 <h2>The corridor and the world</h2>
 <p>Each hub reached through the best Iranian landing station: the cheapest land route of a
 scenario, then the least-latency path over the submarine cables in service (TeleGeography),
 against today's path (overland to the incumbent gateway, then by sea). Round-trip propagation
 delay in fiber; layer <code>onward_paths</code> of <code>corridor.gpkg</code> has every station,
 scenario and hub.</p>
-<img src="world.png" alt="map of the onward paths">{_table(tables["world"], sortable=True)}
-<h2>How robust is the ranking?</h2>
+<img src="world.png" alt="map of the onward paths">{_table(world, sortable=True)}
+"""
+
+
+def _robustness_html(sens: pd.DataFrame) -> str:
+    """The section on the weights at which a scenario's top route changes."""
+    flips = sens.loc[sens["top_changed"]]
+    return f"""<h2>How robust is the ranking?</h2>
 <p>Weights at which the top route of a scenario changes (each weight moved from 0 to 1, the
 others in proportion): {len(flips)} of {len(sens)} settings.</p>{_table(flips.head(40))}
-<h2>Elevation profiles</h2>{prof}
+"""
+
+
+def _closing_html(profiles: list[str], change_md: str | None, config_yaml: str) -> str:
+    """The closing sections: profiles, changes, sources, the config; then the page's script."""
+    src = "".join(
+        f"<li>{html.escape(d.title)}: {html.escape(d.attribution)} ({html.escape(d.licence)})</li>"
+        for d in sources.manifest().values()
+    )
+    prof = "".join(f'<img src="profiles/{p}" alt="{html.escape(p)}">' for p in profiles)
+    changed = (
+        f"<pre>{html.escape(change_md)}</pre>"
+        if change_md
+        else "<p>First build in this folder: nothing to compare.</p>"
+    )
+    script = resources.files("pipeline").joinpath("web", "report.js").read_text()
+    return f"""<h2>Elevation profiles</h2>{prof}
 <h2>What changed since the last build</h2>{changed}
 <h2>Data sources and licences</h2><ul>{src}</ul>
 <p>Cable data © TeleGeography (CC BY-NC-SA 3.0: these outputs are for non-commercial use);
@@ -434,6 +451,24 @@ railways and roads © OpenStreetMap contributors (ODbL); pipelines © Global Ene
 <h2>Configuration of this build</h2><pre>{html.escape(config_yaml)}</pre>
 <script>{script}</script>
 </body></html>"""
+
+
+def page(
+    tables: dict[str, pd.DataFrame],
+    maps: list[str],
+    profiles: list[str],
+    change_md: str | None,
+    config_yaml: str,
+) -> str:
+    """The report as one HTML page: the summary first, then the maps, tables and sources."""
+    return (
+        _HEAD_HTML
+        + _summary_html(tables)
+        + _maps_and_routes_html(maps, tables["routes"])
+        + _validation_and_world_html(tables["validation"], tables["world"])
+        + _robustness_html(tables["sensitivity"])
+        + _closing_html(profiles, change_md, config_yaml)
+    )
 
 
 def best_routes(routes: pd.DataFrame, n: int = 3) -> pd.DataFrame:

@@ -243,12 +243,32 @@ def _along_km(
     return [float(np.interp(line.project(p), vcrs, vkm)) for p in points]
 
 
-def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict], list[dict]]:
-    """One route's scores, crossing points, segments and sites."""
-    grid, ras, c = inp.grid, inp.surface, inp.cost
-    rid, line = r["route_id"], r.geometry
-    cells = inp.cells[rid]
-    step_km = grid.cell_m / 1000.0
+@dataclass(frozen=True)
+class Crossed:
+    """What one route crosses, as point records in order along it (CRS metres)."""
+
+    borders: list[dict]
+    shores: list[dict]
+    rivers: list[dict]
+    faults: list[dict]  # the priced ones, with their ``slip_type``
+
+    def points(self) -> list[dict]:
+        """Every crossing point: borders, shore ends, rivers, then faults."""
+        return self.borders + self.shores + self.rivers + self.faults
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A route's bill of quantities: its parts, their price and its segments by method."""
+
+    parts: economics.RouteParts
+    bill: economics.Breakdown
+    segments: list[dict]
+
+
+def _crossed(line: shapely.LineString, cells: np.ndarray, inp: Inputs) -> Crossed:
+    """The borders, shore ends, rivers and faults a route crosses."""
+    grid, ras = inp.grid, inp.surface
     borders = border_crossings(
         cells, ras.country_id, ras.country_codes, grid, ras.gateway_id, inp.gateways
     )
@@ -257,23 +277,43 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
     faults = line_crossings(
         line, inp.faults, "fault", merge_m=2 * grid.cell_m, extra=("slip_type",)
     )
-    vkm = economics.vertex_km(line, cells, ras.inv_scale, step_km)
-    sites = _sites(line, cells, vkm, inp)
-    counts = {
-        "n_border": len(borders),
-        "n_landfall": len(shores),
+    return Crossed(borders=borders, shores=shores, rivers=rivs, faults=faults)
+
+
+def _counts(crossed: Crossed, sites: list[dict], off_gateway_each_usd: float) -> dict:
+    """The counted items of a route's bill: crossings and sites, and an off-gateway's price."""
+    return {
+        "n_border": len(crossed.borders),
+        "n_landfall": len(crossed.shores),
         "n_ila": sum(s["site_type"] == "ILA" for s in sites),
         "n_regen": sum(s["site_type"] == "regen" for s in sites),
-        "n_fault": len(faults),
-        "n_off_gateway": sum(b["off_gateway"] for b in borders),
-        "off_gateway_each_usd": inp.off_gateway_usd[r["scenario"]],
+        "n_fault": len(crossed.faults),
+        "n_off_gateway": sum(b["off_gateway"] for b in crossed.borders),
+        "off_gateway_each_usd": off_gateway_each_usd,
     }
-    points = borders + shores + rivs + faults
-    crossings = [
-        {"route_id": rid, "scenario": r["scenario"], **x, "km_from_origin": km}
+
+
+def _crossing_rows(r, line: shapely.LineString, vkm: np.ndarray, crossed: Crossed) -> list[dict]:
+    """A route's crossing points as rows of the crossings layer, with their km from the origin."""
+    points = crossed.points()
+    return [
+        {"route_id": r["route_id"], "scenario": r["scenario"], **x, "km_from_origin": km}
         for x, km in zip(points, _along_km(line, vkm, [x["geometry"] for x in points]), strict=True)
     ]
-    river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
+
+
+def _priced(
+    line: shapely.LineString,
+    cells: np.ndarray,
+    vkm: np.ndarray,
+    *,
+    river_km: list[float],
+    counts: dict,
+    inp: Inputs,
+) -> Priced:
+    """A route's parts priced by ``economics.price_route``, and its segments with their lines."""
+    ras, c = inp.surface, inp.cost
+    step_km = inp.grid.cell_m / 1000.0
     parts = economics.route_parts(line, cells, ras, c, river_km, counts, step_km)
     bill = economics.price_route(parts, c, inp.sites)
     segs = economics.segments(parts, bill, c)
@@ -284,6 +324,41 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
             usd_per_km=sg["cost_usd"] / sg["length_km"],
             geometry=economics.cut(coords, vkm, sg["km_start"], sg["km_end"]),
         )
+    return Priced(parts=parts, bill=bill, segments=segs)
+
+
+def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict], list[dict]]:
+    """One route's scores, crossing points, segments, sites and validation checks."""
+    rid, line = r["route_id"], r.geometry
+    cells = inp.cells[rid]
+    step_km = inp.grid.cell_m / 1000.0
+    crossed = _crossed(line, cells, inp)
+    vkm = economics.vertex_km(line, cells, inp.surface.inv_scale, step_km)
+    sites = _sites(line, cells, vkm, inp)
+    counts = _counts(crossed, sites, inp.off_gateway_usd[r["scenario"]])
+    crossings = _crossing_rows(r, line, vkm, crossed)
+    river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
+    priced = _priced(line, cells, vkm, river_km=river_km, counts=counts, inp=inp)
+    row = _route_row(r, cells, crossed, priced=priced, counts=counts, inp=inp)
+    for item in (*priced.segments, *sites):
+        item.update(route_id=rid, scenario=r["scenario"])
+    checks = [
+        check
+        for ref, ends in inp.references
+        for check in validation.check(
+            rid, line, vkm, priced.parts, ref, ends, inp.railways, inp.validation_max_offset_km
+        )
+    ]
+    return row, crossings, priced.segments, sites, checks
+
+
+def _route_row(
+    r, cells: np.ndarray, crossed: Crossed, *, priced: Priced, counts: dict, inp: Inputs
+) -> dict:
+    """A route's row of the routes layer: what it is, how long, what it costs and crosses."""
+    grid, ras, c = inp.grid, inp.surface, inp.cost
+    line = r.geometry
+    step_km = grid.cell_m / 1000.0
     labels = economics.cell_labels(
         cells, ras.country_id, is_wet(ras.water_class), ras.country_codes
     )
@@ -291,35 +366,24 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
     in_protected_km, protected_names = protected_km(cells, ras, step_km)
     max_z, climb = elevation_stats(cells, inp.dem)
     row = {
-        "route_id": rid,
-        "scenario": r["scenario"],
-        "origin": r["origin"],
-        "destination": r["destination"],
-        "destination_slug": r["slug"],
-        "alternative": int(r["alternative"]),
-        "diverse": bool(r["diverse"]),
-        "diverse_greedy": bool(r["diverse_greedy"]),
+        **_identity_fields(r),
         **_length_and_latency(line, grid, inp.group_index),
-        **_bill_fields(bill, segs),
-        "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
-        "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
-        "transit_km": "; ".join(f"{c} {km:.1f}" for c, km in transit_countries(per_country)),
-        "n_border_crossings": len(borders),
-        "border_crossings": "; ".join(
-            f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
-        ),
-        "n_off_gateway_crossings": counts["n_off_gateway"],
+        **_bill_fields(priced.bill, priced.segments),
+        **_country_fields(per_country),
+        **_border_fields(crossed.borders, counts["n_off_gateway"]),
         "relaxed": _relaxed(
-            r, borders, counts["off_gateway_each_usd"], grid, in_protected_km, protected_names
+            r,
+            crossed.borders,
+            counts["off_gateway_each_usd"],
+            grid,
+            in_protected_km,
+            protected_names,
         ),
         "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
-        "n_landfalls": len(shores),
-        "n_river_crossings": len(rivs),
-        "rivers_crossed": "; ".join(sorted({x["name"] for x in rivs})),
-        "n_fault_crossings": len(faults),
-        "faults_crossed": "; ".join(f"{x['name']} ({x['slip_type']})" for x in faults),
+        "n_landfalls": len(crossed.shores),
+        **_river_and_fault_fields(crossed.rivers, crossed.faults),
         "protected_km": in_protected_km,
-        "protected_cost_usd": economics.protected_extra_usd(parts, bill, c),
+        "protected_cost_usd": economics.protected_extra_usd(priced.parts, priced.bill, c),
         "protected_areas_crossed": "; ".join(protected_names),
         "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
         **_row_by_kind(cells, labels, ras, step_km),
@@ -331,16 +395,51 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         "geometry": line,
     }
     row["cost_usd_per_km"] = row["cost_usd"] / row["length_km"]
-    for item in (*segs, *sites):
-        item.update(route_id=rid, scenario=r["scenario"])
-    checks = [
-        row
-        for ref, ends in inp.references
-        for row in validation.check(
-            rid, line, vkm, parts, ref, ends, inp.railways, inp.validation_max_offset_km
-        )
-    ]
-    return row, crossings, segs, sites, checks
+    return row
+
+
+def _identity_fields(r) -> dict:
+    """Which route this is: its id, scenario, endpoints, alternative number and diversity."""
+    return {
+        "route_id": r["route_id"],
+        "scenario": r["scenario"],
+        "origin": r["origin"],
+        "destination": r["destination"],
+        "destination_slug": r["slug"],
+        "alternative": int(r["alternative"]),
+        "diverse": bool(r["diverse"]),
+        "diverse_greedy": bool(r["diverse_greedy"]),
+    }
+
+
+def _country_fields(per_country: list[tuple[str, float]]) -> dict:
+    """The countries a route passes, its km in each, and its km in transit countries."""
+    return {
+        "countries": " > ".join(code for code, _ in per_country if code != economics.SEA),
+        "km_by_country": "; ".join(f"{code} {km:.1f}" for code, km in per_country),
+        "transit_km": "; ".join(f"{c} {km:.1f}" for c, km in transit_countries(per_country)),
+    }
+
+
+def _border_fields(borders: list[dict], n_off_gateway: int) -> dict:
+    """How many borders a route crosses, at which gateways, and how many away from one."""
+    return {
+        "n_border_crossings": len(borders),
+        "border_crossings": "; ".join(
+            f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
+        ),
+        "n_off_gateway_crossings": n_off_gateway,
+    }
+
+
+def _river_and_fault_fields(rivers: list[dict], faults: list[dict]) -> dict:
+    """How many rivers and active faults a route crosses, and which."""
+    return {
+        "n_river_crossings": len(rivers),
+        "rivers_crossed": "; ".join(sorted({x["name"] for x in rivers})),
+        "n_fault_crossings": len(faults),
+        "faults_crossed": "; ".join(f"{x['name']} ({x['slip_type']})" for x in faults),
+    }
 
 
 def _railways(railways: gpd.GeoDataFrame) -> tuple[shapely.STRtree, np.ndarray]:
@@ -502,39 +601,68 @@ def shared_risk(
             hit = near[a][cb[:, 0], cb[:, 1]]
             step = hit[:-1] & hit[1:]
             shared[a][b] = shared[b][a] = float((router.edge_km(cb, inv, cell_km) * step).sum())
-            for run in _runs(step):
-                x, y = grid.xy(cb[run[0] : run[1] + 2, 0], cb[run[0] : run[1] + 2, 1])
-                seg = shapely.LineString(np.column_stack([x, y]))
-                segments.append(
-                    {
-                        "scenario": group["scenario"].iloc[0],
-                        "route_a": b,
-                        "route_b": a,
-                        "shared_km": geodesic_km(to_lonlat(seg, grid)),
-                        "geometry": seg,
-                    }
-                )
-            xa = crossings.loc[crossings["route_id"] == a]
-            xb = crossings.loc[crossings["route_id"] == b]
-            for _, x in xa.iterrows():
-                same = xb.loc[
-                    (xb["kind"] == x["kind"])
-                    & (xb["name"] == x["name"])
-                    & (xb.distance(x.geometry) < sep_m)
-                ]
-                r, c = grid.rowcol(x.geometry.x, x.geometry.y)
-                if not same.empty and not clear[r, c]:
-                    points.append(
-                        {
-                            "scenario": x["scenario"],
-                            "route_a": b,
-                            "route_b": a,
-                            "kind": x["kind"],
-                            "name": x["name"],
-                            "geometry": x.geometry,
-                        }
-                    )
+            segments += _shared_segments(
+                cb, step, grid, scenario=group["scenario"].iloc[0], later=b, earlier=a
+            )
+            points += _shared_crossings(crossings, clear, grid, later=b, earlier=a, sep_m=sep_m)
     return segments, points, shared
+
+
+def _shared_segments(
+    cells: np.ndarray, step: np.ndarray, grid: Grid, *, scenario: str, later: str, earlier: str
+) -> list[dict]:
+    """The runs of the ``later`` route's steps near the ``earlier`` route, as lines (CRS m)."""
+    out = []
+    for run in _runs(step):
+        x, y = grid.xy(cells[run[0] : run[1] + 2, 0], cells[run[0] : run[1] + 2, 1])
+        seg = shapely.LineString(np.column_stack([x, y]))
+        out.append(
+            {
+                "scenario": scenario,
+                "route_a": later,
+                "route_b": earlier,
+                "shared_km": geodesic_km(to_lonlat(seg, grid)),
+                "geometry": seg,
+            }
+        )
+    return out
+
+
+def _shared_crossings(
+    crossings: gpd.GeoDataFrame,
+    clear: np.ndarray,
+    grid: Grid,
+    *,
+    later: str,
+    earlier: str,
+    sep_m: float,
+) -> list[dict]:
+    """The crossings of the ``earlier`` route that the ``later`` one also makes within ``sep_m``.
+
+    The same kind and name, nearer than ``sep_m``, outside the ``clear`` endpoint areas.
+    """
+    out = []
+    xa = crossings.loc[crossings["route_id"] == earlier]
+    xb = crossings.loc[crossings["route_id"] == later]
+    for _, x in xa.iterrows():
+        same = xb.loc[
+            (xb["kind"] == x["kind"])
+            & (xb["name"] == x["name"])
+            & (xb.distance(x.geometry) < sep_m)
+        ]
+        r, c = grid.rowcol(x.geometry.x, x.geometry.y)
+        if not same.empty and not clear[r, c]:
+            out.append(
+                {
+                    "scenario": x["scenario"],
+                    "route_a": later,
+                    "route_b": earlier,
+                    "kind": x["kind"],
+                    "name": x["name"],
+                    "geometry": x.geometry,
+                }
+            )
+    return out
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -584,10 +712,19 @@ def _diversity_note(
     return "; ".join(parts)
 
 
-def score_routes(
-    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, route_cfg: RouteConfig
-) -> dict[str, gpd.GeoDataFrame]:
-    """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
+@dataclass(frozen=True)
+class Scored:
+    """Every route's row, crossing points, segments, sites and validation checks, in order."""
+
+    rows: list[dict]
+    crossings: list[dict]
+    segments: list[dict]
+    sites: list[dict]
+    checks: list[dict]
+
+
+def _score_each(routes: gpd.GeoDataFrame, inp: Inputs) -> Scored:
+    """``score_route`` of every route, its records gathered by kind."""
     rows, crossings, segments_all, sites_all, checks = [], [], [], [], []
     for _, r in routes.iterrows():
         row, cr, sg, st, ck = score_route(r, inp)
@@ -596,17 +733,48 @@ def score_routes(
         crossings += cr
         segments_all += sg
         sites_all += st
-    crs = routes.crs
-    scored = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    return Scored(
+        rows=rows, crossings=crossings, segments=segments_all, sites=sites_all, checks=checks
+    )
+
+
+def _crossings_frame(crossings: list[dict], crs) -> gpd.GeoDataFrame:
+    """The crossings layer: every crossing point, with a border's gateway fields on all."""
     crossings = [
         {"gateway": "", "gateway_kind": "", "off_gateway": False, "slip_type": "", **x}
         for x in crossings
     ]
-    cross = _frame(
+    return _frame(
         crossings,
         ["route_id", "scenario", "kind", "name", "gateway", "off_gateway", "km_from_origin"],
         crs,
     )
+
+
+def _keep_clear(
+    first: np.ndarray, waypoints: gpd.GeoDataFrame, grid: Grid
+) -> list[tuple[int, int]]:
+    """The cells whose endpoint areas a pair's diversity ignores: its ends and the waypoints."""
+    return [
+        tuple(first[0]),
+        tuple(first[-1]),
+        *[tuple(int(v) for v in grid.rowcol(g.x, g.y)) for g in waypoints.geometry],
+    ]
+
+
+def _shared_risk_by_pair(
+    scored: gpd.GeoDataFrame,
+    cross: gpd.GeoDataFrame,
+    endpoints: gpd.GeoDataFrame,
+    *,
+    inp: Inputs,
+    route_cfg: RouteConfig,
+) -> tuple[list[dict], list[dict]]:
+    """The shared-risk segments and points of every pair; sets each route's rank and shares.
+
+    Adds the columns ``rank``, ``shared_km_max``, ``shared_with`` and ``diversity_note`` to
+    ``scored`` in place.
+    """
     segments, points = [], []
     scored["rank"] = 0
     scored["shared_km_max"] = 0.0
@@ -615,12 +783,7 @@ def score_routes(
     grid = inp.grid
     for (sc, _, _), group in scored.groupby(["scenario", "origin", "destination_slug"]):
         way = endpoints.loc[(endpoints["scenario"] == sc) & (endpoints["role"] == "waypoint")]
-        first = inp.cells[group["route_id"].iloc[0]]
-        ends = [
-            tuple(first[0]),
-            tuple(first[-1]),
-            *[tuple(int(v) for v in grid.rowcol(g.x, g.y)) for g in way.geometry],
-        ]
+        ends = _keep_clear(inp.cells[group["route_id"].iloc[0]], way, grid)
         seg, pts, shared = shared_risk(
             group,
             inp.cells,
@@ -633,18 +796,56 @@ def score_routes(
         )
         segments += seg
         points += pts
-        order = group.sort_values(["cost_usd", "alternative"]).index
-        scored.loc[order, "rank"] = np.arange(1, len(order) + 1)
-        for idx in group.index:
-            rid = scored.at[idx, "route_id"]
-            mine = shared[rid]
-            scored.at[idx, "shared_km_max"] = max(mine.values(), default=0.0)
-            scored.at[idx, "shared_with"] = "; ".join(
-                f"{other.rsplit('#', 1)[-1]}: {km:.1f} km" for other, km in sorted(mine.items())
-            )
-            scored.at[idx, "diversity_note"] = _diversity_note(
-                scored.loc[idx].to_dict(), mine, seg, pts, inp.places, route_cfg.separation_km
-            )
+        _set_pair_scores(
+            scored,
+            group,
+            shared,
+            segments=seg,
+            points=pts,
+            places=inp.places,
+            separation_km=route_cfg.separation_km,
+        )
+    return segments, points
+
+
+def _set_pair_scores(
+    scored: gpd.GeoDataFrame,
+    group: gpd.GeoDataFrame,
+    shared: dict[str, dict[str, float]],
+    *,
+    segments: list[dict],
+    points: list[dict],
+    places: gpd.GeoDataFrame,
+    separation_km: float,
+) -> None:
+    """Write the rank, shared km, partners and diversity note of one pair's routes in ``scored``.
+
+    Routes rank by cost, then alternative number; ``shared``, ``segments`` and ``points`` are
+    what ``shared_risk`` found for the pair.
+    """
+    order = group.sort_values(["cost_usd", "alternative"]).index
+    scored.loc[order, "rank"] = np.arange(1, len(order) + 1)
+    for idx in group.index:
+        rid = scored.at[idx, "route_id"]
+        mine = shared[rid]
+        scored.at[idx, "shared_km_max"] = max(mine.values(), default=0.0)
+        scored.at[idx, "shared_with"] = "; ".join(
+            f"{other.rsplit('#', 1)[-1]}: {km:.1f} km" for other, km in sorted(mine.items())
+        )
+        scored.at[idx, "diversity_note"] = _diversity_note(
+            scored.loc[idx].to_dict(), mine, segments, points, places, separation_km
+        )
+
+
+def score_routes(
+    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, route_cfg: RouteConfig
+) -> dict[str, gpd.GeoDataFrame]:
+    """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
+    each = _score_each(routes, inp)
+    crs = routes.crs
+    scored = gpd.GeoDataFrame(each.rows, geometry="geometry", crs=crs)
+    cross = _crossings_frame(each.crossings, crs)
+    segments, points = _shared_risk_by_pair(scored, cross, endpoints, inp=inp, route_cfg=route_cfg)
     pair = ["scenario", "route_a", "route_b"]
     return {
         "routes": scored,
@@ -655,10 +856,10 @@ def score_routes(
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),
         "route_segments": _frame(
-            segments_all, ["route_id", "seq", "method", "country", "length_km", "cost_usd"], crs
+            each.segments, ["route_id", "seq", "method", "country", "length_km", "cost_usd"], crs
         ),
-        "sites": _frame(sites_all, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
-        "validation": pd.DataFrame(checks, columns=list(validation.COLUMNS)),
+        "sites": _frame(each.sites, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
+        "validation": pd.DataFrame(each.checks, columns=list(validation.COLUMNS)),
     }
 
 

@@ -206,30 +206,32 @@ def summarise(routes: pd.DataFrame, costs: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
-    """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
-    grid = template(cfg.grid)
-    u = cfg.uncertainty
-    routes = io.read_layer(files["scores"], "routes")
-    parts = scored_route_parts(files, grid, routes, cfg.cost, cfg.route.off_gateway_usd())
-    chunk = 64
-    jobs = [
+REPRICE_CHUNK = 64
+"""Draws repriced per Dask task."""
+
+
+def _reprice_jobs(
+    parts: list[economics.RouteParts], c: CostConfig, s: SitesConfig, *, u: UncertaintyConfig
+) -> list:
+    """Dask delayed ``reprice_draws`` over the draws, ``REPRICE_CHUNK`` draws a task."""
+    return [
         dask.delayed(reprice_draws, pure=True)(
-            parts, cfg.cost, cfg.sites, u, first, min(chunk, u.draws - first)
+            parts, c, s, u, first, min(REPRICE_CHUNK, u.draws - first)
         )
-        for first in range(0, u.draws, chunk)
+        for first in range(0, u.draws, REPRICE_CHUNK)
     ]
-    places = io.read_layer(files["ingest"], "places")
-    landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid, files)
-    reroutes = [
-        [dask.delayed(reroute_draw, pure=True)(t, i, u, cfg.sites) for i in range(u.routing_draws)]
+
+
+def _reroute_jobs(tasks: list[Task], u: UncertaintyConfig, s: SitesConfig) -> list[list]:
+    """Dask delayed ``reroute_draw``: per task, one per routing draw."""
+    return [
+        [dask.delayed(reroute_draw, pure=True)(t, i, u, s) for i in range(u.routing_draws)]
         for t in tasks
     ]
-    costs_parts, paths = parallel.compute(
-        [jobs, reroutes], scheduler, cfg.dask.n_workers, "uncertainty"
-    )
-    summary = summarise(routes, np.hstack(costs_parts))
+
+
+def _criteria_table(routes: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The routes' scores with their cost percentiles, P(cheapest) and crossings count."""
     table = routes.drop(columns="geometry").merge(
         summary[["route_id", "cost_p10_usd", "cost_p50_usd", "cost_p90_usd", "p_cheapest"]],
         on="route_id",
@@ -237,15 +239,61 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     table["n_crossings"] = (
         table["n_border_crossings"] + table["n_landfalls"] + table["n_river_crossings"]
     )
-    summary["mcda_score"] = rank(table, u.weights).to_numpy()
+    return table
+
+
+def _add_ranking(summary: pd.DataFrame, table: pd.DataFrame, weights: dict[str, float]) -> None:
+    """Add each route's ``mcda_score`` and ``mcda_rank`` (within scenario and origin) in place."""
+    summary["mcda_score"] = rank(table, weights).to_numpy()
     summary["mcda_rank"] = (
         summary.groupby(["scenario", "origin"])["mcda_score"].rank(method="first").astype(int)
     )
-    bands = np.zeros((len(tasks),) + grid.shape, dtype=np.float32)
+
+
+def _route_frequency(
+    paths: list[list[np.ndarray]], n_bands: int, shape: tuple[int, int], *, routing_draws: int
+) -> np.ndarray:
+    """Per task (band), the share of routing draws whose cheapest route takes each cell."""
+    bands = np.zeros((n_bands,) + shape, dtype=np.float32)
     for b, cells_per_draw in enumerate(paths):
         for cells in cells_per_draw:
             bands[b, cells[:, 0], cells[:, 1]] += 1.0
-    bands /= max(u.routing_draws, 1)
+    bands /= max(routing_draws, 1)
+    return bands
+
+
+def _log_summary(summary: pd.DataFrame) -> None:
+    """Log each route's cost percentiles, P(cheapest) and MCDA rank."""
+    for _, r in summary.iterrows():
+        log.info(
+            "uncertainty %s: P10/P50/P90 %.1f/%.1f/%.1f M USD, cheapest %.0f %%, MCDA #%d",
+            r["route_id"],
+            r["cost_p10_usd"] / 1e6,
+            r["cost_p50_usd"] / 1e6,
+            r["cost_p90_usd"] / 1e6,
+            100 * r["p_cheapest"],
+            r["mcda_rank"],
+        )
+
+
+def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
+    """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
+    grid = template(cfg.grid)
+    u = cfg.uncertainty
+    routes = io.read_layer(files["scores"], "routes")
+    parts = scored_route_parts(files, grid, routes, cfg.cost, cfg.route.off_gateway_usd())
+    jobs = _reprice_jobs(parts, cfg.cost, cfg.sites, u=u)
+    places = io.read_layer(files["ingest"], "places")
+    landing = io.read_layer(files["ingest"], "landing_points")
+    tasks = make_tasks(cfg, places, landing, grid, files)
+    reroutes = _reroute_jobs(tasks, u, cfg.sites)
+    costs_parts, paths = parallel.compute(
+        [jobs, reroutes], scheduler, cfg.dask.n_workers, "uncertainty"
+    )
+    summary = summarise(routes, np.hstack(costs_parts))
+    table = _criteria_table(routes, summary)
+    _add_ranking(summary, table, u.weights)
+    bands = _route_frequency(paths, len(tasks), grid.shape, routing_draws=u.routing_draws)
     names = [f"{t.scenario_key}:{t.origin.name}" for t in tasks]
     io.write_raster_bands(
         files["route_frequency"],
@@ -258,14 +306,5 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
         files["uncertainty"],
         {"route_uncertainty": summary, "ranking_sensitivity": sensitivity(table, u.weights)},
     )
-    for _, r in summary.iterrows():
-        log.info(
-            "uncertainty %s: P10/P50/P90 %.1f/%.1f/%.1f M USD, cheapest %.0f %%, MCDA #%d",
-            r["route_id"],
-            r["cost_p10_usd"] / 1e6,
-            r["cost_p50_usd"] / 1e6,
-            r["cost_p90_usd"] / 1e6,
-            100 * r["p_cheapest"],
-            r["mcda_rank"],
-        )
+    _log_summary(summary)
     return files["uncertainty"]
