@@ -39,6 +39,7 @@ def corridor(
     paths: list[np.ndarray],
     keep_clear: list[tuple[int, int]],
     scene: Scene,
+    *,
     separation_km: float,
     endpoint_radius_km: float,
 ) -> np.ndarray:
@@ -47,8 +48,8 @@ def corridor(
     Sorted flat indices.
     """
     cell_km = scene.grid.cell_m / 1000.0
-    near = near_index(paths, scene.inv, cell_km, separation_km, scene.inv_min)
-    clear = endpoint_index(keep_clear, scene.inv, cell_km, endpoint_radius_km)
+    near = near_index(paths, scene.inv, cell_km, within_km=separation_km, inv_min=scene.inv_min)
+    clear = endpoint_index(keep_clear, scene.inv, cell_km, radius_km=endpoint_radius_km)
     return near[~member(near, clear)]
 
 
@@ -63,7 +64,9 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
                 f"{role}: {p.name!r} lies outside the area of interest. Fix: "
                 "move it inside, or widen the grid.lon_*/lat_* bounds."
             )
-        s = snap(scene.rate, scene.inv, scene.grid, p.x, p.y, snap_km, scene.inv_min)
+        s = snap(
+            scene.rate, scene.inv, scene.grid, x=p.x, y=p.y, max_km=snap_km, inv_min=scene.inv_min
+        )
         if s is None:
             raise EndpointError(
                 f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
@@ -81,7 +84,7 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
 
 
 def _destination_records(
-    task: Task, scene: Scene, labels: np.ndarray, chain_end: tuple[int, int]
+    task: Task, scene: Scene, labels: np.ndarray, *, chain_end: tuple[int, int]
 ) -> tuple[list[dict], list[dict]]:
     """Every station's record, and the records of those that snap and connect to ``chain_end``.
 
@@ -92,7 +95,15 @@ def _destination_records(
     records, reachable = [], []
     for d in task.destinations:
         s = (
-            snap(scene.rate, scene.inv, scene.grid, d.x, d.y, snap_km, scene.inv_min)
+            snap(
+                scene.rate,
+                scene.inv,
+                scene.grid,
+                x=d.x,
+                y=d.y,
+                max_km=snap_km,
+                inv_min=scene.inv_min,
+            )
             if inside_grid(scene.grid, d.x, d.y)
             else None
         )
@@ -158,7 +169,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
         labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
     snapped = _snap_chain(task, scene, labels)
     chain = [s[:2] for s in snapped]
-    records, reachable = _destination_records(task, scene, labels, chain[-1])
+    records, reachable = _destination_records(task, scene, labels, chain_end=chain[-1])
     del labels
     if not reachable:
         raise _no_station_error(task)
@@ -170,7 +181,7 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
             rec.update(status="skipped", reason="reachable only across a border without a gateway")
             continue
         rec["protected_relaxed"] = rel
-        rec["alternatives"] = [_alt(1, path, True, True, rel)]
+        rec["alternatives"] = [_alt(1, path, True, greedy=True, rel=rel)]
     return {
         "scenario": task.scenario_key,
         "origin": task.origin,
@@ -181,7 +192,9 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
     }
 
 
-def _alt(n: int, found: tuple[np.ndarray, float], diverse: bool, greedy: bool, rel: bool) -> dict:
+def _alt(
+    n: int, found: tuple[np.ndarray, float], diverse: bool, *, greedy: bool, rel: bool
+) -> dict:
     return {
         "alternative": n,
         "cells": found[0],
@@ -230,8 +243,8 @@ class Pair:
                     [p],
                     [*self.chain, self.target],
                     self.scene,
-                    rc.separation_km,
-                    rc.endpoint_radius_km,
+                    separation_km=rc.separation_km,
+                    endpoint_radius_km=rc.endpoint_radius_km,
                 )
             bands.append(self._bands[key])
         return bands
@@ -357,7 +370,7 @@ def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
         return [pair.apart(p[0], [q[0] for q in ps[:i]]) for i, p in enumerate(ps)]
 
     return [
-        _alt(n, p, d, g, rel)
+        _alt(n, p, d, greedy=g, rel=rel)
         for n, (p, d, g) in enumerate(zip(paths, flags(paths), flags(greedy), strict=True), 1)
     ]
 

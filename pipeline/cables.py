@@ -47,9 +47,12 @@ class Edge:
     coords: np.ndarray  # (n, 2) lon/lat from a to b
 
 
-def geod_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Geodesic distance between lon/lat points on the WGS84 ellipsoid, km."""
-    _, _, m = GEOD.inv(lon1, lat1, lon2, lat2)
+def geod_km(start, end) -> np.ndarray:
+    """Geodesic distance from ``start`` to ``end`` on the WGS84 ellipsoid, km.
+
+    Each is a (lon, lat) pair of degrees, numbers or arrays of one shape.
+    """
+    _, _, m = GEOD.inv(start[0], start[1], end[0], end[1])
     return np.asarray(m) / 1000.0
 
 
@@ -73,16 +76,14 @@ def _cable_graph(parts: list[np.ndarray], join_km: float) -> tuple[sparse.csr_ma
         idx = node[s0 : s0 + len(p)]
         rows.append(idx[:-1])
         cols.append(idx[1:])
-        km.append(geod_km(p[:-1, 0], p[:-1, 1], p[1:, 0], p[1:, 1]))
+        km.append(geod_km((p[:-1, 0], p[:-1, 1]), (p[1:, 0], p[1:, 1])))
         other = np.unique(node[part_of != k])
         if other.size == 0:
             continue
         for end in (s0, s0 + len(p) - 1):
             d = geod_km(
-                np.full(other.size, xy[end, 0]),
-                np.full(other.size, xy[end, 1]),
-                coords[other, 0],
-                coords[other, 1],
+                (np.full(other.size, xy[end, 0]), np.full(other.size, xy[end, 1])),
+                (coords[other, 0], coords[other, 1]),
             )
             j = int(np.argmin(d))
             if 0 < d[j] <= join_km:
@@ -123,7 +124,9 @@ def cable_edges(
             missed.append(sid)
             continue
         x, y = stations[sid]
-        d = geod_km(np.full(len(coords), x), np.full(len(coords), y), coords[:, 0], coords[:, 1])
+        d = geod_km(
+            (np.full(len(coords), x), np.full(len(coords), y)), (coords[:, 0], coords[:, 1])
+        )
         j = int(np.argmin(d))
         if d[j] > tol_km:
             missed.append(sid)
@@ -166,7 +169,7 @@ def metro_hops(stations: gpd.GeoDataFrame, hop_km: float, detour: float) -> list
     for i, j in sorted(cKDTree(xyz).query_pairs(chord)):
         if country[i] != country[j] or country[i] is None:
             continue
-        km = float(geod_km(x[i], y[i], x[j], y[j])) * detour
+        km = float(geod_km((x[i], y[i]), (x[j], y[j]))) * detour
         if km > 0:
             out.append(Edge(ids[i], ids[j], km, HOP, None, np.array([[x[i], y[i]], [x[j], y[j]]])))
     return out
@@ -237,7 +240,7 @@ def hub_stations(hub: Hub, network: Network) -> list[str]:
 
 
 def best_to_hub(
-    network: Network, pred_dist: tuple[np.ndarray, np.ndarray], src: str, hub: Hub
+    network: Network, pred_dist: tuple[np.ndarray, np.ndarray], src: str, *, hub: Hub
 ) -> tuple[float, list[Edge]] | None:
     """Least-km submarine path from ``src`` to the nearest station of ``hub`` (None if none)."""
     dist, pred = pred_dist

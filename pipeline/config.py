@@ -930,7 +930,7 @@ def _parse_world(raw: bytes, source: str) -> dict[str, object]:
                 f"Fix the entry above in {source}: it takes the fields of the setting of the "
                 "same name in a config file (`python -m pipeline config --doc`)."
             )
-            raise ConfigError(_format_errors(err, source, tuple(key.split(".")), fix)) from err
+            raise ConfigError(_format_errors(err, source, tuple(key.split(".")), fix=fix)) from err
     return out
 
 
@@ -1053,6 +1053,7 @@ def _format_errors(
     err: ValidationError,
     source: str,
     prefix: tuple = (),
+    *,
     fix: str = "Fix the key(s) above; `python -m pipeline config --doc` lists every key, "
     "its unit and its default.",
 ) -> str:
@@ -1099,7 +1100,7 @@ def load(path: str | Path | None = None) -> Config:
         raise ConfigError(_format_errors(err, str(path))) from err
 
 
-def check_names(setting: str, given: Iterable[str], known: Iterable[str], where: str) -> None:
+def check_names(setting: str, given: Iterable[str], known: Iterable[str], *, where: str) -> None:
     """Fail with the valid names (and the closest ones) unless every given name is known.
 
     Names in the config that refer to the data (country codes, water bodies, landing points)

@@ -26,6 +26,7 @@ def near_index(
     paths: list[np.ndarray],
     inv: np.ndarray,
     cell_km: float,
+    *,
     within_km: float,
     inv_min: float | None = None,
 ) -> np.ndarray:
@@ -56,7 +57,7 @@ def near_index(
 
 
 def endpoint_index(
-    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
+    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, *, radius_km: float
 ) -> np.ndarray:
     """Flat indices (sorted) of the cells within ``radius_km`` of ground of any of the points."""
     out = []
@@ -86,17 +87,17 @@ def _mask(index: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def near_paths(
-    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, within_km: float
+    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, *, within_km: float
 ) -> np.ndarray:
     """``near_index`` as a grid-shaped boolean."""
-    return _mask(near_index(paths, inv, cell_km, within_km), inv.shape)
+    return _mask(near_index(paths, inv, cell_km, within_km=within_km), inv.shape)
 
 
 def endpoint_areas(
-    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, radius_km: float
+    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, *, radius_km: float
 ) -> np.ndarray:
     """``endpoint_index`` as a grid-shaped boolean."""
-    return _mask(endpoint_index(points, inv, cell_km, radius_km), inv.shape)
+    return _mask(endpoint_index(points, inv, cell_km, radius_km=radius_km), inv.shape)
 
 
 def member(flat: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ def slope_block(dem: np.ndarray, inv_scale: np.ndarray, cell_m: float) -> np.nda
 
 
 def distance_block(
-    row_mask: np.ndarray, inv_scale: np.ndarray, cell_m: float, cap_km: float
+    row_mask: np.ndarray, inv_scale: np.ndarray, cell_m: float, *, cap_km: float
 ) -> np.ndarray:
     """Ground distance (km) to the nearest True cell, capped at ``cap_km``."""
     if not row_mask.any():
@@ -162,29 +162,29 @@ def surface_window(inp: Inputs, c: CostConfig, cell_m: float) -> dict[str, np.nd
     cap_km = colocation_cap_km(c, cell_m)
     inv = inp.inv_scale
     slope = slope_block(inp.dem, inv, cell_m)
-    kinds = [distance_block(inp.row_masks[k], inv, cell_m, cap_km) for k in ROW_KINDS]
+    kinds = [distance_block(inp.row_masks[k], inv, cell_m, cap_km=cap_km) for k in ROW_KINDS]
     row_classes = row_bits_block(*kinds, c=c)
     terrain = terrain_mult_block(slope, c)
     unit = unit_cost_block(
         terrain,
         row_classes,
         inp.urban,
-        inp.water,
-        inp.country_mult,
-        inp.landcover,
-        inp.protected,
+        water=inp.water,
+        country_mult=inp.country_mult,
+        landcover=inp.landcover,
+        protected=inp.protected,
         c=c,
     )
     return {
         "slope_deg": slope,
         "terrain_mult": terrain,
         "row_classes": row_classes,
-        "major_row_km": distance_block(inp.major_mask, inv, cell_m, MAJOR_ROW_CAP_KM),
+        "major_row_km": distance_block(inp.major_mask, inv, cell_m, cap_km=MAJOR_ROW_CAP_KM),
         "landcover_mult": landcover_mult_block(inp.landcover, c),
         "row_distance_km": functools.reduce(np.minimum, kinds),  # nearest of any kind
         "unit_cost_usd_per_km": unit,
         "steer_cost_usd_per_km": steer_cost_block(
-            unit, inp.rivers, inp.faults, inv, cell_m=cell_m, c=c
+            unit, inp.rivers, inp.faults, inv_scale=inv, cell_m=cell_m, c=c
         ),
     }
 
@@ -193,6 +193,7 @@ def surface(
     inp: Inputs,
     c: CostConfig,
     cell_m: float,
+    *,
     chunks: int,
     folder: Path,
     address: str | None = None,
@@ -227,18 +228,18 @@ def surface(
             files,
             outs,
             (r, min(r + chunks, shape[0]), q, min(q + chunks, shape[1])),
-            margin,
-            c,
-            cell_m,
+            margin=margin,
+            c=c,
+            cell_m=cell_m,
         )
         for r in range(0, shape[0], chunks)
         for q in range(0, shape[1], chunks)
     ]
-    parallel.compute(tasks, address, n_workers, "cost")
+    parallel.compute(tasks, address, n_workers, label="cost")
     return {k: o.read() for k, o in outs.items()}
 
 
-def _surface_block(files, outs, window, margin: int, c: CostConfig, cell_m: float) -> None:
+def _surface_block(files, outs, window, *, margin: int, c: CostConfig, cell_m: float) -> None:
     """One block of ``surface``: read the inputs with a margin, write the centres out."""
     r0, r1, q0, q1 = window
     h, w = files["dem"].shape
@@ -256,7 +257,7 @@ def _surface_block(files, outs, window, margin: int, c: CostConfig, cell_m: floa
 
 
 def burn(
-    geoms, grid: Grid, value: int = 1, all_touched: bool = True, dtype: str = "uint8"
+    geoms, grid: Grid, value: int = 1, *, all_touched: bool = True, dtype: str = "uint8"
 ) -> np.ndarray:
     """Rasterise geometries to a grid-shaped array (0 where none)."""
     shapes = [(g, value) for g in geoms if g is not None and not g.is_empty]
@@ -287,7 +288,7 @@ def country_raster(countries: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray,
 
 
 def water_raster(
-    lakes: gpd.GeoDataFrame, ocean: gpd.GeoDataFrame, aoi_inside: np.ndarray, grid: Grid
+    lakes: gpd.GeoDataFrame, ocean: gpd.GeoDataFrame, aoi_inside: np.ndarray, *, grid: Grid
 ) -> np.ndarray:
     """Water class per cell: land, lake, sea (the Caspian is sea), or outside the area."""
     water = np.zeros(grid.shape, dtype="uint8")
@@ -354,7 +355,7 @@ def major_lines(layers: dict[str, gpd.GeoDataFrame], c: CostConfig) -> list:
 
 
 def bridge_cells(
-    water: np.ndarray, country: np.ndarray, lines: list, grid: Grid
+    water: np.ndarray, country: np.ndarray, lines: list, *, grid: Grid
 ) -> tuple[np.ndarray, np.ndarray]:
     """Water and country rasters with the cells a railway or major road crosses water on made land.
 
@@ -419,6 +420,7 @@ def rasterise_inputs(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
     landcover: np.ndarray,
+    *,
     grid: Grid,
     grid_cfg,
     c: CostConfig,
@@ -436,10 +438,10 @@ def rasterise_inputs(
     rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
     water, countries = bridge_cells(
-        water_raster(layers["lakes"], layers["ocean"], inside, grid),
+        water_raster(layers["lakes"], layers["ocean"], inside, grid=grid),
         countries,
         major_lines(layers, c),
-        grid,
+        grid=grid,
     )
     protected, protected_names = protected_raster(layers["protected_areas"], grid)
     inputs = Inputs(
@@ -519,7 +521,7 @@ def _cost_arrays(
 
 
 def _write_rasters(
-    files: StageFiles, arrays: dict[str, np.ndarray], grid: Grid, tags: dict[str, dict[str, str]]
+    files: StageFiles, arrays: dict[str, np.ndarray], grid: Grid, *, tags: dict[str, dict[str, str]]
 ) -> None:
     """Write each raster of ``catalogue.COST_RASTERS``, NaN the nodata of the float ones."""
     for name, description in catalogue.COST_RASTERS.items():
@@ -545,9 +547,11 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     landcover, _ = io.read_raster(files["landcover"], grid)
     layers = {name: io.read_layer(files["ingest"], name) for name in INGEST_LAYERS}
     inp, countries, codes, protected_names = rasterise_inputs(
-        layers, dem, landcover, grid, cfg.grid, cfg.cost
+        layers, dem, landcover, grid=grid, grid_cfg=cfg.grid, c=cfg.cost
     )
-    check_names("cost.country_mult", cfg.cost.country_mult, codes, "the countries of the area")
+    check_names(
+        "cost.country_mult", cfg.cost.country_mult, codes, where="the countries of the area"
+    )
     bodies, body_names = water_bodies(inp.water, _named_waters(layers), grid)
     gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
     tags = _raster_tags(codes, body_names, protected_names)
@@ -556,14 +560,14 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
             inp,
             cfg.cost,
             grid.cell_m,
-            cfg.dask.chunk_cells,
-            scratch,
-            scheduler,
-            cfg.dask.n_workers,
+            chunks=cfg.dask.chunk_cells,
+            folder=scratch,
+            address=scheduler,
+            n_workers=cfg.dask.n_workers,
         )
-        gate = gateways.gate_raster(gw, grid, inp.inv_scale, cfg.gateways.radius_km)
+        gate = gateways.gate_raster(gw, grid, inp.inv_scale, radius_km=cfg.gateways.radius_km)
         arrays = _cost_arrays(computed, inp, gate, countries=countries, bodies=bodies)
-        _write_rasters(files, arrays, grid, tags)
+        _write_rasters(files, arrays, grid, tags=tags)
         unit = arrays["unit_cost_usd_per_km"]
         log.info(
             "cost: unit cost %.0f–%.0f USD/km over %d passable cells",

@@ -47,7 +47,7 @@ _TERRAIN_METHODS = np.array(["buried_flat", "buried_hilly", "buried_mountain"])
 
 
 def cell_labels(
-    cells: np.ndarray, country: np.ndarray, wet: np.ndarray, codes: list[str] | tuple[str, ...]
+    cells: np.ndarray, country: np.ndarray, wet: np.ndarray, *, codes: list[str] | tuple[str, ...]
 ) -> np.ndarray:
     """Each cell's country code, ``sea`` on water, ``none`` outside every country."""
     ids = country[cells[:, 0], cells[:, 1]]
@@ -56,7 +56,7 @@ def cell_labels(
 
 
 def edge_methods(
-    cells: np.ndarray, slope: np.ndarray, row_km: np.ndarray, wet: np.ndarray, c: CostConfig
+    cells: np.ndarray, slope: np.ndarray, row_km: np.ndarray, *, wet: np.ndarray, c: CostConfig
 ) -> np.ndarray:
     """The construction method of each step of a cell path (N-1 strings)."""
     a, b = (cells[:-1, 0], cells[:-1, 1]), (cells[1:, 0], cells[1:, 1])
@@ -127,7 +127,7 @@ class Breakdown:
 
 
 def vertex_km(
-    line: shapely.LineString, cells: np.ndarray, inv: np.ndarray, cell_km: float
+    line: shapely.LineString, cells: np.ndarray, inv: np.ndarray, *, cell_km: float
 ) -> np.ndarray:
     """Ground km from the origin at each vertex of the route line (origin, cells, destination).
 
@@ -142,7 +142,7 @@ def vertex_km(
 
 
 def _pieces(
-    cells: np.ndarray, vkm: np.ndarray, inv: np.ndarray, cell_km: float
+    cells: np.ndarray, vkm: np.ndarray, inv: np.ndarray, *, cell_km: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(km_start, km_end, cell index, step index in the padded path) of every piece."""
     n = len(cells)
@@ -184,6 +184,7 @@ def route_parts(
     line: shapely.LineString,
     cells: np.ndarray,
     surface: Surface,
+    *,
     c: CostConfig,
     river_km: list[float],
     counts: dict[str, int],
@@ -196,14 +197,14 @@ def route_parts(
     allows crossings away from the gateways ``n_off_gateway`` and ``off_gateway_each_usd``.
     """
     inv = surface.inv_scale
-    vkm = vertex_km(line, cells, inv, cell_km)
-    start, end, cell, step = _pieces(cells, vkm, inv, cell_km)
+    vkm = vertex_km(line, cells, inv, cell_km=cell_km)
+    start, end, cell, step = _pieces(cells, vkm, inv, cell_km=cell_km)
     wet = is_wet(surface.water_class)
     padded = np.vstack([cells[:1], cells, cells[-1:]])
-    methods = edge_methods(padded, surface.slope_deg, surface.row_km, wet, c)[step]
-    labels = cell_labels(cells, surface.country_id, wet, surface.country_codes)[cell]
+    methods = edge_methods(padded, surface.slope_deg, surface.row_km, wet=wet, c=c)[step]
+    labels = cell_labels(cells, surface.country_id, wet, codes=surface.country_codes)[cell]
     # a shore approach is built on land, in its country: its sea half takes the other cell's
-    other = cell_labels(padded, surface.country_id, wet, surface.country_codes)
+    other = cell_labels(padded, surface.country_id, wet, codes=surface.country_codes)
     partner = np.where(np.arange(len(cell)) % 2 == 1, step + 1, step)  # the other cell
     flip = (labels == SEA) & (methods != "submarine")
     labels = np.where(flip, other[np.clip(partner, 0, len(other) - 1)], labels)
@@ -245,11 +246,11 @@ def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
         terrain_mult_block(p.slope_deg, c),
         p.row_classes,
         p.urban,
-        p.water_class,
-        mult,
-        p.landcover,
-        p.protected,
-        c,
+        water=p.water_class,
+        country_mult=mult,
+        landcover=p.landcover,
+        protected=p.protected,
+        c=c,
     )
     return Breakdown(
         cable_usd=float(np.dot(p.km_outside_bores, rate)),
@@ -285,7 +286,7 @@ def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
         b.rate_usd_per_km.tolist(),
         strict=True,
     ):
-        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, bores, ends)]
+        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, bores, ends=ends)]
     ivs += [
         [lo, hi, "hdd", cc, c.hdd_usd_per_km]
         for (lo, hi), cc in zip(p.bores, p.bore_country, strict=True)
@@ -306,7 +307,7 @@ def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
 
 
 def _minus(
-    a: float, e: float, bores: list[list[float]], ends: list[float]
+    a: float, e: float, bores: list[list[float]], *, ends: list[float]
 ) -> list[tuple[float, float]]:
     """The parts of [a, e] outside the (sorted, disjoint) bores; ``ends``: their ends."""
     out, lo = [], a
@@ -322,7 +323,7 @@ def _minus(
     return out
 
 
-def cut(coords: np.ndarray, vkm: np.ndarray, a: float, b: float) -> shapely.LineString:
+def cut(coords: np.ndarray, vkm: np.ndarray, a: float, *, b: float) -> shapely.LineString:
     """The part of a polyline between ground km ``a`` and ``b`` (interpolating by km)."""
 
     def at(k):
@@ -333,7 +334,7 @@ def cut(coords: np.ndarray, vkm: np.ndarray, a: float, b: float) -> shapely.Line
 
 
 def place_sites(
-    vkm: np.ndarray, wet: np.ndarray, access: np.ndarray, s: SitesConfig
+    vkm: np.ndarray, wet: np.ndarray, access: np.ndarray, *, s: SitesConfig
 ) -> list[tuple[int, str]]:
     """Amplifier sites (vertex index, "ILA" or "regen") along a route.
 

@@ -239,7 +239,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         {"routes": scenarios, "onward_paths": hubs},
         "Eurasian fiber corridor plan",
         LAYER_DOCS,
-        FIELD_DOCS,
+        field_docs=FIELD_DOCS,
     )
     for template, key in styles.RASTER_STYLES.items():
         io.write_text(files[key], styles.template(template))

@@ -30,7 +30,7 @@ def download(url: str, dest: Path, timeout_s: float) -> None:
     req = urllib.request.Request(url, headers={"User-Agent": "fiber-corridor-pipeline"})
     with urllib.request.urlopen(req, timeout=timeout_s) as resp:
         size = resp.headers.get("Content-Length")
-        io.write_stream(dest, resp, None if size is None else int(size), url)
+        io.write_stream(dest, resp, None if size is None else int(size), source=url)
 
 
 def _fetch_each(sf: SourceFile, raw_dir: Path, timeout_s: float) -> Path:
@@ -94,7 +94,7 @@ def _skip_manual(sf: SourceFile, optional: bool) -> dict:
 
 
 def fetch_file(
-    sf: SourceFile, raw_dir: Path, mirror: Path | None, timeout_s: float, optional: bool = False
+    sf: SourceFile, raw_dir: Path, mirror: Path | None, *, timeout_s: float, optional: bool = False
 ) -> dict:
     """Get one file from the mirror or the producer; return its lock entry."""
     if mirror is not None:
@@ -144,7 +144,12 @@ def fetch_file(
 
 
 def fetch_all(
-    datasets: dict[str, Dataset], raw_dir: Path, mirror: Path | None, timeout_s: float, lock: dict
+    datasets: dict[str, Dataset],
+    raw_dir: Path,
+    mirror: Path | None,
+    *,
+    timeout_s: float,
+    lock: dict,
 ) -> dict:
     """Fetch every file not already present and matching ``lock``; return the new lock."""
     if mirror is not None and not mirror.is_dir():
@@ -161,7 +166,7 @@ def fetch_all(
                 new_lock[sf.mirror] = entry
                 continue
             log.info("fetch %s: %s", ds.key, sf.mirror if mirror else sf.where())
-            got = fetch_file(sf, raw_dir, mirror, timeout_s, ds.optional)
+            got = fetch_file(sf, raw_dir, mirror, timeout_s=timeout_s, optional=ds.optional)
             new_lock[sf.mirror] = {"dataset": ds.key, **got}
     return new_lock
 
@@ -174,7 +179,9 @@ def run(cfg: Config, files: StageFiles) -> Path:
     """
     path = files["lock"]
     raw_dir = path.parent
-    lock = fetch_all(manifest(), raw_dir, cfg.mirror(), cfg.fetch.timeout_s, read_lock(raw_dir))
+    lock = fetch_all(
+        manifest(), raw_dir, cfg.mirror(), timeout_s=cfg.fetch.timeout_s, lock=read_lock(raw_dir)
+    )
     text = json.dumps(
         {"comment": "sha256 of every fetched file; verified on every read", "files": lock},
         indent=1,

@@ -72,7 +72,7 @@ def _segments(boundary: shapely.Geometry) -> np.ndarray:
 
 
 def line_crossings(
-    lines: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, source: str
+    lines: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, *, source: str
 ) -> list[dict]:
     """Points where the lines meet a border (one per crossing of a line)."""
     out = []
@@ -96,7 +96,7 @@ def line_crossings(
 
 
 def point_gateways(
-    points: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, snap_m: float
+    points: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, *, snap_m: float
 ) -> list[dict]:
     """Each point within ``snap_m`` of a border, moved onto its nearest border.
 
@@ -183,16 +183,16 @@ def build(layers: dict[str, gpd.GeoDataFrame], listed: gpd.GeoDataFrame, g: Gate
     roads = layers["roads"].loc[layers["roads"]["class"].isin(g.road_classes)]
     snap_m = g.snap_km * 1000.0
     cands = [
-        *line_crossings(rails, borders, "rail", "OpenStreetMap / Natural Earth railways"),
-        *line_crossings(roads, borders, "road", "OpenStreetMap / Natural Earth roads"),
+        *line_crossings(rails, borders, "rail", source="OpenStreetMap / Natural Earth railways"),
+        *line_crossings(roads, borders, "road", source="OpenStreetMap / Natural Earth roads"),
         *point_gateways(
             layers["border_controls"].assign(source="OpenStreetMap barrier=border_control"),
             borders,
             "checkpoint",
-            snap_m,
+            snap_m=snap_m,
         ),
     ]
-    listed_on = point_gateways(listed, borders, "fiber_link", snap_m)
+    listed_on = point_gateways(listed, borders, "fiber_link", snap_m=snap_m)
     far = set(listed["name"]) - {c["name"] for c in listed_on}
     for name in sorted(far):
         log.warning(
@@ -206,7 +206,7 @@ def build(layers: dict[str, gpd.GeoDataFrame], listed: gpd.GeoDataFrame, g: Gate
     return gw
 
 
-def gate_raster(gw: gpd.GeoDataFrame, grid: Grid, inv_scale: np.ndarray, radius_km: float):
+def gate_raster(gw: gpd.GeoDataFrame, grid: Grid, inv_scale: np.ndarray, *, radius_km: float):
     """Gateway id of each cell within ``radius_km`` of ground of a gateway (0 elsewhere).
 
     A gateway's own cell and its 8 neighbours always belong to it, so a crossing at the

@@ -103,7 +103,7 @@ def cell_lonlat(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, step: int = 8) -> np.ndarray:
+def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, *, step: int = 8) -> np.ndarray:
     """Ground metres per CRS metre (1/k) at every cell centre, float64.
 
     The analysis CRS is conformal, so the point scale factor k is the same in every direction

@@ -118,7 +118,7 @@ REQUIRED = {"countries", "ne_countries", "places", "landing_points"}
 
 
 def clip_to_aoi(
-    gdf: gpd.GeoDataFrame, grid_cfg: GridConfig, where: str, required: bool = True
+    gdf: gpd.GeoDataFrame, grid_cfg: GridConfig, where: str, *, required: bool = True
 ) -> gpd.GeoDataFrame:
     """Clip a lon/lat layer to the area of interest.
 
@@ -136,7 +136,7 @@ def clip_to_aoi(
     if inside.empty:
         problem = _coordinate_problem(gdf, aoi)
         if problem or required:
-            raise DataError(_outside_message(gdf, aoi, where, problem))
+            raise DataError(_outside_message(gdf, aoi, where, problem=problem))
         log.warning("%s: no feature inside the area of interest; the layer stays empty", where)
         return gdf.iloc[0:0]
     clipped = inside.clip(aoi)
@@ -162,7 +162,7 @@ def _coordinate_problem(gdf: gpd.GeoDataFrame, aoi: shapely.Polygon) -> str | No
 
 
 def _outside_message(
-    gdf: gpd.GeoDataFrame, aoi: shapely.Polygon, where: str, problem: str | None
+    gdf: gpd.GeoDataFrame, aoi: shapely.Polygon, where: str, *, problem: str | None
 ) -> str:
     if gdf.empty:
         return (
@@ -200,19 +200,20 @@ def prepare(
     gdf: gpd.GeoDataFrame,
     columns: dict[str, str],
     grid_cfg: GridConfig,
+    *,
     grid: Grid,
     where: str,
     required: bool = False,
 ) -> gpd.GeoDataFrame:
     """The common path of a vector source: clean, clip, select columns, reproject."""
     gdf = valid(gdf, where)
-    gdf = clip_to_aoi(gdf, grid_cfg, where, required)
+    gdf = clip_to_aoi(gdf, grid_cfg, where, required=required)
     gdf = valid(gdf, where + " (after clipping)")
     return to_analysis(select_columns(gdf, columns), grid)
 
 
 def merge_lines(
-    parts: dict[str, gpd.GeoDataFrame], class_col: str, default: str, kept: set[str]
+    parts: dict[str, gpd.GeoDataFrame], class_col: str, default: str, *, kept: set[str]
 ) -> gpd.GeoDataFrame:
     """One line layer from several sources, with ``source``, ``class_col`` and ``name``.
 
@@ -261,6 +262,7 @@ def landing_points_with_cables(
     points: gpd.GeoDataFrame,
     cables: pd.DataFrame,
     pairs: pd.DataFrame,
+    *,
     ne_countries: gpd.GeoDataFrame,
 ) -> gpd.GeoDataFrame:
     """Landing points with their country (ISO alpha-2) and the cables that land there."""
@@ -306,7 +308,7 @@ def cables_with_details(geo: gpd.GeoDataFrame, cables: pd.DataFrame) -> gpd.GeoD
 
 
 def dem_on_grid(
-    tile_paths: list[Path], grid: Grid, grid_cfg: GridConfig, resampling: Resampling
+    tile_paths: list[Path], grid: Grid, grid_cfg: GridConfig, *, resampling: Resampling
 ) -> np.ndarray:
     """Mosaic raster tiles (clipped to the AOI plus a margin) and resample them onto the grid."""
     margin = 0.5
@@ -429,7 +431,7 @@ def landcover_on_grid(raw: Path, grid: Grid, grid_cfg: GridConfig) -> np.ndarray
     if not files:
         log.warning("ingest: land cover skipped by fetch; every cell is class 255 (unknown)")
         return np.full(grid.shape, LANDCOVER_NODATA, dtype="uint8")
-    cover = dem_on_grid([p for p, _ in files], grid, grid_cfg, Resampling.mode)
+    cover = dem_on_grid([p for p, _ in files], grid, grid_cfg, resampling=Resampling.mode)
     return np.where(np.isfinite(cover), cover, LANDCOVER_NODATA).astype("uint8")
 
 
@@ -450,7 +452,7 @@ def read_dataset(raw_dir: Path, key: str) -> tuple[gpd.GeoDataFrame | None, str]
 
 
 def load(
-    raw_dir: Path, key: str, columns: dict[str, str], grid_cfg: GridConfig, grid: Grid
+    raw_dir: Path, key: str, columns: dict[str, str], *, grid_cfg: GridConfig, grid: Grid
 ) -> gpd.GeoDataFrame:
     """Read, validate, clip and reproject one vector dataset (empty if fetch skipped it)."""
     gdf, where = read_dataset(raw_dir, key)
@@ -458,10 +460,10 @@ def load(
         log.warning("ingest: %s; its layer stays empty", where)
         empty = gpd.GeoDataFrame({c: [] for c in columns.values()}, geometry=[], crs=WGS84)
         return empty.to_crs(grid.crs.to_wkt())
-    return prepare(gdf, columns, grid_cfg, grid, where, key in REQUIRED)
+    return prepare(gdf, columns, grid_cfg, grid=grid, where=where, required=key in REQUIRED)
 
 
-def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, grid: Grid) -> gpd.GeoDataFrame:
+def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, *, grid: Grid) -> gpd.GeoDataFrame:
     """A railway or road source with one ``fclass``/``class`` column and ``name``.
 
     Sources spell the class ``fclass`` (Geofabrik), ``class`` (OpenMapTiles) or ``rzd_class``
@@ -477,27 +479,33 @@ def _load_lines(raw: Path, key: str, grid_cfg: GridConfig, grid: Grid) -> gpd.Ge
     columns = {"name": "name"}
     if klass:
         columns[klass] = "fclass" if key.startswith("railways") else "class"
-    return prepare(gdf, columns, grid_cfg, grid, where, False)
+    return prepare(gdf, columns, grid_cfg, grid=grid, where=where, required=False)
 
 
 def _vector_layers(raw: Path, grid_cfg: GridConfig, grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     """The simple and optional layers, then the railways and roads merged from their sources."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     for key, (layer, columns) in SIMPLE_LAYERS.items():
-        layers[layer] = load(raw, key, columns, grid_cfg, grid)
+        layers[layer] = load(raw, key, columns, grid_cfg=grid_cfg, grid=grid)
     for key, (layer, columns) in OPTIONAL_LAYERS.items():
-        layers[layer] = load(raw, key, columns, grid_cfg, grid)
+        layers[layer] = load(raw, key, columns, grid_cfg=grid_cfg, grid=grid)
     layers["railways"] = merge_lines(
-        {source: _load_lines(raw, key, grid_cfg, grid) for key, source in RAILWAY_SOURCES.items()},
+        {
+            source: _load_lines(raw, key, grid_cfg, grid=grid)
+            for key, source in RAILWAY_SOURCES.items()
+        },
         "fclass",
         "rail",
-        RAILWAY_KEPT_FCLASS,
+        kept=RAILWAY_KEPT_FCLASS,
     )
     layers["roads"] = merge_lines(
-        {source: _load_lines(raw, key, grid_cfg, grid) for key, source in ROAD_SOURCES.items()},
+        {
+            source: _load_lines(raw, key, grid_cfg, grid=grid)
+            for key, source in ROAD_SOURCES.items()
+        },
         "class",
         "major",
-        ROAD_KEPT_CLASS,
+        kept=ROAD_KEPT_CLASS,
     )
     return layers
 
@@ -508,14 +516,20 @@ def _cable_layers(
     """The cables with their details, and the landing points with their cables and country."""
     ((details_path, _),) = sources.local_files(raw, "cable_details")
     cables, pairs = cable_tables(io.read_json(details_path))
-    geo = load(raw, "cables", {"slug": "slug"}, grid_cfg, grid)
+    geo = load(raw, "cables", {"slug": "slug"}, grid_cfg=grid_cfg, grid=grid)
     with_details = cables_with_details(geo, cables)
     points = load(
-        raw, "landing_points", {"id": "id", "slug": "slug", "name": "name"}, grid_cfg, grid
+        raw,
+        "landing_points",
+        {"id": "id", "slug": "slug", "name": "name"},
+        grid_cfg=grid_cfg,
+        grid=grid,
     )
     return {
         "cables": with_details,
-        "landing_points": landing_points_with_cables(points, cables, pairs, ne_countries),
+        "landing_points": landing_points_with_cables(
+            points, cables, pairs, ne_countries=ne_countries
+        ),
     }
 
 
@@ -538,10 +552,16 @@ def run(cfg: Config, files: StageFiles) -> Path:
         log.info("ingest: %-20s %6d features", name, len(gdf))
 
     dem = dem_on_grid(
-        [p for p, _ in sources.local_files(raw, "dem")], grid, cfg.grid, Resampling.average
+        [p for p, _ in sources.local_files(raw, "dem")],
+        grid,
+        cfg.grid,
+        resampling=Resampling.average,
     )
     bathy = dem_on_grid(
-        [p for p, _ in sources.local_files(raw, "bathymetry")], grid, cfg.grid, Resampling.bilinear
+        [p for p, _ in sources.local_files(raw, "bathymetry")],
+        grid,
+        cfg.grid,
+        resampling=Resampling.bilinear,
     )
     io.write_raster(
         files["dem"],

@@ -237,7 +237,7 @@ def sha256_file(path: str | Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def write_stream(dest: Path, stream, expected_bytes: int | None, source: str) -> None:
+def write_stream(dest: Path, stream, expected_bytes: int | None, *, source: str) -> None:
     """Copy a byte stream (a download from ``source``) to ``dest`` atomically.
 
     A transfer cut short of ``expected_bytes`` raises ``ConnectionError`` and leaves nothing at
@@ -498,6 +498,7 @@ def write_raster(
     path: str | Path,
     array: np.ndarray,
     grid: Grid,
+    *,
     nodata: float | int | None = None,
     tags: dict[str, str] | None = None,
     description: str | None = None,
@@ -530,7 +531,7 @@ def write_raster(
 
 
 def write_raster_bands(
-    path: str | Path, bands: np.ndarray, grid: Grid, names: list[str], description: str
+    path: str | Path, bands: np.ndarray, grid: Grid, *, names: list[str], description: str
 ) -> None:
     """Write a multi-band float GeoTIFF on the template grid (one named band each), atomically."""
     profile = {
@@ -560,7 +561,9 @@ def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray,
     try:
         with rasterio.open(path) as src:
             if grid is not None:
-                check_on_grid(path, src.crs, src.transform, (src.height, src.width), grid)
+                check_on_grid(
+                    path, src.crs, src.transform, shape=(src.height, src.width), grid=grid
+                )
             return src.read(1), src.tags()
     except RasterioIOError as err:
         raise DataError(
@@ -578,7 +581,7 @@ def open_on_grid(path: str | Path, grid: Grid):
             f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
         ) from err
     with src:
-        check_on_grid(path, src.crs, src.transform, (src.height, src.width), grid)
+        check_on_grid(path, src.crs, src.transform, shape=(src.height, src.width), grid=grid)
         yield src
 
 
@@ -593,7 +596,7 @@ def read_tags(path: str | Path) -> dict[str, str]:
         ) from err
 
 
-def check_on_grid(path, crs, transform, shape, grid: Grid) -> None:
+def check_on_grid(path, crs, transform, *, shape, grid: Grid) -> None:
     """Raise unless CRS (``CRS.equals``), transform and shape match the template grid."""
     if crs is None or not ProjCRS.from_wkt(grid.crs.to_wkt()).equals(
         ProjCRS.from_wkt(crs.to_wkt())

@@ -93,11 +93,11 @@ def incumbent(s: _Setting, origin: shapely.Point, hub: Hub) -> dict:
     NaN figures when the gateway does not reach the hub by sea.
     """
     gw = next(iter(hub_stations(s.c.incumbent_gateway, s.network)), None)
-    sea = None if gw is None else best_to_hub(s.network, s.network.paths_from(gw), gw, hub)
+    sea = None if gw is None else best_to_hub(s.network, s.network.paths_from(gw), gw, hub=hub)
     if sea is None:
         return {"km": np.nan, "latency_ms": np.nan, "cables": "", "chokepoints": []}
     gw_pt = s.gateway_pt
-    km = float(geod_km(origin.x, origin.y, gw_pt.x, gw_pt.y)) * s.c.terrestrial_detour_factor
+    km = float(geod_km((origin.x, origin.y), (gw_pt.x, gw_pt.y))) * s.c.terrestrial_detour_factor
     km += sea[0]
     return {
         "km": km,
@@ -111,6 +111,7 @@ def onward_paths(
     routes: gpd.GeoDataFrame,
     stations: gpd.GeoDataFrame,
     network: Network,
+    *,
     c: OnwardConfig,
     group_index: float,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
@@ -140,14 +141,14 @@ def onward_paths(
         pair = pair.sort_values("rank")
         start = shapely.Point(pair.iloc[0].geometry.coords[0])
         for hub in c.hubs:
-            sea = best_to_hub(network, from_station[station], station, hub)
+            sea = best_to_hub(network, from_station[station], station, hub=hub)
             if sea is None:
                 missing.append(f"{station} → {hub.name}: no submarine path")
                 continue
             key = (pair.iloc[0]["origin"], hub.name)
             if key not in today:
                 today[key] = incumbent(s, start, hub)
-            rows.append(_path_row(s, pair, sea, hub, start, today[key]))
+            rows.append(_path_row(s, pair, sea, hub=hub, start=start, inc=today[key]))
     hubs = gpd.GeoDataFrame(
         {
             "name": [h.name for h in c.hubs] + [c.incumbent_gateway.name],
@@ -163,7 +164,7 @@ def onward_paths(
 
 
 def _path_row(
-    s: _Setting, pair: pd.DataFrame, sea: tuple[float, list[Edge]], hub: Hub, start, inc: dict
+    s: _Setting, pair: pd.DataFrame, sea: tuple[float, list[Edge]], *, hub: Hub, start, inc: dict
 ) -> dict:
     """The record of one end-to-end path: the pair's cheapest route, then ``sea`` to ``hub``."""
     best = pair.iloc[0]
@@ -171,7 +172,7 @@ def _path_row(
     km = float(best["length_km"]) + sea_km
     cables, years = _cables_text(edges)
     hub_pt = s.hub_pts[hub.name]
-    gc_km = float(geod_km(start.x, start.y, hub_pt.x, hub_pt.y))
+    gc_km = float(geod_km((start.x, start.y), (hub_pt.x, hub_pt.y)))
     passes = chokepoints_on(edges, s.c)
     lat = latency_ms(km, s.group_index)
     others = "; ".join(
@@ -230,7 +231,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         f" ({', '.join(stats['unsnapped'][:8])})" if stats["unsnapped"] else "",
     )
     paths, hubs, missing = onward_paths(
-        routes, stations, network, cfg.onward, cfg.score.fiber_group_index
+        routes, stations, network, c=cfg.onward, group_index=cfg.score.fiber_group_index
     )
     for text in missing:
         log.warning("onward: %s", text)

@@ -65,7 +65,7 @@ def _client(address: str):
         ) from err
 
 
-def compute(graph: Sequence, address: str | None, n_workers: int, label: str) -> list:
+def compute(graph: Sequence, address: str | None, n_workers: int, *, label: str) -> list:
     """Compute Dask collections on the cluster at ``address``, else on ``n_workers`` threads."""
     if address:
         from distributed import as_completed, progress

@@ -172,7 +172,7 @@ def changes_markdown(causes: list[str], table: pd.DataFrame) -> str:
 # --- figures ------------------------------------------------------------------------------
 
 
-def route_map(routes, base: dict, dem, grid, landing, colors: dict, title: str) -> plt.Figure:
+def route_map(routes, base: dict, dem, *, grid, landing, colors: dict, title: str) -> plt.Figure:
     """Routes over terrain, borders and railways (analysis CRS), labels kept apart."""
     b = grid.transform
     step = -(-max(dem.shape) // MAP_DEM_PX)
@@ -333,7 +333,7 @@ def world_table(paths: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def profile(cells, dem, inv, cell_km, title) -> plt.Figure:
+def profile(cells, dem, inv, *, cell_km, title) -> plt.Figure:
     """Elevation along a route."""
     km = np.concatenate([[0.0], np.cumsum(router.edge_km(cells, inv, cell_km))])
     z = dem[cells[:, 0], cells[:, 1]]
@@ -457,6 +457,7 @@ def page(
     tables: dict[str, pd.DataFrame],
     maps: list[str],
     profiles: list[str],
+    *,
     change_md: str | None,
     config_yaml: str,
 ) -> str:
@@ -619,7 +620,7 @@ MAP_LAYERS = (
 
 
 def _maps(
-    cfg: Config, files: StageFiles, grid, dem: np.ndarray, deliver, marks: dict, colors
+    cfg: Config, files: StageFiles, grid, *, dem: np.ndarray, deliver, marks: dict, colors
 ) -> list[str]:
     """The overview map, one map per scenario, the world map and the interactive map."""
     rep = files["report"].parent
@@ -631,7 +632,8 @@ def _maps(
     landing = landing.loc[landing["iso_a2"].isin(cfg.route.landing_countries)]
     title = "Candidate fiber routes (solid: cheapest; dashed, dotted: diverse alternatives)"
     io.write_figure(
-        files["report_map_png"], route_map(routes, base, dem, grid, landing, colors, title)
+        files["report_map_png"],
+        route_map(routes, base, dem, grid=grid, landing=landing, colors=colors, title=title),
     )
     names = []
     for key, color in colors.items():
@@ -642,7 +644,15 @@ def _maps(
         description = cfg.route.scenarios[key].description or key
         io.write_figure(
             rep / names[-1],
-            route_map(sel, base, dem, grid, landing, {key: color}, f"{key}: {description}"),
+            route_map(
+                sel,
+                base,
+                dem,
+                grid=grid,
+                landing=landing,
+                colors={key: color},
+                title=f"{key}: {description}",
+            ),
         )
     cables = io.read_layer(files["ingest"], "world_cables")
     if not cfg.onward.include_planned:
@@ -652,12 +662,18 @@ def _maps(
     )
     io.write_text(
         files["report_map"],
-        webmap.build({**base, **marks, "routes": deliver}, dem, grid, colors, MAP_ATTRIBUTION),
+        webmap.build(
+            {**base, **marks, "routes": deliver},
+            dem,
+            grid,
+            scenario_colors=colors,
+            attribution=MAP_ATTRIBUTION,
+        ),
     )
     return names
 
 
-def _profiles(files: StageFiles, grid, dem: np.ndarray, routes: pd.DataFrame) -> list[str]:
+def _profiles(files: StageFiles, grid, dem: np.ndarray, *, routes: pd.DataFrame) -> list[str]:
     """One elevation profile per route; returns the file names."""
     rep = files["report"].parent
     inv = io.read_raster(files["cost/inv_scale"], grid)[0].astype(np.float64)
@@ -668,7 +684,7 @@ def _profiles(files: StageFiles, grid, dem: np.ndarray, routes: pd.DataFrame) ->
         title = f"{r['route_id']}: {r['length_km']:,.0f} km, max {r['max_elevation_m']:,.0f} m"
         io.write_figure(
             rep / "profiles" / names[-1],
-            profile(cells[r["route_id"]], dem, inv, grid.cell_m / 1000, title),
+            profile(cells[r["route_id"]], dem, inv, cell_km=grid.cell_m / 1000, title=title),
         )
     return names
 
@@ -692,8 +708,8 @@ def run(cfg: Config, files: StageFiles) -> Path:
     dem, _ = io.read_raster(files["dem"], grid)
     colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(cfg.route.scenarios)}
     marks = {n: io.read_layer(files["corridor"], n) for n in MAP_LAYERS}
-    maps = _maps(cfg, files, grid, dem, deliver, marks, colors)
-    profiles = _profiles(files, grid, dem, deliver)
+    maps = _maps(cfg, files, grid, dem=dem, deliver=deliver, marks=marks, colors=colors)
+    profiles = _profiles(files, grid, dem, routes=deliver)
     new = manifest(cfg, sources.read_lock(files["lock"].parent), deliver)
     change_md = _changes(files, new, deliver)
     io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
@@ -707,7 +723,9 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "validation": validation_table(io.read_layer(files["corridor"], "validation"), deliver),
     }
     config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
-    io.write_text(files["report"], page(tables, maps, profiles, change_md, config_yaml))
+    io.write_text(
+        files["report"], page(tables, maps, profiles, change_md=change_md, config_yaml=config_yaml)
+    )
     io.write_json(files["manifest"], new)
     log.info(
         "report: %s (%d scenario maps, %d profiles)%s",

@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 # --- pure functions --------------------------------------------------------------------------
 
 
-def path_line(cells: np.ndarray, grid: Grid, start: Endpoint, end: Endpoint) -> shapely.LineString:
+def path_line(
+    cells: np.ndarray, grid: Grid, start: Endpoint, *, end: Endpoint
+) -> shapely.LineString:
     """The route geometry: the origin, the cell centres, the destination (CRS metres)."""
     x, y = grid.xy(cells[:, 0], cells[:, 1])
     coords = [(start.x, start.y), *zip(x, y, strict=True), (end.x, end.y)]
@@ -83,7 +85,7 @@ def _alts_or_none(task: Task, first: dict, slug: str) -> list[dict] | None:
 
 def compute(tasks: list[Task], scheduler_address: str | None, n_workers: int) -> list[dict]:
     """Run the routing graph on Dask: a cluster at ``scheduler_address``, else local threads."""
-    return parallel.compute(build_graph(tasks), scheduler_address, n_workers, "route")
+    return parallel.compute(build_graph(tasks), scheduler_address, n_workers, label="route")
 
 
 def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
@@ -121,7 +123,7 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
                 }
             )
             for alt in rec.get("alternatives") or []:
-                rid = route_id(res["scenario"], o.name, d.slug, alt["alternative"])
+                rid = route_id(res["scenario"], o.name, d.slug, alternative=alt["alternative"])
                 cells.append(alt["cells"])
                 routes.append(
                     {
@@ -135,7 +137,7 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
                         "diverse_greedy": alt["diverse_greedy"],
                         "protected_relaxed": alt["protected_relaxed"],
                         "steer_cost_usd": alt["steer_cost_usd"],
-                        "geometry": path_line(alt["cells"], grid, o, d),
+                        "geometry": path_line(alt["cells"], grid, o, end=d),
                     }
                 )
     return {
@@ -145,7 +147,7 @@ def to_layers(results: list[dict], grid: Grid) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def route_id(scenario: str, origin: str, slug: str, alternative: int) -> str:
+def route_id(scenario: str, origin: str, slug: str, *, alternative: int) -> str:
     """A route's id: ``scenario:origin>station#alternative``."""
     return f"{scenario}:{origin}>{slug}#{alternative}"
 
@@ -156,7 +158,7 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     check_names(cfg.route, files)
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid, files)
+    tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
     results = compute(tasks, scheduler, cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:

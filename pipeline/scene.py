@@ -79,7 +79,12 @@ class Scene:
             if closed not in self._levels:
                 rate = np.where(self.barrier, np.nan, self.rate) if closed else self.rate
                 self._levels[closed] = pyramid(
-                    rate, self.inv, self.zone, self.grid.cell_m / 1000.0, self.c2f, self.prefer
+                    rate,
+                    self.inv,
+                    self.zone,
+                    step_km=self.grid.cell_m / 1000.0,
+                    c2f=self.c2f,
+                    prefer=self.prefer,
                 )
             return self._levels[closed]
 
@@ -88,6 +93,7 @@ def pyramid(
     rate: np.ndarray,
     inv: np.ndarray,
     zone: np.ndarray,
+    *,
     step_km: float,
     c2f: tuple[int, int, int, int] | None,
     prefer: tuple[int, int],
@@ -114,6 +120,7 @@ def passable_mask(
     water: np.ndarray,
     bodies: np.ndarray,
     country: np.ndarray,
+    *,
     codes: list[str],
     body_ids: list[int],
     steer: np.ndarray,
@@ -130,6 +137,7 @@ def steering_rate(
     steer: np.ndarray,
     passable: np.ndarray,
     country: np.ndarray,
+    *,
     codes: list[str],
     scenario: Scenario,
 ) -> np.ndarray:
@@ -149,6 +157,7 @@ def zones(
     passable: np.ndarray,
     water: np.ndarray,
     country: np.ndarray,
+    *,
     gate: np.ndarray,
     n_codes: int,
     costs: tuple[float, float, float],
@@ -179,6 +188,7 @@ def snap(
     rate: np.ndarray,
     inv_scale: np.ndarray,
     grid: Grid,
+    *,
     x: float,
     y: float,
     max_km: float,
@@ -288,9 +298,13 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     barrier = np.empty(grid.shape, dtype=bool) if sc.protected_areas == "barrier" else None
     for s, a in _strips(task, steer):
         country, water, st = a["country_id"], a["water_class"], a["steer_cost_usd_per_km"]
-        passable = passable_mask(water, a["water_body"], country, codes, body_ids, st, sc)
-        zone[s], penalty = zones(passable, water, country, a["gateway_id"], len(codes), costs)
-        rate[s] = steering_rate(st, passable, country, codes, sc)
+        passable = passable_mask(
+            water, a["water_body"], country, codes=codes, body_ids=body_ids, steer=st, scenario=sc
+        )
+        zone[s], penalty = zones(
+            passable, water, country, gate=a["gateway_id"], n_codes=len(codes), costs=costs
+        )
+        rate[s] = steering_rate(st, passable, country, codes=codes, scenario=sc)
         if barrier is not None:
             barrier[s] = a["protected_area"] > 0
     inv = (

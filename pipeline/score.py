@@ -36,6 +36,7 @@ def border_crossings(
     cells: np.ndarray,
     country: np.ndarray,
     codes: list[str] | tuple[str, ...],
+    *,
     grid: Grid,
     gate: np.ndarray | None = None,
     gateways: pd.DataFrame | None = None,
@@ -74,6 +75,7 @@ def line_crossings(
     line: shapely.LineString,
     lines: gpd.GeoDataFrame,
     kind: str,
+    *,
     merge_m: float,
     extra: tuple[str, ...] = (),
 ) -> list[dict]:
@@ -112,7 +114,7 @@ def protected_km(cells: np.ndarray, ras: Surface, step_km: float) -> tuple[float
 
 
 def km_by_country(
-    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, step_km: float
+    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, *, step_km: float
 ) -> list[tuple[str, float]]:
     """(ISO code or "sea", ground km) along the route's cells, in the order it enters them.
 
@@ -147,13 +149,13 @@ def elevation_stats(cells: np.ndarray, dem: np.ndarray) -> tuple[float, float]:
 
 
 def row_share(
-    cells: np.ndarray, row_km: np.ndarray, inv: np.ndarray, c: CostConfig, step_km: float
+    cells: np.ndarray, row_km: np.ndarray, inv: np.ndarray, *, c: CostConfig, step_km: float
 ) -> float:
     """Share of the route's ground length on steps whose both cells are on a right-of-way."""
-    return row_share_of(cells, on_row(row_km[cells[:, 0], cells[:, 1]], c), inv, step_km)
+    return row_share_of(cells, on_row(row_km[cells[:, 0], cells[:, 1]], c), inv, step_km=step_km)
 
 
-def row_share_of(cells: np.ndarray, on: np.ndarray, inv: np.ndarray, step_km: float) -> float:
+def row_share_of(cells: np.ndarray, on: np.ndarray, inv: np.ndarray, *, step_km: float) -> float:
     """Share of the route's ground length on steps whose both cells are ``on`` (per cell)."""
     edge_km = router.edge_km(cells, inv, step_km)
     total = edge_km.sum()
@@ -173,7 +175,7 @@ def landfalls(cells: np.ndarray, water_class: np.ndarray, grid: Grid) -> list[di
 
 
 def submarine_km(
-    cells: np.ndarray, water_class: np.ndarray, inv: np.ndarray, step_km: float
+    cells: np.ndarray, water_class: np.ndarray, inv: np.ndarray, *, step_km: float
 ) -> float:
     """Ground km of the route's steps between two water cells."""
     wet = is_wet(water_class[cells[:, 0], cells[:, 1]])
@@ -208,7 +210,9 @@ class Inputs:
     off_gateway_usd: dict[str, float]  # per scenario: extra USD of an off-gateway crossing
 
 
-def _sites(line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, inp: Inputs) -> list[dict]:
+def _sites(
+    line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, *, inp: Inputs
+) -> list[dict]:
     """Amplifier and regeneration sites along a route, with their nearest settlement."""
     ras, c = inp.surface, inp.cost
     coords = np.asarray(line.coords)
@@ -216,7 +220,7 @@ def _sites(line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, inp: In
     idx = (vcells[:, 0], vcells[:, 1])
     access = on_row(ras.row_km[idx], c) | (ras.urban[idx] > 0)
     sites = []
-    for i, kind in economics.place_sites(vkm, is_wet(ras.water_class[idx]), access, inp.sites):
+    for i, kind in economics.place_sites(vkm, is_wet(ras.water_class[idx]), access, s=inp.sites):
         point = shapely.Point(coords[i])
         near = inp.places.distance(point)
         j = near.idxmin()
@@ -270,7 +274,12 @@ def _crossed(line: shapely.LineString, cells: np.ndarray, inp: Inputs) -> Crosse
     """The borders, shore ends, rivers and faults a route crosses."""
     grid, ras = inp.grid, inp.surface
     borders = border_crossings(
-        cells, ras.country_id, ras.country_codes, grid, ras.gateway_id, inp.gateways
+        cells,
+        ras.country_id,
+        ras.country_codes,
+        grid=grid,
+        gate=ras.gateway_id,
+        gateways=inp.gateways,
     )
     shores = landfalls(cells, ras.water_class, grid)
     rivs = line_crossings(line, inp.rivers, "river", merge_m=2 * grid.cell_m)
@@ -293,7 +302,7 @@ def _counts(crossed: Crossed, sites: list[dict], off_gateway_each_usd: float) ->
     }
 
 
-def _crossing_rows(r, line: shapely.LineString, vkm: np.ndarray, crossed: Crossed) -> list[dict]:
+def _crossing_rows(r, line: shapely.LineString, vkm: np.ndarray, *, crossed: Crossed) -> list[dict]:
     """A route's crossing points as rows of the crossings layer, with their km from the origin."""
     points = crossed.points()
     return [
@@ -314,7 +323,9 @@ def _priced(
     """A route's parts priced by ``economics.price_route``, and its segments with their lines."""
     ras, c = inp.surface, inp.cost
     step_km = inp.grid.cell_m / 1000.0
-    parts = economics.route_parts(line, cells, ras, c, river_km, counts, step_km)
+    parts = economics.route_parts(
+        line, cells, ras, c=c, river_km=river_km, counts=counts, cell_km=step_km
+    )
     bill = economics.price_route(parts, c, inp.sites)
     segs = economics.segments(parts, bill, c)
     coords = np.asarray(line.coords)
@@ -322,7 +333,7 @@ def _priced(
         sg.update(
             seq=seq,
             usd_per_km=sg["cost_usd"] / sg["length_km"],
-            geometry=economics.cut(coords, vkm, sg["km_start"], sg["km_end"]),
+            geometry=economics.cut(coords, vkm, sg["km_start"], b=sg["km_end"]),
         )
     return Priced(parts=parts, bill=bill, segments=segs)
 
@@ -333,10 +344,10 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
     cells = inp.cells[rid]
     step_km = inp.grid.cell_m / 1000.0
     crossed = _crossed(line, cells, inp)
-    vkm = economics.vertex_km(line, cells, inp.surface.inv_scale, step_km)
-    sites = _sites(line, cells, vkm, inp)
+    vkm = economics.vertex_km(line, cells, inp.surface.inv_scale, cell_km=step_km)
+    sites = _sites(line, cells, vkm, inp=inp)
     counts = _counts(crossed, sites, inp.off_gateway_usd[r["scenario"]])
-    crossings = _crossing_rows(r, line, vkm, crossed)
+    crossings = _crossing_rows(r, line, vkm, crossed=crossed)
     river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
     priced = _priced(line, cells, vkm, river_km=river_km, counts=counts, inp=inp)
     row = _route_row(r, cells, crossed, priced=priced, counts=counts, inp=inp)
@@ -346,7 +357,14 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
         check
         for ref, ends in inp.references
         for check in validation.check(
-            rid, line, vkm, priced.parts, ref, ends, inp.railways, inp.validation_max_offset_km
+            rid,
+            line,
+            vkm,
+            parts=priced.parts,
+            ref=ref,
+            ends_xy=ends,
+            railways=inp.railways,
+            max_offset_km=inp.validation_max_offset_km,
         )
     ]
     return row, crossings, priced.segments, sites, checks
@@ -360,9 +378,9 @@ def _route_row(
     line = r.geometry
     step_km = grid.cell_m / 1000.0
     labels = economics.cell_labels(
-        cells, ras.country_id, is_wet(ras.water_class), ras.country_codes
+        cells, ras.country_id, is_wet(ras.water_class), codes=ras.country_codes
     )
-    per_country = km_by_country(cells, labels, ras.inv_scale, step_km)
+    per_country = km_by_country(cells, labels, ras.inv_scale, step_km=step_km)
     in_protected_km, protected_names = protected_km(cells, ras, step_km)
     max_z, climb = elevation_stats(cells, inp.dem)
     row = {
@@ -375,19 +393,19 @@ def _route_row(
             r,
             crossed.borders,
             counts["off_gateway_each_usd"],
-            grid,
-            in_protected_km,
-            protected_names,
+            grid=grid,
+            in_protected_km=in_protected_km,
+            protected_names=protected_names,
         ),
-        "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km),
+        "submarine_km": submarine_km(cells, ras.water_class, ras.inv_scale, step_km=step_km),
         "n_landfalls": len(crossed.shores),
         **_river_and_fault_fields(crossed.rivers, crossed.faults),
         "protected_km": in_protected_km,
         "protected_cost_usd": economics.protected_extra_usd(priced.parts, priced.bill, c),
         "protected_areas_crossed": "; ".join(protected_names),
-        "row_share": row_share(cells, ras.row_km, ras.inv_scale, c, step_km),
-        **_row_by_kind(cells, labels, ras, step_km),
-        **_near_major_row(cells, labels, ras, inp.near_major_row_km, step_km),
+        "row_share": row_share(cells, ras.row_km, ras.inv_scale, c=c, step_km=step_km),
+        **_row_by_kind(cells, labels, ras, step_km=step_km),
+        **_near_major_row(cells, labels, ras, within_km=inp.near_major_row_km, step_km=step_km),
         "n_ila_sites": counts["n_ila"],
         "n_regen_sites": counts["n_regen"],
         "max_elevation_m": max_z,
@@ -454,7 +472,7 @@ def _xy(grid: Grid, lonlat: list[tuple[float, float]]) -> list[tuple[float, floa
 
 
 def _share_by_label(
-    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, on: np.ndarray, step_km: float
+    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, *, on: np.ndarray, step_km: float
 ) -> dict[str, float]:
     """Share of each label's ground length (half steps) on steps whose both cells are ``on``."""
     half = 0.5 * router.edge_km(cells, inv, step_km)
@@ -477,15 +495,15 @@ ROW_SHARES = {
 """The kinds of right-of-way reported as ``row_share_<kind>``, as bits of ``row_classes``."""
 
 
-def _row_by_kind(cells: np.ndarray, labels: np.ndarray, ras: Surface, step_km: float) -> dict:
+def _row_by_kind(cells: np.ndarray, labels: np.ndarray, ras: Surface, *, step_km: float) -> dict:
     """Share of the route along each kind of right-of-way, and its ROW share per country."""
     kinds = ras.row_classes[cells[:, 0], cells[:, 1]]
     inv = ras.inv_scale
     out = {
-        f"row_share_{kind}": row_share_of(cells, (kinds & bits) > 0, inv, step_km)
+        f"row_share_{kind}": row_share_of(cells, (kinds & bits) > 0, inv, step_km=step_km)
         for kind, bits in ROW_SHARES.items()
     }
-    by = _share_by_label(cells, labels, inv, kinds > 0, step_km)
+    by = _share_by_label(cells, labels, inv, on=kinds > 0, step_km=step_km)
     out["row_share_by_country"] = "; ".join(
         f"{lab} {v:.2f}" for lab, v in by.items() if lab != economics.SEA
     )
@@ -493,13 +511,13 @@ def _row_by_kind(cells: np.ndarray, labels: np.ndarray, ras: Surface, step_km: f
 
 
 def _near_major_row(
-    cells: np.ndarray, labels: np.ndarray, ras: Surface, within_km: float, step_km: float
+    cells: np.ndarray, labels: np.ndarray, ras: Surface, *, within_km: float, step_km: float
 ) -> dict:
     """Share of the route, and of its length in each country, near a railway or major road."""
     near = ras.major_row_km[cells[:, 0], cells[:, 1]] <= within_km
-    by = _share_by_label(cells, labels, ras.inv_scale, near, step_km)
+    by = _share_by_label(cells, labels, ras.inv_scale, on=near, step_km=step_km)
     return {
-        "near_major_row_share": row_share_of(cells, near, ras.inv_scale, step_km),
+        "near_major_row_share": row_share_of(cells, near, ras.inv_scale, step_km=step_km),
         "near_major_row_by_country": "; ".join(
             f"{lab} {v:.2f}" for lab, v in by.items() if lab != economics.SEA
         ),
@@ -510,6 +528,7 @@ def _relaxed(
     r,
     borders: list[dict],
     off_gateway_usd: float,
+    *,
     grid: Grid,
     in_protected_km: float,
     protected_names: list[str],
@@ -571,6 +590,7 @@ def shared_risk(
     group: gpd.GeoDataFrame,
     cells: dict[str, np.ndarray],
     crossings: gpd.GeoDataFrame,
+    *,
     keep_clear: list[tuple[int, int]],
     inv: np.ndarray,
     grid: Grid,
@@ -586,9 +606,12 @@ def shared_risk(
     crossed by both within the separation) and, per route, the km shared with each other route.
     """
     cell_km = grid.cell_m / 1000.0
-    clear = endpoint_areas(keep_clear, inv, cell_km, endpoint_radius_km)
+    clear = endpoint_areas(keep_clear, inv, cell_km, radius_km=endpoint_radius_km)
     cells = {rid: cells[rid] for rid in group["route_id"]}
-    near = {rid: near_paths([c], inv, cell_km, separation_km) & ~clear for rid, c in cells.items()}
+    near = {
+        rid: near_paths([c], inv, cell_km, within_km=separation_km) & ~clear
+        for rid, c in cells.items()
+    }
     segments, points, shared = [], [], {rid: {} for rid in cells}
     sep_m = separation_km * 1000.0
     order = {r.route_id: r.alternative for r in group.itertuples()}
@@ -675,6 +698,7 @@ def _diversity_note(
     row: dict,
     shared: dict[str, float],
     segments: list[dict],
+    *,
     points: list[dict],
     places: gpd.GeoDataFrame,
     separation_km: float,
@@ -788,11 +812,11 @@ def _shared_risk_by_pair(
             group,
             inp.cells,
             cross,
-            ends,
-            inp.surface.inv_scale,
-            grid,
-            route_cfg.separation_km,
-            route_cfg.endpoint_radius_km,
+            keep_clear=ends,
+            inv=inp.surface.inv_scale,
+            grid=grid,
+            separation_km=route_cfg.separation_km,
+            endpoint_radius_km=route_cfg.endpoint_radius_km,
         )
         segments += seg
         points += pts
@@ -833,12 +857,17 @@ def _set_pair_scores(
             f"{other.rsplit('#', 1)[-1]}: {km:.1f} km" for other, km in sorted(mine.items())
         )
         scored.at[idx, "diversity_note"] = _diversity_note(
-            scored.loc[idx].to_dict(), mine, segments, points, places, separation_km
+            scored.loc[idx].to_dict(),
+            mine,
+            segments,
+            points=points,
+            places=places,
+            separation_km=separation_km,
         )
 
 
 def score_routes(
-    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, route_cfg: RouteConfig
+    routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, *, route_cfg: RouteConfig
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every route's scores, crossings and the shared-risk layers, in the routes' CRS."""
     each = _score_each(routes, inp)
@@ -902,7 +931,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         group_index=cfg.score.fiber_group_index,
         off_gateway_usd=cfg.route.off_gateway_usd(),
     )
-    layers = score_routes(routes, endpoints, inp, cfg.route)
+    layers = score_routes(routes, endpoints, inp, route_cfg=cfg.route)
     io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})
     for _, r in layers["routes"].iterrows():
         log.info(

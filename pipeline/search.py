@@ -84,7 +84,7 @@ def overlay(rate: np.ndarray, parts: list[tuple[np.ndarray, float]]) -> Overlay 
     return idx, rate.ravel()[idx] * factors[rank]
 
 
-def _legs(q: Query, rate: np.ndarray, inv: np.ndarray | None, zone: np.ndarray):
+def _legs(q: Query, rate: np.ndarray, inv: np.ndarray | None, *, zone: np.ndarray):
     """One Dijkstra per leg of the chain on ``rate``, the last to every target at once."""
 
     def run(a, goals):
@@ -121,7 +121,9 @@ def _chain_paths(run, chain: list[Cell], targets: list[Cell]) -> list[Found | No
     ]
 
 
-def _rates_at(rate: np.ndarray, ov: Overlay | None, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+def _rates_at(
+    rate: np.ndarray, ov: Overlay | None, rr: np.ndarray, *, cc: np.ndarray
+) -> np.ndarray:
     """The rate of cells (rr, cc) with the overlay applied."""
     out = rate[rr, cc]
     if ov is not None and rr.size:
@@ -136,7 +138,7 @@ def _whole_grid(q: Query) -> list[Found | None]:
     if q.ov is not None:
         rate = rate.copy()
         rate.ravel()[q.ov[0]] = q.ov[1]
-    return _legs(q, rate, q.level.inv, q.level.zone)
+    return _legs(q, rate, q.level.inv, zone=q.level.zone)
 
 
 def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
@@ -149,7 +151,7 @@ def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarra
     return int(lo[0]), int(lo[1]), near
 
 
-def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], r0: int, c0: int) -> np.ndarray:
+def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], *, r0: int, c0: int) -> np.ndarray:
     """The coarse ``near`` on the fine cells of its window from (r0, c0), clipped to the grid."""
     fine = np.empty((near.shape[0], factor, near.shape[1], factor), dtype=bool)
     fine[...] = near[:, None, :, None]  # each coarse cell's value over its block, one pass
@@ -167,7 +169,7 @@ def _touches_edge(path: np.ndarray, win: _Window, q: Query) -> bool:
     br, bc = (rr - win.r0) // factor, (cc - win.c0) // factor
     inside = (br >= 0) & (br < win.near.shape[0]) & (bc >= 0) & (bc < win.near.shape[1])
     inside[inside] = win.near[br[inside], bc[inside]]
-    beyond = _rates_at(rate, q.ov, rr[~inside], cc[~inside])
+    beyond = _rates_at(rate, q.ov, rr[~inside], cc=cc[~inside])
     return bool(np.any((beyond >= 0) & np.isfinite(beyond)))
 
 
@@ -179,13 +181,15 @@ def _open_ends(q: Query, cov: Overlay | None, cends: list[Cell]) -> Overlay | No
     """
     level, coarse = q.level, q.level.coarse
     rr, cc = np.array(cends).T
-    shut = ~(_rates_at(coarse.rate, cov, rr, cc) >= 0) | ~np.isfinite(
-        _rates_at(coarse.rate, cov, rr, cc)
+    shut = ~(_rates_at(coarse.rate, cov, rr, cc=cc) >= 0) | ~np.isfinite(
+        _rates_at(coarse.rate, cov, rr, cc=cc)
     )
     if not shut.any():
         return cov
     fr, fc = np.array(q.chain + q.targets)[shut].T
-    vals = _rates_at(level.rate, q.ov, fr, fc) * (1.0 if level.inv is None else level.inv[fr, fc])
+    vals = _rates_at(level.rate, q.ov, fr, cc=fc) * (
+        1.0 if level.inv is None else level.inv[fr, fc]
+    )
     idx = rr[shut] * coarse.rate.shape[1] + cc[shut]
     if cov is not None:  # the endpoints' values first, so they win
         idx, vals = np.concatenate([idx, cov[0]]), np.concatenate([vals, cov[1]])
@@ -286,14 +290,14 @@ def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, lis
     if search.ok:
         found = _chain_paths(search.accumulate, local.chain, local.targets)
     else:  # a cost range for the heap: the window with every cell outside the corridor shut
-        mask = _fine(near, f, level.rate.shape, r0, c0)
+        mask = _fine(near, f, level.rate.shape, r0=r0, c0=c0)
         r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
         sub = np.where(mask, level.rate[r0:r1, c0:c1], np.nan)
         if cells is not None:
             inside = mask[cells[0], cells[1]]
             sub[cells[0][inside], cells[1][inside]] = cells[2][inside]
         inv = None if level.inv is None else level.inv[r0:r1, c0:c1]
-        found = _legs(local, sub, inv, level.zone[r0:r1, c0:c1])
+        found = _legs(local, sub, inv, zone=level.zone[r0:r1, c0:c1])
     paths = [None if p is None else (p[0] + [r0, c0], p[1]) for p in found]
     return _Window(r0, c0, near), paths
 

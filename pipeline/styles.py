@@ -103,6 +103,7 @@ def gpkg_extras(
     categories: dict[str, list[tuple[str, str]]],
     title: str,
     layer_docs: dict[str, str],
+    *,
     field_docs: dict[str, dict[str, str]],
 ) -> dict:
     """Everything ``io.write_gpkg`` stores besides the layers: styles, project, descriptions."""

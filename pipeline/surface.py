@@ -65,14 +65,21 @@ class Surface:
                 terrain_mult_block(self.slope_deg[s].astype(np.float64), c),
                 self.row_classes[s],
                 self.urban[s],
-                self.water_class[s],
-                country_mult_raster(self.country_id[s], list(self.country_codes), c.country_mult),
-                self.landcover[s],
-                self.protected_area[s],
-                c,
+                water=self.water_class[s],
+                country_mult=country_mult_raster(
+                    self.country_id[s], list(self.country_codes), c.country_mult
+                ),
+                landcover=self.landcover[s],
+                protected=self.protected_area[s],
+                c=c,
             )
             out[s] = steer_cost_block(
-                unit, self.river_cells[s], self.fault_cells[s], self.inv_scale[s], cell_m, c
+                unit,
+                self.river_cells[s],
+                self.fault_cells[s],
+                inv_scale=self.inv_scale[s],
+                cell_m=cell_m,
+                c=c,
             )
         return out
 

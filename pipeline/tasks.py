@@ -71,6 +71,7 @@ def resolve_place(
     name: str,
     lon: float | None,
     lat: float | None,
+    *,
     places: gpd.GeoDataFrame,
     landing: gpd.GeoDataFrame,
     grid: Grid,
@@ -86,7 +87,7 @@ def resolve_place(
     known = find_place(name, places, landing)
     if lon is None:
         if known is None:
-            raise _unknown_place(name, places, landing, role)
+            raise _unknown_place(name, places, landing, role=role)
         return known
     x, y = grid.from_lonlat().transform(lon, lat)
     if known is not None and match_km is not None:
@@ -103,7 +104,7 @@ def resolve_place(
 
 
 def _unknown_place(
-    name: str, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame, role: str
+    name: str, places: gpd.GeoDataFrame, landing: gpd.GeoDataFrame, *, role: str
 ) -> EndpointError:
     known = [*landing["name"], *places["name"].dropna()]
     near = difflib.get_close_matches(name, known, n=4, cutoff=0.7)
@@ -128,13 +129,16 @@ def check_names(rc: RouteConfig, files: StageFiles) -> None:
     codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
     bodies = json.loads(io.read_tags(files["cost/water_body"])["water_bodies"])
     where = "the countries inside the area of interest (cost/country_id.tif)"
-    config.check_names("route.landing_countries", rc.landing_countries, codes, where)
+    config.check_names("route.landing_countries", rc.landing_countries, codes, where=where)
     for key, sc in rc.scenarios.items():
         at = f"route.scenarios.{key}"
-        config.check_names(f"{at}.allowed_countries", sc.allowed_countries, codes, where)
-        config.check_names(f"{at}.country_cost_mult", sc.country_cost_mult, codes, where)
+        config.check_names(f"{at}.allowed_countries", sc.allowed_countries, codes, where=where)
+        config.check_names(f"{at}.country_cost_mult", sc.country_cost_mult, codes, where=where)
         config.check_names(
-            f"{at}.water_bodies", sc.water_bodies, bodies, "the named seas and lakes of the area"
+            f"{at}.water_bodies",
+            sc.water_bodies,
+            bodies,
+            where="the named seas and lakes of the area",
         )
 
 
@@ -151,6 +155,7 @@ def make_tasks(
     cfg: Config,
     places: gpd.GeoDataFrame,
     landing: gpd.GeoDataFrame,
+    *,
     grid: Grid,
     files: StageFiles,
 ) -> list[Task]:
@@ -160,11 +165,11 @@ def make_tasks(
             o.name,
             o.lon_deg,
             o.lat_deg,
-            places,
-            landing,
-            grid,
-            "route.origins",
-            cfg.route.origin_name_km,
+            places=places,
+            landing=landing,
+            grid=grid,
+            role="route.origins",
+            match_km=cfg.route.origin_name_km,
         )
         for o in cfg.route.origins
     ]
@@ -178,7 +183,15 @@ def make_tasks(
     tasks = []
     for key, sc in cfg.route.scenarios.items():
         via = tuple(
-            resolve_place(v, None, None, places, landing, grid, f"route.scenarios.{key}.via")
+            resolve_place(
+                v,
+                None,
+                None,
+                places=places,
+                landing=landing,
+                grid=grid,
+                role=f"route.scenarios.{key}.via",
+            )
             for v in sc.via
         )
         tasks += [

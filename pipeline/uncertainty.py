@@ -80,6 +80,7 @@ def reprice_draws(
     parts: list[economics.RouteParts],
     c: CostConfig,
     s: SitesConfig,
+    *,
     u: UncertaintyConfig,
     first: int,
     count: int,
@@ -92,7 +93,7 @@ def reprice_draws(
     return out
 
 
-def reroute_draw(task: Task, i: int, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
+def reroute_draw(task: Task, i: int, *, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
     """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
     cd, _ = drawn_configs(task.cost, s, draw(u, i))
     steer = task_surface(task.cost_files, task.grid).steer_cost(cd, task.grid.cell_m)
@@ -105,6 +106,7 @@ def scored_route_parts(
     files: StageFiles,
     grid: Grid,
     routes: pd.DataFrame,
+    *,
     c: CostConfig,
     off_gateway: dict[str, float],
 ) -> list[economics.RouteParts]:
@@ -131,7 +133,13 @@ def scored_route_parts(
         river_km = rivers.loc[rivers["route_id"] == r["route_id"], "km_from_origin"].tolist()
         parts.append(
             economics.route_parts(
-                r.geometry, cells[r["route_id"]], surface, c, river_km, counts, grid.cell_m / 1000
+                r.geometry,
+                cells[r["route_id"]],
+                surface,
+                c=c,
+                river_km=river_km,
+                counts=counts,
+                cell_km=grid.cell_m / 1000,
             )
         )
     return parts
@@ -216,7 +224,7 @@ def _reprice_jobs(
     """Dask delayed ``reprice_draws`` over the draws, ``REPRICE_CHUNK`` draws a task."""
     return [
         dask.delayed(reprice_draws, pure=True)(
-            parts, c, s, u, first, min(REPRICE_CHUNK, u.draws - first)
+            parts, c, s, u=u, first=first, count=min(REPRICE_CHUNK, u.draws - first)
         )
         for first in range(0, u.draws, REPRICE_CHUNK)
     ]
@@ -225,7 +233,7 @@ def _reprice_jobs(
 def _reroute_jobs(tasks: list[Task], u: UncertaintyConfig, s: SitesConfig) -> list[list]:
     """Dask delayed ``reroute_draw``: per task, one per routing draw."""
     return [
-        [dask.delayed(reroute_draw, pure=True)(t, i, u, s) for i in range(u.routing_draws)]
+        [dask.delayed(reroute_draw, pure=True)(t, i, u=u, s=s) for i in range(u.routing_draws)]
         for t in tasks
     ]
 
@@ -281,14 +289,16 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     grid = template(cfg.grid)
     u = cfg.uncertainty
     routes = io.read_layer(files["scores"], "routes")
-    parts = scored_route_parts(files, grid, routes, cfg.cost, cfg.route.off_gateway_usd())
+    parts = scored_route_parts(
+        files, grid, routes, c=cfg.cost, off_gateway=cfg.route.off_gateway_usd()
+    )
     jobs = _reprice_jobs(parts, cfg.cost, cfg.sites, u=u)
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid, files)
+    tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
     reroutes = _reroute_jobs(tasks, u, cfg.sites)
     costs_parts, paths = parallel.compute(
-        [jobs, reroutes], scheduler, cfg.dask.n_workers, "uncertainty"
+        [jobs, reroutes], scheduler, cfg.dask.n_workers, label="uncertainty"
     )
     summary = summarise(routes, np.hstack(costs_parts))
     table = _criteria_table(routes, summary)
@@ -299,8 +309,9 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
         files["route_frequency"],
         bands,
         grid,
-        names,
-        "share of Monte Carlo draws in which the cell lies on the scenario's cheapest route",
+        names=names,
+        description="share of Monte Carlo draws in which the cell lies on the scenario's "
+        "cheapest route",
     )
     io.write_gpkg(
         files["uncertainty"],

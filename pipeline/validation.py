@@ -35,7 +35,7 @@ SAMPLE_KM = 1.0
 
 
 def stretch(
-    coords: np.ndarray, vkm: np.ndarray, ends: list[tuple[float, float]], max_offset_m: float
+    coords: np.ndarray, vkm: np.ndarray, ends: list[tuple[float, float]], *, max_offset_m: float
 ) -> tuple[float, float] | list[float]:
     """(km_start, km_end) of the route between the vertices nearest two points.
 
@@ -75,6 +75,7 @@ def check(
     route_id: str,
     line: shapely.LineString,
     vkm: np.ndarray,
+    *,
     parts: economics.RouteParts,
     ref: ReferenceCorridor,
     ends_xy: list[tuple[float, float]],
@@ -87,7 +88,7 @@ def check(
     passes from them.
     """
     coords = np.asarray(line.coords)
-    span = stretch(coords, vkm, ends_xy, max_offset_km * 1000.0)
+    span = stretch(coords, vkm, ends_xy, max_offset_m=max_offset_km * 1000.0)
     if isinstance(span, list):
         far = ", ".join(
             f"{km / 1000:.0f} km from {name}"
@@ -110,7 +111,7 @@ def check(
         ]
     lo, hi = span
     km = km_by_country_between(parts, lo, hi)
-    pdi = deviation_km(economics.cut(coords, vkm, lo, hi), *railways)
+    pdi = deviation_km(economics.cut(coords, vkm, lo, b=hi), *railways)
     items = [*((c, km.get(c, 0.0), r) for c, r in ref.km_by_country.items())]
     items.append(("total", hi - lo, ref.total_km))
     return [

@@ -89,7 +89,9 @@ def leaflet_assets() -> tuple[str, str]:
     return js, css
 
 
-def hillshade(dem: np.ndarray, cell_m: float, azimuth_deg=315.0, altitude_deg=45.0) -> np.ndarray:
+def hillshade(
+    dem: np.ndarray, cell_m: float, azimuth_deg=315.0, *, altitude_deg=45.0
+) -> np.ndarray:
     """Lambertian hillshade in [0, 1] (NaN off land), light from the north-west."""
     dy, dx = np.gradient(np.nan_to_num(dem, nan=0.0, posinf=0.0, neginf=0.0), cell_m)
     slope = np.arctan(np.hypot(dx, dy))
@@ -103,6 +105,7 @@ def basemap(
     dem: np.ndarray,
     grid: Grid,
     countries: gpd.GeoDataFrame,
+    *,
     railways: gpd.GeoDataFrame,
     roads: gpd.GeoDataFrame,
 ) -> tuple[str, list[list[float]]]:
@@ -194,13 +197,14 @@ def build(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
     grid: Grid,
+    *,
     scenario_colors: dict[str, str],
     attribution: str,
 ) -> str:
     """The map page from the deliverable and ingest layers (all in any CRS)."""
     roads = layers["roads"]
     roads = roads.loc[roads["class"].isin(MAP_ROAD_CLASSES)] if "class" in roads else roads
-    uri, bounds = basemap(dem, grid, layers["countries"], layers["railways"], roads)
+    uri, bounds = basemap(dem, grid, layers["countries"], railways=layers["railways"], roads=roads)
     onward = layers["onward_paths"]
     best = best_per_origin_hub(onward)
     onward_fields = list(onward.columns.drop("geometry"))

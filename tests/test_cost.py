@@ -35,7 +35,14 @@ def test_unit_cost_composes_the_factors():
     protected = np.zeros((1, 9), dtype=np.int32)
     protected[0, 0] = 7
     unit = costbook.unit_cost_block(
-        terrain, rows.astype(np.uint8), urban, water, np.ones((1, 9)), cover, protected, c
+        terrain,
+        rows.astype(np.uint8),
+        urban,
+        water=water,
+        country_mult=np.ones((1, 9)),
+        landcover=cover,
+        protected=protected,
+        c=c,
     )
     b, half = c.base_usd_per_km, 1 - 0.5 * (1 - c.colocation_mult)
     assert unit[0, [0, 1, 2, 3, 5, 6, 7, 8]] == pytest.approx(
@@ -60,7 +67,9 @@ def test_river_or_fault_cell_costs_one_crossing_to_traverse(kind):
     line = np.array([[0, 1, 0]], dtype=np.uint8)
     none = np.zeros_like(line)
     rivers, faults = (line, none) if kind == "rivers" else (none, line)
-    steer = costbook.steer_cost_block(unit, rivers, faults, np.ones((1, 3)), cell_m=2500.0, c=c)
+    steer = costbook.steer_cost_block(
+        unit, rivers, faults, inv_scale=np.ones((1, 3)), cell_m=2500.0, c=c
+    )
     # entering and leaving the cell: two half edges of 2.5 km at the crossing's rate
     extra = (steer[0, 1] - unit[0, 1]) * 2.5
     price = c.river_crossing_usd if kind == "rivers" else c.fault_crossing_usd
@@ -111,7 +120,7 @@ def test_blocks_equal_the_whole_grid_at_once(tmp_path, chunks):
     inp = random_inputs((61, 47))
     c = CostConfig()
     whole = cost.surface_window(inp, c, 2500.0)
-    blocks = cost.surface(inp, c, 2500.0, chunks, tmp_path, n_workers=2)
+    blocks = cost.surface(inp, c, 2500.0, chunks=chunks, folder=tmp_path, n_workers=2)
     assert set(blocks) == set(cost.SURFACE_RASTERS) == set(whole)
     for key, a in whole.items():
         np.testing.assert_array_equal(blocks[key], a.astype(blocks[key].dtype), err_msg=key)
@@ -181,7 +190,7 @@ def test_a_railway_over_a_strait_keeps_the_land_connected(small_grid):
     x0, y = small_grid.xy(10, 15)
     x1, _ = small_grid.xy(10, 27)
     rail = [shapely.LineString([(x0, y), (x1, y)])]
-    w, c = cost.bridge_cells(water, country, rail, small_grid)
+    w, c = cost.bridge_cells(water, country, rail, grid=small_grid)
     assert (w[10, 19:23] == costbook.WATER_LAND).all() and (
         w[11, 20:22] == costbook.WATER_SEA
     ).all()

@@ -225,7 +225,9 @@ def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
     routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
     files = catalogue.stage_files("uncertainty", cfg.paths.raw_dir, out)
     off = cfg.route.off_gateway_usd()
-    parts = uncertainty.scored_route_parts(files, template(cfg.grid), routes, cfg.cost, off)
+    parts = uncertainty.scored_route_parts(
+        files, template(cfg.grid), routes, c=cfg.cost, off_gateway=off
+    )
     priced = [economics.price_route(p, cfg.cost, cfg.sites).total_usd for p in parts]
     np.testing.assert_allclose(priced, routes["cost_usd"], rtol=1e-9)
 

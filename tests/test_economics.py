@@ -48,7 +48,9 @@ COUNTS = {"n_border": 0, "n_landfall": 0, "n_ila": 2, "n_regen": 0}
 
 
 def _parts(line, cells, surface, river_km=(100.0,), **counts):
-    return economics.route_parts(line, cells, surface, C, list(river_km), {**COUNTS, **counts}, 2.5)
+    return economics.route_parts(
+        line, cells, surface, c=C, river_km=list(river_km), counts={**COUNTS, **counts}, cell_km=2.5
+    )
 
 
 def test_a_200_km_route_with_one_river_crossing(straight_200km):
@@ -62,8 +64,8 @@ def test_a_200_km_route_with_one_river_crossing(straight_200km):
     cable = sum(s["cost_usd"] for s in segs)
     assert cable == pytest.approx(199 * C.base_usd_per_km + 1 * C.hdd_usd_per_km)
     assert cable == pytest.approx(bill.cable_usd + bill.hdd_usd, rel=1e-12)
-    vkm = economics.vertex_km(line, cells, surface.inv_scale, 2.5)
-    sites = economics.place_sites(vkm, np.zeros(len(vkm), bool), np.ones(len(vkm), bool), S)
+    vkm = economics.vertex_km(line, cells, surface.inv_scale, cell_km=2.5)
+    sites = economics.place_sites(vkm, np.zeros(len(vkm), bool), np.ones(len(vkm), bool), s=S)
     assert [kind for _, kind in sites] == ["ILA", "ILA"]
     assert [vkm[i] for i, _ in sites] == pytest.approx([80.0, 160.0])
     assert bill.total_usd == pytest.approx(cable + 2 * S.ila_site_usd, rel=1e-12)
@@ -91,11 +93,11 @@ def test_the_cable_cost_is_the_routers_edge_cost(straight_200km):
         terrain_mult_block(surface.slope_deg.astype(np.float64), C),
         surface.row_classes,
         surface.urban,
-        surface.water_class,
-        np.ones(shape),
-        surface.landcover,
-        surface.protected_area,
-        C,
+        water=surface.water_class,
+        country_mult=np.ones(shape),
+        landcover=surface.landcover,
+        protected=surface.protected_area,
+        c=C,
     )
     edge_cost, edge_km = router.path_sums(cells, unit, surface.inv_scale, 2.5)
     bill = economics.price_route(parts, C, S)
@@ -135,7 +137,7 @@ def test_sites_prefer_access_and_regen_follows_the_reach(straight_200km):
     vkm = np.arange(0, 3001, 10.0)
     access = (vkm % 70) == 0  # road access every 70 km
     s = SitesConfig(ila_span_km=80, regen_max_km=1000)
-    sites = economics.place_sites(vkm, np.zeros(len(vkm), bool), access, s)
+    sites = economics.place_sites(vkm, np.zeros(len(vkm), bool), access, s=s)
     km = [vkm[i] for i, _ in sites]
     assert km[:3] == [70.0, 140.0, 210.0]  # the farthest accessible point within the span
     assert all(b - a <= 80 for a, b in zip([0.0, *km], [*km, 3000.0], strict=True))
@@ -148,7 +150,7 @@ def test_sites_prefer_access_and_regen_follows_the_reach(straight_200km):
 def test_a_submarine_leg_needs_no_amplifier_huts():
     vkm = np.arange(0, 401, 5.0)
     wet = (vkm > 100) & (vkm < 300)
-    sites = economics.place_sites(vkm, wet, np.ones(len(vkm), bool), S)
+    sites = economics.place_sites(vkm, wet, np.ones(len(vkm), bool), s=S)
     assert all(not wet[i] for i, _ in sites)
     assert [vkm[i] for i, _ in sites] == [80.0, 380.0]  # the count restarts at the landfall
 
@@ -175,16 +177,18 @@ def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
     cells, line, surface = straight_200km
     parts = [_parts(line, cells, surface, n_border=1)]
     u = UncertaintyConfig(draws=50)
-    a = uncertainty.reprice_draws(parts, C, S, u, 0, 50)
+    a = uncertainty.reprice_draws(parts, C, S, u=u, first=0, count=50)
     # split into two tasks, as Dask would: the same draws
     b = np.hstack(
         [
-            uncertainty.reprice_draws(parts, C, S, u, 0, 20),
-            uncertainty.reprice_draws(parts, C, S, u, 20, 30),
+            uncertainty.reprice_draws(parts, C, S, u=u, first=0, count=20),
+            uncertainty.reprice_draws(parts, C, S, u=u, first=20, count=30),
         ]
     )
     np.testing.assert_array_equal(a, b)
-    other = uncertainty.reprice_draws(parts, C, S, u.model_copy(update={"seed": 1}), 0, 50)
+    other = uncertainty.reprice_draws(
+        parts, C, S, u=u.model_copy(update={"seed": 1}), first=0, count=50
+    )
     assert not np.array_equal(a, other)
     det = _price(parts[0])
     assert a.min() >= 0.8 * det * 0.999 and a.max() <= 1.35 * det * 1.001

@@ -65,14 +65,14 @@ def test_mirror_copy_records_and_verifies_checksums(tmp_path):
     (mirror / "terrain").mkdir(parents=True)
     (mirror / "terrain" / "tile.tif").write_bytes(b"elevation")
     ds = manifest_for("http://unused.invalid", b"elevation")
-    lock = fetch.fetch_all(ds, raw, mirror, 5, {})
+    lock = fetch.fetch_all(ds, raw, mirror, timeout_s=5, lock={})
     assert lock["terrain/tile.tif"]["sha256"] == sha(b"elevation")
     assert lock["terrain/tile.tif"]["source"] == "mirror"
     assert (raw / "terrain" / "tile.tif").read_bytes() == b"elevation"
     # a later run trusts nothing: a tampered local file is caught against the lock
     (raw / "terrain" / "tile.tif").write_bytes(b"tampered")
     with pytest.raises(ChecksumError, match="tile.tif.*make fetch"):
-        fetch.fetch_all(ds, raw, mirror, 5, lock)
+        fetch.fetch_all(ds, raw, mirror, timeout_s=5, lock=lock)
 
 
 def test_tampered_mirror_is_refused_before_copying(tmp_path):
@@ -80,7 +80,9 @@ def test_tampered_mirror_is_refused_before_copying(tmp_path):
     (mirror / "terrain").mkdir(parents=True)
     (mirror / "terrain" / "tile.tif").write_bytes(b"partial")
     with pytest.raises(ChecksumError, match="pinned in pipeline/sources.yaml"):
-        fetch.fetch_all(manifest_for("http://x.invalid", b"elevation"), raw, mirror, 5, {})
+        fetch.fetch_all(
+            manifest_for("http://x.invalid", b"elevation"), raw, mirror, timeout_s=5, lock={}
+        )
     assert not (raw / "terrain" / "tile.tif").exists()
 
 
@@ -88,7 +90,13 @@ def test_missing_dataset_names_dataset_url_and_mirror_path(tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     with pytest.raises(MissingDatasetError) as err:
-        fetch.fetch_all(manifest_for("http://127.0.0.1:9/x", b"e"), tmp_path / "raw", mirror, 5, {})
+        fetch.fetch_all(
+            manifest_for("http://127.0.0.1:9/x", b"e"),
+            tmp_path / "raw",
+            mirror,
+            timeout_s=5,
+            lock={},
+        )
     text = str(err.value)
     assert "'dem'" in text and "http://127.0.0.1:9/x/tile.tif" in text
     assert str(mirror / "terrain" / "tile.tif") in text
@@ -108,7 +116,9 @@ def test_http_download_from_a_local_server(served, tmp_path):
     for cid in ("a", "b"):
         (root / "cable" / f"{cid}.json").write_text(json.dumps({"id": cid}))
     raw = tmp_path / "raw"
-    lock = fetch.fetch_all(manifest_for(base, b"real bytes", cables=b""), raw, None, 5, {})
+    lock = fetch.fetch_all(
+        manifest_for(base, b"real bytes", cables=b""), raw, None, timeout_s=5, lock={}
+    )
     assert lock["terrain/tile.tif"]["source"] == "url"
     assert (raw / "terrain" / "tile.tif").read_bytes() == b"real bytes"
     assert json.loads((raw / "cables" / "details.json").read_text()) == [{"id": "a"}, {"id": "b"}]
@@ -118,7 +128,7 @@ def test_http_download_from_a_local_server(served, tmp_path):
 def test_http_failure_is_a_missing_dataset(served, tmp_path):
     _, base = served
     with pytest.raises(MissingDatasetError, match="404.*PIPELINE_MIRROR"):
-        fetch.fetch_all(manifest_for(base, b"x"), tmp_path / "raw", None, 5, {})
+        fetch.fetch_all(manifest_for(base, b"x"), tmp_path / "raw", None, timeout_s=5, lock={})
     assert not (tmp_path / "raw" / "terrain" / "tile.tif").exists()
 
 
@@ -152,7 +162,7 @@ def test_an_interrupted_download_leaves_nothing_a_later_run_would_trust(tmp_path
     raw = tmp_path / "raw"
     try:
         with pytest.raises(MissingDatasetError, match="tile.tif") as err:
-            fetch.fetch_all(manifest_for(base, b"x"), raw, None, 5, {})
+            fetch.fetch_all(manifest_for(base, b"x"), raw, None, timeout_s=5, lock={})
     finally:
         server.shutdown()
         server.server_close()
@@ -171,7 +181,9 @@ def test_an_unreachable_server_is_reported_as_such(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(MissingDatasetError, match="tile.tif") as err:
-        fetch.fetch_all(manifest_for(f"http://127.0.0.1:{port}", b"x"), tmp_path, None, 5, {})
+        fetch.fetch_all(
+            manifest_for(f"http://127.0.0.1:{port}", b"x"), tmp_path, None, timeout_s=5, lock={}
+        )
     assert "Connection refused" in str(err.value) and "disk space" not in str(err.value)
 
 
@@ -198,7 +210,7 @@ datasets:
         url_parts: ["{base}/a.gpkg", "{base}/b.gpkg"]
 """)
     raw = tmp_path / "raw"
-    lock = fetch.fetch_all(ds, raw, None, 5, {})
+    lock = fetch.fetch_all(ds, raw, None, timeout_s=5, lock={})
     entry = lock["infrastructure/roads.gpkg"]
     assert entry["local"] == "infrastructure/roads.gpkg" and entry["layer"] is None
     merged = pyogrio.read_dataframe(raw / "infrastructure" / "roads.gpkg")
@@ -219,7 +231,11 @@ datasets:
 """
     raw = tmp_path / "raw"
     with pytest.raises(MissingDatasetError, match="log in to get it.*PIPELINE_MIRROR"):
-        fetch.fetch_all(sources.parse_manifest(text.format(optional="false")), raw, None, 5, {})
-    lock = fetch.fetch_all(sources.parse_manifest(text.format(optional="true")), raw, None, 5, {})
+        fetch.fetch_all(
+            sources.parse_manifest(text.format(optional="false")), raw, None, timeout_s=5, lock={}
+        )
+    lock = fetch.fetch_all(
+        sources.parse_manifest(text.format(optional="true")), raw, None, timeout_s=5, lock={}
+    )
     assert lock["landcover/c.tif"]["source"] == "skipped"
     assert "skipped, no direct download" in caplog.text

@@ -97,7 +97,7 @@ def test_railways_merge_keeps_the_source_and_drops_non_rights_of_way():
         name=["a", "b", "c", "d"],
     )
     out = ingest.merge_lines(
-        {"naturalearth": ne, "osm": osm}, "fclass", "rail", ingest.RAILWAY_KEPT_FCLASS
+        {"naturalearth": ne, "osm": osm}, "fclass", "rail", kept=ingest.RAILWAY_KEPT_FCLASS
     )
     assert list(out["source"]) == ["naturalearth", "osm", "osm"]
     assert list(out["fclass"]) == ["rail", "rail", "construction"]
@@ -138,7 +138,7 @@ def test_landing_points_get_country_codes_and_cables():
         name_long=["Iran", "Oman"],
         admin=["Iran", "Oman"],
     )
-    out = ingest.landing_points_with_cables(points, cables, pairs, ne)
+    out = ingest.landing_points_with_cables(points, cables, pairs, ne_countries=ne)
     jask = out.iloc[0]
     assert jask["iso_a2"] == "IR" and jask["n_cables"] == 2
     assert jask["cables"] == "Cable One; Cable Two" and jask["first_rfs"] == "1992"

@@ -56,3 +56,21 @@ def test_no_function_outside_the_numba_kernels_is_over_60_lines():
         if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, long
+
+
+MAX_POSITIONAL = 3
+POSITIONAL_BY_CONTRACT = {
+    "_posttask": "dask's Callback hook, which dask calls with five positional arguments",
+}
+
+
+def test_options_after_the_third_parameter_are_keyword_only():
+    """A call with four positional arguments cannot be read without the signature beside it."""
+    many = []
+    for path in sorted(catalogue.PACKAGE.glob("*.py")):
+        for fn in _functions(ast.parse(path.read_text())):
+            positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+            positional = [a for a in positional if a not in ("self", "cls")]
+            if len(positional) > MAX_POSITIONAL and fn.name not in POSITIONAL_BY_CONTRACT:
+                many.append(f"{path.name}:{fn.lineno} {fn.name}({', '.join(positional)})")
+    assert not many, many

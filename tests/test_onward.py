@@ -46,7 +46,7 @@ def cable_frame(*recs):
 
 
 def km(a, b):
-    return float(cables.geod_km(*a, *b))
+    return float(cables.geod_km(a, b))
 
 
 def test_a_cable_passing_a_station_it_does_not_serve_connects_nothing_there():
@@ -140,7 +140,7 @@ def test_end_to_end_latency_incumbent_chokepoints_and_determinism():
         ],
     )
     net, _ = cables.build_network(net_cables, st, c)
-    paths, hubs, missing = onward.onward_paths(_routes("a", (50, 20)), st, net, c, GI)
+    paths, hubs, missing = onward.onward_paths(_routes("a", (50, 20)), st, net, c=c, group_index=GI)
     assert missing == [] and list(hubs["role"]) == ["hub", "incumbent gateway"]
     (p,) = paths.itertuples()
     sea = km((50, 20), (60, 10))
@@ -156,7 +156,7 @@ def test_end_to_end_latency_incumbent_chokepoints_and_determinism():
     assert p.incumbent_km == pytest.approx(today, rel=1e-9)
     assert p.incumbent_chokepoints == "Strait" and p.chokepoints == "" and p.avoids == "Strait"
     assert p.alternatives_latency_ms.startswith("2: ")
-    again, _, _ = onward.onward_paths(_routes("a", (50, 20)), st, net, c, GI)
+    again, _, _ = onward.onward_paths(_routes("a", (50, 20)), st, net, c=c, group_index=GI)
     assert again.drop(columns="geometry").equals(paths.drop(columns="geometry"))
 
 
@@ -166,7 +166,7 @@ def test_a_hub_naming_an_unknown_station_fails_with_close_names():
     st.loc[1, "station_id"] = "mumbai-india"
     net, _ = cables.build_network(cable_frame(), st, c)
     with pytest.raises(ConfigError, match="mumbay-india.*close: \\['mumbai-india'\\]"):
-        onward.onward_paths(_routes("a", (50, 20)), st, net, c, GI)
+        onward.onward_paths(_routes("a", (50, 20)), st, net, c=c, group_index=GI)
 
 
 def test_the_synthetic_world_reaches_its_hub_through_the_gulf_cable(tmp_path):

@@ -14,17 +14,17 @@ def _graph():
 
 def test_threads_and_a_cluster_give_the_same_nested_results():
     distributed = pytest.importorskip("distributed")
-    local = parallel.compute(_graph(), None, 2, "test")
+    local = parallel.compute(_graph(), None, 2, label="test")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
-        remote = parallel.compute(_graph(), cluster.scheduler_address, 2, "test")
+        remote = parallel.compute(_graph(), cluster.scheduler_address, 2, label="test")
     assert local == remote == [[i * i for i in range(20)], 49]
 
 
 def test_progress_off_a_terminal_is_a_few_log_lines(caplog, capsys):
     with caplog.at_level(logging.INFO, logger="pipeline.parallel"):
-        parallel.compute(_graph(), None, 2, "squares")
+        parallel.compute(_graph(), None, 2, label="squares")
     lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.parallel"]
     assert 1 <= len(lines) <= 11
     done, total = lines[-1].removeprefix("squares: ").split(" tasks")[0].split(" of ")
@@ -38,7 +38,7 @@ def test_a_scheduler_that_does_not_answer_is_named_with_the_fix():
         dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
         pytest.raises(SchedulerError, match=r"tcp://127\.0\.0\.1:9.*dask_scheduler.*local threads"),
     ):
-        parallel.compute(_graph(), "tcp://127.0.0.1:9", 2, "test")
+        parallel.compute(_graph(), "tcp://127.0.0.1:9", 2, label="test")
 
 
 def test_the_command_line_address_wins_over_the_environment_and_the_config(monkeypatch):

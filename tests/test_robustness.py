@@ -205,7 +205,9 @@ def test_a_dataset_missing_from_raw_and_mirror(copy, capsys, tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     with pytest.raises(fetch.MissingDatasetError, match="ne_10m_ports.*naciscdn.*mirror"):
-        fetch.fetch_all({"ports": sources.manifest()["ports"]}, tmp_path / "r", mirror, 1, {})
+        fetch.fetch_all(
+            {"ports": sources.manifest()["ports"]}, tmp_path / "r", mirror, timeout_s=1, lock={}
+        )
 
 
 def test_a_full_disk(copy, capsys, monkeypatch):

@@ -144,7 +144,7 @@ def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_di
     # straight west-east run of 37 cells at 100 USD/km, plus two border crossings
     assert first["steer_cost_usd"] == pytest.approx(37 * 2.5 * 100 + 2 * 1000.0)
     country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
-    crossings = score.border_crossings(first["cells"], country, CODES, small_grid)
+    crossings = score.border_crossings(first["cells"], country, CODES, grid=small_grid)
     assert [c["name"] for c in crossings] == ["KZ→TM", "TM→IR"]
 
 
@@ -159,7 +159,7 @@ def test_a_submarine_leg_reaches_the_island_and_pays_two_landfalls(small_grid, c
     water, _ = io.read_raster(cost_dir / "cost" / "water_class.tif")
     shores = score.landfalls(cells, water, small_grid)
     assert len(shores) == 2  # leaves the coast, lands on the island
-    sea_km = score.submarine_km(cells, water, np.ones(small_grid.shape), 2.5)
+    sea_km = score.submarine_km(cells, water, np.ones(small_grid.shape), step_km=2.5)
     assert 5.0 <= sea_km <= 20.0
 
 
@@ -209,10 +209,10 @@ def test_alternatives_keep_their_distance(small_grid, cost_dir):
     assert [a["alternative"] for a in alts] == [1, 2, 3]
     assert all(a["diverse"] for a in alts)
     inv = scene.load_scene(t).inv
-    clear = corridors.endpoint_areas([first["chain"][0], (20, 39)], inv, 2.5, 12.0)
+    clear = corridors.endpoint_areas([first["chain"][0], (20, 39)], inv, 2.5, radius_km=12.0)
     for i, a in enumerate(alts):
         for b in alts[i + 1 :]:
-            near_a = corridors.near_paths([a["cells"]], inv, 2.5, 10.0) & ~clear
+            near_a = corridors.near_paths([a["cells"]], inv, 2.5, within_km=10.0) & ~clear
             assert not near_a[b["cells"][:, 0], b["cells"][:, 1]].any()
     costs = [a["steer_cost_usd"] for a in alts]
     assert costs == sorted(costs)  # each detour costs more than the one before
@@ -337,7 +337,9 @@ def test_off_gateway_crossings_can_be_allowed_at_a_cost(small_grid, cost_dir):
     gate, _ = io.read_raster(cost_dir / "cost" / "gateway_id.tif")
     country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
     gw = io.read_layer(cost_dir / "gateways.gpkg", "gateways")
-    crossings = score.border_crossings(cells, country, CODES, small_grid, gate, gw)
+    crossings = score.border_crossings(
+        cells, country, CODES, grid=small_grid, gate=gate, gateways=gw
+    )
     assert [(c["name"], c["off_gateway"]) for c in crossings] == [
         ("KZ→TM", True),
         ("TM→IR", False),
@@ -547,14 +549,16 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
         on[p[:, 0], p[:, 1]] = True
     edt = ndimage.distance_transform_edt(~on) * cell_km * inv
     np.testing.assert_array_equal(
-        corridors.near_paths(paths, inv, cell_km, within_km), edt < within_km
+        corridors.near_paths(paths, inv, cell_km, within_km=within_km), edt < within_km
     )
     rows, cols = np.indices(inv.shape)
     points = [(3, 4), (60, 100)]
     ref = np.zeros(inv.shape, dtype=bool)
     for r, c in points:
         ref |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= 20.0
-    np.testing.assert_array_equal(corridors.endpoint_areas(points, inv, cell_km, 20.0), ref)
+    np.testing.assert_array_equal(
+        corridors.endpoint_areas(points, inv, cell_km, radius_km=20.0), ref
+    )
 
 
 def _plain_scene(rate: np.ndarray, c2f) -> scene.Scene:
@@ -618,7 +622,14 @@ def test_an_origin_whose_coordinates_are_far_from_its_named_place_is_refused(sma
 
     def resolve(name, lon, lat):
         return tasks.resolve_place(
-            name, lon, lat, places, landing, small_grid, "route.origins", 50.0
+            name,
+            lon,
+            lat,
+            places=places,
+            landing=landing,
+            grid=small_grid,
+            role="route.origins",
+            match_km=50.0,
         )
 
     near = resolve("Testville", 56.3, 40.1)  # 28 km away: the coordinates win

@@ -39,7 +39,7 @@ def test_km_by_country_splits_each_step_between_its_cells_in_entry_order():
     cells = _row(5)
     labels = np.array(["KZ", "KZ", "TM", "TM", "TM"])
     inv = np.ones((10, 10))
-    assert score.km_by_country(cells, labels, inv, 2.5) == [
+    assert score.km_by_country(cells, labels, inv, step_km=2.5) == [
         ("KZ", pytest.approx(3.75)),
         ("TM", pytest.approx(6.25)),
     ]
@@ -49,7 +49,9 @@ def test_row_share_counts_steps_with_both_cells_on_a_right_of_way():
     cells = _row(5)
     row_km = np.full((10, 10), 50.0)
     row_km[5, 1:3] = 1.0  # one step of four on the ROW: cells 1 and 2
-    assert score.row_share(cells, row_km, np.ones((10, 10)), C, 2.5) == pytest.approx(0.25)
+    assert score.row_share(cells, row_km, np.ones((10, 10)), c=C, step_km=2.5) == pytest.approx(
+        0.25
+    )
 
 
 def test_shared_risk_measures_the_later_route_near_the_earlier(small_grid):
@@ -66,9 +68,9 @@ def test_shared_risk_measures_the_later_route_near_the_earlier(small_grid):
         group,
         {"s:o>d#1": a, "s:o>d#2": b},
         crossings,
-        [(10, 5), (10, 34)],
-        np.ones(small_grid.shape),
-        small_grid,
+        keep_clear=[(10, 5), (10, 34)],
+        inv=np.ones(small_grid.shape),
+        grid=small_grid,
         separation_km=10.0,
         endpoint_radius_km=0.1,
     )
@@ -95,12 +97,16 @@ def test_the_caspian_and_the_gulf_are_told_apart(small_grid):
 
 
 def test_check_on_grid_refuses_another_transform_or_shape(small_grid, tmp_path):
-    io.check_on_grid("ok.tif", small_grid.crs, small_grid.transform, small_grid.shape, small_grid)
+    io.check_on_grid(
+        "ok.tif", small_grid.crs, small_grid.transform, shape=small_grid.shape, grid=small_grid
+    )
     moved = small_grid.transform * Affine.translation(1, 0)
     with pytest.raises(GridMismatchError, match="x.tif: transform"):
-        io.check_on_grid("x.tif", small_grid.crs, moved, small_grid.shape, small_grid)
+        io.check_on_grid("x.tif", small_grid.crs, moved, shape=small_grid.shape, grid=small_grid)
     with pytest.raises(GridMismatchError, match="shape"):
-        io.check_on_grid("x.tif", small_grid.crs, small_grid.transform, (1, 1), small_grid)
+        io.check_on_grid(
+            "x.tif", small_grid.crs, small_grid.transform, shape=(1, 1), grid=small_grid
+        )
 
 
 def test_the_change_report_measures_a_moved_route_in_km():
@@ -127,7 +133,7 @@ def test_row_share_by_kind_and_by_country():
     kinds[5, 4] = ROW_KINDS["road"]
     labels = np.array(["KZ", "KZ", "KZ", "TM", "TM"])
     ras = _surface((10, 10), row_classes=kinds)
-    shares = score._row_by_kind(cells, labels, ras, 2.5)
+    shares = score._row_by_kind(cells, labels, ras, step_km=2.5)
     assert shares["row_share_railway"] == pytest.approx(0.5)
     assert shares["row_share_road"] == pytest.approx(0.5)
     assert shares["row_share_pipeline"] == 0.0
@@ -135,7 +141,7 @@ def test_row_share_by_kind_and_by_country():
     inv = np.ones((10, 10))
     labels = np.array(["KZ", "KZ", "KZ", "TM", "TM"])
     off = np.array([True, True, False, False, False])
-    by = score._share_by_label(cells, labels, inv, off, 2.5)
+    by = score._share_by_label(cells, labels, inv, on=off, step_km=2.5)
     assert by == {"KZ": pytest.approx(2.5 / 6.25), "TM": pytest.approx(0.0)}
 
 
@@ -159,7 +165,13 @@ def test_a_fault_is_counted_and_priced_once_where_the_route_zigzags_over_it():
     hits = score.line_crossings(line, faults, "fault", merge_m=5000, extra=("slip_type",))
     assert [(h["name"], h["slip_type"]) for h in hits] == [("Test Fault", "Dextral")]
     parts = economics.route_parts(
-        line, cells, _surface((10, 90)), C, [], {**COUNTS, "n_fault": len(hits)}, 2.5
+        line,
+        cells,
+        _surface((10, 90)),
+        c=C,
+        river_km=[],
+        counts={**COUNTS, "n_fault": len(hits)},
+        cell_km=2.5,
     )
     bill = economics.price_route(parts, C, S)
     assert bill.fault_usd == pytest.approx(C.fault_crossing_usd)
@@ -177,8 +189,16 @@ def test_a_relaxed_protected_area_is_reported_with_where_and_what_it_costs(small
     km, names = score.protected_km(cells, ras, 2.5)
     assert km == pytest.approx(5.0) and names == ["Kopet Dag (nature_reserve)"]
     note = score._relaxed(
-        {"diverse": True, "protected_relaxed": True}, [], 0.0, small_grid, km, names
+        {"diverse": True, "protected_relaxed": True},
+        [],
+        0.0,
+        grid=small_grid,
+        in_protected_km=km,
+        protected_names=names,
     )
     assert "protected areas as a barrier: 5.0 km through Kopet Dag" in note
     kept = {"diverse": True, "protected_relaxed": False}
-    assert score._relaxed(kept, [], 0.0, small_grid, 0.0, []) == ""
+    assert (
+        score._relaxed(kept, [], 0.0, grid=small_grid, in_protected_km=0.0, protected_names=[])
+        == ""
+    )

@@ -18,8 +18,10 @@ def _straight(n=81):
     country = np.ones((10, 90), np.int16)
     country[:, 40:] = 2
     surface = _surface((10, 90), codes=("KZ", "TM"), country_id=country)
-    parts = economics.route_parts(line, cells, surface, C, [], COUNTS, 2.5)
-    vkm = economics.vertex_km(line, cells, surface.inv_scale, 2.5)
+    parts = economics.route_parts(
+        line, cells, surface, c=C, river_km=[], counts=COUNTS, cell_km=2.5
+    )
+    vkm = economics.vertex_km(line, cells, surface.inv_scale, cell_km=2.5)
     return line, parts, vkm
 
 
@@ -46,7 +48,14 @@ def test_a_route_along_a_railway_is_measured_between_the_corridors_ends():
     ends = [tuple(coords[5]), tuple(coords[65])]  # 10 km and 160 km from the origin
     rail = shapely.LineString([(0, coords[0, 1] - 500), (300_000, coords[0, 1] - 500)])
     rows = validation.check(
-        "r#1", line, vkm, parts, ref, ends, (shapely.STRtree([rail]), np.array([rail])), 5.0
+        "r#1",
+        line,
+        vkm,
+        parts=parts,
+        ref=ref,
+        ends_xy=ends,
+        railways=(shapely.STRtree([rail]), np.array([rail])),
+        max_offset_km=5.0,
     )
     by = {r["country"]: r for r in rows}
     # the border falls mid-step between cells 37 and 38: km 93.75
@@ -61,7 +70,7 @@ def test_a_route_that_misses_an_end_is_not_measured_but_says_how_far_it_passes()
     line, parts, vkm = _straight()
     coords = np.asarray(line.coords)
     far = (coords[5, 0], coords[5, 1] + 50_000)
-    gaps = validation.stretch(coords, vkm, [far, tuple(coords[65])], 30_000)
+    gaps = validation.stretch(coords, vkm, [far, tuple(coords[65])], max_offset_m=30_000)
     assert gaps == [pytest.approx(50_000), 0.0]
     ref = _ref("Uzen", "Gorgan", {"KZ": (90, 100)})
     rail = shapely.LineString([(0, 0), (1, 1)])
@@ -69,11 +78,11 @@ def test_a_route_that_misses_an_end_is_not_measured_but_says_how_far_it_passes()
         "r#1",
         line,
         vkm,
-        parts,
-        ref,
-        [far, tuple(coords[65])],
-        (shapely.STRtree([rail]), np.array([rail])),
-        30.0,
+        parts=parts,
+        ref=ref,
+        ends_xy=[far, tuple(coords[65])],
+        railways=(shapely.STRtree([rail]), np.array([rail])),
+        max_offset_km=30.0,
     )
     assert (
         row["note"]
