@@ -205,12 +205,17 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
 
     Every cell in the lowest non-empty bucket [i·width, (i+1)·width) is final (no edge is
     short enough to improve it from the same bucket), so a bucket is settled in any order,
-    with no priority comparisons; a circular array of buckets (``head``, a power of two, at
-    least 64) covers the longest edge. Each bucket is a linked list of entries from one shared
-    pool (``node``: the cell, ``nxt``: the next entry; 4 bytes of list head per bucket, 8 per
-    queued cell, freed entries reused), and a bitmap of the buckets in use (``used``) lets the
-    scan skip 64 empty buckets at a time: so a wide range of costs costs memory per bucket, not
-    per bucket × cells. Stale entries (cells reached more cheaply later) are skipped when popped.
+    with no priority comparisons. Except for rounding: far from 0 (sums of 1e7 widths and
+    more), ``du + edge`` can round to a sum in the bucket being settled. Such a cell is filed
+    into that bucket and settled with it, and a bucket counts as empty only once its list is
+    (never an earlier bucket: ``nd >= du``, and rounding is monotone); a cell can then miss
+    an improvement of a few ulps from a cell of its own bucket. A circular array of buckets
+    (``head``, a power of two, at least 64) covers the longest edge. Each bucket is a linked
+    list of entries from one shared pool (``node``: the cell, ``nxt``: the next entry; 4 bytes
+    of list head per bucket, 8 per queued cell, freed entries reused), and a bitmap of the
+    buckets in use (``used``) lets the scan skip 64 empty buckets at a time: so a wide range of
+    costs costs memory per bucket, not per bucket × cells. Stale entries (cells reached more
+    cheaply later) are skipped when popped.
 
     Resumable (see ``_run``): returns False, with its place in ``state`` (bucket, free list,
     entries used, queued, targets left), when the pool could not take the next cell's moves;
@@ -327,7 +332,10 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                     head[b] = f
                     used[b >> 6] |= one << np.uint64(b & 63)
                     live += 1
-        if e < 0:  # the bucket is empty
+        # empty only if no cell was filed back into it while it was settled (the list's head,
+        # not ``e``): else the bit would be cleared with cells in it, lost (a search that never
+        # ends, or settles them a whole circle late, at the wrong cost)
+        if head[slot] < 0:
             used[slot >> 6] &= ~(one << np.uint64(slot & 63))
             i += 1
     return True
@@ -373,6 +381,21 @@ def _buckets_for(
     slots = int(math.ceil((longest + float(finite.max(initial=0.0))) / width)) + 2
     slots = 1 << max(6, (slots - 1).bit_length())  # a power of two, in whole words of the bitmap
     return (width, slots) if slots <= max(MAX_BUCKETS, n // 2) else None
+
+
+def _check_cells(shape: tuple[int, ...], cells, what: str) -> None:
+    """Refuse cells outside a grid of ``shape``, before a kernel reads them as flat indices.
+
+    Unchecked, (-1, -1) is the last cell to numpy and a cell before the first to a kernel, and
+    (0, nc) is (1, 0): a search from or to another cell than the one asked for.
+    """
+    nr, nc = shape[0], shape[1]
+    for r, c in cells:
+        if not (0 <= r < nr and 0 <= c < nc):
+            raise ValueError(
+                f"{what} cell ({r}, {c}) is outside the {nr} × {nc} grid: rows must be 0 to "
+                f"{nr - 1} and columns 0 to {nc - 1}"
+            )
 
 
 def penalty_table(penalty: float | np.ndarray, n_zones: int) -> np.ndarray:
@@ -449,9 +472,9 @@ def accumulate(
     rate : 2-D float array
         Cost per ground km of each cell; NaN, inf or negative cells are impassable.
     start : (row, col)
-        Source cell; it must be passable.
+        Source cell; it must be on the grid (no negative indices) and passable.
     targets : list of (row, col)
-        Stop once all are settled (all cells when empty).
+        Stop once all are settled (all cells when empty); each must be on the grid.
     inv_scale : 2-D float array, optional
         Ground km per grid km of each cell (default 1).
     zone : 2-D int array, optional
@@ -476,6 +499,8 @@ def accumulate(
         cs = np.ascontiguousarray(rate, dtype=np.float64)
     else:
         cs = np.multiply(rate, inv_scale, dtype=np.float64)  # one grid-sized array, not two
+    _check_cells(cs.shape, [start], "start")
+    _check_cells(cs.shape, targets, "target")
     if not (cs[start] >= 0 and np.isfinite(cs[start])):
         raise ValueError(f"start cell {start} is impassable")
     use_zone = zone is not None
@@ -594,8 +619,13 @@ class Corridor:
             if inv_scale is not None:
                 vals = vals * inv_scale[rr + r0, cc + c0]
             self.cs[rr, cc] = vals
+            # the bucket width must fit the overlay's rates too (a fallback penalty under 1, an
+            # endpoint's own rate on a coarse level): below the corridor's least, its edges are
+            # shorter than the width, and a bucket's cells are no longer final. Where it is
+            # dearer, the corridor's least stays a lower bound: the same width, the same paths.
             ok = vals[(vals >= 0) & np.isfinite(vals)]
-            hi = max(hi, float(ok.max(initial=-np.inf)))  # lo stays a lower bound
+            lo = min(lo, float(ok.min(initial=np.inf)))
+            hi = max(hi, float(ok.max(initial=-np.inf)))
         self.table = penalty_table(zone_penalty, zone_penalty.shape[0])
         self.step_km, self.connectivity = float(step_km), connectivity
         self.buckets = _buckets_for(lo, hi, h * w, self.table, step_km, connectivity)
@@ -606,9 +636,18 @@ class Corridor:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``accumulate`` from ``start`` to ``targets`` (window cells): (dist, pred).
 
-        Both are defined in the corridor only.
+        Both are defined in the corridor only; a start or target outside it is refused (its
+        cost would be read from memory no search writes).
         """
         cs = self.cs
+        for cell_list, what in (([start], "start"), (targets, "target")):
+            _check_cells(cs.shape, cell_list, what)
+            for r, c in cell_list:
+                if not self.near[r // self.factor, c // self.factor]:
+                    raise ValueError(
+                        f"{what} cell ({r}, {c}) is outside the corridor (the blocks of "
+                        f"{self.factor} × {self.factor} cells marked in ``near``)"
+                    )
         if not (cs[start] >= 0 and np.isfinite(cs[start])):
             raise ValueError(f"start cell {start} is impassable")
         dist = lazy_zeros(cs.shape, np.float64)
@@ -634,6 +673,7 @@ class Corridor:
 
 def backtrack(pred: np.ndarray, target: tuple[int, int]) -> np.ndarray:
     """Cells (N × 2 array of row, col) of the least-cost path from the start to ``target``."""
+    _check_cells(pred.shape, [target], "target")
     r, c = target
     cells = [(r, c)]
     while pred[r, c] >= 0:
@@ -895,6 +935,7 @@ def linked(
     A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
     size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.
     """
+    _check_cells(rate.shape, [a, b], "end")
     z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
     nc = rate.shape[1]
     return _linked(

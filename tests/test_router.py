@@ -1,4 +1,8 @@
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -328,3 +332,164 @@ def test_a_corridor_search_is_the_window_search_with_the_rest_shut(connectivity)
         assert dist[g] == ref[g] or (np.isinf(dist[g]) and np.isinf(ref[g]))
         if np.isfinite(ref[g]):
             np.testing.assert_array_equal(router.backtrack(pred, g), router.backtrack(ref_pred, g))
+
+
+# --- regressions: rounding in the bucket queue, the corridor's width, cells off the grid -------
+
+ROUNDING_CASES = [
+    # (row, the bypass's rate, connectivity): the issue's row (with knight's moves its range
+    # needs the heap), and one found for both connectivities
+    ([1.3] + [9e5] * 40 + [890031.0631099687] + [1.3] * 20, 9e5, 8),
+    ([1.3] + [4e5] * 100 + [400001.15959999705] + [1.3] * 20, 5e5, 8),
+    ([1.3] + [4e5] * 100 + [400001.15959999705] + [1.3] * 20, 5e5, 16),
+]
+"""Rows of rates whose accumulated costs (4e7: 3e7 buckets of 1.3) make the sum at a cell of
+the cheap run round into the bucket of the cell before it (see the test)."""
+
+ROUNDING_RUN = """
+import json, sys
+import numpy as np
+from pipeline import router
+out = []
+for row, bypass, conn in json.loads(sys.argv[1]):
+    row = np.array(row)
+    got = {}
+    d, _ = router.accumulate(row[None, :], (0, 0), connectivity=conn)  # no target: all cells
+    got["row"] = d[0].tolist()
+    rate = np.full((3, row.size), np.nan)  # the same row, and a dearer bypass below it
+    rate[0] = row
+    rate[1, 0] = rate[1, -1] = row[0]
+    rate[2] = bypass
+    end = (0, row.size - 2)
+    d, _ = router.accumulate(rate, (0, 0), [end], connectivity=conn)  # stops at its target
+    got["bypass"] = float(d[end])
+    z = np.zeros(rate.shape, np.int16)
+    search = router.Corridor(rate, None, z, 0, 0, z == 0, 1, None, np.zeros((1, 1)), 1.0, conn)
+    d, _ = search.accumulate((0, 0), [end])
+    got["corridor"] = float(d[end]) if search.ok else None
+    out.append(got)
+print(json.dumps(out))
+"""
+
+
+def _bypass_grid(row: np.ndarray, bypass: float) -> np.ndarray:
+    rate = np.full((3, row.size), np.nan)
+    rate[0] = row
+    rate[1, 0] = rate[1, -1] = row[0]
+    rate[2] = bypass
+    return rate
+
+
+def test_a_cell_rounded_into_the_bucket_being_settled_is_settled_with_it():
+    """Far from 0, ``du + edge`` can round into the bucket being settled. That bucket was then
+    marked empty with the cell in it: a search with no targets never ended (in nogil numba,
+    so it is run here in a process of its own, with a timeout), and with a target and a
+    dearer bypass the cost came out 47 to 49 % too high. All must equal scipy's Dijkstra."""
+    for row, bypass, conn in ROUNDING_CASES:  # each case still is one
+        row = np.array(row)
+        for grid in (row[None, :], _bypass_grid(row, bypass)):
+            assert router._bucket_width(grid, np.zeros((1, 1)), 1.0, conn) is not None
+        width, _ = router._bucket_width(row[None, :], np.zeros((1, 1)), 1.0, conn)
+        d = np.concatenate([[0.0], np.cumsum(0.5 * (row[:-1] + row[1:]))])  # the kernel's sums
+        bucket = (d * (1.0 / width)).astype(np.int64)  # as the kernel files them
+        assert (np.diff(bucket) == 0).any()
+    done = subprocess.run(
+        [sys.executable, "-c", ROUNDING_RUN, json.dumps(ROUNDING_CASES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(router.__file__).parents[1],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for (row, bypass, conn), got in zip(ROUNDING_CASES, json.loads(done.stdout), strict=True):
+        row = np.array(row)
+        moves = KING if conn == 8 else KING + KNIGHT
+        flat = np.zeros((1, row.size), int)
+        ref = reference(row[None, :], np.ones((1, row.size)), flat, 0, 1.0, (0, 0), moves)
+        np.testing.assert_allclose(got["row"], ref[0], rtol=1e-12)
+        rate = _bypass_grid(row, bypass)
+        ref = reference(rate, np.ones_like(rate), np.zeros(rate.shape, int), 0, 1.0, (0, 0), moves)
+        assert got["bypass"] == pytest.approx(ref[0, -2], rel=1e-12)
+        assert got["corridor"] == pytest.approx(ref[0, -2], rel=1e-12)
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+@pytest.mark.parametrize("seed", [12, 13])
+def test_a_corridor_overlay_below_the_corridors_rates_narrows_the_buckets(seed, connectivity):
+    """Overlaid rates under the corridor's least (a fallback penalty multiplier below 1, an
+    endpoint's own rate on a coarse level) give edges shorter than a width taken from the
+    corridor's cells alone: a bucket's cells were then not final, and costs up to 23 % too
+    high. The width must come from the overlay too; the costs are the window search's."""
+    rng = np.random.default_rng(seed)
+    rate = rng.uniform(1, 9, (40, 40))
+    zone = np.ones(rate.shape, np.int16)
+    near = np.ones((10, 10), bool)
+    rr, cc = np.nonzero(rng.random((40, 40)) < 0.5)
+    cells = (rr, cc, rate[rr, cc] * rng.uniform(0.05, 0.9, rr.size))  # multipliers under 1
+    table = np.zeros((2, 2))
+    search = router.Corridor(rate, None, zone, 0, 0, near, 4, cells, table, 1.0, connectivity)
+    assert search.ok and search.buckets[0] <= cells[2].min()
+    dist, _ = search.accumulate((0, 0), [])
+    window = rate.copy()
+    window[rr, cc] = cells[2]
+    ref, _ = router.accumulate(
+        window, (0, 0), zone=zone, zone_penalty=table, connectivity=connectivity
+    )
+    np.testing.assert_allclose(dist, ref, rtol=1e-12)
+    moves = KING if connectivity == 8 else KING + KNIGHT
+    scipy_ref = reference(
+        window, np.ones_like(window), np.zeros(rate.shape, int), 0, 1.0, (0, 0), moves
+    )
+    np.testing.assert_allclose(dist, scipy_ref, rtol=1e-12)
+
+
+def test_a_corridor_overlay_dearer_than_the_corridor_keeps_its_width():
+    """Overlaid rates above the corridor's least leave the width as it was (the same paths)."""
+    rng = np.random.default_rng(5)
+    rate = rng.uniform(1, 9, (40, 40))
+    zone = np.ones(rate.shape, np.int16)
+    near = np.ones((10, 10), bool)
+    table = np.zeros((2, 2))
+    bare = router.Corridor(rate, None, zone, 0, 0, near, 4, None, table, 1.0, 8)
+    rr, cc = np.nonzero(rng.random((40, 40)) < 0.3)
+    cells = (rr, cc, rate[rr, cc] * 2.0)
+    dear = router.Corridor(rate, None, zone, 0, 0, near, 4, cells, table, 1.0, 8)
+    assert dear.buckets[0] == bare.buckets[0]
+
+
+@pytest.mark.parametrize("cell", [(-1, -1), (-1, 0), (0, -1), (4, 0), (0, 8), (4, 8)])
+def test_cells_off_the_grid_are_refused(cell):
+    """(-1, -1) was the last cell to numpy and a cell before the first to the kernel; (0, 8)
+    on 8 columns was (1, 0). Each is refused, naming the cell and the grid's shape."""
+    rate = np.ones((4, 8))
+    msg = rf"start cell \({cell[0]}, {cell[1]}\) is outside the 4 × 8 grid"
+    with pytest.raises(ValueError, match=msg):
+        router.accumulate(rate, cell)
+    with pytest.raises(ValueError, match=msg.replace("start", "target")):
+        router.accumulate(rate, (0, 0), [(3, 7), cell])
+    with pytest.raises(ValueError, match=msg.replace("start", "end")):
+        router.linked(rate, (0, 0), cell)
+    with pytest.raises(ValueError, match=msg.replace("start", "end")):
+        router.linked(rate, cell, (0, 0))
+    _, pred = router.accumulate(rate, (0, 0))
+    with pytest.raises(ValueError, match=msg.replace("start", "target")):
+        router.backtrack(pred, cell)
+
+
+def test_a_corridor_refuses_cells_off_its_window_or_outside_its_blocks():
+    rate = np.ones((12, 12))
+    zone = np.ones(rate.shape, np.int16)
+    near = np.zeros((4, 4), bool)
+    near[:2, :2] = True  # the corridor: the 6 × 6 cells of the top left blocks
+    search = router.Corridor(rate, None, zone, 0, 0, near, 3, None, np.zeros((2, 2)), 1.0, 8)
+    with pytest.raises(ValueError, match=r"start cell \(-1, 0\) is outside the 12 × 12 grid"):
+        search.accumulate((-1, 0), [(1, 1)])
+    with pytest.raises(ValueError, match=r"target cell \(0, 12\) is outside the 12 × 12 grid"):
+        search.accumulate((0, 0), [(0, 12)])
+    with pytest.raises(ValueError, match=r"target cell \(6, 0\) is outside the corridor"):
+        search.accumulate((0, 0), [(6, 0)])  # a ring block: its cost is never written
+    with pytest.raises(ValueError, match=r"start cell \(11, 11\) is outside the corridor"):
+        search.accumulate((11, 11), [])  # beyond the ring: it would read as a free cell
+    dist, _ = search.accumulate((0, 0), [(5, 5)])
+    assert dist[5, 5] == pytest.approx(5 * math.sqrt(2))
