@@ -18,6 +18,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+GDAL_UTILS := 3.13.3.0
 CONFIG ?=
 CFGARG := $(if $(CONFIG),--config $(CONFIG))
 RAW    := data/raw
@@ -61,6 +62,10 @@ venv: $(STAMP) ## Create .venv and install the pinned dependencies
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@# GDAL's current GeoPackage validator (pure Python; the tests run it with Debian's GDAL
+	@# bindings). --no-deps: its dependency is the GDAL bindings themselves, not built here.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+	  --target $(VENV)/gdal-utils gdal-utils==$(GDAL_UTILS)
 	touch $@
 
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
+import shapely
 from pyproj import CRS as ProjCRS
 from rasterio.errors import RasterioIOError
 
@@ -344,12 +345,25 @@ def write_gpkg(
         for i, (name, df) in enumerate(layers.items()):
             options = {"dataset_options": {"VERSION": GPKG_VERSION}} if i == 0 else {}
             if isinstance(df, gpd.GeoDataFrame):
-                df = valid(df, f"{Path(path).name}, layer {name}")
+                df = flat_unless_3d(valid(df, f"{Path(path).name}, layer {name}"))
                 if df.empty and name in OUTPUT_GEOMETRY:
                     options["geometry_type"] = OUTPUT_GEOMETRY[name]
             pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", **options)
         if extras:
             _store_extras(tmp, extras)
+
+
+def flat_unless_3d(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The layer in 2D unless every geometry has Z.
+
+    GDAL declares a layer's Z mandatory (``gpkg_geometry_columns.z = 1``) when any geometry has
+    Z, and a 2D geometry in such a layer breaks the GeoPackage standard (requirement 19). The
+    analysis is 2D; a source that mixes the two (OSM railways) keeps its heights nowhere.
+    """
+    has_z = gdf.geometry.has_z
+    if not has_z.any() or has_z.all():
+        return gdf
+    return gdf.set_geometry(shapely.force_2d(gdf.geometry.values), crs=gdf.crs)
 
 
 GPKG_VERSION = "1.3"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +46,34 @@ def wall_with_gap() -> tuple[np.ndarray, tuple[int, int]]:
     rate[:, 16] = np.nan
     rate[5, 16] = 1.0
     return rate, (5, 16)
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+VALIDATORS = {
+    # the current one, from PyPI's gdal-utils (make installs it beside the venv)
+    "gdal-utils": REPO / ".venv" / "gdal-utils" / "osgeo_utils" / "samples" / "validate_gpkg.py",
+    # Debian's GDAL 3.6 copy, which older planning offices have
+    "debian": Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"),
+}
+
+
+@functools.cache
+def _gdal_bindings() -> bool:
+    """Whether the system Python has GDAL's bindings (Debian's python3-gdal)."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    return subprocess.run([SYSTEM_PYTHON, "-c", "import osgeo.ogr"]).returncode == 0
+
+
+def validate_gpkg(validator: str, gpkg: Path) -> str:
+    """GDAL's validate_gpkg.py run on ``gpkg`` by the system Python: its findings, or ''."""
+    if not _gdal_bindings() or not VALIDATORS[validator].exists():
+        pytest.skip(
+            f"{VALIDATORS[validator]} or GDAL's bindings are not installed (make installs "
+            "gdal-utils; apt-get install python3-gdal brings the bindings and Debian's copy); "
+            ".ci/run installs both"
+        )
+    cmd = [SYSTEM_PYTHON, str(VALIDATORS[validator]), "-k", str(gpkg)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    findings = (res.stdout + res.stderr).strip()
+    return f"exit {res.returncode}: {findings}" if res.returncode or findings else ""

@@ -21,15 +21,9 @@ import pytest
 import shapely
 import shapely.geometry
 import world
+from conftest import REPO, SYSTEM_PYTHON, VALIDATORS, validate_gpkg
 
 from pipeline import cli, io, report
-
-REPO = Path(__file__).resolve().parents[1]
-SYSTEM_PYTHON = "/usr/bin/python3"
-VALIDATORS = [
-    Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"),
-    Path("/usr/share/doc/python3-gdal/examples/validate_gpkg.py"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -90,28 +84,17 @@ def test_layer_and_field_descriptions(built):
     assert "km" in cols["length_km"] and "ms" in cols["latency_ms"]
 
 
-def _validator() -> Path | None:
-    return next((p for p in VALIDATORS if p.exists()), None)
-
-
 def _geopackages(built: Path) -> list[Path]:
     files = sorted((built / "out").rglob("*.gpkg"))
     assert {p.name for p in files} >= {"ingest.gpkg", "routes.gpkg", "corridor.gpkg"}
     return files
 
 
-@pytest.mark.skipif(
-    _validator() is None,
-    reason="GDAL's validate_gpkg.py is not installed "
-    "(apt-get install python3-gdal); .ci/run installs it",
-)
-def test_gdal_validates_every_geopackage(built):
+@pytest.mark.parametrize("validator", VALIDATORS)
+def test_gdal_validates_every_geopackage(built, validator):
     for gpkg in _geopackages(built):
-        res = subprocess.run(
-            [SYSTEM_PYTHON, str(_validator()), "-k", str(gpkg)], capture_output=True, text=True
-        )
-        findings = (res.stdout + res.stderr).strip()
-        assert res.returncode == 0 and not findings, f"{gpkg.name}: {findings}"
+        findings = validate_gpkg(validator, gpkg)
+        assert not findings, f"{gpkg.name}: {findings[:2000]}"
         with sqlite3.connect(gpkg) as con:
             assert con.execute("PRAGMA user_version").fetchone()[0] == 10300, gpkg.name
 

@@ -1,3 +1,5 @@
+import sqlite3
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -142,3 +144,14 @@ def test_landing_points_get_country_codes_and_cables():
     jask = out.iloc[0]
     assert jask["iso_a2"] == "IR" and jask["n_cables"] == 2
     assert jask["cables"] == "Cable One; Cable Two" and jask["first_rfs"] == "1992"
+
+
+def test_a_layer_mixing_2d_and_3d_geometries_is_written_2d(tmp_path):
+    """GDAL would declare Z mandatory and hold 2D geometries (GeoPackage requirement 19)."""
+    mixed = layer([shapely.Point(50, 40, 120.0), shapely.Point(51, 41)], name=["a", "b"])
+    solid = layer([shapely.Point(50, 40, 120.0)], name=["c"])
+    io.write_gpkg(tmp_path / "z.gpkg", {"mixed": mixed, "solid": solid})
+    with sqlite3.connect(tmp_path / "z.gpkg") as con:
+        z = dict(con.execute("SELECT table_name, z FROM gpkg_geometry_columns"))
+    assert z == {"mixed": 0, "solid": 1}
+    assert not io.read_layer(tmp_path / "z.gpkg", "mixed").geometry.has_z.any()
