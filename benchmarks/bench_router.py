@@ -161,7 +161,7 @@ def wide_range(n: int, repeats: int) -> dict:
         "ratio": statistics.median(t_sk) / statistics.median(t_ours),
         "vs_heap": statistics.median(t_heap) / statistics.median(t_ours),
         "cost_rel_diff": abs(d_ours - d_heap) / d_heap,
-        "buckets": router._bucket_width(cost, np.zeros((1, 1)), 1.0, 8)[1],
+        "buckets": router._bucket_width(cost, np.zeros((1, 1)), 1.0, connectivity=8)[1],
     }
 
 

@@ -1,13 +1,7 @@
 """Onward stage: from the Iranian landing stations to the world's interconnection hubs.
 
-The submarine network is built from TeleGeography's global cable data (``world_cables`` and
-``world_landing_points`` of ``ingest.gpkg``): landing stations are nodes, and every cable joins
-each pair of the stations it serves by the length of its own line between them, measured
-geodesically. TeleGeography's lines are MultiLineStrings without topology, so each cable's parts
-are joined where their vertices meet (or come within the snap tolerance), and only the stations
-the cable lists are snapped to it: a line passing a station it does not serve connects nothing
-there. Stations of one metro area are joined by short terrestrial hops.
-
+The submarine network is ``cables``'s: landing stations joined by the cables that serve them
+(TeleGeography's global data), and stations of one metro area by short terrestrial hops.
 For each scenario, origin, routed landing station and hub, the end-to-end path is the cheapest
 land route to the station plus the least-latency submarine path onward; it is compared with the
 incumbent path (overland to a European gateway, then by sea), and the chokepoints each passes

@@ -6,9 +6,22 @@ Edge cost between neighbouring cells a and b (8-connectivity):
 
 where ``rate`` is a cost per ground km, ``s`` converts grid distance to ground distance (1/k of a
 conformal projection, 1 for a plain grid), and ``step_km`` is the cell size (× √2 diagonally).
-With ``s = 1`` and no zones this is exactly scikit-image's ``MCP_Geometric``. Zones carry a fixed
-cost per transition, from a table: a border crossing or a landfall is paid once however the
-border or the coast runs across the grid.
+With ``s = 1``, no zones and no corners to cut (below) this is exactly scikit-image's
+``MCP_Geometric``. Zones carry a fixed cost per transition, from a table: a border crossing or a
+landfall is paid once however the border or the coast runs across the grid.
+
+No corner is cut (scikit-image and GRASS's r.cost cut them; a cable cannot). A cell is shut to
+a move if it is impassable (NaN, inf or negative rate) or closed to the move: the transition
+from the zone of the move's first cell into the cell's zone costs inf. A diagonal step may not
+pass between its two side cells if both are shut; a knight's move (16-connectivity) may not pass
+over either of the two cells it overlaps if it is shut: (0, 1) and (1, 1) for the move (1, 2),
+and likewise in every orientation. So a one-cell diagonal barrier is not crossed, nor a one-cell
+diagonal strip of a country the move may not enter, nor a one-column strip hopped by a knight.
+The rule is in one place, ``_cuts_corner``, which every search asks: both Dijkstra kernels
+(through ``_relax``, so ``Corridor`` and the coarse levels too, which are searched like any
+grid) and the reachability search ``linked``. It only refuses moves: a cell passed is not
+charged for it (a knight's move is priced over its four cells all the same), nor its zone's
+transition.
 
 Two exact priority queues. When every edge costs at least some w > 0 (every passable rate is
 positive), Dinitz's bucket queue: cells are filed in buckets w wide, and all cells of the lowest
@@ -24,6 +37,7 @@ input gives the same paths on every run and every scheduler.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import mmap
 
@@ -106,6 +120,103 @@ def _sift_down(hk, hn, pos, k, size):
     pos[node] = k
 
 
+ALONG, BETWEEN, OVER = 0, 1, 2
+"""How a move passes the two cells beside it (``_passed``): a straight step passes none; a
+diagonal step passes between its two side cells; a knight's move passes over both."""
+
+
+@numba.njit(cache=True)
+def _passed(nc, n_moves):
+    """Each move's two passed cells, as flat offsets from its cell, and how it passes them.
+
+    (n_moves, 3): offsets a, b and ``ALONG``, ``BETWEEN`` or ``OVER``. A diagonal step
+    (dr, dc) passes between its side cells (dr, 0) and (0, dc); a knight's move (dr, dc) =
+    (1, 2) passes over (0, 1) and (1, 1), and likewise in every orientation.
+    """
+    out = np.zeros((n_moves, 3), dtype=np.int64)
+    for k in range(n_moves):
+        dr, dc = DR[k], DC[k]
+        if abs(dr) == 2:
+            out[k, 0], out[k, 1], out[k, 2] = (dr // 2) * nc, (dr // 2) * nc + dc, OVER
+        elif abs(dc) == 2:
+            out[k, 0], out[k, 1], out[k, 2] = dc // 2, dr * nc + dc // 2, OVER
+        elif dr != 0 and dc != 0:
+            out[k, 0], out[k, 1], out[k, 2] = dr * nc, dc, BETWEEN
+    return out
+
+
+@numba.njit(_nrt=False, cache=True)
+def _shut(csf, zf, penalty, use_zone, zs, s, marks):  # noqa: PLR0913
+    """Whether a move from a cell of zone ``zs`` may not pass cell ``s``.
+
+    Shut: impassable (NaN, inf or negative cost), closed besides (``marks[s] == 3``, the closed
+    cells of ``linked``; an empty ``marks`` closes none), or closed to the move (from zone
+    ``zs`` into the cell's zone costs inf).
+    """
+    c = csf[s]
+    if not (c >= 0.0 and c < np.inf):
+        return True
+    if marks.size > 0 and marks[s] == 3:
+        return True
+    return use_zone and zf[s] != zs and not penalty[zs, zf[s]] < np.inf
+
+
+@numba.njit(_nrt=False, cache=True)
+def _cuts_corner(csf, zf, penalty, use_zone, u, k, zs, passed, marks):  # noqa: PLR0913
+    """Whether move ``k`` from ``u`` (a move from zone ``zs``) passes a cell it may not.
+
+    The corner rule (see the module docstring): a diagonal step may not pass between two shut
+    cells (``_shut``), nor a knight's move over one. The same cells whichever end the move is
+    taken from, so ``linked`` asks it of its search from the target too.
+    """
+    how = passed[k, 2]
+    if how == ALONG:
+        return False
+    a, b = u + passed[k, 0], u + passed[k, 1]
+    if how == BETWEEN:
+        return _shut(csf, zf, penalty, use_zone, zs, a, marks) and _shut(
+            csf, zf, penalty, use_zone, zs, b, marks
+        )
+    return _shut(csf, zf, penalty, use_zone, zs, a, marks) or _shut(
+        csf, zf, penalty, use_zone, zs, b, marks
+    )
+
+
+@numba.njit(_nrt=False, forceinline=True, cache=True)
+def _relax(csf, zf, penalty, use_zone, u, v, k, cu, du, length, passed, dist, pred):  # noqa: PLR0913
+    """One edge step of both kernels: the move ``k`` from ``u`` (settled at ``du``) to ``v``.
+
+    Refuses a move into an impassable cell or one that cuts a corner (``_cuts_corner``);
+    prices the others (the mean cost of the cells the move touches × its length, plus the zone
+    transition) and, if that lowers ``dist[v]``, records it in ``dist`` and ``pred`` and
+    returns True (the caller queues ``v``); False if the move is refused or no cheaper.
+
+    Compiled without numba's reference counts (``_nrt=False``: it only reads and writes arrays
+    its caller holds) and always inlined by LLVM (``forceinline``). Inlined by numba instead
+    (``inline="always"``), or counted, each step counted its seven arrays in and out,
+    atomically, and the kernels ran at a fifth of their speed (measured: 1.8 against 9.9
+    Mcells/s at 1500²; why the step was once written out in each kernel); called, not inlined
+    (LLVM's choice once the corner rule made it larger), at two thirds.
+    """
+    cv = csf[v]
+    if not cv >= 0.0:  # NaN or negative: impassable; an infinite cost never improves dist
+        return False
+    zu = zf[u] if use_zone else 0
+    if _cuts_corner(csf, zf, penalty, use_zone, u, k, zu, passed, zf[:0]):  # no cells closed
+        return False
+    if k < 8:
+        nd = du + 0.5 * (cu + cv) * length[k]
+    else:  # a knight's move is priced over the four cells it touches
+        nd = du + 0.25 * (cu + csf[u + passed[k, 0]] + csf[u + passed[k, 1]] + cv) * length[k]
+    if use_zone and zu != zf[v]:
+        nd += penalty[zu, zf[v]]
+    if nd < dist[v]:
+        dist[v] = nd
+        pred[v] = k
+        return True
+    return False
+
+
 @numba.njit(nogil=True, cache=True)
 def _dijkstra(cs, zone, penalty, use_zone, step_km, bits, n_moves, dist, pred, pos, hk, hn, state):  # noqa: C901, PLR0913, PLR0915
     """Dijkstra over ``cs`` (rate × ground scale; NaN, inf, < 0 impassable); see ``accumulate``.
@@ -125,6 +236,7 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, bits, n_moves, dist, pred, p
     for k in range(n_moves):
         length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
     margin = 1 if n_moves == 8 else 2
+    passed = _passed(nc, n_moves)
     cap = hk.size
     while size > 0:
         if size + n_moves > cap:
@@ -154,30 +266,13 @@ def _dijkstra(cs, zone, penalty, use_zone, step_km, bits, n_moves, dist, pred, p
                 v = vr * nc + vc
             if pos[v] == -2:
                 continue
-            cv = csf[v]
-            if not cv >= 0.0:  # NaN or negative: impassable; an infinite cost never improves dist
-                continue
-            if k < 8:
-                nd = du + 0.5 * (cu + cv) * length[k]
-            else:
-                # a knight's move crosses the two cells between; it may not jump a barrier
-                a = u + (dr[k] // 2) * nc + dc[k] // 2 if abs(dr[k]) == 2 else u + dc[k] // 2
-                b = v - (dr[k] // 2) * nc - dc[k] // 2 if abs(dr[k]) == 2 else v - dc[k] // 2
-                ca, cb = csf[a], csf[b]
-                if not (ca >= 0.0 and cb >= 0.0):
-                    continue
-                nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
-            if use_zone and zf[u] != zf[v]:
-                nd += penalty[zf[u], zf[v]]
-            if nd < dist[v]:
+            if _relax(csf, zf, penalty, use_zone, u, v, k, cu, du, length, passed, dist, pred):
                 p = pos[v]
-                dist[v] = nd
-                pred[v] = k
                 if p == -1:
                     p = size
                     hn[p] = v
                     size += 1
-                hk[p] = nd
+                hk[p] = dist[v]
                 _sift_up(hk, hn, pos, p)
     return True
 
@@ -222,9 +317,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
     True when done. The pool never grows in here: numba counts references to an array that a
     loop reassigns, and those counts took a sixth of the time (measured with ``make bench``).
 
-    The neighbour and edge-cost code is written out here as in ``_dijkstra`` on purpose:
-    sharing it through numba helpers (inlined or not) halved the throughput (measured with
-    ``make bench``: 3.5 against 7.4 Mcells/s).
+    The edge step is ``_relax``, shared with ``_dijkstra``; only the queue differs.
     """
     nr, nc = cs.shape
     csf = cs.ravel()
@@ -236,6 +329,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
     for k in range(n_moves):
         length[k] = step_km * math.sqrt(dr[k] * dr[k] + dc[k] * dc[k])
     margin = 1 if n_moves == 8 else 2
+    passed = _passed(nc, n_moves)
     i, free, n_free, top, live, remaining = [int(x) for x in state]
     cap = node.size
     mask = head.size - 1
@@ -302,23 +396,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                     v = vr * nc + vc
                 if done[v >> 3] & (1 << (v & 7)):
                     continue
-                cv = csf[v]
-                if not cv >= 0.0:  # NaN or negative; an infinite cost never improves dist
-                    continue
-                if k < 8:
-                    nd = du + 0.5 * (cu + cv) * length[k]
-                else:
-                    a = u + (dr[k] // 2) * nc + dc[k] // 2 if abs(dr[k]) == 2 else u + dc[k] // 2
-                    b = v - (dr[k] // 2) * nc - dc[k] // 2 if abs(dr[k]) == 2 else v - dc[k] // 2
-                    ca, cb = csf[a], csf[b]
-                    if not (ca >= 0.0 and cb >= 0.0):
-                        continue
-                    nd = du + 0.25 * (cu + ca + cb + cv) * length[k]
-                if use_zone and zf[u] != zf[v]:
-                    nd += penalty[zf[u], zf[v]]
-                if nd < dist[v]:
-                    dist[v] = nd
-                    pred[v] = k
+                if _relax(csf, zf, penalty, use_zone, u, v, k, cu, du, length, passed, dist, pred):
                     if free >= 0:
                         f = free
                         free = nxt[f]
@@ -326,7 +404,7 @@ def _dijkstra_buckets(  # noqa: C901, PLR0912, PLR0913, PLR0915 (kernel)
                     else:
                         f = top
                         top += 1
-                    b = int(nd * inv_w) & mask
+                    b = int(dist[v] * inv_w) & mask
                     node[f] = v
                     nxt[f] = head[b]
                     head[b] = f
@@ -360,17 +438,18 @@ with the range."""
 
 
 def _bucket_width(
-    cs: np.ndarray, table: np.ndarray, step_km: float, connectivity: int
+    cs: np.ndarray, table: np.ndarray, step_km: float, *, connectivity: int
 ) -> tuple[float, int] | None:
     """(bucket width, number of circular buckets) for the bucket queue, or None for the heap.
 
     The width is just below the cheapest possible edge, so each bucket's cells are final.
     """
-    return _buckets_for(*_passable_range(cs), cs.size, table, step_km, connectivity)
+    lo, hi = _passable_range(cs)
+    return _buckets_for(lo, hi, cs.size, table=table, step_km=step_km, connectivity=connectivity)
 
 
 def _buckets_for(
-    lo: float, hi: float, n: int, table: np.ndarray, step_km: float, connectivity: int
+    lo: float, hi: float, n: int, *, table: np.ndarray, step_km: float, connectivity: int
 ) -> tuple[float, int] | None:
     """``_bucket_width`` for passable costs from ``lo`` to ``hi`` on ``n`` cells."""
     if not lo > 0 or not np.isfinite(hi):
@@ -415,28 +494,85 @@ POOL_START = 4096
 """Queue entries a search starts with; the pool doubles whenever the search stops for room."""
 
 
-def _search(  # noqa: PLR0913
-    cs, z, table, use_zone, step_km, start, targets, connectivity, buckets, dist, pred, mark
+@dataclasses.dataclass(frozen=True)
+class _Graph:
+    """What a search runs on, named once: the first arguments of both kernels.
+
+    ``cs``: each cell's cost per grid km (rate × ground scale, float64, C order; NaN, inf or
+    negative: impassable). ``zone``: the cells' zones (a 1 × 1 stand-in when ``use_zone`` is
+    False); ``table``: the zone-transition costs (``penalty_table``). ``step_km``: the cell
+    size; ``connectivity``: 8 or 16.
+    """
+
+    cs: np.ndarray
+    zone: np.ndarray
+    table: np.ndarray
+    use_zone: bool
+    step_km: float
+    connectivity: int
+
+    def check_start(self, start: tuple[int, int]) -> None:
+        """Refuse an impassable start cell (its cost is read as the search's first)."""
+        if not (self.cs[start] >= 0 and np.isfinite(self.cs[start])):
+            raise ValueError(f"start cell {start} is impassable")
+
+    def buckets(self) -> tuple[float, int] | None:
+        """(width, slots) for the bucket queue, or None for the heap (``_bucket_width``)."""
+        return _bucket_width(self.cs, self.table, self.step_km, connectivity=self.connectivity)
+
+
+def _graph(
+    rate: np.ndarray,
+    *,
+    inv_scale: np.ndarray | None,
+    zone: np.ndarray | None,
+    zone_penalty: float | np.ndarray,
+    step_km: float,
+    connectivity: int,
+) -> _Graph:
+    """``accumulate``'s inputs as the kernels take them, with one grid-sized array: the costs."""
+    if connectivity not in (8, 16):
+        raise ValueError(f"connectivity must be 8 or 16, got {connectivity}")
+    if inv_scale is None:
+        cs = np.ascontiguousarray(rate, dtype=np.float64)
+    else:
+        cs = np.multiply(rate, inv_scale, dtype=np.float64)  # one grid-sized array, not two
+    use_zone = zone is not None
+    z = np.ascontiguousarray(zone) if use_zone else np.zeros((1, 1), dtype=np.int16)
+    table = penalty_table(zone_penalty, int(z.max()) + 1)
+    return _Graph(cs, z, table, use_zone, float(step_km), connectivity)
+
+
+def _search(
+    graph: _Graph,
+    start: tuple[int, int],
+    targets: list[tuple[int, int]],
+    *,
+    buckets: tuple[float, int] | None,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    mark: np.ndarray,
 ) -> None:
-    """Run the bucket queue (``buckets``: (width, slots)) or, when None, the heap over ``cs``.
+    """Run the bucket queue (``buckets``: (width, slots)) or, when None, the heap over ``graph``.
 
     ``dist`` and ``pred`` are flat, set to inf and -1 where the search may go; ``mark`` is the
     settled bitmap (buckets) or the heap positions (-1). The kernels never grow their queue
     themselves: they stop, this doubles it, and they go on from where they were.
     """
-    nc = cs.shape[1]
+    nc = graph.cs.shape[1]
     flat = np.array([r * nc + c for r, c in targets], dtype=np.int64)
-    bits = np.zeros((cs.size + 7) // 8, dtype=np.uint8)  # the target cells
+    bits = np.zeros((graph.cs.size + 7) // 8, dtype=np.uint8)  # the target cells
     np.bitwise_or.at(bits, flat >> 3, (1 << (flat & 7)).astype(np.uint8))
     remaining = len(set(flat.tolist()))
     s = start[0] * nc + start[1]
     dist[s] = 0.0
+    common = (graph.cs, graph.zone, graph.table, graph.use_zone, graph.step_km, bits)
     if buckets is None:
         hk, hn = np.empty(POOL_START), np.empty(POOL_START, dtype=np.int32)
         hk[0], hn[0], mark[s] = 0.0, s, 0
         state = np.array([1, remaining], dtype=np.int64)  # heap size, targets left
-        args = (cs, z, table, use_zone, float(step_km), bits, connectivity, dist, pred, mark)
-        _run(_dijkstra, args, (hk, hn), state)
+        args = (*common, graph.connectivity, dist, pred, mark)
+        _run(_dijkstra, args, (hk, hn), state=state)
         return
     width, slots = buckets
     head = np.full(slots, -1, dtype=np.int32)  # each bucket's first entry, -1 when empty
@@ -445,11 +581,11 @@ def _search(  # noqa: PLR0913
     node[0], nxt[0], head[0], used[0] = s, -1, 0, 1
     # bucket, free list, free entries, entries used, entries queued, targets left
     state = np.array([0, -1, 0, 1, 1, remaining], dtype=np.int64)
-    args = (cs, z, table, use_zone, float(step_km), bits, connectivity, width, dist, pred, mark)
-    _run(_dijkstra_buckets, args + (head, used), (node, nxt), state)
+    args = (*common, graph.connectivity, width, dist, pred, mark, head, used)
+    _run(_dijkstra_buckets, args, (node, nxt), state=state)
 
 
-def _run(kernel, args: tuple, pools: tuple, state: np.ndarray) -> None:
+def _run(kernel, args: tuple, pools: tuple, *, state: np.ndarray) -> None:
     """Call a resumable kernel until it is done, doubling its ``pools`` each time it stops."""
     while not kernel(*args, *pools, state):
         pools = tuple(np.concatenate((p, np.empty_like(p))) for p in pools)
@@ -459,9 +595,10 @@ def accumulate(
     rate: np.ndarray,
     start: tuple[int, int],
     targets: list[tuple[int, int]] = (),
+    *,
     inv_scale: np.ndarray | None = None,
     zone: np.ndarray | None = None,
-    zone_penalty: float = 0.0,
+    zone_penalty: float | np.ndarray = 0.0,
     step_km: float = 1.0,
     connectivity: int = 8,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -486,38 +623,34 @@ def accumulate(
         Cell size in grid km.
     connectivity : 8 or 16
         King's moves, or king's and knight's moves (a knight's move is priced over the four
-        cells it touches and may not pass an impassable one).
+        cells it touches). No move cuts a corner: see the module's docstring.
 
     Returns
     -------
     dist : float64 array, inf where unreachable (or not settled before the targets were).
     pred : int8 array, index into (DR, DC) of the move that reached the cell, -1 for none.
     """
-    if connectivity not in (8, 16):
-        raise ValueError(f"connectivity must be 8 or 16, got {connectivity}")
-    if inv_scale is None:
-        cs = np.ascontiguousarray(rate, dtype=np.float64)
-    else:
-        cs = np.multiply(rate, inv_scale, dtype=np.float64)  # one grid-sized array, not two
-    _check_cells(cs.shape, [start], "start")
-    _check_cells(cs.shape, targets, "target")
-    if not (cs[start] >= 0 and np.isfinite(cs[start])):
-        raise ValueError(f"start cell {start} is impassable")
-    use_zone = zone is not None
-    z = np.ascontiguousarray(zone) if use_zone else np.zeros((1, 1), dtype=np.int16)
-    table = penalty_table(zone_penalty, int(z.max()) + 1)
-    n = cs.size
+    graph = _graph(
+        rate,
+        inv_scale=inv_scale,
+        zone=zone,
+        zone_penalty=zone_penalty,
+        step_km=step_km,
+        connectivity=connectivity,
+    )
+    _check_cells(graph.cs.shape, [start], "start")
+    _check_cells(graph.cs.shape, targets, "target")
+    graph.check_start(start)
+    n = graph.cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
-    buckets = _bucket_width(cs, table, step_km, connectivity)
+    buckets = graph.buckets()
     if buckets is None:
         mark = np.full(n, -1, dtype=np.int32)  # the heap's positions
     else:
         mark = np.zeros((n + 7) // 8, dtype=np.uint8)  # the settled cells
-    _search(
-        cs, z, table, use_zone, step_km, start, targets, connectivity, buckets, dist, pred, mark
-    )
-    return dist.reshape(cs.shape), pred.reshape(cs.shape)  # views: no copy
+    _search(graph, start, targets, buckets=buckets, dist=dist, pred=pred, mark=mark)
+    return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)  # views: no copy
 
 
 @numba.njit(nogil=True, cache=True)
@@ -594,6 +727,7 @@ class Corridor:
         rate: np.ndarray,
         inv_scale: np.ndarray | None,
         zone: np.ndarray,
+        *,
         r0: int,
         c0: int,
         near: np.ndarray,
@@ -606,11 +740,11 @@ class Corridor:
         h = min(near.shape[0] * factor, rate.shape[0] - r0)
         w = min(near.shape[1] * factor, rate.shape[1] - c0)
         self.near, self.factor = np.ascontiguousarray(near), int(factor)
-        self.cs = lazy_zeros((h, w), np.float64)
-        self.z = lazy_zeros((h, w), zone.dtype)
+        cs = lazy_zeros((h, w), np.float64)
+        z = lazy_zeros((h, w), zone.dtype)
         inv = np.ones((1, 1), rate.dtype) if inv_scale is None else inv_scale
         lo, hi = _fill_corridor(
-            rate, inv, inv_scale is not None, zone, r0, c0, self.near, self.factor, self.cs, self.z
+            rate, inv, inv_scale is not None, zone, r0, c0, self.near, self.factor, cs, z
         )
         if cells is not None:
             rr, cc, vals = cells
@@ -618,7 +752,7 @@ class Corridor:
             rr, cc, vals = rr[inside], cc[inside], vals[inside].astype(np.float64)
             if inv_scale is not None:
                 vals = vals * inv_scale[rr + r0, cc + c0]
-            self.cs[rr, cc] = vals
+            cs[rr, cc] = vals
             # the bucket width must fit the overlay's rates too (a fallback penalty under 1, an
             # endpoint's own rate on a coarse level): below the corridor's least, its edges are
             # shorter than the width, and a bucket's cells are no longer final. Where it is
@@ -626,9 +760,11 @@ class Corridor:
             ok = vals[(vals >= 0) & np.isfinite(vals)]
             lo = min(lo, float(ok.min(initial=np.inf)))
             hi = max(hi, float(ok.max(initial=-np.inf)))
-        self.table = penalty_table(zone_penalty, zone_penalty.shape[0])
-        self.step_km, self.connectivity = float(step_km), connectivity
-        self.buckets = _buckets_for(lo, hi, h * w, self.table, step_km, connectivity)
+        table = penalty_table(zone_penalty, zone_penalty.shape[0])
+        self.graph = _Graph(cs, z, table, True, float(step_km), connectivity)
+        self.buckets = _buckets_for(
+            lo, hi, h * w, table=table, step_km=step_km, connectivity=connectivity
+        )
         self.ok = self.buckets is not None
 
     def accumulate(
@@ -639,7 +775,7 @@ class Corridor:
         Both are defined in the corridor only; a start or target outside it is refused (its
         cost would be read from memory no search writes).
         """
-        cs = self.cs
+        cs = self.graph.cs
         for cell_list, what in (([start], "start"), (targets, "target")):
             _check_cells(cs.shape, cell_list, what)
             for r, c in cell_list:
@@ -648,25 +784,19 @@ class Corridor:
                         f"{what} cell ({r}, {c}) is outside the corridor (the blocks of "
                         f"{self.factor} × {self.factor} cells marked in ``near``)"
                     )
-        if not (cs[start] >= 0 and np.isfinite(cs[start])):
-            raise ValueError(f"start cell {start} is impassable")
+        self.graph.check_start(start)
         dist = lazy_zeros(cs.shape, np.float64)
         pred = lazy_zeros(cs.shape, np.int8)
         _init_corridor(self.near, self.factor, dist, pred)
         done = lazy_zeros(((cs.size + 7) // 8,), np.uint8)
         _search(
-            cs,
-            self.z,
-            self.table,
-            True,
-            self.step_km,
+            self.graph,
             start,
             targets,
-            self.connectivity,
-            self.buckets,
-            dist.ravel(),
-            pred.ravel(),
-            done,
+            buckets=self.buckets,
+            dist=dist.ravel(),
+            pred=pred.ravel(),
+            mark=done,
         )
         return dist, pred
 
@@ -695,7 +825,7 @@ def edge_km(cells: np.ndarray, inv_scale: np.ndarray, step_km: float) -> np.ndar
 
 
 def path_sums(
-    cells: np.ndarray, rate: np.ndarray, inv_scale: np.ndarray, step_km: float
+    cells: np.ndarray, rate: np.ndarray, inv_scale: np.ndarray, *, step_km: float
 ) -> tuple[float, float]:
     """(cost, ground km) along a cell path, with the router's edge formula (no zone costs)."""
     s = inv_scale[cells[:, 0], cells[:, 1]]
@@ -768,6 +898,7 @@ def block_min(
     rate: np.ndarray,
     factor: int,
     inv_scale: np.ndarray | None = None,
+    *,
     zones: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Coarsen by ``factor``: the cheapest passable cell of each block; NaN if none passable.
@@ -779,10 +910,10 @@ def block_min(
     coarse grid, where a block mean would blur it away and send the coarse path (and the fine
     corridor) elsewhere.
     """
-    return _block_min(*_block_args(rate, factor, inv_scale, zones))
+    return _block_min(*_block_args(rate, factor, inv_scale, zones=zones))
 
 
-def _block_args(rate, factor, inv_scale, zones) -> tuple:
+def _block_args(rate, factor, inv_scale, *, zones) -> tuple:
     """The block kernels' (rate, inv, use_inv, zone, czone, use_zone, factor).
 
     In the arrays' own dtypes (float32 or float64, 8- or 16-bit zones): never a grid-sized copy
@@ -832,6 +963,7 @@ def patch_blocks(
     rate: np.ndarray,
     factor: int,
     cells: tuple[np.ndarray, np.ndarray],
+    *,
     inv_scale: np.ndarray | None = None,
     zones: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -845,7 +977,7 @@ def patch_blocks(
     """
     idx, vals = cells
     return _patch_blocks(
-        *_block_args(rate, factor, inv_scale, zones),
+        *_block_args(rate, factor, inv_scale, zones=zones),
         np.ascontiguousarray(idx, np.int64),
         np.ascontiguousarray(vals, rate.dtype),
     )
@@ -868,8 +1000,11 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa
         mark[closed[k]] = 3
     if mark[a] == 3 or mark[b] == 3:
         return False
+    if not (rf[a] >= 0.0 and rf[a] < np.inf and rf[b] >= 0.0 and rf[b] < np.inf):
+        return False  # an impassable end: ``accumulate`` refuses it, or never reaches it
     if a == b:
         return True
+    passed = _passed(nc, n_moves)
     qa = np.empty(1024, dtype=np.int32)
     qb = np.empty(1024, dtype=np.int32)
     qa[0], qb[0] = a, b
@@ -892,13 +1027,10 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa
             v = vr * nc + vc
             if mark[v] == 3 or mark[v] == side + 1 or not (rf[v] >= 0.0 and rf[v] < np.inf):
                 continue
-            if k >= 8:  # a knight's move needs the two cells it passes open, as in the router
-                p = u + (DR[k] // 2) * nc + DC[k] // 2 if abs(DR[k]) == 2 else u + DC[k] // 2
-                q = v - (DR[k] // 2) * nc - DC[k] // 2 if abs(DR[k]) == 2 else v - DC[k] // 2
-                if mark[p] == 3 or mark[q] == 3:
-                    continue
-                if not (rf[p] >= 0.0 and rf[p] < np.inf and rf[q] >= 0.0 and rf[q] < np.inf):
-                    continue
+            # the search from b takes the moves backwards: the move's source is v
+            zs = (zf[u] if side == 0 else zf[v]) if use_zone else 0
+            if _cuts_corner(rf, zf, penalty, use_zone, u, k, zs, passed, mark):
+                continue  # the same corner rule as the router's
             if use_zone and zf[u] != zf[v]:
                 cost = penalty[zf[u], zf[v]] if side == 0 else penalty[zf[v], zf[u]]
                 if not cost < np.inf:
@@ -923,6 +1055,7 @@ def linked(
     rate: np.ndarray,
     a: tuple[int, int],
     b: tuple[int, int],
+    *,
     closed: np.ndarray | None = None,
     zone: np.ndarray | None = None,
     zone_penalty: float | np.ndarray = 0.0,
@@ -930,7 +1063,8 @@ def linked(
 ) -> bool:
     """Whether ``accumulate`` from ``a`` would reach ``b``, without pricing a cell.
 
-    The same moves, passable cells and zone transitions, with ``closed`` (flat indices) shut.
+    The same moves, passable cells, zone transitions and corner rule, with ``closed`` (flat
+    indices) shut too: a diagonal step may not pass between two closed cells either.
 
     A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
     size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.

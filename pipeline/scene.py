@@ -109,7 +109,7 @@ def pyramid(
     factor, coarsest = c2f[0], c2f[3]
     while True:
         czone = router.block_zone(lvl.zone, factor, prefer)
-        crate = router.block_min(lvl.rate, factor, lvl.inv, (lvl.zone, czone))
+        crate = router.block_min(lvl.rate, factor, lvl.inv, zones=(lvl.zone, czone))
         lvl.factor, lvl.coarse = factor, Level(crate, None, czone, lvl.step_km * factor)
         lvl = lvl.coarse
         if lvl.rate.size <= coarsest:

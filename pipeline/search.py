@@ -202,7 +202,9 @@ def _coarse_query(q: Query) -> Query:
     f, level, coarse = q.level.factor, q.level, q.level.coarse
     cov = None
     if q.ov is not None:
-        cov = router.patch_blocks(level.rate, f, q.ov, level.inv, (level.zone, coarse.zone))
+        cov = router.patch_blocks(
+            level.rate, f, q.ov, inv_scale=level.inv, zones=(level.zone, coarse.zone)
+        )
     cchain = [(r // f, c // f) for r, c in q.chain]
     ctargets = [(r // f, c // f) for r, c in q.targets]
     cov = _open_ends(q, cov, cchain + ctargets)
@@ -273,14 +275,14 @@ def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, lis
         level.rate,
         level.inv,
         level.zone,
-        r0,
-        c0,
-        near,
-        f,
-        cells,
-        q.scene.penalty,
-        level.step_km,
-        q.scene.connectivity,
+        r0=r0,
+        c0=c0,
+        near=near,
+        factor=f,
+        cells=cells,
+        zone_penalty=q.scene.penalty,
+        step_km=level.step_km,
+        connectivity=q.scene.connectivity,
     )
     local = dataclasses.replace(
         q,
@@ -309,7 +311,13 @@ def _cut_off(q: Query, which: set[int]) -> set[int]:
 
     def linked(a, b):
         return router.linked(
-            level.rate, a, b, closed, level.zone, q.scene.penalty, q.scene.connectivity
+            level.rate,
+            a,
+            b,
+            closed=closed,
+            zone=level.zone,
+            zone_penalty=q.scene.penalty,
+            connectivity=q.scene.connectivity,
         )
 
     if not all(linked(a, b) for a, b in zip(q.chain, q.chain[1:], strict=False)):

@@ -263,7 +263,7 @@ def test_reported_length_agrees_with_the_router_within_one_percent(built):
     cells_of = io.read_cells(out / "routes.gpkg")
     for _, r in routes.iterrows():
         cells = cells_of[r["route_id"]]
-        _, km = router.path_sums(cells, np.ones(grid.shape), inv, grid.cell_m / 1000)
+        _, km = router.path_sums(cells, np.ones(grid.shape), inv, step_km=grid.cell_m / 1000)
         assert km == pytest.approx(r["length_km"], rel=0.01)
 
 

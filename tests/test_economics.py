@@ -99,7 +99,7 @@ def test_the_cable_cost_is_the_routers_edge_cost(straight_200km):
         protected=surface.protected_area,
         c=C,
     )
-    edge_cost, edge_km = router.path_sums(cells, unit, surface.inv_scale, 2.5)
+    edge_cost, edge_km = router.path_sums(cells, unit, surface.inv_scale, step_km=2.5)
     bill = economics.price_route(parts, C, S)
     assert bill.cable_usd == pytest.approx(edge_cost, rel=1e-12)
     assert parts.length_km == pytest.approx(edge_km, rel=1e-12)

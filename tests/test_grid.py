@@ -30,7 +30,7 @@ def test_grid_distance_is_ground_distance_anywhere(grid_and_scale, lat, directio
         [(r0 + toward_centre * i * direction[0], c0 + i * direction[1]) for i in range(100)]
     )
     assert cells.min() >= 0 and np.all(cells < grid.shape)
-    _, km = router.path_sums(cells, np.ones(grid.shape), inv, grid.cell_m / 1000.0)
+    _, km = router.path_sums(cells, np.ones(grid.shape), inv, step_km=grid.cell_m / 1000.0)
     xs, ys = grid.xy(cells[:, 0], cells[:, 1])
     lons, lats = grid.to_lonlat().transform(xs, ys)
     geodesic_km = GEOD.line_length(lons, lats) / 1000.0

@@ -49,9 +49,10 @@ BARRIERS = (np.nan, np.inf, -1.0)
 @st.composite
 def wide_grids(draw):
     """Costs log-uniform over up to nine decades within 1 to 1e9, barriers of every kind
-    (NaN, inf, negative), zones and a crossing cost on the same scale, a few targets. Ranges
-    under about six decades take the bucket queue, wider ones the heap; sums reach 1e10, where
-    rounding can file a cell into the bucket being settled."""
+    (NaN, inf, negative), zones and a crossing cost on the same scale (or none, or inf: closed,
+    so the corner rule's zone side is exercised), a few targets. Ranges under about six decades
+    take the bucket queue, wider ones the heap; sums reach 1e10, where rounding can file a cell
+    into the bucket being settled."""
     shape = (draw(st.integers(2, 10)), draw(st.integers(2, 10)))
     e_lo = draw(st.floats(0.0, 9.0))
     e_hi = draw(st.floats(e_lo, 9.0))
@@ -64,7 +65,10 @@ def wide_grids(draw):
     rate[start] = 10.0**e_lo
     zones = draw(st.booleans())
     zone = draw(arrays(np.int16, shape, elements=st.integers(0, 3))) if zones else None
-    penalty = 10.0 ** draw(st.floats(e_lo, e_hi)) if zones and draw(st.booleans()) else 0.0
+    crossing = draw(st.sampled_from(["free", "priced", "closed"])) if zones else "free"
+    penalty = {"free": 0.0, "closed": np.inf}.get(crossing)
+    if crossing == "priced":
+        penalty = 10.0 ** draw(st.floats(e_lo, e_hi))
     cell = st.tuples(st.integers(0, shape[0] - 1), st.integers(0, shape[1] - 1))
     targets = draw(st.lists(cell, max_size=3))
     return rate, start, zone, penalty, targets
@@ -75,10 +79,12 @@ def wide_grids(draw):
 def test_router_equals_scipy_over_nine_decades_with_zones_and_barriers(grid, connectivity, step):
     rate, start, zone, penalty, targets = grid
     table = router.penalty_table(penalty, 1 if zone is None else int(zone.max()) + 1)
-    event("buckets" if router._bucket_width(rate, table, step, connectivity) else "heap")
+    event(
+        "buckets" if router._bucket_width(rate, table, step, connectivity=connectivity) else "heap"
+    )
     kw = {"zone": zone, "zone_penalty": penalty, "step_km": step, "connectivity": connectivity}
     dist, pred = router.accumulate(rate, start, targets, **kw)
-    with patch.object(router, "_bucket_width", lambda *a: None):  # the heap
+    with patch.object(router, "_bucket_width", lambda *a, **k: None):  # the heap
         heap, _ = router.accumulate(rate, start, targets, **kw)
     open_ = np.where((rate >= 0) & np.isfinite(rate), rate, np.nan)
     z = np.zeros(rate.shape, int) if zone is None else zone
@@ -91,6 +97,10 @@ def test_router_equals_scipy_over_nine_decades_with_zones_and_barriers(grid, con
                 assert got[t] == pytest.approx(ref[t], rel=1e-12), t
             else:
                 assert np.isinf(got[t]), t
+        linked = router.linked(
+            rate, start, t, zone=zone, zone_penalty=penalty, connectivity=connectivity
+        )
+        assert linked == bool(np.isfinite(ref[t])), t  # the same moves, corners included
         if np.isfinite(ref[t]):
             cells = router.backtrack(pred, t)
             assert tuple(cells[0]) == start

@@ -15,8 +15,19 @@ KING = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)
 KNIGHT = [(a * p, b * q) for a, b in ((1, 2), (2, 1)) for p in (-1, 1) for q in (-1, 1)]
 
 
+def _shut(rate, zone, penalty, src, cell):
+    """A cell a move from ``src`` may not pass: impassable, or of a zone it may not enter."""
+    zs, zc = zone[src], zone[cell]
+    closed = bool(zs and zc and zs != zc and penalty == np.inf)
+    return not np.isfinite(rate[cell]) or closed
+
+
 def reference(rate, inv, zone, penalty, step_km, start, moves=KING):
-    """Independent Dijkstra (scipy) on the same graph, built edge by edge."""
+    """Independent Dijkstra (scipy) on the same graph, built edge by edge.
+
+    Without the moves that cut a corner: a diagonal step between two shut cells, a knight's
+    move over one (a cell is shut if its rate is not finite, or if ``penalty`` is inf and it is
+    of another non-zero zone than the move's first cell)."""
     nr, nc = rate.shape
     cs = rate * inv
     rows, cols, vals = [], [], []
@@ -29,15 +40,18 @@ def reference(rate, inv, zone, penalty, step_km, start, moves=KING):
                 if not (0 <= r2 < nr and 0 <= c2 < nc) or not np.isfinite(rate[r2, c2]):
                     continue
                 length = step_km * math.hypot(dr, dc)
-                if abs(dr) + abs(dc) == 3:  # knight: the two cells it passes between
+                if abs(dr) + abs(dc) == 3:  # knight: the two cells it passes over
                     mid = [
                         (r + dr // 2, c + dc // 2) if abs(dr) == 2 else (r, c + dc // 2),
                         (r2 - dr // 2, c2 - dc // 2) if abs(dr) == 2 else (r2, c2 - dc // 2),
                     ]
-                    if not all(np.isfinite(rate[m]) for m in mid):
+                    if any(_shut(rate, zone, penalty, (r, c), m) for m in mid):
                         continue
                     w = 0.25 * (cs[r, c] + cs[mid[0]] + cs[mid[1]] + cs[r2, c2]) * length
                 else:
+                    sides = [(r + dr, c), (r, c + dc)]  # a diagonal step passes between them
+                    if dr and dc and all(_shut(rate, zone, penalty, (r, c), m) for m in sides):
+                        continue
                     w = 0.5 * (cs[r, c] + cs[r2, c2]) * length
                 if zone[r, c] and zone[r2, c2] and zone[r, c] != zone[r2, c2]:
                     w += penalty
@@ -58,7 +72,7 @@ def test_path_takes_the_gap_and_its_length_is_right(wall_with_gap):
     # the shortest route through the gap, as the crow flies, in km; the 8-connected path may
     # be longer by the octile excess but by less than one cell
     crow = 2.5 * (math.dist(start, gap) + math.dist(gap, end))
-    _, km = router.path_sums(cells, rate, np.ones_like(rate), 2.5)
+    _, km = router.path_sums(cells, rate, np.ones_like(rate), step_km=2.5)
     assert crow <= km + 1e-9
     assert km - crow < 0.09 * crow  # octile excess is at most 8.2 %
     assert dist[end] == pytest.approx(km)  # unit rate: cost equals length
@@ -103,10 +117,12 @@ def test_a_queue_that_runs_out_of_room_goes_on_where_it_stopped(monkeypatch, que
     zone = rng.integers(0, 3, rate.shape).astype(np.int16)
     monkeypatch.setattr(router, "POOL_START", 8)
     if queue == "heap":
-        monkeypatch.setattr(router, "_bucket_width", lambda *a: None)
+        monkeypatch.setattr(router, "_bucket_width", lambda *a, **k: None)
     searches = []
     run = router._run
-    monkeypatch.setattr(router, "_run", lambda k, a, p, s: searches.append(1) or run(k, a, p, s))
+    monkeypatch.setattr(
+        router, "_run", lambda k, a, p, state: searches.append(1) or run(k, a, p, state=state)
+    )
     calls = []
     kernel = router._dijkstra if queue == "heap" else router._dijkstra_buckets
     name = "_dijkstra" if queue == "heap" else "_dijkstra_buckets"
@@ -210,7 +226,7 @@ def test_bucket_queue_and_heap_agree(monkeypatch, connectivity):
     zone = rng.integers(0, 4, rate.shape).astype(np.int16)
     kw = {"zone": zone, "zone_penalty": 12.0, "step_km": 2.5, "connectivity": connectivity}
     buckets, _ = router.accumulate(rate, (0, 0), **kw)
-    monkeypatch.setattr(router, "_bucket_width", lambda *a: None)  # force the heap
+    monkeypatch.setattr(router, "_bucket_width", lambda *a, **k: None)  # force the heap
     heap, _ = router.accumulate(rate, (0, 0), **kw)
     np.testing.assert_allclose(buckets, heap, rtol=1e-12)
 
@@ -224,11 +240,13 @@ def test_bucket_queue_is_exact_over_a_wide_cost_range(monkeypatch, connectivity)
     rate[0, 0] = 1.0  # the bucket width: 1
     zone = rng.integers(0, 3, rate.shape).astype(np.int16)
     kw = {"zone": zone, "zone_penalty": 5e4, "step_km": 1.0, "connectivity": connectivity}
-    width, slots = router._bucket_width(rate, router.penalty_table(5e4, 3), 1.0, connectivity)
+    width, slots = router._bucket_width(
+        rate, router.penalty_table(5e4, 3), 1.0, connectivity=connectivity
+    )
     assert slots > 100_000 and slots & (slots - 1) == 0  # a power of two
     buckets, _ = router.accumulate(rate, (0, 0), **kw)
     assert buckets.max() > 3 * slots * width  # the scan went round the buckets three times
-    monkeypatch.setattr(router, "_bucket_width", lambda *a: None)
+    monkeypatch.setattr(router, "_bucket_width", lambda *a, **k: None)
     heap, _ = router.accumulate(rate, (0, 0), **kw)
     np.testing.assert_allclose(buckets, heap, rtol=1e-12)
     if connectivity == 8:
@@ -239,13 +257,13 @@ def test_bucket_queue_is_exact_over_a_wide_cost_range(monkeypatch, connectivity)
 def test_a_range_too_wide_for_the_buckets_uses_the_heap():
     rate = np.ones((10, 10))
     rate[5, 5] = 1e12  # a range of 1e12: more buckets than MAX_BUCKETS
-    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, 8) is None
+    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, connectivity=8) is None
 
 
 def test_zero_cost_cells_use_the_heap_and_stay_exact():
     rate = np.ones((20, 20))
     rate[5:15, :] = 0.0  # a free corridor: no bucket width fits, the heap takes over
-    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, 8) is None
+    assert router._bucket_width(rate, np.zeros((1, 1)), 1.0, connectivity=8) is None
     dist, _ = router.accumulate(rate, (0, 0))
     ref = reference(rate, np.ones_like(rate), np.zeros(rate.shape, int), 0.0, 1.0, (0, 0))
     np.testing.assert_allclose(dist, ref, rtol=1e-12)
@@ -262,11 +280,11 @@ def test_patch_blocks_is_block_min_of_the_changed_grid():
     vals = np.where(rng.random(idx.size) < 0.5, np.nan, rate.ravel()[idx] * 3)
     changed = rate.copy()
     changed.ravel()[idx] = vals
-    blocks, mins = router.patch_blocks(rate, 4, (idx, vals), inv, (zone, czone))
-    whole = router.block_min(changed, 4, inv, (zone, czone))
+    blocks, mins = router.patch_blocks(rate, 4, (idx, vals), inv_scale=inv, zones=(zone, czone))
+    whole = router.block_min(changed, 4, inv, zones=(zone, czone))
     np.testing.assert_array_equal(mins, whole.ravel()[blocks])
     untouched = np.setdiff1d(np.arange(whole.size), blocks)
-    base = router.block_min(rate, 4, inv, (zone, czone))
+    base = router.block_min(rate, 4, inv, zones=(zone, czone))
     np.testing.assert_array_equal(whole.ravel()[untouched], base.ravel()[untouched])
 
 
@@ -291,7 +309,15 @@ def test_linked_says_what_the_router_reaches(connectivity):
             shut, a, zone=zone, zone_penalty=table, connectivity=connectivity
         )
         for b in ok[rng.choice(len(ok), 40, replace=False)]:
-            got = router.linked(rate, a, tuple(b), closed, zone, table, connectivity)
+            got = router.linked(
+                rate,
+                a,
+                tuple(b),
+                closed=closed,
+                zone=zone,
+                zone_penalty=table,
+                connectivity=connectivity,
+            )
             assert got == bool(np.isfinite(dist[tuple(b)])), (trial, tuple(b))
 
 
@@ -309,7 +335,19 @@ def test_a_corridor_search_is_the_window_search_with_the_rest_shut(connectivity)
         near[i, max(i - 2, 0) : i + 3] = True
     rows, cols = np.nonzero(np.kron(near, np.ones((f, f), dtype=bool)))
     cells = (rows[::7], cols[::7], np.where(np.arange(rows[::7].size) % 2, np.nan, 20.0))
-    search = router.Corridor(rate, inv, zone, r0, c0, near, f, cells, table, 2.5, connectivity)
+    search = router.Corridor(
+        rate,
+        inv,
+        zone,
+        r0=r0,
+        c0=c0,
+        near=near,
+        factor=f,
+        cells=cells,
+        zone_penalty=table,
+        step_km=2.5,
+        connectivity=connectivity,
+    )
     window = np.full((near.shape[0] * f, near.shape[1] * f), np.nan)
     inside = np.kron(near, np.ones((f, f), dtype=bool))
     window[inside] = rate[r0 : r0 + 54, c0 : c0 + 75][inside]
@@ -321,11 +359,11 @@ def test_a_corridor_search_is_the_window_search_with_the_rest_shut(connectivity)
         window,
         start,
         goals,
-        inv[r0 : r0 + 54, c0 : c0 + 75],
-        zone[r0 : r0 + 54, c0 : c0 + 75],
-        table,
-        2.5,
-        connectivity,
+        inv_scale=inv[r0 : r0 + 54, c0 : c0 + 75],
+        zone=zone[r0 : r0 + 54, c0 : c0 + 75],
+        zone_penalty=table,
+        step_km=2.5,
+        connectivity=connectivity,
     )
     assert search.ok
     for g in goals:
@@ -364,7 +402,8 @@ for row, bypass, conn in json.loads(sys.argv[1]):
     d, _ = router.accumulate(rate, (0, 0), [end], connectivity=conn)  # stops at its target
     got["bypass"] = float(d[end])
     z = np.zeros(rate.shape, np.int16)
-    search = router.Corridor(rate, None, z, 0, 0, z == 0, 1, None, np.zeros((1, 1)), 1.0, conn)
+    kw = {"r0": 0, "c0": 0, "near": z == 0, "factor": 1, "cells": None, "step_km": 1.0}
+    search = router.Corridor(rate, None, z, zone_penalty=np.zeros((1, 1)), connectivity=conn, **kw)
     d, _ = search.accumulate((0, 0), [end])
     got["corridor"] = float(d[end]) if search.ok else None
     out.append(got)
@@ -388,8 +427,8 @@ def test_a_cell_rounded_into_the_bucket_being_settled_is_settled_with_it():
     for row, bypass, conn in ROUNDING_CASES:  # each case still is one
         row = np.array(row)
         for grid in (row[None, :], _bypass_grid(row, bypass)):
-            assert router._bucket_width(grid, np.zeros((1, 1)), 1.0, conn) is not None
-        width, _ = router._bucket_width(row[None, :], np.zeros((1, 1)), 1.0, conn)
+            assert router._bucket_width(grid, np.zeros((1, 1)), 1.0, connectivity=conn) is not None
+        width, _ = router._bucket_width(row[None, :], np.zeros((1, 1)), 1.0, connectivity=conn)
         d = np.concatenate([[0.0], np.cumsum(0.5 * (row[:-1] + row[1:]))])  # the kernel's sums
         bucket = (d * (1.0 / width)).astype(np.int64)  # as the kernel files them
         assert (np.diff(bucket) == 0).any()
@@ -428,7 +467,19 @@ def test_a_corridor_overlay_below_the_corridors_rates_narrows_the_buckets(seed, 
     rr, cc = np.nonzero(rng.random((40, 40)) < 0.5)
     cells = (rr, cc, rate[rr, cc] * rng.uniform(0.05, 0.9, rr.size))  # multipliers under 1
     table = np.zeros((2, 2))
-    search = router.Corridor(rate, None, zone, 0, 0, near, 4, cells, table, 1.0, connectivity)
+    search = router.Corridor(
+        rate,
+        None,
+        zone,
+        r0=0,
+        c0=0,
+        near=near,
+        factor=4,
+        cells=cells,
+        zone_penalty=table,
+        step_km=1.0,
+        connectivity=connectivity,
+    )
     assert search.ok and search.buckets[0] <= cells[2].min()
     dist, _ = search.accumulate((0, 0), [])
     window = rate.copy()
@@ -451,10 +502,11 @@ def test_a_corridor_overlay_dearer_than_the_corridor_keeps_its_width():
     zone = np.ones(rate.shape, np.int16)
     near = np.ones((10, 10), bool)
     table = np.zeros((2, 2))
-    bare = router.Corridor(rate, None, zone, 0, 0, near, 4, None, table, 1.0, 8)
+    kw = {"r0": 0, "c0": 0, "near": near, "factor": 4, "zone_penalty": table, "step_km": 1.0}
+    bare = router.Corridor(rate, None, zone, cells=None, connectivity=8, **kw)
     rr, cc = np.nonzero(rng.random((40, 40)) < 0.3)
     cells = (rr, cc, rate[rr, cc] * 2.0)
-    dear = router.Corridor(rate, None, zone, 0, 0, near, 4, cells, table, 1.0, 8)
+    dear = router.Corridor(rate, None, zone, cells=cells, connectivity=8, **kw)
     assert dear.buckets[0] == bare.buckets[0]
 
 
@@ -482,7 +534,19 @@ def test_a_corridor_refuses_cells_off_its_window_or_outside_its_blocks():
     zone = np.ones(rate.shape, np.int16)
     near = np.zeros((4, 4), bool)
     near[:2, :2] = True  # the corridor: the 6 × 6 cells of the top left blocks
-    search = router.Corridor(rate, None, zone, 0, 0, near, 3, None, np.zeros((2, 2)), 1.0, 8)
+    search = router.Corridor(
+        rate,
+        None,
+        zone,
+        r0=0,
+        c0=0,
+        near=near,
+        factor=3,
+        cells=None,
+        zone_penalty=np.zeros((2, 2)),
+        step_km=1.0,
+        connectivity=8,
+    )
     with pytest.raises(ValueError, match=r"start cell \(-1, 0\) is outside the 12 × 12 grid"):
         search.accumulate((-1, 0), [(1, 1)])
     with pytest.raises(ValueError, match=r"target cell \(0, 12\) is outside the 12 × 12 grid"):
@@ -493,3 +557,141 @@ def test_a_corridor_refuses_cells_off_its_window_or_outside_its_blocks():
         search.accumulate((11, 11), [])  # beyond the ring: it would read as a free cell
     dist, _ = search.accumulate((0, 0), [(5, 5)])
     assert dist[5, 5] == pytest.approx(5 * math.sqrt(2))
+
+
+# --- no corner-cutting: the same rule in the kernels, the corridor and ``linked`` ----------
+
+N = 12
+DIAGONAL = (np.arange(N), N - 1 - np.arange(N))
+"""The cells of a one-cell line from corner to corner, between (0, 0) and (N - 1, N - 1)."""
+
+
+def _every_search(monkeypatch, rate, start, target, **kw):
+    """The cost to ``target`` from the bucket queue, the heap and a corridor over the whole
+    grid, which must agree, and whether ``linked`` reaches it: (cost, linked, bucket's pred)."""
+    dist, pred = router.accumulate(rate, start, **kw)
+    zone = kw.get("zone", np.zeros(rate.shape, np.int16))
+    table = router.penalty_table(kw.get("zone_penalty", 0.0), int(zone.max()) + 1)
+    conn = kw.get("connectivity", 8)
+    corridor = router.Corridor(
+        rate,
+        None,
+        zone,
+        r0=0,
+        c0=0,
+        near=np.ones((N // 3, N // 3), bool),
+        factor=3,
+        cells=None,
+        zone_penalty=table,
+        step_km=1.0,
+        connectivity=conn,
+    )
+    assert corridor.ok
+    in_corridor, _ = corridor.accumulate(start, [target])
+    with monkeypatch.context() as m:
+        m.setattr(router, "_bucket_width", lambda *a, **k: None)
+        heap, _ = router.accumulate(rate, start, **kw)
+    assert dist[target] == heap[target] == in_corridor[target]
+    reached = router.linked(
+        rate, start, target, zone=kw.get("zone"), zone_penalty=table, connectivity=conn
+    )
+    assert reached == bool(np.isfinite(dist[target]))
+    return dist[target], reached, pred
+
+
+def _no_diagonal_between(shut: np.ndarray, cells: np.ndarray) -> bool:
+    """Whether no diagonal step of a path passes between two ``shut`` cells."""
+    for (r, c), (r2, c2) in zip(cells[:-1], cells[1:], strict=True):
+        if abs(r2 - r) == 1 and abs(c2 - c) == 1 and shut[r2, c] and shut[r, c2]:
+            return False
+    return True
+
+
+def _passes(cells: np.ndarray, cell: tuple[int, int]) -> bool:
+    """Whether a path goes through ``cell`` or steps past one of its corners."""
+    return bool(np.any(np.abs(cells - np.array(cell)).max(axis=1) <= 1))
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+@pytest.mark.parametrize("barrier", [np.nan, np.inf, -1.0])
+def test_a_one_cell_diagonal_barrier_is_not_crossed(monkeypatch, barrier, connectivity):
+    """Its cells touch only at corners: a diagonal step between two of them, or a knight's
+    move over one, is refused. With no way round the far corner is unreachable; with one
+    barrier cell open, the path crosses there (through it, or past its corner: a diagonal
+    step between the open cell and a barrier cell is no corner cut) at the reference's cost."""
+    rate = np.ones((N, N))
+    rate[DIAGONAL] = barrier
+    start, end = (0, 0), (N - 1, N - 1)
+    kw = {"connectivity": connectivity}
+    cost, reached, _ = _every_search(monkeypatch, rate, start, end, **kw)
+    assert not reached and np.isinf(cost)
+    gap = (N // 2, N // 2 - 1)
+    rate[gap] = 1.0
+    cost, reached, pred = _every_search(monkeypatch, rate, start, end, **kw)
+    cells = router.backtrack(pred, end)
+    assert reached and _passes(cells, gap)
+    assert _no_diagonal_between(~(rate >= 0) | ~np.isfinite(rate), cells)
+    moves = KING if connectivity == 8 else KING + KNIGHT
+    bad = ~(rate >= 0) | ~np.isfinite(rate)
+    ref = reference(
+        np.where(bad, np.nan, rate),
+        np.ones_like(rate),
+        np.zeros(rate.shape, int),
+        0,
+        1.0,
+        start,
+        moves,
+    )
+    assert cost == pytest.approx(ref[end], rel=1e-12)
+
+
+@pytest.mark.parametrize("connectivity", [8, 16])
+@pytest.mark.parametrize("strip", ["country", "country and barrier"])
+def test_a_one_cell_diagonal_strip_of_another_country_is_crossed_only_at_a_gateway(
+    monkeypatch, strip, connectivity
+):
+    """Country 1 on both sides of a one-cell diagonal strip of country 2, closed to it (no
+    crossing but at a gateway, zone 3). A diagonal step from 1 to 1 between two cells of 2 (or
+    of 2 and a barrier) crossed it free; refused, the far side is unreachable. With a gateway
+    cell in the strip, the path crosses there (through it, or past its corner: one side open)."""
+    rate = np.ones((N, N))
+    zone = np.ones((N, N), np.int16)
+    zone[DIAGONAL] = 2
+    if strip == "country and barrier":
+        rate[DIAGONAL[0][::2], DIAGONAL[1][::2]] = np.nan
+    table = np.zeros((4, 4))
+    table[1, 2] = table[2, 1] = table[2, 3] = table[3, 2] = np.inf
+    table[1, 3] = table[3, 1] = 40.0
+    start, end = (0, 0), (N - 1, N - 1)
+    kw = {"zone": zone, "zone_penalty": table, "connectivity": connectivity}
+    cost, reached, _ = _every_search(monkeypatch, rate, start, end, **kw)
+    assert not reached and np.isinf(cost)
+    gate = (N // 2, N // 2 - 1)
+    zone[gate], rate[gate] = 3, 1.0
+    cost, reached, pred = _every_search(monkeypatch, rate, start, end, **kw)
+    cells = router.backtrack(pred, end)
+    assert reached and _passes(cells, gate)
+    closed = (zone == 2) | np.isnan(rate)
+    assert _no_diagonal_between(closed, cells)
+
+
+def test_a_knights_move_does_not_hop_a_one_column_strip(monkeypatch):
+    """A knight's move from column 4 to column 6 passes over two cells of column 5: a strip of
+    a country it may not enter stops it (it hopped it: the zone table is applied to a move's
+    two end cells). With a gateway cell in the strip, the path goes through that cell and pays
+    both crossings (a knight's move over it passes a closed cell of the strip too)."""
+    rate = np.ones((N, N))
+    zone = np.ones((N, N), np.int16)
+    zone[:, 5] = 2
+    table = np.zeros((4, 4))
+    table[1, 2] = table[2, 1] = table[2, 3] = table[3, 2] = np.inf
+    table[1, 3] = table[3, 1] = 40.0
+    kw = {"zone": zone, "zone_penalty": table, "connectivity": 16}
+    start, end = (6, 0), (6, N - 1)
+    cost, reached, _ = _every_search(monkeypatch, rate, start, end, **kw)
+    assert not reached and np.isinf(cost)
+    zone[2, 5] = 3  # a gateway
+    cost, reached, pred = _every_search(monkeypatch, rate, start, end, **kw)
+    cells = router.backtrack(pred, end)
+    assert reached and (2, 5) in {tuple(c) for c in cells}
+    assert 80.0 < cost < 80.0 + 2 * N

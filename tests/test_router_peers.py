@@ -2,6 +2,10 @@
 
 Our edge cost is scikit-image's ``MCP_Geometric``: the mean of the two cells' costs times the
 step length (1, or √2 diagonally), 8 neighbours; negative and infinite cells are impassable.
+One difference: MCP_Geometric cuts corners (a diagonal step between two barriers that touch at
+a corner), the router does not. No ported case below has such a step to take (checked: each
+passes unchanged) but the random grids of ``test_router_equals_skimage_mcp_geometric``, whose
+expected values are adjusted.
 GRASS's r.cost prices a move the same way, and its knight's move (``-k``) as our 16-connected
 one: the mean of the four cells it touches times √5.
 
@@ -111,7 +115,7 @@ def test_skimage_crashing(seed):
             cells = router.backtrack(pred, p)
             assert tuple(cells[0]) == start and tuple(cells[-1]) == p
             assert np.all(np.abs(np.diff(cells, axis=0)) <= 1)
-            cost, _ = router.path_sums(cells, a.astype(np.float64), np.ones(shape), 1.0)
+            cost, _ = router.path_sums(cells, a.astype(np.float64), np.ones(shape), step_km=1.0)
             assert cost == pytest.approx(dist[p], rel=1e-12)
         to_ends, pred_ends = router.accumulate(a, start, ends)  # stops at the ends
         for e in ends:
@@ -133,7 +137,11 @@ def test_skimage_crashing(seed):
     st.data(),
 )
 def test_router_equals_skimage_mcp_geometric(rate, data):
-    """Random grids with infinite and negative barriers: MCP_Geometric's costs."""
+    """Random grids with infinite and negative barriers: MCP_Geometric's costs where there is
+    no corner to cut. Adjusted from the plain equality: MCP_Geometric takes a diagonal step
+    between two barriers that touch at a corner, the router does not (see its docstring). On
+    grids where two such barriers exist, the router is never cheaper and never reaches a cell
+    MCP does not, and its costs are scipy's on the graph without those steps."""
     start = (
         data.draw(st.integers(0, rate.shape[0] - 1)),
         data.draw(st.integers(0, rate.shape[1] - 1)),
@@ -141,9 +149,19 @@ def test_router_equals_skimage_mcp_geometric(rate, data):
     rate[start] = data.draw(st.floats(1e-3, 1e3))
     dist, _ = router.accumulate(rate, start)
     costs, _ = mcp.MCP_Geometric(rate, fully_connected=True).find_costs([start])
-    assert np.array_equal(np.isfinite(dist), np.isfinite(costs))
+    bar = ~((rate >= 0) & np.isfinite(rate))
+    corners = (bar[:-1, :-1] & bar[1:, 1:]) | (bar[:-1, 1:] & bar[1:, :-1])
     ok = np.isfinite(costs)
-    np.testing.assert_allclose(dist[ok], costs[ok], rtol=1e-12)
+    if not corners.any():
+        assert np.array_equal(np.isfinite(dist), ok)
+        np.testing.assert_allclose(dist[ok], costs[ok], rtol=1e-12)
+    else:
+        assert not np.any(np.isfinite(dist) & ~ok)
+        assert np.all(dist[ok] >= costs[ok] * (1 - 1e-12))
+    zone = np.zeros(rate.shape, int)
+    ref = reference(np.where(bar, np.nan, rate), np.ones_like(rate), zone, 0, 1.0, start)
+    assert np.array_equal(np.isfinite(dist), np.isfinite(ref))
+    np.testing.assert_allclose(dist[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-12)
 
 
 # --- GRASS r.cost: the manual's example ----------------------------------------------------
