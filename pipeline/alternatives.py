@@ -27,7 +27,7 @@ from .errors import EndpointError, NoRouteError
 from .scene import Level, Scene, inside_grid, load_scene, snap, task_scene
 from .search import Query, overlay, route_chain
 from .surface import task_surface
-from .tasks import Task
+from .tasks import Endpoint, Task
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +64,14 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
                 f"{role}: {p.name!r} lies outside the area of interest. Fix: "
                 "move it inside, or widen the grid.lon_*/lat_* bounds."
             )
-        s = snap(
-            scene.rate, scene.inv, scene.grid, x=p.x, y=p.y, max_km=snap_km, inv_min=scene.inv_min
-        )
+        where = {"x": p.x, "y": p.y, "max_km": snap_km, "inv_min": scene.inv_min}
+        joined = (labels, labels[chain[0][:2]]) if chain else None
+        s = snap(scene.rate, scene.inv, scene.grid, **where, component=joined)
+        if s is None and (
+            joined is None or snap(scene.rate, scene.inv, scene.grid, **where) is None
+        ):
+            raise _no_land_error(task, role, p)
         if s is None:
-            raise EndpointError(
-                f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
-                f"{key!r} (it is in the sea, or in a country outside {sc.allowed_countries}). "
-                "Fix: move it onto land in an allowed country."
-            )
-        if chain and labels[s[:2]] != labels[chain[0][:2]]:
             raise NoRouteError(
                 f"route.scenarios.{key}: waypoint {p.name!r} cannot be reached from "
                 f"{task.origin.name} within {sc.allowed_countries}. Fix: add the transit "
@@ -83,38 +81,40 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
     return chain
 
 
+def _no_land_error(task: Task, role: str, p: Endpoint) -> EndpointError:
+    sc, snap_km = task.scenario, task.route.endpoint_snap_km
+    return EndpointError(
+        f"{role}: {p.name!r} has no passable land within {snap_km} km in scenario "
+        f"{task.scenario_key!r} (it is in the sea, or in a country outside "
+        f"{sc.allowed_countries}). Fix: move it onto land in an allowed country."
+    )
+
+
 def _destination_records(
     task: Task, scene: Scene, labels: np.ndarray, *, chain_end: tuple[int, int]
 ) -> tuple[list[dict], list[dict]]:
     """Every station's record, and the records of those that snap and connect to ``chain_end``.
 
-    A station is skipped, with the reason, when it has no passable land within the snap
-    distance or its connected cells (``labels``) are not those of the chain's last point.
+    A station snaps to the nearest passable cell within the snap distance that is connected
+    (``labels``) to the chain's last point; it is skipped, with the reason, when it has no
+    passable land there, or none so connected.
     """
     sc, snap_km = task.scenario, task.route.endpoint_snap_km
     records, reachable = [], []
     for d in task.destinations:
-        s = (
-            snap(
-                scene.rate,
-                scene.inv,
-                scene.grid,
-                x=d.x,
-                y=d.y,
-                max_km=snap_km,
-                inv_min=scene.inv_min,
-            )
-            if inside_grid(scene.grid, d.x, d.y)
-            else None
-        )
+        where = {"x": d.x, "y": d.y, "max_km": snap_km, "inv_min": scene.inv_min}
+        on_grid = inside_grid(scene.grid, d.x, d.y)
+        joined = (labels, labels[chain_end])
+        s = snap(scene.rate, scene.inv, scene.grid, **where, component=joined) if on_grid else None
+        land = s or (snap(scene.rate, scene.inv, scene.grid, **where) if on_grid else None)
         rec = {"slug": d.slug, "dest": d}
-        if s is None:
+        if land is None:
             rec.update(
                 status="skipped",
                 reason=f"no passable land within {snap_km} km "
                 "(offshore platform, or in a country outside the scenario)",
             )
-        elif labels[s[:2]] != labels[chain_end]:
+        elif s is None:
             rec.update(
                 status="skipped",
                 reason=f"not connected to {task.origin.name} within "
@@ -166,7 +166,9 @@ def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
     """The cheapest route from the task's origin, through its waypoints, to every station."""
     scene = task_scene(task) if steer is None else load_scene(task, steer)
     with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
-        labels, _ = ndimage.label(np.isfinite(scene.rate), structure=np.ones((3, 3)))
+        # 4-connected: with no corner-cutting (``router``), a diagonal step needs an open side
+        # cell, so the cells a route can reach are exactly the 4-connected ones
+        labels, _ = ndimage.label(np.isfinite(scene.rate))
     snapped = _snap_chain(task, scene, labels)
     chain = [s[:2] for s in snapped]
     records, reachable = _destination_records(task, scene, labels, chain_end=chain[-1])

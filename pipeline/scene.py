@@ -193,10 +193,13 @@ def snap(
     y: float,
     max_km: float,
     inv_min: float | None = None,
+    component: tuple[np.ndarray, int] | None = None,
 ) -> tuple[int, int, float] | None:
     """Nearest passable cell to (x, y) within ``max_km`` of ground: (row, col, km), or None.
 
     Passable: a finite ``rate``. ``inv_min``: the grid's smallest ground scale, if known.
+    ``component``: (labels, label): only cells of that connected component count, so an
+    endpoint on a coast the grid breaks into pixels is joined to the land a route can reach.
     """
     row, col = (int(v) for v in grid.rowcol(x, y))
     inv_min = float(inv_scale.min()) if inv_min is None else inv_min
@@ -205,7 +208,10 @@ def snap(
     c0, c1 = max(col - radius, 0), min(col + radius + 1, grid.width)
     if r0 >= r1 or c0 >= c1:
         return None
-    rr, cc = np.nonzero(np.isfinite(rate[r0:r1, c0:c1]))
+    ok = np.isfinite(rate[r0:r1, c0:c1])
+    if component is not None:
+        ok &= component[0][r0:r1, c0:c1] == component[1]
+    rr, cc = np.nonzero(ok)
     if rr.size == 0:
         return None
     rr, cc = rr + r0, cc + c0

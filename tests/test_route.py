@@ -641,3 +641,29 @@ def test_an_origin_whose_coordinates_are_far_from_its_named_place_is_refused(sma
     assert resolve("Elsewhere", 40.0, 56.0).name == "Elsewhere"  # a name the data do not know
     with pytest.raises(EndpointError, match="'Elsewhere' is unknown"):
         resolve("Elsewhere", None, None)
+
+
+def test_an_endpoint_snaps_to_land_a_route_can_reach_not_to_a_pixel_cut_off_at_a_corner(
+    small_grid,
+):
+    """A coast the grid breaks into pixels: a land cell touching the rest only at a corner
+    between two sea cells cannot be left without cutting the corner."""
+    rate = np.full(small_grid.shape, np.nan)
+    rate[:, :20] = 1.0  # the mainland
+    rate[10, 19] = np.nan  # a bay one cell wide…
+    rate[10, 20] = 1.0  # …and beyond it a pixel touching the mainland only at two corners
+    inv = np.ones(small_grid.shape)
+    x, y = small_grid.xy(np.array([10]), np.array([22]))
+    labels, _ = ndimage.label(np.isfinite(rate))
+    anywhere = scene.snap(rate, inv, small_grid, x=x[0], y=y[0], max_km=10.0)
+    assert anywhere[:2] == (10, 20)  # the nearest passable cell is the cut-off pixel
+    joined = scene.snap(
+        rate, inv, small_grid, x=x[0], y=y[0], max_km=10.0, component=(labels, labels[10, 0])
+    )
+    assert joined[:2] == (9, 19) and joined[2] == pytest.approx(np.hypot(3, 1) * 2.5)
+    assert (
+        scene.snap(
+            rate, inv, small_grid, x=x[0], y=y[0], max_km=5.0, component=(labels, labels[10, 0])
+        )
+        is None
+    )
