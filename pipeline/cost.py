@@ -361,9 +361,12 @@ def bridge_cells(
 
     A strait or lake a railway or primary road crosses on a bridge or causeway (the Garabogaz
     strait, Lake Urmia) is narrower than a cell; without this, the raster cuts the land route
-    there. Each such cell takes the country of the nearest cell that has one.
+    there. Each such cell takes the country of the nearest cell that has one. Every cell the
+    line touches is made land, so a causeway drawn diagonally is a 4-connected chain of cells:
+    a route may not cut a corner between two water cells (``router``), and a chain joined only
+    at corners would cut the crossing again.
     """
-    bridge = is_wet(water) & (burn(lines, grid, all_touched=False) > 0)
+    bridge = is_wet(water) & (burn(lines, grid, all_touched=True) > 0)
     if not bridge.any():
         return water, country
     water = np.where(bridge, WATER_LAND, water).astype(water.dtype)

@@ -2,6 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from pipeline import cost, costbook, io
 from pipeline.config import CostConfig
@@ -196,6 +197,16 @@ def test_a_railway_over_a_strait_keeps_the_land_connected(small_grid):
     ).all()
     assert c[10, 20] == 1 and c[10, 21] == 2  # each bridge cell in the nearest country
     assert (w[:10] == water[:10]).all()
+    # a causeway drawn diagonally is a chain of cells joined by their sides, not their corners
+    # (a route may not cut a corner between two water cells)
+    water[:, 20:26] = costbook.WATER_SEA
+    x0, y0 = small_grid.xy(4, 18)
+    x1, y1 = small_grid.xy(12, 28)
+    w, _ = cost.bridge_cells(
+        water, country, [shapely.LineString([(x0, y0), (x1, y1)])], grid=small_grid
+    )
+    labels, _ = ndimage.label(w == costbook.WATER_LAND)  # 4-connected
+    assert labels[4, 18] == labels[12, 28] != 0
 
 
 def test_a_protected_area_is_not_charged_in_an_existing_railway_or_major_road_reserve():
