@@ -186,7 +186,7 @@ def test_names_are_checked_against_the_data(copy, capsys, old, new, needles):
     [
         ("export: {geojson_decimal: 3}\n", "export.geojson_decimal"),
         ("sites: {ila_site_usd: -1}\n", "sites.ila_site_usd"),
-        ("uncertainty: {draws: many}\n", "uncertainty.draws"),
+        ("score: {fiber_group_index: many}\n", "score.fiber_group_index"),
     ],
 )
 def test_invalid_config_values(copy, capsys, extra, needle):
