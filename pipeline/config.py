@@ -569,6 +569,10 @@ class ListedGateway(_Section):
     lon_deg: float = Field(ge=-180, le=180)
     lat_deg: float = Field(ge=-90, le=90)
     kind: Literal["fiber_link", "rail", "road", "checkpoint"]
+    status: Literal["in_service", "under_construction", "planned"] = Field(
+        description="Whether the crossing (or the fiber link) is in service, under construction "
+        "or planned, as its source says."
+    )
     source: str = Field(min_length=1, description="Where the gateway is published.")
 
 
@@ -577,13 +581,15 @@ class GatewaysConfig(_Section):
 
     listed: list[ListedGateway] = Field(
         default_factory=lambda: _world("gateways.listed"),
-        description="Published crossing points, each with its source. Default "
-        "(pipeline/world.yaml): the KTI railway's two border crossings, Turkmenistan's "
-        "Ashgabat–Quchan fiber link (at their OSM station or border post) and its planned "
-        "Garabogaz–Temirbaba link (where the OSM road crosses the border). Turkmenistan's "
-        "other published links (Garabogaz–Kenderli, "
-        "Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; add them with "
-        "coordinates from a survey.",
+        description="Published crossing points, each with its status (in_service, "
+        "under_construction, planned) and source. Default (pipeline/world.yaml): the KTI "
+        "railway's two border crossings and Turkmenistan's Ashgabat–Quchan fiber link (in "
+        "service, at their OSM station or border post), the Garabogaz–Temirbaba road, and the "
+        "fibre links of Turkmenistan's State Programme 2026–2028 (reported February 2026), "
+        "Bekdash–Temirbaba to Kazakhstan and Etrek–Incheburun to Iran (planned). "
+        "Turkmenistan's other published links (Garabogaz–Kenderli, Turkmenabat–Alat, "
+        "Dashoguz–Gurlen) have no position in the data; add them with coordinates from a "
+        "survey.",
     )
     railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
         default_factory=lambda: ["rail", "narrow_gauge"],
@@ -611,6 +617,30 @@ class GatewaysConfig(_Section):
         description="A border post or listed gateway farther than this from a land border of "
         "two countries is left out (with a warning for a listed one). ASSUMPTION: 1:10M "
         "borders lie within a few km of the true line.",
+    )
+    generalised_sources: list[str] = Field(
+        default_factory=lambda: ["naturalearth", "rzd_generalized"],
+        description="Line sources (the `source` of ingest.gpkg's railways and roads) too "
+        "generalised to place a crossing: a gateway candidate from one of them is kept only "
+        "where a detailed line (any other source) crosses the same border, or an OSM border "
+        "post stands, within confirm_km, and is moved there. Default: Natural Earth 1:10m "
+        "(lines generalised by kilometres: its road near Beyneu meets the KZ–UZ border 57 km "
+        "from the real crossing) and the generalized Russian Railways layer.",
+    )
+    confirm_km: PosFloat = Field(
+        10.0,
+        description="Farthest a detailed crossing or border post may lie from a generalised "
+        "candidate on the same border to confirm it. ASSUMPTION: Natural Earth 1:10m lines lie "
+        "within a few km of the true line (0.2 mm at 1:10M = 2 km, plus simplification); a "
+        "detailed crossing farther than 10 km is another crossing.",
+    )
+    name_km: PosFloat = Field(
+        15.0,
+        description="An unnamed gateway is named after the nearest OSM railway station or "
+        "border post within this ground distance (never a kilometre post), else the nearest "
+        "Natural Earth populated place, with its distance. ASSUMPTION: a border station or "
+        "post serves the crossing within a few km; 15 km also takes the nearest halt on a "
+        "line to a border.",
     )
 
 

@@ -74,7 +74,8 @@ FIELD_DOCS = {
         "submarine_km": "Length of submarine legs, km",
         "shared_km_max": "Most km within the separation distance of another alternative",
         "diverse": "Kept the separation distance from the earlier (cheaper) alternatives",
-        "border_crossings": "Each border crossed, in order, and the gateway it is crossed at",
+        "border_crossings": "Each border crossed, in order, the gateway it is crossed at and "
+        "that gateway's status (in service, under construction, planned)",
         "transit_km": "Transit countries (neither the origin's nor the destination's) and the "
         "ground km in each",
         "row_share_railway": "Share of the length (0–1) along a railway (within the co-location "
@@ -115,7 +116,13 @@ FIELD_DOCS = {
         "b": "The other country",
         "kind": "fiber_link (published link), rail, road or checkpoint (OSM border post)",
         "kinds": "Every kind of candidate merged into this gateway",
-        "source": "Where the gateway comes from",
+        "status": "in_service, under_construction or planned: the listed entry's it is named "
+        "after (a published fiber link's), else in_service (a crossing in the data)",
+        "statuses": "Every status merged into this gateway",
+        "name_km": "Distance from the gateway to the station, border post or place it is "
+        "named after, km (0: named by its list entry or its own border post)",
+        "source": "Where the gateway comes from; for a Natural Earth candidate, the detailed "
+        "crossing or border post that confirmed it and how far it was moved",
     },
     "fault_crossings": {
         "name": "The fault's name in GEM's database ('unnamed fault' where it has none)",
@@ -127,6 +134,7 @@ FIELD_DOCS = {
         "gateway": "For a border: the gateway (railway, road, border post or published fiber "
         "link) the route crosses at; see gateways.gpkg",
         "gateway_kind": "fiber_link, rail, road or checkpoint",
+        "gateway_status": "The gateway's status: in_service, under_construction or planned",
         "off_gateway": "A border crossed away from any gateway (relaxed, at a cost)",
         "km_from_origin": "Ground km from the route's origin",
     },

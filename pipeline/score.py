@@ -57,6 +57,7 @@ def border_crossings(
             "name": f"{a}→{b}",
             "gateway": "",
             "gateway_kind": "",
+            "gateway_status": "",
             "off_gateway": False,
             "geometry": shapely.Point(x.mean(), y.mean()),
         }
@@ -64,7 +65,11 @@ def border_crossings(
             gid = max(int(gate[tuple(cells[i])]), int(gate[tuple(cells[i + 1])]))
             if gid:
                 g = gateways.loc[gateways["gateway_id"] == gid].iloc[0]
-                crossing.update(gateway=g["name"], gateway_kind=g["kind"])
+                crossing.update(
+                    gateway=g["name"],
+                    gateway_kind=g["kind"],
+                    gateway_status=g.get("status", "in_service"),
+                )
             else:
                 crossing.update(off_gateway=True)
         out.append(crossing)
@@ -444,7 +449,10 @@ def _border_fields(borders: list[dict], n_off_gateway: int) -> dict:
     return {
         "n_border_crossings": len(borders),
         "border_crossings": "; ".join(
-            f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
+            f"{b['name']} at {b['gateway']} ({b['gateway_status'].replace('_', ' ')})"
+            if b["gateway"]
+            else f"{b['name']} at no gateway"
+            for b in borders
         ),
         "n_off_gateway_crossings": n_off_gateway,
     }
@@ -765,7 +773,14 @@ def _score_each(routes: gpd.GeoDataFrame, inp: Inputs) -> Scored:
 def _crossings_frame(crossings: list[dict], crs) -> gpd.GeoDataFrame:
     """The crossings layer: every crossing point, with a border's gateway fields on all."""
     crossings = [
-        {"gateway": "", "gateway_kind": "", "off_gateway": False, "slip_type": "", **x}
+        {
+            "gateway": "",
+            "gateway_kind": "",
+            "gateway_status": "",
+            "off_gateway": False,
+            "slip_type": "",
+            **x,
+        }
         for x in crossings
     ]
     return _frame(
@@ -880,7 +895,7 @@ def score_routes(
         "routes": scored,
         "crossings": cross,
         "fault_crossings": cross.loc[cross["kind"] == "fault"].drop(
-            columns=["gateway", "gateway_kind", "off_gateway"], errors="ignore"
+            columns=["gateway", "gateway_kind", "gateway_status", "off_gateway"], errors="ignore"
         ),
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),

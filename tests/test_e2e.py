@@ -110,15 +110,22 @@ def test_every_border_is_crossed_at_a_named_gateway(built):
     gw = pyogrio.read_dataframe(out / "gateways.gpkg", layer="gateways")
     assert {"rail", "road", "checkpoint", "fiber_link"} <= set(gw["kind"])
     # KZ–TM has two gateways, the KTI railway's at Bolashak and the road over the Garabogaz
-    # strait (its bridge kept as land): the first two alternatives take one each
+    # strait (its bridge kept as land), where the planned Bekdash–Temirbaba fibre link will
+    # cross: the first two alternatives take one each, and say the status they rely on
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     land = routes.loc[routes["route_id"].str.startswith("land_tm:Moscow>bandar-abbas-iran#")]
     land = land.set_index("alternative")
-    assert "KZ→TM at Garabogaz–Temirbaba road" in land.loc[1, "border_crossings"]
-    assert "TM→IR at Etrek–Incheh Borun" in land.loc[1, "border_crossings"]
+    assert (
+        "KZ→TM at Bekdash–Temirbaba fibre link (KZ–TM) (planned)" in land.loc[1, "border_crossings"]
+    )
+    assert (
+        "TM→IR at Etrek–Incheburun fibre link (IR–TM) (planned)" in land.loc[1, "border_crossings"]
+    )
     assert land.loc[1:2, "diverse"].all()
     kti = land.loc[2]  # beside the Kazakhstan–Turkmenistan–Iran railway through Turkmenistan
-    assert "KZ→TM at Bolashak–Serhetyaka" in kti["border_crossings"]
+    assert (
+        "KZ→TM at Bolashak–Serhetyaka (KTI railway) (KZ–TM) (in service)" in kti["border_crossings"]
+    )
     tm_km = dict(p.rsplit(" ", 1) for p in kti["km_by_country"].split("; "))
     assert 650 <= float(tm_km["TM"]) <= 760  # the KTI railway has about 700 km in Turkmenistan
     kinds = kti[["row_share_railway", "row_share_road", "row_share_pipeline"]]
