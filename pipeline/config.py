@@ -767,6 +767,26 @@ class ScoreConfig(_Section):
         description="A route is checked against a reference corridor only if it passes "
         "within this distance of both its ends. ASSUMPTION: a dozen cells at 2.5 km.",
     )
+    route_book_gap_km: NonNegFloat = Field(
+        10.0,
+        description="In the route book, a stretch shorter than this is an interruption, not a "
+        "stretch of its own: it joins the stretches either side where they follow the same "
+        "right-of-way, else the longer of them in its country (a border or shore always "
+        "splits; `methods` keeps the km built each way). ASSUMPTION: four cells of the 2.5 km "
+        "grid, an eighth of an amplifier span (sites.ila_span_km): a bend, a yard, a river "
+        "bore or a short cut away from a right-of-way does not split an itinerary that a "
+        "survey team reads in stretches of tens of km.",
+    )
+    route_book_place_km: PosFloat = Field(
+        15.0,
+        description="A stretch's ends are named after the first and the last place along it "
+        "within this ground distance of its line: OSM railway stations along a railway, else "
+        "any station, OSM border post, Natural Earth populated place, port or airport, or "
+        "cable landing station; with none in reach the end is left unnamed. ASSUMPTION: the "
+        "reach of gateways.name_km, a place a survey team drives to from the working strip; "
+        "the data hold no villages (Natural Earth's places are towns), so desert stretches "
+        "would otherwise go unnamed.",
+    )
 
 
 class Hub(_Section):

@@ -43,10 +43,11 @@ KINDS = ("fiber_link", "rail", "road", "checkpoint")
 STATUSES = ("in_service", "under_construction", "planned")
 """A crossing's or a fiber link's status, as its source gives it (the data's: in service)."""
 KM_POST = re.compile(
-    r"\d\s*(?:км|km)\b|\b(?:км|km)\s*\d|(?:^|\s)(?:no\.?|№|n)\s*\d+\s*$", re.IGNORECASE
+    r"\d\s*(?:км|km|километр)|\b(?:км|km)\s*\d|(?:^|\s)(?:no\.?|№|n)\s*\d+\s*$",
+    re.IGNORECASE,
 )
 """A name that is a kilometre post or a numbered passing loop ("1177 км", "km 12",
-"Rzd. No 48"): no place a planner can find, never a gateway's name."""
+"Разъезд 2 километр", "Rzd. No 48"): no place a planner can find, never a gateway's name."""
 
 
 def shared_borders(countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -225,7 +226,7 @@ def _components(adjacent: np.ndarray) -> tuple[int, np.ndarray]:
     return connected_components(csr_matrix(adjacent), directed=False)
 
 
-def _named(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def named_places(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Points with a name that is not a kilometre post."""
     if points.empty or "name" not in points:
         return points.iloc[:0]
@@ -243,8 +244,8 @@ def name_unnamed(gw: gpd.GeoDataFrame, near: dict[str, gpd.GeoDataFrame], *, nam
     distance. Adds ``name_km``: 0 for a gateway named by its own list entry or border post.
     """
     gw = gw.copy()
-    osm = pd.concat([_named(near["railway_stations"]), _named(near["border_controls"])])
-    places = _named(near["places"])
+    osm = pd.concat([named_places(near["railway_stations"]), named_places(near["border_controls"])])
+    places = named_places(near["places"])
     gw["name_km"] = 0.0
     for i, g in gw.iterrows():
         if g["name"]:

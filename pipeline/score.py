@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import economics, io, router, validation
+from . import economics, gateways, io, routebook, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
 from .corridors import endpoint_areas, near_paths
 from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
-from .geometry import GEOD, geodesic_km, latency_ms
+from .geometry import GEOD, geodesic_km, geodesic_vertex_km, latency_ms
 from .grid import Grid, template
 from .io import read_cells
 from .surface import Surface, read_surface
@@ -213,6 +213,8 @@ class Inputs:
     sites: SitesConfig
     group_index: float
     off_gateway_usd: dict[str, float]  # per scenario: extra USD of an off-gateway crossing
+    book_places: routebook.Places  # what the route book's stretch ends are named after
+    book_gap_km: float  # route book: interruptions shorter than this do not split a stretch
 
 
 def _sites(
@@ -343,8 +345,40 @@ def _priced(
     return Priced(parts=parts, bill=bill, segments=segs)
 
 
-def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict], list[dict]]:
-    """One route's scores, crossing points, segments, sites and validation checks."""
+def _book(r, vkm: np.ndarray, priced: Priced, *, crossings: list[dict], sites: list[dict], inp):
+    """The route book of one route: its stretches along named rights-of-way."""
+    line = r.geometry
+    borders = []
+    for x in crossings:
+        if x["kind"] == "border" and x["gateway"]:
+            g = inp.gateways.loc[inp.gateways["name"] == x["gateway"]].geometry
+            borders.append((x["km_from_origin"], x["gateway"], g.iloc[0] if len(g) else None))
+    route = routebook.Route(
+        route_id=r["route_id"],
+        scenario=r["scenario"],
+        line=line,
+        vkm=vkm,
+        gkm=geodesic_vertex_km(to_lonlat(line, inp.grid)),
+        crossings=crossings,
+        sites=sites,
+    )
+    ends = routebook.Ends(
+        origin=r["origin"],
+        destination=r["destination"],
+        borders=borders,
+        tolerance_km=2 * inp.grid.cell_m / 1000.0,
+    )
+    return routebook.book(
+        route,
+        economics.intervals(priced.parts, priced.bill, inp.cost),
+        ends=ends,
+        places=inp.book_places,
+        gap_km=inp.book_gap_km,
+    )
+
+
+def score_route(r, inp: Inputs) -> tuple[dict, list[dict], ...]:
+    """One route's scores, crossing points, segments, sites, validation checks and book."""
     rid, line = r["route_id"], r.geometry
     cells = inp.cells[rid]
     step_km = inp.grid.cell_m / 1000.0
@@ -372,7 +406,8 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
             max_offset_km=inp.validation_max_offset_km,
         )
     ]
-    return row, crossings, priced.segments, sites, checks
+    book = _book(r, vkm, priced, crossings=crossings, sites=sites, inp=inp)
+    return row, crossings, priced.segments, sites, checks, book
 
 
 def _route_row(
@@ -753,20 +788,27 @@ class Scored:
     segments: list[dict]
     sites: list[dict]
     checks: list[dict]
+    book: list[dict]
 
 
 def _score_each(routes: gpd.GeoDataFrame, inp: Inputs) -> Scored:
     """``score_route`` of every route, its records gathered by kind."""
-    rows, crossings, segments_all, sites_all, checks = [], [], [], [], []
+    rows, crossings, segments_all, sites_all, checks, book = [], [], [], [], [], []
     for _, r in routes.iterrows():
-        row, cr, sg, st, ck = score_route(r, inp)
+        row, cr, sg, st, ck, bk = score_route(r, inp)
         checks += ck
+        book += bk
         rows.append(row)
         crossings += cr
         segments_all += sg
         sites_all += st
     return Scored(
-        rows=rows, crossings=crossings, segments=segments_all, sites=sites_all, checks=checks
+        rows=rows,
+        crossings=crossings,
+        segments=segments_all,
+        sites=sites_all,
+        checks=checks,
+        book=book,
     )
 
 
@@ -904,6 +946,7 @@ def score_routes(
         ),
         "sites": _frame(each.sites, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
         "validation": pd.DataFrame(each.checks, columns=list(validation.COLUMNS)),
+        "route_book": _frame(each.book, list(routebook.COLUMNS), crs),
     }
 
 
@@ -912,6 +955,24 @@ def _frame(records: list[dict], columns: list[str], crs) -> gpd.GeoDataFrame:
     if records:
         return gpd.GeoDataFrame(records, geometry="geometry", crs=crs)
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
+
+
+def _book_places(files: StageFiles, *, within_km: float) -> routebook.Places:
+    """What the route book's stretch ends are named after: OSM railway stations first.
+
+    With them, every other named place of the data: OSM border posts, Natural Earth populated
+    places, ports and airports, and the cable landing stations.
+    """
+    read = lambda layer: gateways.named_places(io.read_layer(files["ingest"], layer))  # noqa: E731
+    stations = read("railway_stations")[["name", "geometry"]]
+    frames = [stations, *map(read, ("border_controls", "places", "ports", "airports"))]
+    frames.append(read("landing_points"))
+    every = pd.concat([f[["name", "geometry"]] for f in frames], ignore_index=True)
+    return routebook.Places(
+        stations=stations,
+        everything=gpd.GeoDataFrame(every, geometry="geometry", crs=stations.crs),
+        within_m=within_km * 1000.0,
+    )
 
 
 def run(cfg: Config, files: StageFiles) -> Path:
@@ -945,6 +1006,8 @@ def run(cfg: Config, files: StageFiles) -> Path:
         sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
         off_gateway_usd=cfg.route.off_gateway_usd(),
+        book_places=_book_places(files, within_km=cfg.score.route_book_place_km),
+        book_gap_km=cfg.score.route_book_gap_km,
     )
     layers = score_routes(routes, endpoints, inp, route_cfg=cfg.route)
     io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})
