@@ -12,6 +12,8 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
+from matplotlib.collections import LineCollection
 
 FOLLOWS_COLORS = {
     "railway": "#8c2d04",
@@ -23,6 +25,8 @@ FOLLOWS_COLORS = {
     "drilled crossing": "#238b45",
 }
 """Colour of a stretch on a route's map, by what it follows."""
+MAJOR_ROADS = ("motorway", "trunk", "primary", "major")
+"""Road classes the route maps draw: primary and better (OSM), Natural Earth's major roads."""
 
 
 def slug(route_id: str) -> str:
@@ -36,7 +40,7 @@ def cheapest(routes: pd.DataFrame) -> pd.DataFrame:
 
 
 def route_map(book: gpd.GeoDataFrame, base: dict, dem: np.ndarray, *, grid) -> plt.Figure:
-    """The route on the basemap (terrain, borders, railways, major roads).
+    """The route on the basemap (terrain, borders, railways, primary-or-better roads).
 
     Each stretch coloured by what it follows; its ends marked and named.
     """
@@ -55,13 +59,15 @@ def route_map(book: gpd.GeoDataFrame, base: dict, dem: np.ndarray, *, grid) -> p
         vmax=4000,
         alpha=0.6,
     )
-    base["countries"].boundary.plot(ax=ax, color="black", linewidth=0.6)
-    base["roads"].cx[x0:x1, y0:y1].plot(ax=ax, color="#fcbba1", linewidth=0.4)
-    base["railways"].cx[x0:x1, y0:y1].plot(ax=ax, color="#8c6d31", linewidth=0.4)
+    _lines(ax, base["countries"].cx[x0:x1, y0:y1].boundary, color="black", linewidth=0.6)
+    roads = base["roads"]
+    major = roads.loc[roads["class"].isin(MAJOR_ROADS)]
+    _lines(ax, major.cx[x0:x1, y0:y1].geometry, color="#fcbba1", linewidth=0.4)
+    _lines(ax, base["railways"].cx[x0:x1, y0:y1].geometry, color="#8c6d31", linewidth=0.4)
     for follows, color in FOLLOWS_COLORS.items():
         part = book.loc[book["follows"] == follows]
         if not part.empty:
-            part.plot(ax=ax, color=color, linewidth=2.2, label=follows)
+            _lines(ax, part.geometry, color=color, linewidth=2.2, label=follows)
     _mark_ends(ax, book)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -70,6 +76,12 @@ def route_map(book: gpd.GeoDataFrame, base: dict, dem: np.ndarray, *, grid) -> p
     ax.set_title(str(book["route_id"].iloc[0]), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _lines(ax, geoms: gpd.GeoSeries, **style) -> None:
+    """Lines drawn as one collection (geopandas' plot redraws the whole figure each call)."""
+    parts = shapely.get_parts(geoms.to_numpy())
+    ax.add_collection(LineCollection([shapely.get_coordinates(p) for p in parts], **style))
 
 
 def _mark_ends(ax, book: gpd.GeoDataFrame) -> None:
@@ -94,7 +106,7 @@ def itinerary(book: pd.DataFrame) -> pd.DataFrame:
     def place(name, km) -> str:
         if not name:
             return "(no place within reach)"
-        return name if not km or not np.isfinite(km) or km < 0.05 else f"{name} ({km:.1f} km)"
+        return name if not km or not np.isfinite(km) or km < 0.05 else f"{name} ({km:.1f} km off)"
 
     return pd.DataFrame(
         {
@@ -123,7 +135,8 @@ text-align:left;vertical-align:top}img{max-width:100%}</style>"""
 def page(route: pd.Series, book: pd.DataFrame, *, map_png: str, profile_png: str) -> str:
     """One route's page: its figures in a sentence, the itinerary, the map and the profile."""
     rid = html.escape(str(route["route_id"]))
-    named = book.loc[(book["from_place"] != "") & (book["to_place"] != ""), "length_km"].sum()
+    both = (book["from_place"].fillna("") != "") & (book["to_place"].fillna("") != "")
+    named = book.loc[both, "length_km"].sum()
     table = itinerary(book).to_html(
         index=False, border=0, float_format=lambda v: f"{v:,.1f}", escape=True
     )
@@ -139,10 +152,12 @@ borders: {html.escape(str(route["border_crossings"]) or "none")}.
 stretches named at both ends.</p>
 <h2>Itinerary</h2>
 <p>Km are geodesic from the origin. A stretch follows a right-of-way within the co-location
-distance; interruptions shorter than the configured gap do not split it. Places: the gateway at
-a border, else the nearest OSM railway station, border post or Natural Earth place, with its
-distance from the line. Table <code>route_book</code> of <code>corridor.gpkg</code>,
-<code>route_book.csv</code> and <code>geojson/route_book.geojson</code> hold every route's.</p>
+distance; interruptions shorter than the configured gap do not split it. Places: the origin,
+the gateway at a border, the landing station at the end; else the first and the last place
+along the stretch within reach (OSM railway stations along a railway, else stations, border
+posts, Natural Earth places, ports, airports), with its distance off the line. Table
+<code>route_book</code> of <code>corridor.gpkg</code>, <code>route_book.csv</code> and
+<code>geojson/route_book.geojson</code> hold every route's.</p>
 {table}
 <h2>Map</h2><img src="{html.escape(map_png)}" alt="map of {rid}">
 <h2>Elevation profile</h2><img src="{html.escape(profile_png)}" alt="profile of {rid}">

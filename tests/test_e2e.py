@@ -349,7 +349,7 @@ def test_every_route_has_a_route_book_that_covers_it_and_names_its_stretches(bui
     mine = book.loc[
         book["route_id"].isin(cheapest["route_id"]) & book["country"].isin(["KZ", "TM", "IR"])
     ]
-    named = (mine["from_place"] != "") & (mine["to_place"] != "")
+    named = (mine["from_place"].fillna("") != "") & (mine["to_place"].fillna("") != "")
     share = mine.loc[named, "length_km"].sum() / mine["length_km"].sum()
     assert share >= 0.9, f"{share:.1%} of the KZ, TM and IR km named at both ends"
     assert set(book["follows"]) >= {"railway", "motorway/trunk/primary road", "cross-country"}
