@@ -57,12 +57,14 @@ def test_every_layer_opens_with_its_crs(built):
         "sites",
         "ranking_sensitivity",
         "validation",
+        "route_book",
         "layer_styles",
         "onward_paths",
         "hubs",
         "gateways",
     }
-    assert layers["ranking_sensitivity"] is None and layers["validation"] is None  # tables
+    for table in ("ranking_sensitivity", "validation", "route_book"):
+        assert layers[table] is None, table  # attribute tables
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
