@@ -163,6 +163,8 @@ FIELD_DOCS = {
         "link) the route crosses at; see gateways.gpkg",
         "gateway_kind": "fiber_link, rail, road or checkpoint",
         "gateway_status": "The gateway's status: in_service, under_construction or planned",
+        "crossing_in_service": "The gateway's status is not in service but a railway or road "
+        "crossing merged into it is (a planned fiber link at an existing crossing)",
         "off_gateway": "A border crossed away from any gateway (relaxed, at a cost)",
         "km_from_origin": "Ground km from the route's origin",
     },

@@ -227,6 +227,8 @@ class Route:
 def _crossing_text(x: dict, km: float) -> str:
     if x["kind"] == "border":
         status = (x.get("gateway_status") or "").replace("_", " ")
+        if x.get("crossing_in_service"):
+            status += "; the railway or road crossing in service"
         where = f" at {x['gateway']} ({status})" if x.get("gateway") else " off any gateway"
         return f"border {x['name']}{where}, km {km:,.1f}"
     if x["kind"] == "fault":

@@ -65,10 +65,13 @@ def border_crossings(
             gid = max(int(gate[tuple(cells[i])]), int(gate[tuple(cells[i + 1])]))
             if gid:
                 g = gateways.loc[gateways["gateway_id"] == gid].iloc[0]
+                status = g.get("status", "in_service")
                 crossing.update(
                     gateway=g["name"],
                     gateway_kind=g["kind"],
-                    gateway_status=g.get("status", "in_service"),
+                    gateway_status=status,
+                    crossing_in_service=status != "in_service"
+                    and "in_service" in str(g.get("statuses", "")),
                 )
             else:
                 crossing.update(off_gateway=True)
@@ -483,14 +486,22 @@ def _border_fields(borders: list[dict], n_off_gateway: int) -> dict:
     """How many borders a route crosses, at which gateways, and how many away from one."""
     return {
         "n_border_crossings": len(borders),
-        "border_crossings": "; ".join(
-            f"{b['name']} at {b['gateway']} ({b['gateway_status'].replace('_', ' ')})"
-            if b["gateway"]
-            else f"{b['name']} at no gateway"
-            for b in borders
-        ),
+        "border_crossings": "; ".join(map(_border_text, borders)),
         "n_off_gateway_crossings": n_off_gateway,
     }
+
+
+def _border_text(b: dict) -> str:
+    """A border crossing in words: where, and the status of the gateway it relies on.
+
+    A planned or unfinished link at a crossing that is itself in service (a railway's or a
+    road's, merged into the gateway) says so.
+    """
+    if not b["gateway"]:
+        return f"{b['name']} at no gateway"
+    status = b["gateway_status"].replace("_", " ")
+    also = "; the railway or road crossing in service" if b.get("crossing_in_service") else ""
+    return f"{b['name']} at {b['gateway']} ({status}{also})"
 
 
 def _river_and_fault_fields(rivers: list[dict], faults: list[dict]) -> dict:
@@ -819,6 +830,7 @@ def _crossings_frame(crossings: list[dict], crs) -> gpd.GeoDataFrame:
             "gateway": "",
             "gateway_kind": "",
             "gateway_status": "",
+            "crossing_in_service": False,
             "off_gateway": False,
             "slip_type": "",
             **x,
@@ -937,7 +949,14 @@ def score_routes(
         "routes": scored,
         "crossings": cross,
         "fault_crossings": cross.loc[cross["kind"] == "fault"].drop(
-            columns=["gateway", "gateway_kind", "gateway_status", "off_gateway"], errors="ignore"
+            columns=[
+                "gateway",
+                "gateway_kind",
+                "gateway_status",
+                "crossing_in_service",
+                "off_gateway",
+            ],
+            errors="ignore",
         ),
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),

@@ -229,3 +229,11 @@ def test_a_border_crossing_says_the_status_of_the_gateway_it_relies_on(small_gri
     }
     fields = score._border_fields([*crossings, off], 1)
     assert fields["border_crossings"] == "KZ→TM at Link (KZ–TM) (planned); TM→IR at no gateway"
+    # a planned link at a crossing that is in service (a road's, merged into the gateway)
+    gateways["statuses"] = ["in_service,planned"]
+    (crossing,) = score.border_crossings(
+        cells, country, ["KZ", "TM"], grid=small_grid, gate=gate, gateways=gateways
+    )
+    assert score._border_fields([crossing], 0)["border_crossings"] == (
+        "KZ→TM at Link (KZ–TM) (planned; the railway or road crossing in service)"
+    )
