@@ -777,6 +777,14 @@ class ScoreConfig(_Section):
         "bore or a short cut away from a right-of-way does not split an itinerary that a "
         "survey team reads in stretches of tens of km.",
     )
+    route_book_town_km: NonNegFloat = Field(
+        50.0,
+        description="A route book stretch end with no place within route_book_place_km is "
+        "named after the nearest Natural Earth populated place (a town) within this ground "
+        "distance, with that distance: the base a survey team works from; farther, or 0, the "
+        "end stays unnamed. ASSUMPTION: an hour's drive on a desert or steppe road, about "
+        "50 km.",
+    )
     route_book_place_km: PosFloat = Field(
         15.0,
         description="A stretch's ends are named after the first and the last place along it "

@@ -125,7 +125,8 @@ FIELD_DOCS = {
         "interruptions shorter than score.route_book_gap_km do not split a stretch",
         "from_place": "Where it starts: the origin, a border gateway, or the nearest OSM "
         "railway station (along a railway), border post or Natural Earth place within "
-        "score.route_book_place_km ('' when none)",
+        "score.route_book_place_km, else the town within score.route_book_town_km ('' when "
+        "none)",
         "from_place_km": "Distance of that place from the route line, km",
         "to_place": "Where it ends (as from_place; the landing station at the route's end)",
         "to_place_km": "Distance of that place from the route line, km",

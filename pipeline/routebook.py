@@ -17,8 +17,10 @@ each route, with no file read or written:
 - each end is named: the origin at the start, the landing station at the end, the gateway at a
   border, and elsewhere the first (at its start) and the last (at its end) place along the
   stretch within ``score.route_book_place_km`` of its line: OSM railway stations along a
-  railway, else stations, OSM border posts or Natural Earth places; each with its distance from
-  the line and the km where it lies abeam.
+  railway, else stations, OSM border posts or Natural Earth places (a single place names only
+  the end it is nearer); an end still unnamed takes the place nearest its own point within
+  that reach, else the Natural Earth town nearest it within ``score.route_book_town_km`` (the
+  survey team's base); each with its distance from the line and the km where it lies abeam.
 
 Km are geodesic km from the origin along the route line (so the stretches add up to the route's
 ``length_km``); crossings and sites, placed by the router's ground km, are carried over vertex by
@@ -162,6 +164,8 @@ class Places:
     stations: gpd.GeoDataFrame  # OSM railway stations (named, no kilometre posts)
     everything: gpd.GeoDataFrame  # the stations, OSM border posts and Natural Earth places
     within_m: float
+    towns: gpd.GeoDataFrame | None = None  # Natural Earth populated places: survey bases
+    town_m: float = 0.0  # an end with nothing within ``within_m`` takes a town this near
 
 
 @dataclass(frozen=True)
@@ -190,17 +194,47 @@ def along(pool: gpd.GeoDataFrame, line: shapely.LineString, within_m: float) -> 
 
 
 def first_and_last(line: shapely.LineString, follows_: str, places: Places) -> tuple:
-    """The first and last place along a stretch: stations along a railway, else any place.
+    """The places that name a stretch's start and end: the first and the last along it.
 
-    Each ``(share along, name, distance in m)``, or ``(None, None)`` when none is in reach.
+    OSM railway stations along a railway, else any place, within reach of the line; each
+    ``(share along, name, distance in m)`` or None. A single place names only the end it is
+    nearer (a 270 km road is not "from Chapaev to Chapaev"); an end still unnamed takes the
+    place nearest its own point within reach (``at_point``).
     """
-    pools = [places.stations] if follows_ == "railway" else []
-    pools.append(places.everything)
-    for pool in pools:
+    hits: list[tuple] = []
+    for pool in ([places.stations] if follows_ == "railway" else []) + [places.everything]:
         hits = along(pool, line, places.within_m)
         if hits:
-            return hits[0], hits[-1]
-    return None, None
+            break
+    if len(hits) >= 2:
+        return hits[0], hits[-1]
+    start = hits[0] if hits and hits[0][0] < 0.5 else None
+    end = hits[0] if hits and start is None else None
+    ends = shapely.get_point(line, 0), shapely.get_point(line, -1)
+    return (
+        start or at_point(ends[0], line, follows_, places=places, share=0.0),
+        end or at_point(ends[1], line, follows_, places=places, share=1.0),
+    )
+
+
+def at_point(point, line: shapely.LineString, follows_: str, *, places: Places, share: float):
+    """The place nearest ``point`` within reach (a station first along a railway).
+
+    Else the town nearest it within ``places.town_m`` (a survey team's base), else None.
+    """
+    pools = [(places.stations, places.within_m)] if follows_ == "railway" else []
+    pools.append((places.everything, places.within_m))
+    if places.towns is not None:
+        pools.append((places.towns, places.town_m))
+    for pool, reach in pools:
+        if pool.empty:
+            continue
+        idx = pool.sindex.query(point, predicate="dwithin", distance=reach)
+        if len(idx):
+            d = pool.geometry.iloc[idx].distance(point).to_numpy()
+            g = pool.geometry.iloc[idx[int(np.argmin(d))]]
+            return (share, str(pool["name"].iloc[idx[int(np.argmin(d))]]), line.distance(g))
+    return None
 
 
 def _border_at(km: float, ends: Ends, line: shapely.LineString) -> tuple | None:
@@ -247,7 +281,7 @@ def _ends(r: Route, s: dict, geom: shapely.LineString, *, which: tuple, ends: En
     a border its gateway; else the first and last place along the stretch (``first_and_last``).
     """
     a, e = s["km_start"], s["km_end"]
-    found = first_and_last(geom, s["follows"], places)
+    found = (None, None) if all(which) else first_and_last(geom, s["follows"], places)
     out = []
     for k, (km, own, hit) in enumerate(
         ((a, ends.origin, found[0]), (e, ends.destination, found[1]))

@@ -155,7 +155,8 @@ stretches named at both ends.</p>
 distance; interruptions shorter than the configured gap do not split it. Places: the origin,
 the gateway at a border, the landing station at the end; else the first and the last place
 along the stretch within reach (OSM railway stations along a railway, else stations, border
-posts, Natural Earth places, ports, airports), with its distance off the line. Table
+posts, Natural Earth places, ports, airports; a single place names only its nearer end; an end
+with none takes the nearest town within the towns' reach), with its distance off the line. Table
 <code>route_book</code> of <code>corridor.gpkg</code>, <code>route_book.csv</code> and
 <code>geojson/route_book.geojson</code> hold every route's.</p>
 {table}

@@ -976,7 +976,7 @@ def _frame(records: list[dict], columns: list[str], crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
 
 
-def _book_places(files: StageFiles, *, within_km: float) -> routebook.Places:
+def _book_places(files: StageFiles, *, within_km: float, town_km: float) -> routebook.Places:
     """What the route book's stretch ends are named after: OSM railway stations first.
 
     With them, every other named place of the data: OSM border posts, Natural Earth populated
@@ -991,6 +991,8 @@ def _book_places(files: StageFiles, *, within_km: float) -> routebook.Places:
         stations=stations,
         everything=gpd.GeoDataFrame(every, geometry="geometry", crs=stations.crs),
         within_m=within_km * 1000.0,
+        towns=read("places")[["name", "geometry"]],
+        town_m=town_km * 1000.0,
     )
 
 
@@ -1025,7 +1027,11 @@ def run(cfg: Config, files: StageFiles) -> Path:
         sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
         off_gateway_usd=cfg.route.off_gateway_usd(),
-        book_places=_book_places(files, within_km=cfg.score.route_book_place_km),
+        book_places=_book_places(
+            files,
+            within_km=cfg.score.route_book_place_km,
+            town_km=cfg.score.route_book_town_km,
+        ),
         book_gap_km=cfg.score.route_book_gap_km,
     )
     layers = score_routes(routes, endpoints, inp, route_cfg=cfg.route)

@@ -97,6 +97,7 @@ def test_a_book_names_its_ends_and_covers_the_route():
         [
             {"name": "Far Station", "geometry": shapely.Point(0, 30 * km)},
             {"name": "Km Post", "geometry": shapely.Point(20 * km, 1 * km)},
+            {"name": "Late", "geometry": shapely.Point(80 * km, 2 * km)},
             {"name": "Abeam", "geometry": shapely.Point(120 * km, 3 * km)},
             {"name": "Last", "geometry": shapely.Point(140 * km, -1 * km)},
         ]
@@ -130,25 +131,44 @@ def test_a_book_names_its_ends_and_covers_the_route():
         places=routebook.Places(stations=stations, everything=every, within_m=10 * km),
         gap_km=5.0,
     )
-    assert rows[0]["to_place"] == "Km Post"  # along a railway: its last station, not Town
+    assert rows[0]["to_place"] == "Late"  # along a railway: its last station, not Town
     assert (rows[1]["from_place"], rows[1]["to_place"]) == ("Abeam", "Station")  # its end
     assert rows[1]["from_place_km"] == pytest.approx(3.0)
     assert rows[1]["from_place_at_km"] == pytest.approx(120 * 1.001)
-    # no station in reach of the railway: the last place of any kind along it
+    # no station in reach of the railway: any place; a single one names only its nearer end
     rows = routebook.book(
         route,
         ivs,
         ends=middle,
-        places=routebook.Places(stations=stations.iloc[:1], everything=every, within_m=10 * km),
+        places=routebook.Places(
+            stations=stations.iloc[:1], everything=every.iloc[[0, 5]], within_m=10 * km
+        ),
         gap_km=5.0,
     )
-    assert rows[0]["to_place"] == "Town"
-    # nothing in reach: the end is left unnamed
-    rows = routebook.book(
-        route,
-        ivs,
-        ends=middle,
-        places=routebook.Places(stations=stations, everything=every, within_m=100.0),
-        gap_km=5.0,
+    assert list(every.iloc[[0, 5]]["name"]) == ["Far Station", "Town"]
+    assert rows[0]["to_place"] == "" and np.isnan(rows[0]["to_place_km"])  # Town is at km 30
+
+
+def test_a_single_place_names_both_ends_of_a_short_stretch_and_one_end_of_a_long_one():
+    km = 1000.0
+    town = _gdf([{"name": "Town", "geometry": shapely.Point(6 * km, 2 * km)}])
+    places = routebook.Places(stations=town.iloc[:0], everything=town, within_m=10 * km)
+    short = shapely.LineString([(0, 0), (12 * km, 0)])
+    start, end = routebook.first_and_last(short, "cross-country", places)
+    assert start[1] == end[1] == "Town"
+    long = shapely.LineString([(0, 0), (100 * km, 0)])
+    start, end = routebook.first_and_last(long, "cross-country", places)
+    assert start[1] == "Town" and end is None
+
+
+def test_an_end_with_nothing_in_reach_takes_a_town_within_the_towns_reach():
+    km = 1000.0
+    town = _gdf([{"name": "Base", "geometry": shapely.Point(100 * km, 30 * km)}])
+    line = shapely.LineString([(0, 0), (100 * km, 0)])
+    places = routebook.Places(stations=town.iloc[:0], everything=town, within_m=10 * km)
+    assert routebook.first_and_last(line, "cross-country", places) == (None, None)
+    places = routebook.Places(
+        stations=town.iloc[:0], everything=town, within_m=10 * km, towns=town, town_m=50 * km
     )
-    assert rows[0]["to_place"] == "" and np.isnan(rows[0]["to_place_km"])
+    start, end = routebook.first_and_last(line, "cross-country", places)
+    assert start is None and end == (1.0, "Base", pytest.approx(30 * km))
