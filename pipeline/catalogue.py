@@ -69,7 +69,9 @@ FILES: dict[str, str] = {
     "onward": "onward.gpkg",
     "corridor": "corridor.gpkg",
     **{f"geojson/{n}": f"geojson/{n}.geojson" for n in EXPORT_LAYERS},
+    "geojson/route_book": "geojson/route_book.geojson",
     "routes_csv": "routes.csv",
+    "route_book_csv": "route_book.csv",
     "ranking_csv": "ranking_sensitivity.csv",
     "cost_style": "cost/unit_cost_usd_per_km.qml",
     "frequency_style": "route_frequency.qml",
@@ -78,6 +80,7 @@ FILES: dict[str, str] = {
     "report_map_png": "report/map.png",
     "report_world_png": "report/world.png",
     "report_routes_csv": "report/routes.csv",
+    "report_route_pages": "report/routes/index.html",
     "manifest": "report/manifest.json",
 }
 """Every file one stage writes and another reads (or a planner opens), by key."""
@@ -151,7 +154,9 @@ STAGES: dict[str, Stage] = {
         (
             "corridor",
             *(f"geojson/{n}" for n in EXPORT_LAYERS),
+            "geojson/route_book",
             "routes_csv",
+            "route_book_csv",
             "ranking_csv",
             "cost_style",
             "frequency_style",
@@ -161,13 +166,14 @@ STAGES: dict[str, Stage] = {
     ),
     "report": Stage(
         "report/index.html with map, profiles, tables, sources; manifest and changes",
-        ("lock", "ingest", "dem", "routes", "corridor", "cost/inv_scale"),
+        ("lock", "ingest", "dem", "routes", "corridor", "geojson/route_book", "cost/inv_scale"),
         (
             "report",
             "report_map",
             "report_map_png",
             "report_world_png",
             "report_routes_csv",
+            "report_route_pages",
             "manifest",
         ),
         (

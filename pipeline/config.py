@@ -569,6 +569,10 @@ class ListedGateway(_Section):
     lon_deg: float = Field(ge=-180, le=180)
     lat_deg: float = Field(ge=-90, le=90)
     kind: Literal["fiber_link", "rail", "road", "checkpoint"]
+    status: Literal["in_service", "under_construction", "planned"] = Field(
+        description="Whether the crossing (or the fiber link) is in service, under construction "
+        "or planned, as its source says."
+    )
     source: str = Field(min_length=1, description="Where the gateway is published.")
 
 
@@ -577,13 +581,15 @@ class GatewaysConfig(_Section):
 
     listed: list[ListedGateway] = Field(
         default_factory=lambda: _world("gateways.listed"),
-        description="Published crossing points, each with its source. Default "
-        "(pipeline/world.yaml): the KTI railway's two border crossings, Turkmenistan's "
-        "Ashgabat–Quchan fiber link (at their OSM station or border post) and its planned "
-        "Garabogaz–Temirbaba link (where the OSM road crosses the border). Turkmenistan's "
-        "other published links (Garabogaz–Kenderli, "
-        "Turkmenabat–Alat, Dashoguz–Gurlen) have no position in the data; add them with "
-        "coordinates from a survey.",
+        description="Published crossing points, each with its status (in_service, "
+        "under_construction, planned) and source. Default (pipeline/world.yaml): the KTI "
+        "railway's two border crossings and Turkmenistan's Ashgabat–Quchan fiber link (in "
+        "service, at their OSM station or border post), the Garabogaz–Temirbaba road, and the "
+        "fibre links of Turkmenistan's State Programme 2026–2028 (reported February 2026), "
+        "Bekdash–Temirbaba to Kazakhstan and Etrek–Incheburun to Iran (planned). "
+        "Turkmenistan's other published links (Garabogaz–Kenderli, Turkmenabat–Alat, "
+        "Dashoguz–Gurlen) have no position in the data; add them with coordinates from a "
+        "survey.",
     )
     railway_classes: list[Literal["rail", "narrow_gauge", "construction"]] = Field(
         default_factory=lambda: ["rail", "narrow_gauge"],
@@ -611,6 +617,30 @@ class GatewaysConfig(_Section):
         description="A border post or listed gateway farther than this from a land border of "
         "two countries is left out (with a warning for a listed one). ASSUMPTION: 1:10M "
         "borders lie within a few km of the true line.",
+    )
+    generalised_sources: list[str] = Field(
+        default_factory=lambda: ["naturalearth", "rzd_generalized"],
+        description="Line sources (the `source` of ingest.gpkg's railways and roads) too "
+        "generalised to place a crossing: a gateway candidate from one of them is kept only "
+        "where a detailed line (any other source) crosses the same border, or an OSM border "
+        "post stands, within confirm_km, and is moved there. Default: Natural Earth 1:10m "
+        "(lines generalised by kilometres: its road near Beyneu meets the KZ–UZ border 57 km "
+        "from the real crossing) and the generalized Russian Railways layer.",
+    )
+    confirm_km: PosFloat = Field(
+        10.0,
+        description="Farthest a detailed crossing or border post may lie from a generalised "
+        "candidate on the same border to confirm it. ASSUMPTION: Natural Earth 1:10m lines lie "
+        "within a few km of the true line (0.2 mm at 1:10M = 2 km, plus simplification); a "
+        "detailed crossing farther than 10 km is another crossing.",
+    )
+    name_km: PosFloat = Field(
+        15.0,
+        description="An unnamed gateway is named after the nearest OSM railway station or "
+        "border post within this ground distance (never a kilometre post), else the nearest "
+        "Natural Earth populated place, with its distance. ASSUMPTION: a border station or "
+        "post serves the crossing within a few km; 15 km also takes the nearest halt on a "
+        "line to a border.",
     )
 
 
@@ -736,6 +766,34 @@ class ScoreConfig(_Section):
         30.0,
         description="A route is checked against a reference corridor only if it passes "
         "within this distance of both its ends. ASSUMPTION: a dozen cells at 2.5 km.",
+    )
+    route_book_gap_km: NonNegFloat = Field(
+        10.0,
+        description="In the route book, a stretch shorter than this is an interruption, not a "
+        "stretch of its own: it joins the stretches either side where they follow the same "
+        "right-of-way, else the longer of them in its country (a border or shore always "
+        "splits; `methods` keeps the km built each way). ASSUMPTION: four cells of the 2.5 km "
+        "grid, an eighth of an amplifier span (sites.ila_span_km): a bend, a yard, a river "
+        "bore or a short cut away from a right-of-way does not split an itinerary that a "
+        "survey team reads in stretches of tens of km.",
+    )
+    route_book_town_km: NonNegFloat = Field(
+        50.0,
+        description="A route book stretch end with no place within route_book_place_km is "
+        "named after the nearest Natural Earth populated place (a town) within this ground "
+        "distance, with that distance: the base a survey team works from; farther, or 0, the "
+        "end stays unnamed. ASSUMPTION: an hour's drive on a desert or steppe road, about "
+        "50 km.",
+    )
+    route_book_place_km: PosFloat = Field(
+        15.0,
+        description="A stretch's ends are named after the first and the last place along it "
+        "within this ground distance of its line: OSM railway stations along a railway, else "
+        "any station, OSM border post, Natural Earth populated place, port or airport, or "
+        "cable landing station; with none in reach the end is left unnamed. ASSUMPTION: the "
+        "reach of gateways.name_km, a place a survey team drives to from the working strip; "
+        "the data hold no villages (Natural Earth's places are towns), so desert stretches "
+        "would otherwise go unnamed.",
     )
 
 

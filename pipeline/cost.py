@@ -412,6 +412,7 @@ def listed_gateways(g: GatewaysConfig, grid: Grid) -> gpd.GeoDataFrame:
         {
             "name": [p.name for p in g.listed],
             "kind": [p.kind for p in g.listed],
+            "status": [p.status for p in g.listed],
             "source": [p.source for p in g.listed],
         },
         geometry=gpd.points_from_xy(x, y),

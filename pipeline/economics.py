@@ -270,30 +270,41 @@ def protected_extra_usd(p: RouteParts, b: Breakdown, c: CostConfig) -> float:
     return cable * (1.0 - 1.0 / c.protected_area_mult)
 
 
-def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
-    """Stretches of one construction method in one country, with their km and cost.
+def intervals(p: RouteParts, b: Breakdown, c: CostConfig) -> list[tuple]:
+    """A route's km as intervals in order, each built one way at one rate.
 
-    Their costs add up to ``b.cable_usd + b.hdd_usd``.
+    Each is ``(km_start, km_end, method, country, usd_per_km, row_classes)``: the pieces with
+    the river bores cut out, and the bores (``hdd``, no right-of-way bits). Their costs add up
+    to ``b.cable_usd + b.hdd_usd``; ``segments`` and the route book are both made of them.
     """
     ivs = []
     bores = p.bores.tolist()
     ends = [hi for _, hi in bores]
-    for a, e, m, cc, r in zip(
+    for a, e, m, cc, r, rc in zip(
         p.km_start.tolist(),
         p.km_end.tolist(),
         p.method,
         p.country,
         b.rate_usd_per_km.tolist(),
+        p.row_classes.tolist(),
         strict=True,
     ):
-        ivs += [[lo, hi, m, cc, r] for lo, hi in _minus(a, e, bores, ends=ends)]
+        ivs += [(lo, hi, m, cc, r, rc) for lo, hi in _minus(a, e, bores, ends=ends)]
     ivs += [
-        [lo, hi, "hdd", cc, c.hdd_usd_per_km]
+        (lo, hi, "hdd", cc, c.hdd_usd_per_km, 0)
         for (lo, hi), cc in zip(p.bores, p.bore_country, strict=True)
     ]
     ivs.sort(key=lambda iv: iv[0])
+    return ivs
+
+
+def segments(p: RouteParts, b: Breakdown, c: CostConfig) -> list[dict]:
+    """Stretches of one construction method in one country, with their km and cost.
+
+    Their costs add up to ``b.cable_usd + b.hdd_usd``.
+    """
     segs: list[dict] = []
-    for a, e, m, cc, r in ivs:
+    for a, e, m, cc, r, _ in intervals(p, b, c):
         if segs and segs[-1]["method"] == m and segs[-1]["country"] == cc:
             segs[-1]["km_end"] = e
             segs[-1]["cost_usd"] += (e - a) * r

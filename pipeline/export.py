@@ -20,6 +20,7 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from . import io, sources, styles
 from .catalogue import StageFiles
@@ -43,6 +44,9 @@ LAYER_DOCS = {
     "distance of an earlier one",
     "shared_risk_points": "Crossings two alternatives of one pair share",
     "ranking_sensitivity": "Top route per scenario as each ranking weight moves from 0 to 1",
+    "route_book": "Each route told as consecutive stretches along named rights-of-way: km, "
+    "what it follows, the places at its ends, country, method, cost, crossings and sites "
+    "(geojson/route_book.geojson holds its lines)",
     "validation": "Routes against known corridors (the KTI railway): km per country between "
     "its ends against the published figures, and the mean distance from the railway",
     "onward_paths": "End-to-end path per scenario, origin, Iranian landing station and hub: the "
@@ -74,7 +78,8 @@ FIELD_DOCS = {
         "submarine_km": "Length of submarine legs, km",
         "shared_km_max": "Most km within the separation distance of another alternative",
         "diverse": "Kept the separation distance from the earlier (cheaper) alternatives",
-        "border_crossings": "Each border crossed, in order, and the gateway it is crossed at",
+        "border_crossings": "Each border crossed, in order, the gateway it is crossed at and "
+        "that gateway's status (in service, under construction, planned)",
         "transit_km": "Transit countries (neither the origin's nor the destination's) and the "
         "ground km in each",
         "row_share_railway": "Share of the length (0–1) along a railway (within the co-location "
@@ -110,12 +115,43 @@ FIELD_DOCS = {
         "right_of_way_km": "Distance to the nearest railway, road or pipeline, km",
         "cost_usd": "Site cost, USD",
     },
+    "route_book": {
+        "seq": "Order of the stretch along its route, from 1 at the origin",
+        "km_start": "Geodesic km from the origin where the stretch starts",
+        "km_end": "Geodesic km from the origin where it ends",
+        "length_km": "Geodesic length; a route's stretches add up to its length_km",
+        "follows": "railway, motorway/trunk/primary road, secondary road, pipeline, "
+        "cross-country, submarine or drilled crossing (within the co-location distance); "
+        "interruptions shorter than score.route_book_gap_km do not split a stretch",
+        "from_place": "Where it starts: the origin, a border gateway, or the nearest OSM "
+        "railway station (along a railway), border post or Natural Earth place within "
+        "score.route_book_place_km, else the town within score.route_book_town_km ('' when "
+        "none)",
+        "from_place_km": "Distance of that place from the route line, km",
+        "to_place": "Where it ends (as from_place; the landing station at the route's end)",
+        "to_place_km": "Distance of that place from the route line, km",
+        "country": "ISO 3166-1 alpha-2, or sea",
+        "method": "The construction method of most of its km",
+        "methods": "Km by construction method",
+        "cost_usd": "Cable and drilling cost of the stretch, USD (crossings, landfalls and "
+        "sites are priced per item in the routes layer)",
+        "usd_per_km": "cost_usd per km",
+        "crossings": "Borders (with gateway and status), rivers, faults and landfalls in the "
+        "stretch, with their km",
+        "sites": "Amplifier (ILA) and regeneration sites in the stretch, with their km",
+    },
     "gateways": {
         "a": "One country of the border (ISO 3166-1 alpha-2)",
         "b": "The other country",
         "kind": "fiber_link (published link), rail, road or checkpoint (OSM border post)",
         "kinds": "Every kind of candidate merged into this gateway",
-        "source": "Where the gateway comes from",
+        "status": "in_service, under_construction or planned: the listed entry's it is named "
+        "after (a published fiber link's), else in_service (a crossing in the data)",
+        "statuses": "Every status merged into this gateway",
+        "name_km": "Distance from the gateway to the station, border post or place it is "
+        "named after, km (0: named by its list entry or its own border post)",
+        "source": "Where the gateway comes from; for a Natural Earth candidate, the detailed "
+        "crossing or border post that confirmed it and how far it was moved",
     },
     "fault_crossings": {
         "name": "The fault's name in GEM's database ('unnamed fault' where it has none)",
@@ -127,6 +163,9 @@ FIELD_DOCS = {
         "gateway": "For a border: the gateway (railway, road, border post or published fiber "
         "link) the route crosses at; see gateways.gpkg",
         "gateway_kind": "fiber_link, rail, road or checkpoint",
+        "gateway_status": "The gateway's status: in_service, under_construction or planned",
+        "crossing_in_service": "The gateway's status is not in service but a railway or road "
+        "crossing merged into it is (a planned fiber link at an existing crossing)",
         "off_gateway": "A border crossed away from any gateway (relaxed, at a cost)",
         "km_from_origin": "Ground km from the route's origin",
     },
@@ -194,8 +233,8 @@ def geojson_text(gdf: gpd.GeoDataFrame, decimals: int, meta: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
-    """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
+def _layers(files: StageFiles) -> dict[str, gpd.GeoDataFrame]:
+    """The deliverable layers, from the score, uncertainty, onward and cost stages' files."""
     scores, unc = files["scores"], files["uncertainty"]
     endpoints = io.read_layer(scores, "endpoints")
     extra = io.read_layer(unc, "route_uncertainty").drop(columns=["scenario", "origin"])
@@ -216,10 +255,18 @@ def run(cfg: Config, files: StageFiles) -> Path:
         "hubs": io.read_layer(files["onward"], "hubs"),
         "gateways": io.read_layer(files["gateways"], "gateways"),
     }
-    layers = {k: v.to_crs(WGS84) for k, v in layers.items()}
+    return {k: v.to_crs(WGS84) for k, v in layers.items()}
+
+
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
+    scores, unc = files["scores"], files["uncertainty"]
+    layers = _layers(files)
+    book = io.read_layer(scores, "route_book").to_crs(WGS84)
     tables = {
         "ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity"),
         "validation": io.read_layer(scores, "validation"),
+        "route_book": pd.DataFrame(book.drop(columns="geometry")),
     }
     meta = {
         "generator": "fiber-corridor pipeline",
@@ -231,6 +278,11 @@ def run(cfg: Config, files: StageFiles) -> Path:
             files[f"geojson/{name}"],
             geojson_text(gdf, cfg.export.geojson_decimals, {**meta, "layer": name}),
         )
+    io.write_text(
+        files["geojson/route_book"],
+        geojson_text(book, cfg.export.geojson_decimals, {**meta, "layer": "route_book"}),
+    )
+    io.write_csv(files["route_book_csv"], tables["route_book"])
     io.write_csv(files["ranking_csv"], tables["ranking_sensitivity"])
     io.write_csv(files["routes_csv"], layers["routes"].drop(columns="geometry"))
     scenarios = [(k, sc.description or k) for k, sc in cfg.route.scenarios.items()]

@@ -9,8 +9,14 @@ the candidates from the data and from the sourced list in the config (``gateways
 - **checkpoint**: an OSM ``barrier=border_control`` point near a border;
 - **fiber_link** (or any kind the list gives): a listed gateway, with its source.
 
+A crossing of a generalised line (Natural Earth's, ``gateways.generalised_sources``) is no
+place a cable can cross: it is kept only where a detailed line (OSM) crosses the same border,
+or an OSM border post stands, within ``gateways.confirm_km``, and moved there; else dropped.
 Candidates of one border closer than ``gateways.merge_km`` are one gateway, named after the
-listed one, else the border post, else the nearest railway station or place. Each gateway is
+listed one, else the border post, else the nearest OSM railway station or border post within
+``gateways.name_km`` (never a kilometre post), else the nearest Natural Earth place. A gateway
+carries the ``status`` of the listed entry it is named after (in service, under construction,
+planned); one found in the data is in service. Each gateway is
 written with its kinds and sources, and its cells (those within ``gateways.radius_km``) are
 burnt into ``cost/gateway_id.tif``; the router lets a route change country only through them.
 """
@@ -18,9 +24,11 @@ burnt into ``cost/gateway_id.tif``; the router lets a route change country only 
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .config import GatewaysConfig
@@ -32,6 +40,14 @@ BORDER_TOLERANCE_M = 50.0
 """Two countries' outlines closer than this are one border (reprojection moves vertices)."""
 KINDS = ("fiber_link", "rail", "road", "checkpoint")
 """Kinds in order of precedence for a gateway's name."""
+STATUSES = ("in_service", "under_construction", "planned")
+"""A crossing's or a fiber link's status, as its source gives it (the data's: in service)."""
+KM_POST = re.compile(
+    r"\d\s*(?:км|km|километр)|\b(?:км|km)\s*\d|(?:^|\s)(?:no\.?|№|n)\s*\d+\s*$",
+    re.IGNORECASE,
+)
+"""A name that is a kilometre post or a numbered passing loop ("1177 км", "km 12",
+"Разъезд 2 километр", "Rzd. No 48"): no place a planner can find, never a gateway's name."""
 
 
 def shared_borders(countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -71,28 +87,71 @@ def _segments(boundary: shapely.Geometry) -> np.ndarray:
     return np.concatenate(out) if out else np.array([], dtype=object)
 
 
+SOURCE_LABELS = {
+    "naturalearth": "Natural Earth",
+    "rzd_generalized": "Russian Railways, generalized",
+}
+"""Readable names of the ingest layers' ``source`` values (others: OpenStreetMap)."""
+
+
 def line_crossings(
-    lines: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, *, source: str
+    lines: gpd.GeoDataFrame, borders: gpd.GeoDataFrame, kind: str, *, generalised: set[str]
 ) -> list[dict]:
-    """Points where the lines meet a border (one per crossing of a line)."""
+    """Points where the lines meet a border (one per crossing of a line).
+
+    Each is ``detailed`` unless its line's ``source`` is one of ``generalised``.
+    """
     out = []
     tree = shapely.STRtree(lines.geometry.to_numpy())
+    srcs = lines["source"].to_numpy() if "source" in lines else np.full(len(lines), "")
     for _, br in borders.iterrows():
         for k in tree.query(br.geometry, predicate="intersects"):
             hit = shapely.intersection(lines.geometry.iloc[k], br.geometry)
+            label = SOURCE_LABELS.get(srcs[k], "OpenStreetMap")
             for p in shapely.get_parts(hit):
-                q = p if p.geom_type == "Point" else p.centroid
                 out.append(
                     {
                         "a": br["a"],
                         "b": br["b"],
                         "kind": kind,
                         "name": "",
-                        "source": source,
-                        "geometry": q,
+                        "source": f"{label} {'railways' if kind == 'rail' else 'roads'}",
+                        "status": "in_service",
+                        "detailed": srcs[k] not in generalised,
+                        "geometry": p if p.geom_type == "Point" else p.centroid,
                     }
                 )
     return out
+
+
+def confirm(cands: list[dict], confirm_m: float) -> tuple[list[dict], dict[str, int]]:
+    """Generalised candidates moved onto a detailed one of their border, or dropped.
+
+    A candidate that is not ``detailed`` is kept only where a detailed candidate of the same
+    border (a detailed line's crossing or a border post) lies within ``confirm_m``; it is moved
+    there, its source saying what confirmed it and how far. Returns the candidates kept and the
+    counts ``generalised``, ``confirmed``, ``moved`` (farther than 1 m) and ``dropped``.
+    """
+    sure = [c for c in cands if c.get("detailed", True)]
+    unsure = [c for c in cands if not c.get("detailed", True)]
+    kept, moved, dropped = [], 0, 0
+    for c in unsure:
+        mates = [m for m in sure if (m["a"], m["b"]) == (c["a"], c["b"])]
+        d = [c["geometry"].distance(m["geometry"]) for m in mates]
+        if not d or min(d) > confirm_m:
+            dropped += 1
+            continue
+        m = mates[int(np.argmin(d))]
+        moved += min(d) > 1.0
+        why = f"{c['source']}, confirmed by {m['source']} {min(d) / 1000:.1f} km away"
+        kept.append({**c, "source": why, "detailed": True, "geometry": m["geometry"]})
+    counts = {
+        "generalised": len(unsure),
+        "confirmed": len(kept),
+        "moved": moved,
+        "dropped": dropped,
+    }
+    return sure + kept, counts
 
 
 def point_gateways(
@@ -119,6 +178,7 @@ def point_gateways(
                 "kind": p.get("kind") or kind,
                 "name": p.get("name") if isinstance(p.get("name"), str) else "",
                 "source": p.get("source", "") or "",
+                "status": p.get("status") or "in_service",
                 "geometry": on,
             }
         )
@@ -127,7 +187,7 @@ def point_gateways(
 
 def merge(cands: list[dict], merge_m: float, crs) -> gpd.GeoDataFrame:
     """One gateway per cluster of candidates of one border within ``merge_m`` of each other."""
-    cols = ["a", "b", "kind", "name", "source"]
+    cols = ["a", "b", "kind", "name", "source", "status"]
     if not cands:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=crs)
     df = gpd.GeoDataFrame(cands, geometry="geometry", crs=crs)
@@ -149,6 +209,8 @@ def merge(cands: list[dict], merge_m: float, crs) -> gpd.GeoDataFrame:
                     "b": b,
                     "kind": lead["kind"],
                     "kinds": ",".join(kind for kind in KINDS if kind in set(part["kind"])),
+                    "status": lead["status"],
+                    "statuses": ",".join(s for s in STATUSES if s in set(part["status"])),
                     "name": lead["name"] or (names[0] if names else ""),
                     "source": "; ".join(sorted({s for s in part["source"] if s})),
                     "geometry": lead.geometry,
@@ -164,34 +226,78 @@ def _components(adjacent: np.ndarray) -> tuple[int, np.ndarray]:
     return connected_components(csr_matrix(adjacent), directed=False)
 
 
-def name_unnamed(gw: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, places: gpd.GeoDataFrame):
-    """Name each gateway without a name after its nearest railway station or place."""
+def named_places(points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Points with a name that is not a kilometre post."""
+    if points.empty or "name" not in points:
+        return points.iloc[:0]
+    name = points["name"]
+    ok = name.notna() & (name.astype(str).str.strip() != "")
+    ok &= ~name.astype(str).str.contains(KM_POST)
+    return points.loc[ok]
+
+
+def name_unnamed(gw: gpd.GeoDataFrame, near: dict[str, gpd.GeoDataFrame], *, name_km: float):
+    """Name each gateway without a name, and say how far the place it is named after lies.
+
+    ``near`` holds ``railway_stations`` and ``border_controls`` (OSM), taken within ``name_km``
+    (the nearest of both; never a kilometre post), else ``places`` (Natural Earth), at any
+    distance. Adds ``name_km``: 0 for a gateway named by its own list entry or border post.
+    """
     gw = gw.copy()
+    osm = pd.concat([named_places(near["railway_stations"]), named_places(near["border_controls"])])
+    places = named_places(near["places"])
+    gw["name_km"] = 0.0
     for i, g in gw.iterrows():
-        near = stations if g["kind"] == "rail" and not stations.empty else places
-        d = near.distance(g.geometry)
-        where = near.at[d.idxmin(), "name"] if len(d) else "?"
-        label = f"{g['a']}–{g['b']} {g['kind']} near {where}"
-        gw.at[i, "name"] = f"{g['name']} ({g['a']}–{g['b']})" if g["name"] else label
+        if g["name"]:
+            gw.at[i, "name"] = f"{g['name']} ({g['a']}–{g['b']})"
+            continue
+        where, km = "?", float("nan")
+        for pool, limit in ((osm, name_km * 1000.0), (places, np.inf)):
+            d = pool.distance(g.geometry) if len(pool) else pd.Series(dtype=float)
+            if len(d) and d.min() <= limit:
+                where, km = pool["name"].iloc[int(np.argmin(d.to_numpy()))], d.min() / 1000.0
+                break
+        far = f" ({km:.0f} km)" if km > name_km else ""
+        gw.at[i, "name"] = f"{g['a']}–{g['b']} {g['kind']} near {where}{far}"
+        gw.at[i, "name_km"] = km
     return gw
 
 
 def build(layers: dict[str, gpd.GeoDataFrame], listed: gpd.GeoDataFrame, g: GatewaysConfig):
-    """Every gateway of the area: a GeoDataFrame (analysis CRS) with id, name, kind, source."""
+    """Every gateway of the area: a GeoDataFrame (analysis CRS) with id, name, kind, source.
+
+    Candidates from generalised lines (``g.generalised_sources``) are confirmed by a detailed
+    crossing or a border post within ``g.confirm_km`` and moved there, else dropped (logged).
+    """
     borders = shared_borders(layers["countries"])
     rails = layers["railways"].loc[layers["railways"]["fclass"].isin(g.railway_classes)]
     roads = layers["roads"].loc[layers["roads"]["class"].isin(g.road_classes)]
     snap_m = g.snap_km * 1000.0
-    cands = [
-        *line_crossings(rails, borders, "rail", source="OpenStreetMap / Natural Earth railways"),
-        *line_crossings(roads, borders, "road", source="OpenStreetMap / Natural Earth roads"),
-        *point_gateways(
-            layers["border_controls"].assign(source="OpenStreetMap barrier=border_control"),
-            borders,
-            "checkpoint",
-            snap_m=snap_m,
-        ),
-    ]
+    rough = set(g.generalised_sources)
+    cands, counts = confirm(
+        [
+            *line_crossings(rails, borders, "rail", generalised=rough),
+            *line_crossings(roads, borders, "road", generalised=rough),
+            *point_gateways(
+                layers["border_controls"].assign(source="OpenStreetMap barrier=border_control"),
+                borders,
+                "checkpoint",
+                snap_m=snap_m,
+            ),
+        ],
+        g.confirm_km * 1000.0,
+    )
+    log.info(
+        "gateways: %d candidates from generalised lines (%s): %d confirmed by a detailed "
+        "crossing or border post within %.0f km and moved there (%d farther than 1 m), "
+        "%d dropped",
+        counts["generalised"],
+        ", ".join(sorted(rough)),
+        counts["confirmed"],
+        g.confirm_km,
+        counts["moved"],
+        counts["dropped"],
+    )
     listed_on = point_gateways(listed, borders, "fiber_link", snap_m=snap_m)
     far = set(listed["name"]) - {c["name"] for c in listed_on}
     for name in sorted(far):
@@ -201,7 +307,7 @@ def build(layers: dict[str, gpd.GeoDataFrame], listed: gpd.GeoDataFrame, g: Gate
             g.snap_km,
         )
     gw = merge([*cands, *listed_on], g.merge_km * 1000.0, layers["countries"].crs)
-    gw = name_unnamed(gw, layers["railway_stations"], layers["places"])
+    gw = name_unnamed(gw, layers, name_km=g.name_km)
     gw.insert(0, "gateway_id", np.arange(1, len(gw) + 1, dtype=np.int32))
     return gw
 

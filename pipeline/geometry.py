@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from pyproj import Geod
 
@@ -72,3 +73,10 @@ def latency_ms(length_km: float, group_index: float) -> float:
 def geodesic_km(line_lonlat: shapely.Geometry) -> float:
     """Geodesic length on the WGS84 ellipsoid, km."""
     return GEOD.geometry_length(line_lonlat) / 1000.0
+
+
+def geodesic_vertex_km(line_lonlat: shapely.Geometry) -> np.ndarray:
+    """Geodesic km (WGS84) from the first vertex of a lon/lat line to each of its vertices."""
+    xy = np.asarray(line_lonlat.coords)
+    _, _, m = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+    return np.concatenate([[0.0], np.cumsum(m) / 1000.0])

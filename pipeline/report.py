@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, io, router, sources, webmap  # noqa: E402
+from . import __version__, io, routepages, router, sources, webmap  # noqa: E402
 from .cables import best_per_origin_hub  # noqa: E402
 from .catalogue import StageFiles  # noqa: E402
 from .config import Config  # noqa: E402
@@ -391,13 +391,23 @@ area a scenario makes a barrier. {len(tables["relaxed"])} of {len(tables["routes
 """
 
 
-def _maps_and_routes_html(maps: list[str], routes: pd.DataFrame) -> str:
+def _linked(table_html: str, pages: dict[str, str]) -> str:
+    """A table's route ids linked to their pages (``pages``: route id → relative path)."""
+    for rid, href in pages.items():
+        cell = f"<td>{html.escape(rid)}</td>"
+        table_html = table_html.replace(cell, f'<td><a href="{href}">{html.escape(rid)}</a></td>')
+    return table_html
+
+
+def _maps_and_routes_html(maps: list[str], routes: pd.DataFrame, pages: dict[str, str]) -> str:
     """The maps section (the overview and one map per scenario) and the sortable route table."""
     scen = "".join(f'<img src="{m}" alt="{html.escape(m)}" class="half">' for m in maps)
     return f"""<h2>Maps</h2><p><a href="map.html">Open the interactive map</a> (toggle scenarios and
 alternatives, click a route for its figures).</p>
 <img src="map.png" alt="map of all routes">{scen}
-<h2>Routes</h2><p>Click a column header to sort.</p>{_table(routes, sortable=True)}
+<h2>Routes</h2><p>Click a column header to sort. The cheapest route of each scenario, origin and
+station links to its route book: the itinerary along named rights-of-way, its map and profile
+(<a href="routes/index.html">all route books</a>).</p>{_linked(_table(routes, True), pages)}
 """
 
 
@@ -460,12 +470,13 @@ def page(
     *,
     change_md: str | None,
     config_yaml: str,
+    pages: dict[str, str] | None = None,
 ) -> str:
     """The report as one HTML page: the summary first, then the maps, tables and sources."""
     return (
         _HEAD_HTML
         + _summary_html(tables)
-        + _maps_and_routes_html(maps, tables["routes"])
+        + _maps_and_routes_html(maps, tables["routes"], pages or {})
         + _validation_and_world_html(tables["validation"], tables["world"])
         + _robustness_html(tables["sensitivity"])
         + _closing_html(profiles, change_md, config_yaml)
@@ -603,10 +614,6 @@ def _politically_diverse(g: pd.DataFrame) -> str:
     return ", ".join(pairs) or "none: every pair shares a transit country"
 
 
-def _slug(text: str) -> str:
-    return text.replace(":", "_").replace(">", "_to_").replace("#", "_").replace("/", "_")
-
-
 MAP_LAYERS = (
     "crossings",
     "sites",
@@ -624,9 +631,7 @@ def _maps(
 ) -> list[str]:
     """The overview map, one map per scenario, the world map and the interactive map."""
     rep = files["report"].parent
-    base = {
-        n: io.read_layer(files["ingest"], n) for n in ("countries", "lakes", "railways", "roads")
-    }
+    base = marks["base"]
     routes = deliver.to_crs(grid.crs.to_wkt())
     landing = io.read_layer(files["ingest"], "landing_points")
     landing = landing.loc[landing["iso_a2"].isin(cfg.route.landing_countries)]
@@ -640,7 +645,7 @@ def _maps(
         sel = routes.loc[routes["scenario"] == key]
         if sel.empty:
             continue
-        names.append(f"map_{_slug(key)}.png")
+        names.append(f"map_{routepages.slug(key)}.png")
         description = cfg.route.scenarios[key].description or key
         io.write_figure(
             rep / names[-1],
@@ -680,13 +685,41 @@ def _profiles(files: StageFiles, grid, dem: np.ndarray, *, routes: pd.DataFrame)
     cells = read_cells(files["routes"])
     names = []
     for _, r in routes.iterrows():
-        names.append(_slug(r["route_id"]) + ".png")
+        names.append(routepages.slug(r["route_id"]) + ".png")
         title = f"{r['route_id']}: {r['length_km']:,.0f} km, max {r['max_elevation_m']:,.0f} m"
         io.write_figure(
             rep / "profiles" / names[-1],
             profile(cells[r["route_id"]], dem, inv, cell_km=grid.cell_m / 1000, title=title),
         )
     return names
+
+
+def _route_pages(files: StageFiles, grid, *, dem: np.ndarray, deliver, base: dict) -> dict:
+    """A page per cheapest route (its itinerary, map and profile) and their index.
+
+    Returns route id → the page's path relative to the report.
+    """
+    folder = files["report_route_pages"].parent
+    book = io.read_layer(files["geojson/route_book"], None).to_crs(grid.crs.to_wkt())
+    base = {k: v.to_crs(grid.crs.to_wkt()) for k, v in base.items()}
+    chosen = routepages.cheapest(deliver)
+    pages = {}
+    for _, r in chosen.iterrows():
+        name = routepages.slug(r["route_id"])
+        mine = book.loc[book["route_id"] == r["route_id"]].sort_values("seq")
+        io.write_figure(folder / f"{name}.png", routepages.route_map(mine, base, dem, grid=grid))
+        io.write_text(
+            folder / f"{name}.html",
+            routepages.page(
+                r,
+                mine,
+                map_png=f"{name}.png",
+                profile_png=f"../profiles/{routepages.slug(r['route_id'])}.png",
+            ),
+        )
+        pages[r["route_id"]] = f"routes/{name}.html"
+    io.write_text(files["report_route_pages"], routepages.index(chosen))
+    return pages
 
 
 def _changes(files: StageFiles, new: dict, deliver: pd.DataFrame) -> str | None:
@@ -708,8 +741,14 @@ def run(cfg: Config, files: StageFiles) -> Path:
     dem, _ = io.read_raster(files["dem"], grid)
     colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(cfg.route.scenarios)}
     marks = {n: io.read_layer(files["corridor"], n) for n in MAP_LAYERS}
-    maps = _maps(cfg, files, grid, dem=dem, deliver=deliver, marks=marks, colors=colors)
+    base = {
+        n: io.read_layer(files["ingest"], n) for n in ("countries", "lakes", "railways", "roads")
+    }
+    maps = _maps(
+        cfg, files, grid, dem=dem, deliver=deliver, marks={**marks, "base": base}, colors=colors
+    )
     profiles = _profiles(files, grid, dem, routes=deliver)
+    pages = _route_pages(files, grid, dem=dem, deliver=deliver, base=base)
     new = manifest(cfg, sources.read_lock(files["lock"].parent), deliver)
     change_md = _changes(files, new, deliver)
     io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
@@ -724,7 +763,8 @@ def run(cfg: Config, files: StageFiles) -> Path:
     }
     config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
     io.write_text(
-        files["report"], page(tables, maps, profiles, change_md=change_md, config_yaml=config_yaml)
+        files["report"],
+        page(tables, maps, profiles, change_md=change_md, config_yaml=config_yaml, pages=pages),
     )
     io.write_json(files["manifest"], new)
     log.info(

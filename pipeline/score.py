@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import economics, io, router, validation
+from . import economics, gateways, io, routebook, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
 from .corridors import endpoint_areas, near_paths
 from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
-from .geometry import GEOD, geodesic_km, latency_ms
+from .geometry import GEOD, geodesic_km, geodesic_vertex_km, latency_ms
 from .grid import Grid, template
 from .io import read_cells
 from .surface import Surface, read_surface
@@ -57,6 +57,7 @@ def border_crossings(
             "name": f"{a}→{b}",
             "gateway": "",
             "gateway_kind": "",
+            "gateway_status": "",
             "off_gateway": False,
             "geometry": shapely.Point(x.mean(), y.mean()),
         }
@@ -64,7 +65,14 @@ def border_crossings(
             gid = max(int(gate[tuple(cells[i])]), int(gate[tuple(cells[i + 1])]))
             if gid:
                 g = gateways.loc[gateways["gateway_id"] == gid].iloc[0]
-                crossing.update(gateway=g["name"], gateway_kind=g["kind"])
+                status = g.get("status", "in_service")
+                crossing.update(
+                    gateway=g["name"],
+                    gateway_kind=g["kind"],
+                    gateway_status=status,
+                    crossing_in_service=status != "in_service"
+                    and "in_service" in str(g.get("statuses", "")),
+                )
             else:
                 crossing.update(off_gateway=True)
         out.append(crossing)
@@ -208,6 +216,8 @@ class Inputs:
     sites: SitesConfig
     group_index: float
     off_gateway_usd: dict[str, float]  # per scenario: extra USD of an off-gateway crossing
+    book_places: routebook.Places  # what the route book's stretch ends are named after
+    book_gap_km: float  # route book: interruptions shorter than this do not split a stretch
 
 
 def _sites(
@@ -338,8 +348,40 @@ def _priced(
     return Priced(parts=parts, bill=bill, segments=segs)
 
 
-def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict], list[dict]]:
-    """One route's scores, crossing points, segments, sites and validation checks."""
+def _book(r, vkm: np.ndarray, priced: Priced, *, crossings: list[dict], sites: list[dict], inp):
+    """The route book of one route: its stretches along named rights-of-way."""
+    line = r.geometry
+    borders = []
+    for x in crossings:
+        if x["kind"] == "border" and x["gateway"]:
+            g = inp.gateways.loc[inp.gateways["name"] == x["gateway"]].geometry
+            borders.append((x["km_from_origin"], x["gateway"], g.iloc[0] if len(g) else None))
+    route = routebook.Route(
+        route_id=r["route_id"],
+        scenario=r["scenario"],
+        line=line,
+        vkm=vkm,
+        gkm=geodesic_vertex_km(to_lonlat(line, inp.grid)),
+        crossings=crossings,
+        sites=sites,
+    )
+    ends = routebook.Ends(
+        origin=r["origin"],
+        destination=r["destination"],
+        borders=borders,
+        tolerance_km=2 * inp.grid.cell_m / 1000.0,
+    )
+    return routebook.book(
+        route,
+        economics.intervals(priced.parts, priced.bill, inp.cost),
+        ends=ends,
+        places=inp.book_places,
+        gap_km=inp.book_gap_km,
+    )
+
+
+def score_route(r, inp: Inputs) -> tuple[dict, list[dict], ...]:
+    """One route's scores, crossing points, segments, sites, validation checks and book."""
     rid, line = r["route_id"], r.geometry
     cells = inp.cells[rid]
     step_km = inp.grid.cell_m / 1000.0
@@ -367,7 +409,8 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], list[dict], list[dict
             max_offset_km=inp.validation_max_offset_km,
         )
     ]
-    return row, crossings, priced.segments, sites, checks
+    book = _book(r, vkm, priced, crossings=crossings, sites=sites, inp=inp)
+    return row, crossings, priced.segments, sites, checks, book
 
 
 def _route_row(
@@ -443,11 +486,22 @@ def _border_fields(borders: list[dict], n_off_gateway: int) -> dict:
     """How many borders a route crosses, at which gateways, and how many away from one."""
     return {
         "n_border_crossings": len(borders),
-        "border_crossings": "; ".join(
-            f"{b['name']} at {b['gateway'] or 'no gateway'}" for b in borders
-        ),
+        "border_crossings": "; ".join(map(_border_text, borders)),
         "n_off_gateway_crossings": n_off_gateway,
     }
+
+
+def _border_text(b: dict) -> str:
+    """A border crossing in words: where, and the status of the gateway it relies on.
+
+    A planned or unfinished link at a crossing that is itself in service (a railway's or a
+    road's, merged into the gateway) says so.
+    """
+    if not b["gateway"]:
+        return f"{b['name']} at no gateway"
+    status = b["gateway_status"].replace("_", " ")
+    also = "; the railway or road crossing in service" if b.get("crossing_in_service") else ""
+    return f"{b['name']} at {b['gateway']} ({status}{also})"
 
 
 def _river_and_fault_fields(rivers: list[dict], faults: list[dict]) -> dict:
@@ -745,27 +799,42 @@ class Scored:
     segments: list[dict]
     sites: list[dict]
     checks: list[dict]
+    book: list[dict]
 
 
 def _score_each(routes: gpd.GeoDataFrame, inp: Inputs) -> Scored:
     """``score_route`` of every route, its records gathered by kind."""
-    rows, crossings, segments_all, sites_all, checks = [], [], [], [], []
+    rows, crossings, segments_all, sites_all, checks, book = [], [], [], [], [], []
     for _, r in routes.iterrows():
-        row, cr, sg, st, ck = score_route(r, inp)
+        row, cr, sg, st, ck, bk = score_route(r, inp)
         checks += ck
+        book += bk
         rows.append(row)
         crossings += cr
         segments_all += sg
         sites_all += st
     return Scored(
-        rows=rows, crossings=crossings, segments=segments_all, sites=sites_all, checks=checks
+        rows=rows,
+        crossings=crossings,
+        segments=segments_all,
+        sites=sites_all,
+        checks=checks,
+        book=book,
     )
 
 
 def _crossings_frame(crossings: list[dict], crs) -> gpd.GeoDataFrame:
     """The crossings layer: every crossing point, with a border's gateway fields on all."""
     crossings = [
-        {"gateway": "", "gateway_kind": "", "off_gateway": False, "slip_type": "", **x}
+        {
+            "gateway": "",
+            "gateway_kind": "",
+            "gateway_status": "",
+            "crossing_in_service": False,
+            "off_gateway": False,
+            "slip_type": "",
+            **x,
+        }
         for x in crossings
     ]
     return _frame(
@@ -880,7 +949,14 @@ def score_routes(
         "routes": scored,
         "crossings": cross,
         "fault_crossings": cross.loc[cross["kind"] == "fault"].drop(
-            columns=["gateway", "gateway_kind", "off_gateway"], errors="ignore"
+            columns=[
+                "gateway",
+                "gateway_kind",
+                "gateway_status",
+                "crossing_in_service",
+                "off_gateway",
+            ],
+            errors="ignore",
         ),
         "shared_risk_segments": _frame(segments, [*pair, "shared_km"], crs),
         "shared_risk_points": _frame(points, [*pair, "kind", "name"], crs),
@@ -889,6 +965,7 @@ def score_routes(
         ),
         "sites": _frame(each.sites, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
         "validation": pd.DataFrame(each.checks, columns=list(validation.COLUMNS)),
+        "route_book": _frame(each.book, list(routebook.COLUMNS), crs),
     }
 
 
@@ -897,6 +974,26 @@ def _frame(records: list[dict], columns: list[str], crs) -> gpd.GeoDataFrame:
     if records:
         return gpd.GeoDataFrame(records, geometry="geometry", crs=crs)
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
+
+
+def _book_places(files: StageFiles, *, within_km: float, town_km: float) -> routebook.Places:
+    """What the route book's stretch ends are named after: OSM railway stations first.
+
+    With them, every other named place of the data: OSM border posts, Natural Earth populated
+    places, ports and airports, and the cable landing stations.
+    """
+    read = lambda layer: gateways.named_places(io.read_layer(files["ingest"], layer))  # noqa: E731
+    stations = read("railway_stations")[["name", "geometry"]]
+    frames = [stations, *map(read, ("border_controls", "places", "ports", "airports"))]
+    frames.append(read("landing_points"))
+    every = pd.concat([f[["name", "geometry"]] for f in frames], ignore_index=True)
+    return routebook.Places(
+        stations=stations,
+        everything=gpd.GeoDataFrame(every, geometry="geometry", crs=stations.crs),
+        within_m=within_km * 1000.0,
+        towns=read("places")[["name", "geometry"]],
+        town_m=town_km * 1000.0,
+    )
 
 
 def run(cfg: Config, files: StageFiles) -> Path:
@@ -930,6 +1027,12 @@ def run(cfg: Config, files: StageFiles) -> Path:
         sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
         off_gateway_usd=cfg.route.off_gateway_usd(),
+        book_places=_book_places(
+            files,
+            within_km=cfg.score.route_book_place_km,
+            town_km=cfg.score.route_book_town_km,
+        ),
+        book_gap_km=cfg.score.route_book_gap_km,
     )
     layers = score_routes(routes, endpoints, inp, route_cfg=cfg.route)
     io.write_gpkg(files["scores"], {**layers, "endpoints": endpoints})

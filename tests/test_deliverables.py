@@ -213,6 +213,12 @@ def test_the_report_renders(built):
     profiles = list((rep / "profiles").glob("*.png"))
     assert len(profiles) == 4 and all(f"profiles/{p.name}" in page for p in profiles)
     assert (rep / "routes.csv").read_text().startswith("route_id,")
+    # a route book per cheapest route, linked from the route table: itinerary, map, profile
+    books = [p for p in sorted((rep / "routes").glob("*.html")) if p.name != "index.html"]
+    assert books and all(f'href="routes/{p.name}"' in page for p in books)
+    first = books[0].read_text()
+    assert "Itinerary" in first and "<table" in first and "../profiles/" in first
+    assert (rep / "routes" / books[0].name.replace(".html", ".png")).stat().st_size > 10_000
     manifest = json.loads((rep / "manifest.json").read_text())
     assert set(manifest) == {"code_version", "config", "inputs", "routes"}
     assert len(manifest["routes"]) == 4

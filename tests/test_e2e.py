@@ -57,12 +57,14 @@ def test_every_layer_opens_with_its_crs(built):
         "sites",
         "ranking_sensitivity",
         "validation",
+        "route_book",
         "layer_styles",
         "onward_paths",
         "hubs",
         "gateways",
     }
-    assert layers["ranking_sensitivity"] is None and layers["validation"] is None  # tables
+    for table in ("ranking_sensitivity", "validation", "route_book"):
+        assert layers[table] is None, table  # attribute tables
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
@@ -110,17 +112,19 @@ def test_every_border_is_crossed_at_a_named_gateway(built):
     gw = pyogrio.read_dataframe(out / "gateways.gpkg", layer="gateways")
     assert {"rail", "road", "checkpoint", "fiber_link"} <= set(gw["kind"])
     # KZ–TM has two gateways, the KTI railway's at Bolashak and the road over the Garabogaz
-    # strait (its bridge kept as land): the first two alternatives take one each; the cheapest
-    # follows the railway (the road's way over the strait cut a corner between water cells)
+    # strait (its bridge kept as land), where the planned Bekdash–Temirbaba fibre link will
+    # cross: the first two alternatives take one each, and say the status they rely on
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     land = routes.loc[routes["route_id"].str.startswith("land_tm:Moscow>bandar-abbas-iran#")]
     land = land.set_index("alternative")
-    kti = land.loc[1]  # beside the Kazakhstan–Turkmenistan–Iran railway through Turkmenistan
-    assert "KZ→TM at Bolashak–Serhetyaka" in kti["border_crossings"]
-    assert "TM→IR at Etrek–Incheh Borun" in kti["border_crossings"]
+    planned = "(planned; the railway or road crossing in service)"
+    in_service = "KZ→TM at Bolashak–Serhetyaka (KTI railway) (KZ–TM) (in service)"
+    first_two = [land.loc[a, "border_crossings"] for a in (1, 2)]
+    assert any(f"KZ→TM at Bekdash–Temirbaba fibre link (KZ–TM) {planned}" in b for b in first_two)
+    kti = land.loc[1 if in_service in first_two[0] else 2]  # beside the KTI railway
+    assert in_service in kti["border_crossings"]
     second = land.loc[2]
-    assert "KZ→TM at Garabogaz–Temirbaba road" in second["border_crossings"]
-    assert kti["diverse"] and (second["diverse"] or " near " in second["diversity_note"])
+    assert land.loc[1, "diverse"] and (second["diverse"] or " near " in second["diversity_note"])
     tm_km = dict(p.rsplit(" ", 1) for p in kti["km_by_country"].split("; "))
     assert 650 <= float(tm_km["TM"]) <= 760  # the KTI railway has about 700 km in Turkmenistan
     kinds = kti[["row_share_railway", "row_share_road", "row_share_pipeline"]]
@@ -318,3 +322,124 @@ def test_moscow_to_mumbai_through_each_station_and_the_incumbent_for_every_hub(b
     assert (mumbai["incumbent_chokepoints"].str.contains("Suez Canal and Red Sea")).all()
     assert (mumbai["avoids"].str.contains("Bab-el-Mandeb")).all()
     assert (mumbai["saved_ms"] > 0).all()
+
+
+LAND = ("land_tm", "land_uz_tm")
+
+
+def test_every_route_has_a_route_book_that_covers_it_and_names_its_stretches(built):
+    _, out = built
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    book = pyogrio.read_dataframe(out / "corridor.gpkg", layer="route_book")
+    assert set(book["route_id"]) == set(routes["route_id"])
+    for _, r in routes.iterrows():
+        mine = book.loc[book["route_id"] == r["route_id"]].sort_values("seq")
+        assert list(mine["seq"]) == list(range(1, len(mine) + 1))
+        assert mine["km_start"].iloc[0] == 0.0
+        assert np.allclose(mine["km_start"].iloc[1:], mine["km_end"].iloc[:-1])
+        assert mine["length_km"].sum() == pytest.approx(r["length_km"], rel=1e-3)
+        assert mine["from_place"].iloc[0] == r["origin"]
+        assert mine["to_place"].iloc[-1] == r["destination"]
+        # a stretch's cable and drilling cost: the routes layer's, stretch by stretch
+        cable = r["cable_cost_usd"] + r["hdd_cost_usd"]
+        assert mine["cost_usd"].sum() == pytest.approx(cable, rel=1e-9)
+    cheapest = routes.loc[routes["scenario"].isin(LAND) & (routes["rank"] == 1)]
+    assert len(cheapest) >= 5
+    mine = book.loc[
+        book["route_id"].isin(cheapest["route_id"]) & book["country"].isin(["KZ", "TM", "IR"])
+    ]
+    named = (mine["from_place"].fillna("") != "") & (mine["to_place"].fillna("") != "")
+    share = mine.loc[named, "length_km"].sum() / mine["length_km"].sum()
+    # issue 25 asks for 90 %; the data name 81 % (see test_ninety_percent_... below)
+    assert share >= 0.8, f"{share:.1%} of the KZ, TM and IR km named at both ends"
+    assert set(book["follows"]) >= {"railway", "motorway/trunk/primary road", "cross-country"}
+    assert (out / "route_book.csv").exists()
+    doc = json.loads((out / "geojson" / "route_book.geojson").read_text())
+    assert len(doc["features"]) == len(book)
+    assert {f["geometry"]["type"] for f in doc["features"]} == {"LineString"}
+    pages = out / "report" / "routes"
+    index = (out / "report" / "index.html").read_text()
+    for rid in routes.loc[routes["rank"] == 1, "route_id"]:
+        name = rid.replace(":", "_").replace(">", "_to_").replace("#", "_")
+        page = (pages / f"{name}.html").read_text()
+        assert f'href="routes/{name}.html"' in index
+        assert "Itinerary" in page and f'src="{name}.png"' in page
+        assert (pages / f"{name}.png").stat().st_size > 10_000
+        assert f'src="../profiles/{name}.png"' in page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 25's acceptance (90 % of the cheapest land routes' km in KZ, TM and IR in "
+    "stretches named at both ends) is not met: the mirror holds no villages (Natural Earth's "
+    "places are towns, OSM's railway stations the only dense names), and stretches across the "
+    "Ustyurt, the Karakum and Iran's south have no place within reach of an end (81 % named)",
+)
+def test_ninety_percent_of_the_cheapest_land_routes_is_named_at_both_ends(built):
+    _, out = built
+    routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
+    book = pyogrio.read_dataframe(out / "corridor.gpkg", layer="route_book")
+    cheapest = routes.loc[routes["scenario"].isin(LAND) & (routes["rank"] == 1), "route_id"]
+    mine = book.loc[book["route_id"].isin(cheapest) & book["country"].isin(["KZ", "TM", "IR"])]
+    named = (mine["from_place"].fillna("") != "") & (mine["to_place"].fillna("") != "")
+    assert mine.loc[named, "length_km"].sum() >= 0.9 * mine["length_km"].sum()
+
+
+def _detailed_border_points(cfg, out):
+    """Every OSM (not generalised) railway or road of the gateway classes where it crosses a
+    border, every OSM border post, and every listed gateway: (a, b) -> lon/lat points."""
+    from pipeline import gateways
+
+    ingest = out / "ingest.gpkg"
+    layers = {n: io.read_layer(ingest, n) for n in ("countries", "railways", "roads")}
+    g = cfg.gateways
+    rails = layers["railways"].loc[layers["railways"]["fclass"].isin(g.railway_classes)]
+    roads = layers["roads"].loc[layers["roads"]["class"].isin(g.road_classes)]
+    borders = gateways.shared_borders(layers["countries"])
+    to_ll = template(cfg.grid).to_lonlat()
+    points: dict[tuple[str, str], list] = {}
+    for lines in (rails, roads):
+        lines = lines.loc[~lines["source"].isin(g.generalised_sources)]
+        for c in gateways.line_crossings(lines, borders, "line", generalised=set()):
+            points.setdefault((c["a"], c["b"]), []).append(
+                to_ll.transform(c["geometry"].x, c["geometry"].y)
+            )
+    posts = io.read_layer(ingest, "border_controls")
+    anywhere = [to_ll.transform(p.x, p.y) for p in posts.geometry]
+    anywhere += [(x.lon_deg, x.lat_deg) for x in g.listed]
+    return points, anywhere
+
+
+def test_every_border_crossing_lies_near_a_detailed_crossing_a_post_or_a_listed_gateway(built):
+    cfg, out = built
+    points, anywhere = _detailed_border_points(cfg, out)
+    crossings = pyogrio.read_dataframe(out / "corridor.gpkg", layer="crossings")
+    borders = crossings.loc[crossings["kind"] == "border"]
+    assert len(borders) > 50
+    far = []
+    for _, x in borders.iterrows():
+        a, b = sorted(x["name"].split("→"))
+        cands = np.array(points.get((a, b), []) + anywhere)
+        n = len(cands)
+        _, _, m = geometry.GEOD.inv(
+            np.full(n, x.geometry.x), np.full(n, x.geometry.y), cands[:, 0], cands[:, 1]
+        )
+        if m.min() > 5000.0:
+            far.append(f"{x['route_id']} {x['name']} at {x['gateway']}: {m.min() / 1000:.1f} km")
+    assert not far, far
+
+
+def test_the_readmes_gateway_counts_are_the_builds(built):
+    import re
+
+    _, out = built
+    gw = pyogrio.read_dataframe(out / "gateways.gpkg", layer="gateways")
+    readme = (catalogue.PACKAGE.parent / "README.md").read_text()
+    said = re.search(
+        r"On\s+the\s+real\s+data:\s+(\d+)\s+gateways,\s+of\s+which\s+([^(]+)\(", readme
+    )
+    assert said, "the README's sentence on the gateways of the real data is gone"
+    assert int(said.group(1)) == len(gw)
+    for a, b, n in re.findall(r"([A-Z]{2})–([A-Z]{2})\s+(\d+)", said.group(2)):
+        pair = gw.loc[gw["a"].isin([a, b]) & gw["b"].isin([a, b])]
+        assert len(pair) == int(n), f"README: {a}–{b} {n}, the build: {len(pair)}"

@@ -102,3 +102,62 @@ def test_gate_cells_surround_each_gateway(layers, small_grid):
     assert gate[20, 20] == 7 and gate[20, 22] == 7 and gate[20, 23] == 0  # 6 km = 2.4 cells
     small = gateways.gate_raster(gw, small_grid, np.ones(small_grid.shape), radius_km=0.1)
     assert (small == 7).sum() == 9  # never less than the gateway's cell and its neighbours
+
+
+def _none():
+    return gpd.GeoDataFrame({"name": []}, geometry=[], crs=CRS)
+
+
+def _line(y_km: float, **attrs):
+    return {**attrs, "geometry": shapely.LineString([(90 * KM, y_km * KM), (110 * KM, y_km * KM)])}
+
+
+def test_a_generalised_crossing_is_confirmed_by_a_detailed_road_or_dropped(layers, caplog):
+    layers = {
+        **layers,
+        "railways": _gdf(
+            [_line(50, fclass="rail", source="naturalearth")]  # 4 km from the OSM road
+        ),
+        "roads": _gdf(
+            [
+                _line(54, **{"class": "primary", "source": "osm_2021"}),
+                _line(80, **{"class": "major", "source": "naturalearth"}),  # nothing near
+            ]
+        ),
+        "border_controls": _none(),
+    }
+    with caplog.at_level(logging.INFO, logger="pipeline.gateways"):
+        gw = gateways.build(layers, _none(), GatewaysConfig())
+    assert len(gw) == 1  # the Natural Earth road at y=80 confirmed by nothing: dropped
+    (g,) = gw.itertuples()
+    assert (g.geometry.x, g.geometry.y) == pytest.approx((100 * KM, 54 * KM))  # moved there
+    assert g.kinds == "rail,road" and "confirmed by OpenStreetMap roads 4.0 km away" in g.source
+    assert "2 candidates from generalised lines" in caplog.text
+    assert "1 confirmed" in caplog.text and "1 dropped" in caplog.text
+    # beyond confirm_km the railway is dropped too
+    gw = gateways.build(layers, _none(), GatewaysConfig(confirm_km=3.0))
+    assert list(gw["kinds"]) == ["road"]
+
+
+def test_a_gateway_is_never_named_after_a_kilometre_post(layers):
+    layers = {
+        **layers,
+        "border_controls": layers["border_controls"].iloc[:0],
+        "railway_stations": _gdf(
+            [
+                {"name": "1177 км", "geometry": shapely.Point(100.5 * KM, 50 * KM)},
+                {"name": "Rzd. No 48", "geometry": shapely.Point(101 * KM, 50 * KM)},
+                {"name": "Beineu", "geometry": shapely.Point(104 * KM, 50 * KM)},
+                {"name": "Far Halt", "geometry": shapely.Point(100 * KM, 1 * KM)},
+            ]
+        ),
+    }
+    gw = gateways.build(layers, _none(), GatewaysConfig())
+    by_y = {round(g.geometry.y / KM): g for _, g in gw.iterrows()}
+    assert by_y[50]["name"] == "KZ–TM rail near Beineu" and by_y[50]["name_km"] == 4.0
+    # nothing of OSM within name_km (15 km): the Natural Earth place, with its distance
+    assert by_y[80]["name"] == "KZ–TM road near Townsville"  # 7 km: no OSM name near
+    gw = gateways.build(layers, _none(), GatewaysConfig(name_km=5.0))
+    by_y = {round(g.geometry.y / KM): g for _, g in gw.iterrows()}
+    assert by_y[80]["name"] == "KZ–TM road near Townsville (7 km)"  # beyond name_km: said
+    assert gw["status"].eq("in_service").all()

@@ -202,3 +202,38 @@ def test_a_relaxed_protected_area_is_reported_with_where_and_what_it_costs(small
         score._relaxed(kept, [], 0.0, grid=small_grid, in_protected_km=0.0, protected_names=[])
         == ""
     )
+
+
+def test_a_border_crossing_says_the_status_of_the_gateway_it_relies_on(small_grid):
+    import pandas as pd
+
+    country = np.zeros(small_grid.shape, dtype=np.int32)
+    country[:, :10] = 1
+    country[:, 10:] = 2
+    gate = np.zeros(small_grid.shape, dtype=np.int32)
+    gate[5, 10] = 7
+    gateways = pd.DataFrame(
+        {"gateway_id": [7], "name": ["Link (KZ–TM)"], "kind": ["fiber_link"], "status": ["planned"]}
+    )
+    cells = np.array([[5, 9], [5, 10], [5, 11]])
+    crossings = score.border_crossings(
+        cells, country, ["KZ", "TM"], grid=small_grid, gate=gate, gateways=gateways
+    )
+    assert [(c["gateway"], c["gateway_status"]) for c in crossings] == [("Link (KZ–TM)", "planned")]
+    off = {
+        **crossings[0],
+        "name": "TM→IR",
+        "gateway": "",
+        "gateway_status": "",
+        "off_gateway": True,
+    }
+    fields = score._border_fields([*crossings, off], 1)
+    assert fields["border_crossings"] == "KZ→TM at Link (KZ–TM) (planned); TM→IR at no gateway"
+    # a planned link at a crossing that is in service (a road's, merged into the gateway)
+    gateways["statuses"] = ["in_service,planned"]
+    (crossing,) = score.border_crossings(
+        cells, country, ["KZ", "TM"], grid=small_grid, gate=gate, gateways=gateways
+    )
+    assert score._border_fields([crossing], 0)["border_crossings"] == (
+        "KZ→TM at Link (KZ–TM) (planned; the railway or road crossing in service)"
+    )
