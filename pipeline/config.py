@@ -368,6 +368,25 @@ class Scenario(_Section):
         "A number: a crossing away from any gateway is allowed at border_crossing_usd plus this "
         "(steered and reported, and named as relaxed in the route's fields).",
     )
+    stations: list[str] = Field(
+        default_factory=list,
+        description="Landing stations this scenario routes to, by name as in the cable data "
+        "(e.g. 'Jask, Iran'), each of a country in route.landing_countries. Empty: every "
+        "station of route.landing_countries.",
+    )
+    alternatives: int | None = Field(
+        None,
+        ge=1,
+        le=10,
+        description="Routes per pair for this scenario; unset: route.alternatives.",
+    )
+    competitor: bool = Field(
+        False,
+        description="An existing system modelled for comparison (such as EPEG), not a "
+        "candidate for the corridor: routed and scored like the others, compared with the "
+        "corridor in the onward stage's competitors table, and left out of onward_paths and "
+        "of the report's ranking of the corridor's scenarios.",
+    )
 
     @field_validator("allowed_countries")
     @classmethod
@@ -410,10 +429,24 @@ class RouteConfig(_Section):
                 water_bodies=["Caspian Sea"],
                 via=["Aktau, Kazakhstan"],
             ),
+            "epeg": Scenario(
+                description="EPEG, the Europe–Persia Express Gateway (competitor): Russia, "
+                "Azerbaijan and Iran, through the RU–AZ and AZ–IR border gateways, to the "
+                "Iranian landing stations of the OMRAN/EPEG cable",
+                allowed_countries=["RU", "AZ", "IR"],
+                stations=["Jask, Iran", "Chabahar, Iran"],
+                alternatives=1,
+                competitor=True,
+            ),
         },
         min_length=1,
         description="Scenarios by key. Defaults: the corridor's three stated options — land "
-        "via Turkmenistan; via Uzbekistan and Turkmenistan; Caspian crossing from Aktau.",
+        "via Turkmenistan; via Uzbekistan and Turkmenistan; Caspian crossing from Aktau — and "
+        "one competitor, epeg: the Europe–Persia Express Gateway, in service since 2013 "
+        "(Frankfurt–Poland–Ukraine–Russia–Azerbaijan–Iran, then the OMRAN/EPEG cable from "
+        "Jask and Chabahar to Barka, Oman: the EPEG consortium's launch, Rostelecom and TCI "
+        "press releases, 2013; the cable and its stations in TeleGeography's submarine cable "
+        "data, RFS 2013), modelled on the pipeline's own surface with one route per station.",
     )
     alternatives: int = Field(
         3,
@@ -556,6 +589,10 @@ class RouteConfig(_Section):
         )
         c2f = (self.coarse_factor, self.corridor_cells, self.max_widenings, self.coarsest_cells)
         return c2f if on else None
+
+    def competitors(self) -> set[str]:
+        """Keys of the scenarios that model an existing system, not the corridor."""
+        return {k for k, sc in self.scenarios.items() if sc.competitor}
 
     def off_gateway_usd(self) -> dict[str, float]:
         """Extra USD of one border crossing away from any gateway, per scenario (0: barrier)."""

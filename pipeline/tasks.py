@@ -124,6 +124,21 @@ def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpo
     )
 
 
+def scenario_destinations(
+    dests: tuple[Endpoint, ...], stations: list[str], *, setting: str
+) -> tuple[Endpoint, ...]:
+    """The destinations a scenario routes to: the named ``stations`` among ``dests``, or all."""
+    if not stations:
+        return dests
+    config.check_names(
+        setting,
+        stations,
+        [d.name for d in dests],
+        where="the landing stations of route.landing_countries",
+    )
+    return tuple(d for d in dests if d.name in stations)
+
+
 def check_names(rc: RouteConfig, files: StageFiles) -> None:
     """Every country code and water body the route settings name exists in the data."""
     codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
@@ -182,6 +197,7 @@ def make_tasks(
         )
     tasks = []
     for key, sc in cfg.route.scenarios.items():
+        mine = scenario_destinations(dests, sc.stations, setting=f"route.scenarios.{key}.stations")
         via = tuple(
             resolve_place(
                 v,
@@ -195,7 +211,7 @@ def make_tasks(
             for v in sc.via
         )
         tasks += [
-            Task(key, sc, o, via, dests, cost_files(files), grid, cfg.cost, cfg.route)
+            Task(key, sc, o, via, mine, cost_files(files), grid, cfg.cost, cfg.route)
             for o in origins
         ]
     return tasks
