@@ -794,6 +794,36 @@ class Chokepoint(_Section):
     source: str = ""
 
 
+class LatencyReference(_Section):
+    """A measured round trip between two places, and where its path meets and leaves the sea."""
+
+    name: str = Field(min_length=1, description="The pair, e.g. 'Moscow → Pune'.")
+    from_name: str
+    from_lon_deg: float = Field(ge=-180, le=180)
+    from_lat_deg: float = Field(ge=-90, le=90)
+    to_name: str
+    to_lon_deg: float = Field(ge=-180, le=180)
+    to_lat_deg: float = Field(ge=-90, le=90)
+    sea_from: list[str] = Field(
+        default_factory=list,
+        description="TeleGeography landing-point ids where today's path meets the sea (the "
+        "nearest by land is taken); empty: onward.incumbent_gateway.",
+    )
+    sea_to: list[str] = Field(
+        min_length=1, description="TeleGeography landing-point ids where it leaves the sea."
+    )
+    rtt_ms: PosFloat = Field(description="Measured round trip, ms.")
+    statistic: Literal["min", "p95", "median", "mean"]
+    date: str = Field(min_length=1, description="When it was measured (a day or a period).")
+    source: str = Field(min_length=1)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso(cls, v: object) -> object:
+        """A YAML date (2020-07-19) is kept as its ISO text."""
+        return v.isoformat() if hasattr(v, "isoformat") else v
+
+
 class OnwardConfig(_Section):
     """From the Iranian landing stations onward over the submarine cables, and today's path."""
 
@@ -842,6 +872,32 @@ class OnwardConfig(_Section):
         "English Channel. Source: IHO S-23, Limits of Oceans and Seas (3rd ed., 1953), "
         "simplified to a box around the passage (ASSUMPTION: a path passes it when its line "
         "enters the box).",
+    )
+    latency_references: list[LatencyReference] = Field(
+        default_factory=lambda: _world("onward.latency_references"),
+        description="Measured round trips the model of today's path is held against "
+        "(latency_validation). Default (pipeline/world.yaml): WonderProxy's public ping mesh "
+        "(wondernetwork.com, 19–20 July 2020, minimum): Moscow → Pune 166.8 ms, Karaganda → "
+        "Pune 233.7 ms, Karaganda → Dubai 182.2 ms; Azure's published region-to-region round "
+        "trips (learn.microsoft.com, Azure network round-trip latency statistics, P95 over "
+        "the 30 days to July 2026): Marseille → Pune 134 ms, Dubai → Pune 34 ms. Only these "
+        "five values of the two tables are cited; add more pairs here.",
+    )
+    reference_match_km: PosFloat = Field(
+        250.0,
+        description="A reference's start stands for the configured origin nearest it within "
+        "this ground distance (and its end for the hub nearest it within the same distance), "
+        "so its measured figure is today's for that origin and hub; farther, the reference "
+        "validates the model alone. ASSUMPTION: wider than Karaganda–Astana (187 km) and "
+        "Pune–Mumbai (118 km), far narrower than Karaganda–Almaty (about 850 km).",
+    )
+    overhead_form: Literal["ratio", "additive"] = Field(
+        "ratio",
+        description="How measured round trips exceed the modelled ones, fitted over the "
+        "references: 'ratio' (measured = k × modelled, k the geometric mean of the ratios) or "
+        "'additive' (measured = modelled + d, d the mean difference). Default: ratio, since the "
+        "overhead of routing detours grows with the distance (Bozkurt et al. 2018: the "
+        "internet's round trips are a multiple of the fibre's).",
     )
 
 
@@ -922,6 +978,7 @@ _WORLD_SETTINGS: dict[str, object] = {
     "onward.hubs": list[Hub],
     "onward.incumbent_gateway": Hub,
     "onward.chokepoints": list[Chokepoint],
+    "onward.latency_references": list[LatencyReference],
 }
 """The settings whose defaults are facts of the world, kept in ``pipeline/world.yaml``."""
 
