@@ -380,6 +380,12 @@ class Scenario(_Section):
         le=10,
         description="Routes per pair for this scenario; unset: route.alternatives.",
     )
+    cable: str | None = Field(
+        None,
+        description="A competitor's own submarine cable (its TeleGeography name): the paths "
+        "onward from its stations take it first, then the least-km path on. Unset: the "
+        "least-km path from the station.",
+    )
     competitor: bool = Field(
         False,
         description="An existing system modelled for comparison (such as EPEG), not a "
@@ -432,10 +438,11 @@ class RouteConfig(_Section):
             "epeg": Scenario(
                 description="EPEG, the Europe–Persia Express Gateway (competitor): Russia, "
                 "Azerbaijan and Iran, through the RU–AZ and AZ–IR border gateways, to the "
-                "Iranian landing stations of the OMRAN/EPEG cable",
+                "Iranian landing stations of the OMRAN/EPEG cable, then that cable",
                 allowed_countries=["RU", "AZ", "IR"],
                 stations=["Jask, Iran", "Chabahar, Iran"],
                 alternatives=1,
+                cable="OMRAN/EPEG Cable System",
                 competitor=True,
             ),
         },

@@ -33,12 +33,13 @@ from .cables import (
     best_per_origin_hub,
     best_to_hub,
     build_network,
+    cable_edges,
     chokepoints_on,
     geod_km,
     hub_stations,
 )
 from .catalogue import StageFiles
-from .config import Config, Hub, OnwardConfig
+from .config import Config, Hub, OnwardConfig, check_names
 from .errors import ConfigError
 from .geometry import floor_rt_ms, latency_ms
 from .grid import WGS84
@@ -143,28 +144,36 @@ def onward_paths(
     *,
     c: OnwardConfig,
     group_index: float,
+    own_cable: dict[str, list[Edge]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
     """One feature per scenario × origin × station × hub, the hubs, and what was not connected.
 
     ``routes`` are the scored routes in EPSG:4326; the cheapest of each scenario, origin and
     station carries the path; the others' end-to-end latencies are listed beside it.
+    ``own_cable``: per scenario, the edges of a cable its paths onward take first (a
+    competitor's own cable, such as EPEG's).
     """
     s = setting(network, stations, c=c, group_index=group_index)
     rows, missing = [], []
-    from_station: dict[str, tuple] = {}
+    cache: dict[str, tuple] = {}
+
+    def paths_from(station: str) -> tuple:
+        if station not in cache:
+            cache[station] = network.paths_from(station)
+        return cache[station]
+
     today: dict[tuple[str, str], dict] = {}
-    for (_, _, station), pair in routes.groupby(
+    for (scenario, _, station), pair in routes.groupby(
         ["scenario", "origin", "destination_slug"], sort=True
     ):
         if station not in network.index:
             missing.append(f"{station}: not in the cable data")
             continue
-        if station not in from_station:
-            from_station[station] = network.paths_from(station)
         pair = pair.sort_values("rank")
         start = shapely.Point(pair.iloc[0].geometry.coords[0])
+        own = (own_cable or {}).get(scenario)
         for hub in c.hubs:
-            sea = best_to_hub(network, from_station[station], station, hub=hub)
+            sea = sea_path(network, station, hub=hub, paths_from=paths_from, own=own)
             if sea is None:
                 missing.append(f"{station} → {hub.name}: no submarine path")
                 continue
@@ -175,6 +184,50 @@ def onward_paths(
     hubs = hubs_layer(s)
     paths = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84) if rows else None
     return paths, hubs, missing
+
+
+def sea_path(
+    network: Network, station: str, *, hub: Hub, paths_from, own: list[Edge] | None = None
+) -> tuple[float, list[Edge]] | None:
+    """The least-km path from ``station`` to ``hub`` over the cables; None if there is none.
+
+    With ``own`` (the edges of one cable), the path first takes that cable from the station to
+    another of its stations, then the least-km path on.
+    """
+    if own is None:
+        return best_to_hub(network, paths_from(station), station, hub=hub)
+    best = None
+    for e in own:
+        if station not in (e.a, e.b):
+            continue
+        if e.a != station:
+            e = Edge(e.b, e.a, e.km, e.cable, e.rfs_year, e.coords[::-1])
+        if e.b not in network.index:
+            continue
+        rest = best_to_hub(network, paths_from(e.b), e.b, hub=hub)
+        if rest is not None and (best is None or e.km + rest[0] < best[0]):
+            best = (e.km + rest[0], [e, *rest[1]])
+    return best
+
+
+def own_cables(
+    cables: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *, cfg: Config
+) -> dict[str, list[Edge]]:
+    """Per competitor scenario with a ``cable``: that cable's edges between its stations."""
+    xy = {k: (g.x, g.y) for k, g in zip(stations["station_id"], stations.geometry, strict=True)}
+    out = {}
+    for key, sc in cfg.route.scenarios.items():
+        if sc.cable is None:
+            continue
+        check_names(
+            f"route.scenarios.{key}.cable",
+            [sc.cable],
+            cables["name"],
+            where="the cable names of the TeleGeography data (world_cables of ingest.gpkg)",
+        )
+        rec = cables.loc[cables["name"] == sc.cable].iloc[0].to_dict()
+        out[key] = cable_edges(rec, xy, cfg.onward.snap_tolerance_km)[0]
+    return out
 
 
 def _path_row(
@@ -523,12 +576,17 @@ def with_expected(paths: gpd.GeoDataFrame, overhead) -> gpd.GeoDataFrame:
     return paths
 
 
-def _paths_of(routes: gpd.GeoDataFrame, stations, network: Network, *, cfg: Config):
+def _paths_of(routes: gpd.GeoDataFrame, stations, network: Network, *, cfg: Config, own_cable=None):
     """The onward paths of ``routes`` (an empty layer when none), and what was not connected."""
     if routes.empty:
         return gpd.GeoDataFrame({"hub": []}, geometry=[], crs=WGS84), []
     paths, _, missing = onward_paths(
-        routes, stations, network, c=cfg.onward, group_index=cfg.score.fiber_group_index
+        routes,
+        stations,
+        network,
+        c=cfg.onward,
+        group_index=cfg.score.fiber_group_index,
+        own_cable=own_cable,
     )
     if paths is None:
         paths = gpd.GeoDataFrame({"hub": []}, geometry=[], crs=WGS84)
@@ -536,16 +594,24 @@ def _paths_of(routes: gpd.GeoDataFrame, stations, network: Network, *, cfg: Conf
 
 
 def compare(
-    routes: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, network: Network, *, cfg: Config, overlap
+    routes: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    network: Network,
+    *,
+    cfg: Config,
+    overlap: pd.DataFrame,
+    own_cable: dict[str, list[Edge]],
 ) -> dict[str, pd.DataFrame]:
     """The corridor's onward paths, the hubs, latency_validation and competitors, by layer.
 
     Routes of the competitor scenarios (``route.scenarios.<key>.competitor``) give the
-    competitors' paths, never the corridor's.
+    competitors' paths (on their ``own_cable`` first), never the corridor's.
     """
     rival = routes["scenario"].isin(cfg.route.competitors())
     paths, missing = _paths_of(routes.loc[~rival], stations, network, cfg=cfg)
-    theirs, missing_r = _paths_of(routes.loc[rival], stations, network, cfg=cfg)
+    theirs, missing_r = _paths_of(
+        routes.loc[rival], stations, network, cfg=cfg, own_cable=own_cable
+    )
     for text in missing + missing_r:
         log.warning("onward: %s", text)
     s = setting(network, stations, c=cfg.onward, group_index=cfg.score.fiber_group_index)
@@ -591,6 +657,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         network,
         cfg=cfg,
         overlap=io.read_table(files["scores"], "competitor_overlap"),
+        own_cable=own_cables(cables, stations, cfg=cfg),
     )
     missing = out.pop("missing")
     summary = pd.DataFrame(

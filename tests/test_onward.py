@@ -221,7 +221,7 @@ COMPETITOR_WORLD = {
     "{{name: Astana, lon_deg: 55.6, lat_deg: 41.2}}]\n",
     "    land: {{allowed_countries: [KZ, TM, IR]}}\n": "    land: {{allowed_countries: [KZ, TM, "
     "IR]}}\n    rival: {{allowed_countries: [KZ, TM, IR], stations: ['Coast, Iran'], "
-    "alternatives: 1, competitor: true}}\n",
+    "alternatives: 1, cable: Test Cable, competitor: true}}\n",
 }
 REFERENCES = """\
   latency_references:
@@ -342,3 +342,39 @@ def test_a_corridor_route_on_the_competitor_s_ground_shares_it(tmp_path):
         # the network counts each km of trench once: no more than its routes together
         assert max(routes_km) <= n.subject_km <= routes_km.sum() + 1e-6
         assert n.shared_km <= n.subject_km and (g["shared_share"] <= 1 + 1e-12).all()
+
+
+def test_a_competitor_s_paths_onward_take_its_own_cable_first():
+    st = stations(a=(50, 20, "X"), m=(55, 15, "Y"), h=(60, 20, "Z"))
+    net_cables = cable_frame(
+        {"id": "direct", "serves": ["a", "h"], "lines": [[(50, 20), (60, 20)]]},
+        {"id": "own", "serves": ["a", "m"], "lines": [[(50, 20), (55, 15)]]},
+        {"id": "on", "serves": ["m", "h"], "lines": [[(55, 15), (60, 20)]]},
+    )
+    c = OnwardConfig(metro_hop_km=0)
+    net, _ = cables.build_network(net_cables, st, c)
+    hub = Hub(name="H", stations=["h"])
+    own = cables.cable_edges(net_cables.iloc[1].to_dict(), {"a": (50, 20), "m": (55, 15)}, 25)[0]
+    free = onward.sea_path(net, "a", hub=hub, paths_from=net.paths_from)
+    forced = onward.sea_path(net, "a", hub=hub, paths_from=net.paths_from, own=own)
+    assert [e.cable for e in free[1]] == ["DIRECT"]
+    assert [e.cable for e in forced[1]] == ["OWN", "ON"]
+    assert forced[0] == pytest.approx(km((50, 20), (55, 15)) + km((55, 15), (60, 20)), rel=1e-9)
+    # a station the cable does not serve has no path on it
+    assert onward.sea_path(net, "h", hub=hub, paths_from=net.paths_from, own=own) is None
+
+
+def test_a_competitor_naming_an_unknown_cable_fails_with_close_names():
+    from pipeline.config import Config, Scenario
+
+    st = stations(a=(50, 20, "X"), m=(55, 15, "Y"))
+    frame = cable_frame({"id": "own", "serves": ["a", "m"], "lines": [[(50, 20), (55, 15)]]})
+    cfg = Config(
+        route={
+            "scenarios": {"rival": Scenario(allowed_countries=["RU"], competitor=True, cable="OWM")}
+        }
+    )
+    with pytest.raises(ConfigError, match="route.scenarios.rival.cable.*closest: \\['OWN'\\]"):
+        onward.own_cables(frame, st, cfg=cfg)
+    ok = Config(route={"scenarios": {"rival": Scenario(allowed_countries=["RU"], cable="OWN")}})
+    assert [e.cable for e in onward.own_cables(frame, st, cfg=ok)["rival"]] == ["OWN"]
