@@ -316,3 +316,49 @@ def test_moscow_to_mumbai_through_each_station_and_the_incumbent_for_every_hub(b
     assert (mumbai["incumbent_chokepoints"].str.contains("Suez Canal and Red Sea")).all()
     assert (mumbai["avoids"].str.contains("Bab-el-Mandeb")).all()
     assert (mumbai["saved_ms"] > 0).all()
+
+
+def test_measured_references_the_floor_and_epeg_on_the_real_data(built):
+    cfg, out = built
+    gpkg = out / "corridor.gpkg"
+
+    def read(layer):
+        return pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)
+
+    lat, comp = read("latency_validation"), read("competitors")
+    paths, rivals = read("onward_paths"), read("competitor_paths")
+    refs = lat.loc[lat["kind"] == "reference"]
+    assert list(refs["name"]) == [r.name for r in cfg.onward.latency_references]
+    assert refs["modelled_rt_ms"].notna().all()
+    (fit,) = lat.loc[lat["kind"] == "fit"].itertuples()
+    assert fit.n_references == len(refs) and 1.0 < fit.overhead < 3.0
+    # Moscow → Pune stands for Moscow → Mumbai; Karaganda's figures stand for no default origin
+    pune = refs.set_index("name").loc["Moscow → Pune"]
+    assert (pune["origin"], pune["hub"]) == ("Moscow", "Mumbai")
+    assert set(refs.loc[refs["name"].str.startswith("Karaganda"), "origin"]) == {""}
+    # every modelled round trip is at or above its physical floor (2 × gc km × 4.9 µs/km)
+    for table, cols in (
+        (paths, ["latency_rt_ms", "incumbent_latency_rt_ms", "expected_rt_ms"]),
+        (rivals, ["latency_rt_ms", "incumbent_latency_rt_ms", "expected_rt_ms"]),
+        (comp, ["modelled_rt_ms", "expected_rt_ms"]),
+        (lat.loc[lat["kind"] != "fit"], ["modelled_rt_ms", "today_modelled_rt_ms"]),
+    ):
+        for col in cols:
+            v, floor = table[col].to_numpy(float), table["floor_rt_ms"].to_numpy(float)
+            assert (np.isnan(v) | (v >= floor)).all(), (col, table.loc[v < floor])
+    # EPEG from Moscow over RU, AZ and IR to Jask and Chabahar, then its own cable
+    routes = pyogrio.read_dataframe(gpkg, layer="routes", read_geometry=False)
+    epeg = routes.loc[routes["scenario"] == "epeg"]
+    assert set(epeg["destination"]) == {"Jask, Iran", "Chabahar, Iran"}
+    assert (epeg["countries"] == "RU > AZ > IR").all()
+    assert "epeg" not in set(paths["scenario"])
+    for hub in ("Barka/Muscat", "Mumbai"):
+        sel = rivals.loc[(rivals["origin"] == "Moscow") & (rivals["hub"] == hub)]
+        assert len(sel) == 2 and sel["cables"].str.startswith("OMRAN/EPEG Cable System").all()
+        systems = comp.loc[(comp["origin"] == "Moscow") & (comp["hub"] == hub), "system"]
+        assert list(systems) == ["corridor", "epeg", "today"]
+    net = read("competitor_overlap").query("kind == 'network' and origin == 'Moscow'")
+    assert len(net) == 1 and 0 < net["shared_km"].iloc[0] < net["subject_km"].iloc[0]
+    page = (out / "report" / "index.html").read_text()
+    assert "Moscow → Mumbai: today, measured 166.8 ms" in page
+    assert "From Moscow, fastest by expected round trip" in page
