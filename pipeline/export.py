@@ -199,8 +199,17 @@ FIELD_DOCS = {
         "incumbent_chokepoints": "Maritime chokepoints today's path passes",
         "avoids": "Chokepoints today's path passes and this one does not",
         "alternatives_latency_ms": "One-way delay with each other alternative land route",
+        "floor_rt_ms": "2 × great-circle km (origin–hub) × 4.9 µs/km: no round trip can be faster",
+        "via_stations": "Landing stations the cables pass on the way (TeleGeography ids)",
+        "incumbent_via_stations": "The same for today's path, its gateway first",
+        "expected_rt_ms": "latency_rt_ms under the fitted overhead (latency_validation): what "
+        "users can expect to measure",
+        "incumbent_expected_rt_ms": "incumbent_latency_rt_ms under the fitted overhead",
     },
 }
+
+
+FIELD_DOCS["competitor_paths"] = FIELD_DOCS["onward_paths"]
 
 
 def attributions() -> list[dict]:

@@ -12,6 +12,13 @@ For each scenario, origin, routed landing station and hub, the end-to-end path i
 land route to the station plus the least-latency submarine path onward; it is compared with the
 incumbent path (overland to a European gateway, then by sea), and the chokepoints each passes
 are listed.
+
+Then the comparisons: each measured reference (``onward.latency_references``) is modelled as
+today's path is and the overhead fitted over them (``latency_validation``, with every origin
+and hub's expected round trip); the competitor scenarios' routes (EPEG) give
+``competitor_paths`` (on their own cable first), and ``competitors`` sets the corridor, each
+competitor and today's path side by side with the ground the corridor shares with each
+competitor (the score stage's ``competitor_overlap``).
 """
 
 from __future__ import annotations
