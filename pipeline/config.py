@@ -389,7 +389,8 @@ class Scenario(_Section):
     competitor: bool = Field(
         False,
         description="An existing system modelled for comparison (such as EPEG), not a "
-        "candidate for the corridor: routed and scored like the others, compared with the "
+        "candidate for the corridor: routed (from the origins inside its allowed_countries "
+        "only) and scored like the others, compared with the "
         "corridor in the onward stage's competitors table, and left out of onward_paths and "
         "of the report's ranking of the corridor's scenarios.",
     )

@@ -378,3 +378,23 @@ def test_a_competitor_naming_an_unknown_cable_fails_with_close_names():
         onward.own_cables(frame, st, cfg=cfg)
     ok = Config(route={"scenarios": {"rival": Scenario(allowed_countries=["RU"], cable="OWN")}})
     assert [e.cable for e in onward.own_cables(frame, st, cfg=ok)["rival"]] == ["OWN"]
+
+
+def test_a_competitor_routes_only_from_the_origins_inside_its_countries(tmp_path, caplog):
+    """EPEG runs over RU, AZ and IR: from a Kazakh origin it is not routed, and nothing fails."""
+    from pipeline import cli
+
+    cfg = _competitor_world(tmp_path)
+    text = cfg.read_text().replace(
+        "rival: {allowed_countries: [KZ, TM, IR]", "rival: {allowed_countries: [TM, IR]"
+    )
+    cfg.write_text(text)
+    with caplog.at_level("INFO"):
+        assert cli.main(["--config", str(cfg), "all"]) == 0
+    routes = pyogrio.read_dataframe(tmp_path / "out" / "routes.gpkg", layer="routes")
+    assert "rival" not in set(routes["scenario"]) and "land" in set(routes["scenario"])
+    assert "route rival: not routed from Astana (in KZ)" in caplog.text
+    comp = pyogrio.read_dataframe(
+        tmp_path / "out" / "onward.gpkg", layer="competitors", read_geometry=False
+    )
+    assert set(comp["system"]) == {"corridor", "today"}
