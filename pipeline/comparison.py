@@ -183,7 +183,12 @@ def competitor_sentences(comp: pd.DataFrame, overlap: pd.DataFrame) -> list[str]
         out.append(
             f"From {origin}, fastest by expected round trip — "
             + "; ".join(by_hub)
-            + f". The corridor's network shares ground {shared or 'with no competitor'}."
+            + (
+                f". The corridor's network shares ground {shared}."
+                if shared
+                else ". No competitor is routed from this origin (a competitor runs only from the "
+                "origins inside its countries)."
+            )
         )
     return out
 

@@ -695,6 +695,16 @@ def _log_results(out: dict[str, pd.DataFrame]) -> None:
             p["avoids"] or "nothing",
         )
     for _, r in out["latency_validation"].iterrows():
+        if r["kind"] == "fit":
+            log.info(
+                "latency %s (range %.3g–%.3g over %s references, spread %.3g)",
+                r["name"],
+                r["overhead_low"],
+                r["overhead_high"],
+                r["n_references"],
+                r["overhead_spread"],
+            )
+            continue
         log.info(
             "latency %s %s: modelled %.1f ms, measured %.1f, expected %.1f",
             r["kind"],

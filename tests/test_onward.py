@@ -398,3 +398,6 @@ def test_a_competitor_routes_only_from_the_origins_inside_its_countries(tmp_path
         tmp_path / "out" / "onward.gpkg", layer="competitors", read_geometry=False
     )
     assert set(comp["system"]) == {"corridor", "today"}
+    page = (tmp_path / "out" / "report" / "index.html").read_text()
+    assert "From Astana, fastest by expected round trip — Oman Hub: corridor" in page
+    assert "No competitor is routed from this origin" in page
