@@ -59,10 +59,15 @@ def test_every_layer_opens_with_its_crs(built):
         "validation",
         "layer_styles",
         "onward_paths",
+        "competitor_paths",
         "hubs",
         "gateways",
+        "latency_validation",
+        "competitors",
+        "competitor_overlap",
     }
-    assert layers["ranking_sensitivity"] is None and layers["validation"] is None  # tables
+    tables = ("ranking_sensitivity", "validation", "latency_validation", "competitors")
+    assert all(layers[t] is None for t in (*tables, "competitor_overlap"))
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
@@ -175,9 +180,9 @@ def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
 def test_alternatives_are_ranked_and_their_diversity_reported(built):
     cfg, out = built
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
-    for _, pair in routes.groupby(["scenario", "origin", "destination_slug"]):
-        assert sorted(pair["alternative"]) == [1, 2, 3]
-        assert sorted(pair["rank"]) == [1, 2, 3]
+    for (sc, _, _), pair in routes.groupby(["scenario", "origin", "destination_slug"]):
+        k = cfg.route.scenarios[sc].alternatives or cfg.route.alternatives  # EPEG: one
+        assert sorted(pair["alternative"]) == sorted(pair["rank"]) == list(range(1, k + 1))
         # a route the router kept apart shares nothing with the ones before it
         for _, r in pair.loc[pair["diverse"]].iterrows():
             earlier = pair.loc[pair["alternative"] < r["alternative"], "route_id"]
@@ -222,13 +227,14 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     import rasterio
 
     with rasterio.open(out / "route_frequency.tif") as src:
-        assert src.count == 3 and set(src.descriptions) == {
+        assert src.count == 4 and set(src.descriptions) == {
             "land_tm:Moscow",
             "land_uz_tm:Moscow",
             "caspian:Moscow",
+            "epeg:Moscow",  # the competitor is re-routed in the draws too
         }
         freq = src.read()
-    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(3, -1).max(axis=1) == 1.0).all()
+    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(4, -1).max(axis=1) == 1.0).all()
 
 
 def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
