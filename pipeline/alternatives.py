@@ -359,13 +359,14 @@ def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
     rec = next(r for r in first["records"] if r["slug"] == slug)
     alts = list(rec["alternatives"])
     rc = task.route
-    if rc.alternatives < 2:
+    k = task.scenario.alternatives or rc.alternatives
+    if k < 2:
         return alts
     scene = task_scene(task)
     rel = rec["protected_relaxed"]
     one = (alts[0]["cells"], alts[0]["steer_cost_usd"])
     pair = Pair(scene, scene.level(strict=not rel), first["chain"], rec["cell"], rc, one[1])
-    greedy = pair.greedy(one, rc.alternatives, [None] * rc.alternatives)
+    greedy = pair.greedy(one, k, [None] * k)
     paths = pair.joint(greedy) if rc.alternatives_method == "joint" else greedy
 
     def flags(ps):

@@ -368,6 +368,32 @@ class Scenario(_Section):
         "A number: a crossing away from any gateway is allowed at border_crossing_usd plus this "
         "(steered and reported, and named as relaxed in the route's fields).",
     )
+    stations: list[str] = Field(
+        default_factory=list,
+        description="Landing stations this scenario routes to, by name as in the cable data "
+        "(e.g. 'Jask, Iran'), each of a country in route.landing_countries. Empty: every "
+        "station of route.landing_countries.",
+    )
+    alternatives: int | None = Field(
+        None,
+        ge=1,
+        le=10,
+        description="Routes per pair for this scenario; unset: route.alternatives.",
+    )
+    cable: str | None = Field(
+        None,
+        description="A competitor's own submarine cable (its TeleGeography name): the paths "
+        "onward from its stations take it first, then the least-km path on. Unset: the "
+        "least-km path from the station.",
+    )
+    competitor: bool = Field(
+        False,
+        description="An existing system modelled for comparison (such as EPEG), not a "
+        "candidate for the corridor: routed (from the origins inside its allowed_countries "
+        "only) and scored like the others, compared with the "
+        "corridor in the onward stage's competitors table, and left out of onward_paths and "
+        "of the report's ranking of the corridor's scenarios.",
+    )
 
     @field_validator("allowed_countries")
     @classmethod
@@ -410,10 +436,25 @@ class RouteConfig(_Section):
                 water_bodies=["Caspian Sea"],
                 via=["Aktau, Kazakhstan"],
             ),
+            "epeg": Scenario(
+                description="EPEG, the Europe–Persia Express Gateway (competitor): Russia, "
+                "Azerbaijan and Iran, through the RU–AZ and AZ–IR border gateways, to the "
+                "Iranian landing stations of the OMRAN/EPEG cable, then that cable",
+                allowed_countries=["RU", "AZ", "IR"],
+                stations=["Jask, Iran", "Chabahar, Iran"],
+                alternatives=1,
+                cable="OMRAN/EPEG Cable System",
+                competitor=True,
+            ),
         },
         min_length=1,
         description="Scenarios by key. Defaults: the corridor's three stated options — land "
-        "via Turkmenistan; via Uzbekistan and Turkmenistan; Caspian crossing from Aktau.",
+        "via Turkmenistan; via Uzbekistan and Turkmenistan; Caspian crossing from Aktau — and "
+        "one competitor, epeg: the Europe–Persia Express Gateway, in service since 2013 "
+        "(Frankfurt–Poland–Ukraine–Russia–Azerbaijan–Iran, then the OMRAN/EPEG cable from "
+        "Jask and Chabahar to Barka, Oman: the EPEG consortium's launch, Rostelecom and TCI "
+        "press releases, 2013; the cable and its stations in TeleGeography's submarine cable "
+        "data, RFS 2013), modelled on the pipeline's own surface with one route per station.",
     )
     alternatives: int = Field(
         3,
@@ -556,6 +597,10 @@ class RouteConfig(_Section):
         )
         c2f = (self.coarse_factor, self.corridor_cells, self.max_widenings, self.coarsest_cells)
         return c2f if on else None
+
+    def competitors(self) -> set[str]:
+        """Keys of the scenarios that model an existing system, not the corridor."""
+        return {k for k, sc in self.scenarios.items() if sc.competitor}
 
     def off_gateway_usd(self) -> dict[str, float]:
         """Extra USD of one border crossing away from any gateway, per scenario (0: barrier)."""
@@ -815,6 +860,36 @@ class Chokepoint(_Section):
     source: str = ""
 
 
+class LatencyReference(_Section):
+    """A measured round trip between two places, and where its path meets and leaves the sea."""
+
+    name: str = Field(min_length=1, description="The pair, e.g. 'Moscow → Pune'.")
+    from_name: str
+    from_lon_deg: float = Field(ge=-180, le=180)
+    from_lat_deg: float = Field(ge=-90, le=90)
+    to_name: str
+    to_lon_deg: float = Field(ge=-180, le=180)
+    to_lat_deg: float = Field(ge=-90, le=90)
+    sea_from: list[str] = Field(
+        default_factory=list,
+        description="TeleGeography landing-point ids where today's path meets the sea (the "
+        "nearest by land is taken); empty: onward.incumbent_gateway.",
+    )
+    sea_to: list[str] = Field(
+        min_length=1, description="TeleGeography landing-point ids where it leaves the sea."
+    )
+    rtt_ms: PosFloat = Field(description="Measured round trip, ms.")
+    statistic: Literal["min", "p95", "median", "mean"]
+    date: str = Field(min_length=1, description="When it was measured (a day or a period).")
+    source: str = Field(min_length=1)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso(cls, v: object) -> object:
+        """A YAML date (2020-07-19) is kept as its ISO text."""
+        return v.isoformat() if hasattr(v, "isoformat") else v
+
+
 class OnwardConfig(_Section):
     """From the Iranian landing stations onward over the submarine cables, and today's path."""
 
@@ -863,6 +938,32 @@ class OnwardConfig(_Section):
         "English Channel. Source: IHO S-23, Limits of Oceans and Seas (3rd ed., 1953), "
         "simplified to a box around the passage (ASSUMPTION: a path passes it when its line "
         "enters the box).",
+    )
+    latency_references: list[LatencyReference] = Field(
+        default_factory=lambda: _world("onward.latency_references"),
+        description="Measured round trips the model of today's path is held against "
+        "(latency_validation). Default (pipeline/world.yaml): WonderProxy's public ping mesh "
+        "(wondernetwork.com, 19–20 July 2020, minimum): Moscow → Pune 166.8 ms, Karaganda → "
+        "Pune 233.7 ms, Karaganda → Dubai 182.2 ms; Azure's published region-to-region round "
+        "trips (learn.microsoft.com, Azure network round-trip latency statistics, P95 over "
+        "the 30 days to July 2026): Marseille → Pune 134 ms, Dubai → Pune 34 ms. Only these "
+        "five values of the two tables are cited; add more pairs here.",
+    )
+    reference_match_km: PosFloat = Field(
+        250.0,
+        description="A reference's start stands for the configured origin nearest it within "
+        "this ground distance (and its end for the hub nearest it within the same distance), "
+        "so its measured figure is today's for that origin and hub; farther, the reference "
+        "validates the model alone. ASSUMPTION: wider than Karaganda–Astana (187 km) and "
+        "Pune–Mumbai (118 km), far narrower than Karaganda–Almaty (about 850 km).",
+    )
+    overhead_form: Literal["ratio", "additive"] = Field(
+        "ratio",
+        description="How measured round trips exceed the modelled ones, fitted over the "
+        "references: 'ratio' (measured = k × modelled, k the geometric mean of the ratios) or "
+        "'additive' (measured = modelled + d, d the mean difference). Default: ratio, since the "
+        "overhead of routing detours grows with the distance (Bozkurt et al. 2018: the "
+        "internet's round trips are a multiple of the fibre's).",
     )
 
 
@@ -943,6 +1044,7 @@ _WORLD_SETTINGS: dict[str, object] = {
     "onward.hubs": list[Hub],
     "onward.incumbent_gateway": Hub,
     "onward.chokepoints": list[Chokepoint],
+    "onward.latency_references": list[LatencyReference],
 }
 """The settings whose defaults are facts of the world, kept in ``pipeline/world.yaml``."""
 

@@ -8,9 +8,12 @@ waypoints and destinations per scenario, with the status and the reason of any s
 routed), ``shared_risk_segments`` and ``shared_risk_points`` (where alternatives of one pair come
 closer than the separation distance, or share a crossing), ``route_segments`` (by construction
 method and country), ``sites`` (amplifier and regeneration huts) and the attribute table
-``ranking_sensitivity``; one RFC 7946 GeoJSON file per spatial layer in ``geojson/``, each
+``ranking_sensitivity``, ``onward_paths`` and ``competitor_paths`` (end to end over the
+cables, the corridor's and the competitors'), the tables ``latency_validation``, ``competitors``
+and ``competitor_overlap``; one RFC 7946 GeoJSON file per spatial layer in ``geojson/``, each
 carrying the data sources' attributions as a foreign member; and ``routes.csv`` and
-``ranking_sensitivity.csv`` for spreadsheets.
+``ranking_sensitivity.csv``, ``latency_validation.csv``, ``competitors.csv`` and
+``competitor_overlap.csv`` for spreadsheets.
 """
 
 from __future__ import annotations
@@ -51,6 +54,17 @@ LAYER_DOCS = {
     "its ends against the published figures, and the mean distance from the railway",
     "onward_paths": "End-to-end path per scenario, origin, Iranian landing station and hub: the "
     "cheapest land route plus the least-latency submarine path, against today's path",
+    "competitor_paths": "End-to-end path of each competitor scenario (an existing system such "
+    "as EPEG, modelled on the same surface), origin, station and hub, as onward_paths",
+    "latency_validation": "Modelled round trips against measured ones: each reference (today's "
+    "path modelled), the fitted overhead (onward.overhead_form), and per origin and hub the "
+    "corridor's modelled and expected measured round trip beside today's",
+    "competitors": "Per origin and hub: the corridor's best path, each competitor's and today's "
+    "(Suez) — round trips modelled and expected, chokepoints, transit countries, ground shared "
+    "with each competitor",
+    "competitor_overlap": "Ground km each corridor route, scenario and the network (each trench "
+    "once) share with each competitor's routes within route.separation_km, outside "
+    "route.endpoint_radius_km of the origin",
     "hubs": "Interconnection hubs the onward paths reach, and the incumbent gateway",
     "gateways": "Border gateways: railways and roads over a land border, border posts and "
     "published cross-border fiber links; routes cross borders only here",
@@ -158,6 +172,44 @@ FIELD_DOCS = {
         "slip_type": "GEM slip type (Reverse, Dextral, Sinistral-Normal, ...)",
         "km_from_origin": "Ground km from the route's origin",
     },
+    "latency_validation": {
+        "kind": "reference (a measured pair), fit (the overhead) or expected (origin × hub)",
+        "origin": "reference: the configured origin its start stands for (within "
+        "onward.reference_match_km), empty if none; expected: the origin",
+        "hub": "reference: the hub its end stands for; expected: the hub",
+        "floor_rt_ms": "2 × great_circle_km × 4.9 µs/km: no round trip can be faster",
+        "modelled_rt_ms": "reference: today's path modelled (propagation only); expected: the "
+        "corridor's best path, modelled",
+        "measured_rt_ms": "reference: the measured round trip; expected: today's measured round "
+        "trip of the reference matched to the origin and hub, if any",
+        "ratio": "measured_rt_ms / modelled_rt_ms",
+        "difference_ms": "measured_rt_ms − modelled_rt_ms",
+        "expected_rt_ms": "modelled_rt_ms under the fitted overhead: what users can expect",
+        "expected_low_rt_ms": "The same under the least overhead of the references",
+        "expected_high_rt_ms": "The same under the greatest overhead of the references",
+        "today_modelled_rt_ms": "Today's path (overland to the incumbent gateway, by sea), "
+        "modelled",
+        "today_expected_rt_ms": "today_modelled_rt_ms under the fitted overhead",
+        "overhead": "fit: k (ratio: measured = k × modelled, the geometric mean of the ratios) "
+        "or d (additive: measured = modelled + d, ms)",
+        "overhead_spread": "fit: geometric standard deviation of the ratios (a factor), or the "
+        "standard deviation of the differences (ms)",
+    },
+    "competitors": {
+        "system": "corridor (its best path over the corridor's scenarios), a competitor "
+        "scenario's key (e.g. epeg), or today (the incumbent path by Suez)",
+        "floor_rt_ms": "2 × great_circle_km × 4.9 µs/km",
+        "modelled_rt_ms": "Round-trip propagation delay, ms",
+        "expected_rt_ms": "modelled_rt_ms under the fitted overhead (latency_validation)",
+        "measured_today_rt_ms": "today: the measured round trip of the matched reference",
+        "fastest": "Least modelled round trip of the origin and hub",
+        "transit_countries": "Land transit countries (score's transit_km) and the countries "
+        "where the cables land on the way",
+        "shared_with_competitors": "corridor: ground its route shares with each competitor's "
+        "routes (km within route.separation_km, of its own km)",
+        "network_shared_with_competitors": "corridor: the same for every corridor route from "
+        "the origin together, each km of trench once",
+    },
     "crossings": {
         "kind": "border, river, fault or landfall",
         "gateway": "For a border: the gateway (railway, road, border post or published fiber "
@@ -186,8 +238,17 @@ FIELD_DOCS = {
         "incumbent_chokepoints": "Maritime chokepoints today's path passes",
         "avoids": "Chokepoints today's path passes and this one does not",
         "alternatives_latency_ms": "One-way delay with each other alternative land route",
+        "floor_rt_ms": "2 × great-circle km (origin–hub) × 4.9 µs/km: no round trip can be faster",
+        "via_stations": "Landing stations the cables pass on the way (TeleGeography ids)",
+        "incumbent_via_stations": "The same for today's path, its gateway first",
+        "expected_rt_ms": "latency_rt_ms under the fitted overhead (latency_validation): what "
+        "users can expect to measure",
+        "incumbent_expected_rt_ms": "incumbent_latency_rt_ms under the fitted overhead",
     },
 }
+
+
+FIELD_DOCS["competitor_paths"] = FIELD_DOCS["onward_paths"]
 
 
 def attributions() -> list[dict]:
@@ -233,6 +294,29 @@ def geojson_text(gdf: gpd.GeoDataFrame, decimals: int, meta: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+CSV_TABLES = {
+    "ranking_csv": "ranking_sensitivity",
+    "latency_csv": "latency_validation",
+    "competitors_csv": "competitors",
+    "overlap_csv": "competitor_overlap",
+    "route_book_csv": "route_book",
+}
+"""The attribute tables also written as CSV, by file key."""
+
+
+def _tables(files: StageFiles, book: gpd.GeoDataFrame) -> dict:
+    """The attribute tables of ``corridor.gpkg``, read from the stages that made them."""
+    scores, onward = files["scores"], files["onward"]
+    return {
+        "ranking_sensitivity": io.read_layer(files["uncertainty"], "ranking_sensitivity"),
+        "validation": io.read_layer(scores, "validation"),
+        "route_book": pd.DataFrame(book.drop(columns="geometry")),
+        "latency_validation": io.read_table(onward, "latency_validation"),
+        "competitors": io.read_table(onward, "competitors"),
+        "competitor_overlap": io.read_table(scores, "competitor_overlap"),
+    }
+
+
 def _layers(files: StageFiles) -> dict[str, gpd.GeoDataFrame]:
     """The deliverable layers, from the score, uncertainty, onward and cost stages' files."""
     scores, unc = files["scores"], files["uncertainty"]
@@ -252,6 +336,7 @@ def _layers(files: StageFiles) -> dict[str, gpd.GeoDataFrame]:
         "shared_risk_segments": io.read_layer(scores, "shared_risk_segments"),
         "shared_risk_points": io.read_layer(scores, "shared_risk_points"),
         "onward_paths": io.read_layer(files["onward"], "onward_paths"),
+        "competitor_paths": io.read_layer(files["onward"], "competitor_paths"),
         "hubs": io.read_layer(files["onward"], "hubs"),
         "gateways": io.read_layer(files["gateways"], "gateways"),
     }
@@ -260,14 +345,9 @@ def _layers(files: StageFiles) -> dict[str, gpd.GeoDataFrame]:
 
 def run(cfg: Config, files: StageFiles) -> Path:
     """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
-    scores, unc = files["scores"], files["uncertainty"]
     layers = _layers(files)
-    book = io.read_layer(scores, "route_book").to_crs(WGS84)
-    tables = {
-        "ranking_sensitivity": io.read_layer(unc, "ranking_sensitivity"),
-        "validation": io.read_layer(scores, "validation"),
-        "route_book": pd.DataFrame(book.drop(columns="geometry")),
-    }
+    book = io.read_layer(files["scores"], "route_book").to_crs(WGS84)
+    tables = _tables(files, book)
     meta = {
         "generator": "fiber-corridor pipeline",
         "sources": attributions(),
@@ -282,13 +362,13 @@ def run(cfg: Config, files: StageFiles) -> Path:
         files["geojson/route_book"],
         geojson_text(book, cfg.export.geojson_decimals, {**meta, "layer": "route_book"}),
     )
-    io.write_csv(files["route_book_csv"], tables["route_book"])
-    io.write_csv(files["ranking_csv"], tables["ranking_sensitivity"])
+    for key, table in CSV_TABLES.items():
+        io.write_csv(files[key], tables[table])
     io.write_csv(files["routes_csv"], layers["routes"].drop(columns="geometry"))
     scenarios = [(k, sc.description or k) for k, sc in cfg.route.scenarios.items()]
     hubs = [(h.name, h.name) for h in cfg.onward.hubs]
     extras = styles.gpkg_extras(
-        {"routes": scenarios, "onward_paths": hubs},
+        {"routes": scenarios, "onward_paths": hubs, "competitor_paths": hubs},
         "Eurasian fiber corridor plan",
         LAYER_DOCS,
         field_docs=FIELD_DOCS,

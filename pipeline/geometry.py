@@ -80,3 +80,13 @@ def geodesic_vertex_km(line_lonlat: shapely.Geometry) -> np.ndarray:
     xy = np.asarray(line_lonlat.coords)
     _, _, m = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
     return np.concatenate([[0.0], np.cumsum(m) / 1000.0])
+
+
+FLOOR_US_PER_KM = 4.9
+"""The physical floor of a fibre path, µs per km one way: light in silica (group index about
+1.47) along the great circle. No path, modelled or measured, can be faster."""
+
+
+def floor_rt_ms(great_circle_km: float) -> float:
+    """The least possible round trip over ``great_circle_km``: 2 × km × 4.9 µs/km, in ms."""
+    return 2.0 * great_circle_km * FLOOR_US_PER_KM / 1000.0

@@ -2,7 +2,9 @@
 
 Writes ``data/processed/report/``: ``index.html`` (first the three best routes of each
 scenario and why, then the scenario comparison, the maps, a sortable route table, the onward
-paths, the ranking's sensitivity, the changes, the data sources and the config), ``map.png`` (all
+paths, what users will measure against public measurements (with ``latency.png``), the
+corridor against EPEG and Suez, the ranking's sensitivity, the changes, the data sources and
+the config), ``map.png`` (all
 routes over the terrain and borders) and ``map_<scenario>.png`` (one per scenario, station
 labels kept from colliding), ``map.html`` (the interactive map), ``profiles/<route>.png``
 (elevation along each route),
@@ -29,7 +31,7 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, io, routepages, router, sources, webmap  # noqa: E402
+from . import __version__, comparison, io, routepages, router, sources, webmap  # noqa: E402
 from .cables import best_per_origin_hub  # noqa: E402
 from .catalogue import StageFiles  # noqa: E402
 from .config import Config  # noqa: E402
@@ -430,6 +432,30 @@ scenario and hub.</p>
 """
 
 
+def _measured_and_rivals_html(tables: dict[str, pd.DataFrame], sentences: dict) -> str:
+    """The sections on what users will measure, and on the routes that already exist."""
+    return f"""<h2>What users will measure</h2>
+<p>The onward model counts propagation only. Each public measurement below is modelled as
+today's path is (overland at great circle × <code>onward.terrestrial_detour_factor</code> to
+where it meets the sea, the least-km path over the cables in service, overland to the far end)
+and held against the figure measured. A reference stands for a configured origin (and hub) when
+its start (end) lies within <code>onward.reference_match_km</code> of it; otherwise it validates
+the model alone. {html.escape(sentences["fit"])}</p>
+{comparison.sentences_html(sentences["origins"])}
+<img src="latency.png" alt="modelled against measured round trips" class="half">
+{_table(tables["references"])}
+<p>Table <code>latency_validation</code> of <code>corridor.gpkg</code> has every reference, the
+fit and every origin and hub.</p>
+<h2>The corridor against the routes that exist</h2>
+<p>EPEG (Europe–Persia Express Gateway: Russia, Azerbaijan, Iran, then the OMRAN/EPEG cable) is
+modelled on the pipeline's own surface as a competitor scenario, and today's path goes by
+Suez and the Red Sea. Round trips expected under the fitted overhead (★ the fastest);
+ground shared within <code>route.separation_km</code> of the competitor's routes is shared risk,
+not diversity.</p>
+{comparison.sentences_html(sentences["rivals"])}{_table(tables["competitors"], sortable=True)}
+"""
+
+
 def _robustness_html(sens: pd.DataFrame) -> str:
     """The section on the weights at which a scenario's top route changes."""
     flips = sens.loc[sens["top_changed"]]
@@ -470,6 +496,7 @@ def page(
     *,
     change_md: str | None,
     config_yaml: str,
+    sentences: dict,
     pages: dict[str, str] | None = None,
 ) -> str:
     """The report as one HTML page: the summary first, then the maps, tables and sources."""
@@ -478,6 +505,7 @@ def page(
         + _summary_html(tables)
         + _maps_and_routes_html(maps, tables["routes"], pages or {})
         + _validation_and_world_html(tables["validation"], tables["world"])
+        + _measured_and_rivals_html(tables, sentences)
         + _robustness_html(tables["sensitivity"])
         + _closing_html(profiles, change_md, config_yaml)
     )
@@ -734,6 +762,30 @@ def _changes(files: StageFiles, new: dict, deliver: pd.DataFrame) -> str | None:
     return text
 
 
+def _measured_and_rivals(files: StageFiles, tables: dict) -> dict:
+    """The measurements' and the competitors' sentences for the page.
+
+    Their tables are added to ``tables``, and the scatter of modelled against measured round
+    trips is written beside the report.
+    """
+    tables_of = {
+        n: io.read_table(files["corridor"], n)
+        for n in ("latency_validation", "competitors", "competitor_overlap")
+    }
+    tables["references"] = comparison.reference_table(tables_of["latency_validation"])
+    tables["competitors"] = comparison.competitor_table(tables_of["competitors"])
+    io.write_figure(
+        files["report_latency_png"], comparison.latency_scatter(tables_of["latency_validation"])
+    )
+    return {
+        "fit": comparison.fit_sentence(tables_of["latency_validation"]),
+        "origins": comparison.origin_sentences(tables_of["latency_validation"]),
+        "rivals": comparison.competitor_sentences(
+            tables_of["competitors"], tables_of["competitor_overlap"]
+        ),
+    }
+
+
 def run(cfg: Config, files: StageFiles) -> Path:
     """Write the report, the manifest and, against the previous manifest, the changes."""
     grid = template(cfg.grid)
@@ -752,19 +804,29 @@ def run(cfg: Config, files: StageFiles) -> Path:
     new = manifest(cfg, sources.read_lock(files["lock"].parent), deliver)
     change_md = _changes(files, new, deliver)
     io.write_csv(files["report_routes_csv"], deliver.drop(columns="geometry"))
+    ours = deliver.loc[~deliver["scenario"].isin(cfg.route.competitors())]
     tables = {
-        "best": best_routes(deliver),
-        "comparison": scenario_comparison(deliver),
+        "best": best_routes(ours),
+        "comparison": scenario_comparison(ours),
         "relaxed": relaxed_table(deliver),
         "routes": route_table(deliver),
         "world": world_table(marks["onward_paths"]),
         "sensitivity": io.read_layer(files["corridor"], "ranking_sensitivity"),
         "validation": validation_table(io.read_layer(files["corridor"], "validation"), deliver),
     }
+    sentences = _measured_and_rivals(files, tables)
     config_yaml = yaml.safe_dump(new["config"], sort_keys=False, allow_unicode=True)
     io.write_text(
         files["report"],
-        page(tables, maps, profiles, change_md=change_md, config_yaml=config_yaml, pages=pages),
+        page(
+            tables,
+            maps,
+            profiles,
+            change_md=change_md,
+            config_yaml=config_yaml,
+            sentences=sentences,
+            pages=pages,
+        ),
     )
     io.write_json(files["manifest"], new)
     log.info(

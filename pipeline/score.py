@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import economics, gateways, io, routebook, router, validation
+from . import economics, gateways, io, overlap, routebook, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
 from .corridors import endpoint_areas, near_paths
@@ -935,6 +935,66 @@ def _set_pair_scores(
         )
 
 
+OVERLAP_COLUMNS = (
+    "origin",
+    "competitor",
+    "kind",
+    "subject",
+    "subject_km",
+    "shared_km",
+    "shared_share",
+)
+
+
+def competitor_overlap(
+    scored: pd.DataFrame, inp: Inputs, *, route_cfg: RouteConfig
+) -> pd.DataFrame:
+    """Ground each corridor route, scenario and network shares with each competitor's routes.
+
+    One row per origin × competitor scenario × subject: each corridor route (``kind`` route),
+    each corridor scenario's routes together (scenario) and all of them (network), their ground
+    taken once; ``shared_km`` within ``route.separation_km`` of the competitor's routes from the
+    same origin, outside ``route.endpoint_radius_km`` of the origin (``overlap.shared_km``).
+    """
+    rivals = route_cfg.competitors()
+    cells = inp.cells
+    cell_km = inp.grid.cell_m / 1000.0
+    inv = inp.surface.inv_scale
+    rows = []
+    for origin, mine in scored.groupby("origin", sort=True):
+        ours = mine.loc[~mine["scenario"].isin(rivals)]
+        if ours.empty:
+            continue
+        first = cells[ours["route_id"].iloc[0]][0]
+        clear = overlap.origin_area(
+            tuple(first), inv, cell_km=cell_km, radius_km=route_cfg.endpoint_radius_km
+        )
+        subjects = [("route", r, [r]) for r in ours["route_id"]]
+        subjects += [("scenario", k, list(g["route_id"])) for k, g in ours.groupby("scenario")]
+        subjects.append(("network", "network", list(ours["route_id"])))
+        for rival in sorted(rivals & set(mine["scenario"])):
+            theirs = [cells[r] for r in mine.loc[mine["scenario"] == rival, "route_id"]]
+            for kind, subject, ids in subjects:
+                total, shared = overlap.shared_km(
+                    [cells[r] for r in ids],
+                    theirs,
+                    inv,
+                    cell_km=cell_km,
+                    separation_km=route_cfg.separation_km,
+                    clear=clear,
+                )
+                rows.append(
+                    dict(
+                        zip(
+                            OVERLAP_COLUMNS,
+                            (origin, rival, kind, subject, total, shared, shared / total),
+                            strict=True,
+                        )
+                    )
+                )
+    return pd.DataFrame(rows, columns=list(OVERLAP_COLUMNS))
+
+
 def score_routes(
     routes: gpd.GeoDataFrame, endpoints: gpd.GeoDataFrame, inp: Inputs, *, route_cfg: RouteConfig
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -966,6 +1026,7 @@ def score_routes(
         "sites": _frame(each.sites, ["route_id", "site_type", "km_from_origin", "cost_usd"], crs),
         "validation": pd.DataFrame(each.checks, columns=list(validation.COLUMNS)),
         "route_book": _frame(each.book, list(routebook.COLUMNS), crs),
+        "competitor_overlap": competitor_overlap(scored, inp, route_cfg=route_cfg),
     }
 
 

@@ -32,6 +32,8 @@ PALETTE = [
 ]
 PROJECT_NAME = "corridor plan"
 STYLED_LAYERS = catalogue.EXPORT_LAYERS  # every layer export writes comes styled
+SHARED_STYLES = {"competitor_paths": "onward_paths"}
+"""Layers styled with another layer's template (the same kind of feature, one colour per hub)."""
 RASTER_STYLES = {  # QML template -> the catalogue key of the sidecar file export writes
     "cost_surface.qml": "cost_style",
     "route_frequency.qml": "frequency_style",
@@ -66,7 +68,7 @@ def layer_qml(name: str, categories: dict[str, list[tuple[str, str]]]) -> str:
 
     Routes get one category per scenario, onward paths one per hub.
     """
-    text = template(f"{name}.qml")
+    text = template(f"{SHARED_STYLES.get(name, name)}.qml")
     if name not in categories:
         return text
     root = ET.fromstring(text.split("\n", 1)[1] if text.startswith("<!DOCTYPE") else text)

@@ -124,6 +124,52 @@ def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpo
     )
 
 
+def origin_countries(origins: list[Endpoint], files: StageFiles, grid: Grid) -> dict[str, str]:
+    """The country (ISO code) of each origin's cell in ``cost/country_id.tif``; '' for none."""
+    country, tags = io.read_raster(files["cost/country_id"], grid)
+    codes = tags["country_codes"].split(",")
+    out = {}
+    for o in origins:
+        r, c = (int(v) for v in grid.rowcol(o.x, o.y))
+        inside = 0 <= r < country.shape[0] and 0 <= c < country.shape[1]
+        v = int(country[r, c]) if inside else 0
+        out[o.name] = codes[v - 1] if v > 0 else ""
+    return out
+
+
+def _starts(
+    key: str, sc: Scenario, origins: list[Endpoint], *, where: dict[str, str]
+) -> list[Endpoint]:
+    """The origins a scenario routes from: all, or a competitor's inside its countries."""
+    starts = [o for o in origins if not sc.competitor or where[o.name] in sc.allowed_countries]
+    for o in origins:
+        if o not in starts:
+            log.info(
+                "route %s: not routed from %s (in %s): a competitor scenario routes only from "
+                "the origins inside its allowed countries %s",
+                key,
+                o.name,
+                where[o.name] or "no country",
+                sc.allowed_countries,
+            )
+    return starts
+
+
+def scenario_destinations(
+    dests: tuple[Endpoint, ...], stations: list[str], *, setting: str
+) -> tuple[Endpoint, ...]:
+    """The destinations a scenario routes to: the named ``stations`` among ``dests``, or all."""
+    if not stations:
+        return dests
+    config.check_names(
+        setting,
+        stations,
+        [d.name for d in dests],
+        where="the landing stations of route.landing_countries",
+    )
+    return tuple(d for d in dests if d.name in stations)
+
+
 def check_names(rc: RouteConfig, files: StageFiles) -> None:
     """Every country code and water body the route settings name exists in the data."""
     codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
@@ -180,8 +226,11 @@ def make_tasks(
             f"{cfg.route.landing_countries} in the cable data inside the area. "
             "Fix: check the ISO codes, or widen the area of interest."
         )
+    where = origin_countries(origins, files, grid) if cfg.route.competitors() else {}
     tasks = []
     for key, sc in cfg.route.scenarios.items():
+        mine = scenario_destinations(dests, sc.stations, setting=f"route.scenarios.{key}.stations")
+        starts = _starts(key, sc, origins, where=where)
         via = tuple(
             resolve_place(
                 v,
@@ -195,7 +244,7 @@ def make_tasks(
             for v in sc.via
         )
         tasks += [
-            Task(key, sc, o, via, dests, cost_files(files), grid, cfg.cost, cfg.route)
-            for o in origins
+            Task(key, sc, o, via, mine, cost_files(files), grid, cfg.cost, cfg.route)
+            for o in starts
         ]
     return tasks

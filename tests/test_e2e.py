@@ -60,11 +60,15 @@ def test_every_layer_opens_with_its_crs(built):
         "route_book",
         "layer_styles",
         "onward_paths",
+        "competitor_paths",
         "hubs",
         "gateways",
+        "latency_validation",
+        "competitors",
+        "competitor_overlap",
     }
-    for table in ("ranking_sensitivity", "validation", "route_book"):
-        assert layers[table] is None, table  # attribute tables
+    tables = ("ranking_sensitivity", "validation", "latency_validation", "competitors")
+    assert all(layers[t] is None for t in (*tables, "competitor_overlap", "route_book"))
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)
@@ -181,9 +185,9 @@ def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
 def test_alternatives_are_ranked_and_their_diversity_reported(built):
     cfg, out = built
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
-    for _, pair in routes.groupby(["scenario", "origin", "destination_slug"]):
-        assert sorted(pair["alternative"]) == [1, 2, 3]
-        assert sorted(pair["rank"]) == [1, 2, 3]
+    for (sc, _, _), pair in routes.groupby(["scenario", "origin", "destination_slug"]):
+        k = cfg.route.scenarios[sc].alternatives or cfg.route.alternatives  # EPEG: one
+        assert sorted(pair["alternative"]) == sorted(pair["rank"]) == list(range(1, k + 1))
         # a route the router kept apart shares nothing with the ones before it
         for _, r in pair.loc[pair["diverse"]].iterrows():
             earlier = pair.loc[pair["alternative"] < r["alternative"], "route_id"]
@@ -228,13 +232,14 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     import rasterio
 
     with rasterio.open(out / "route_frequency.tif") as src:
-        assert src.count == 3 and set(src.descriptions) == {
+        assert src.count == 4 and set(src.descriptions) == {
             "land_tm:Moscow",
             "land_uz_tm:Moscow",
             "caspian:Moscow",
+            "epeg:Moscow",  # the competitor is re-routed in the draws too
         }
         freq = src.read()
-    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(3, -1).max(axis=1) == 1.0).all()
+    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(4, -1).max(axis=1) == 1.0).all()
 
 
 def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
@@ -443,3 +448,49 @@ def test_the_readmes_gateway_counts_are_the_builds(built):
     for a, b, n in re.findall(r"([A-Z]{2})–([A-Z]{2})\s+(\d+)", said.group(2)):
         pair = gw.loc[gw["a"].isin([a, b]) & gw["b"].isin([a, b])]
         assert len(pair) == int(n), f"README: {a}–{b} {n}, the build: {len(pair)}"
+
+
+def test_measured_references_the_floor_and_epeg_on_the_real_data(built):
+    cfg, out = built
+    gpkg = out / "corridor.gpkg"
+
+    def read(layer):
+        return pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)
+
+    lat, comp = read("latency_validation"), read("competitors")
+    paths, rivals = read("onward_paths"), read("competitor_paths")
+    refs = lat.loc[lat["kind"] == "reference"]
+    assert list(refs["name"]) == [r.name for r in cfg.onward.latency_references]
+    assert refs["modelled_rt_ms"].notna().all()
+    (fit,) = lat.loc[lat["kind"] == "fit"].itertuples()
+    assert fit.n_references == len(refs) and 1.0 < fit.overhead < 3.0
+    # Moscow → Pune stands for Moscow → Mumbai; Karaganda's figures stand for no default origin
+    pune = refs.set_index("name").loc["Moscow → Pune"]
+    assert (pune["origin"], pune["hub"]) == ("Moscow", "Mumbai")
+    assert set(refs.loc[refs["name"].str.startswith("Karaganda"), "origin"]) == {""}
+    # every modelled round trip is at or above its physical floor (2 × gc km × 4.9 µs/km)
+    for table, cols in (
+        (paths, ["latency_rt_ms", "incumbent_latency_rt_ms", "expected_rt_ms"]),
+        (rivals, ["latency_rt_ms", "incumbent_latency_rt_ms", "expected_rt_ms"]),
+        (comp, ["modelled_rt_ms", "expected_rt_ms"]),
+        (lat.loc[lat["kind"] != "fit"], ["modelled_rt_ms", "today_modelled_rt_ms"]),
+    ):
+        for col in cols:
+            v, floor = table[col].to_numpy(float), table["floor_rt_ms"].to_numpy(float)
+            assert (np.isnan(v) | (v >= floor)).all(), (col, table.loc[v < floor])
+    # EPEG from Moscow over RU, AZ and IR to Jask and Chabahar, then its own cable
+    routes = pyogrio.read_dataframe(gpkg, layer="routes", read_geometry=False)
+    epeg = routes.loc[routes["scenario"] == "epeg"]
+    assert set(epeg["destination"]) == {"Jask, Iran", "Chabahar, Iran"}
+    assert (epeg["countries"] == "RU > AZ > IR").all()
+    assert "epeg" not in set(paths["scenario"])
+    for hub in ("Barka/Muscat", "Mumbai"):
+        sel = rivals.loc[(rivals["origin"] == "Moscow") & (rivals["hub"] == hub)]
+        assert len(sel) == 2 and sel["cables"].str.startswith("OMRAN/EPEG Cable System").all()
+        systems = comp.loc[(comp["origin"] == "Moscow") & (comp["hub"] == hub), "system"]
+        assert list(systems) == ["corridor", "epeg", "today"]
+    net = read("competitor_overlap").query("kind == 'network' and origin == 'Moscow'")
+    assert len(net) == 1 and 0 < net["shared_km"].iloc[0] < net["subject_km"].iloc[0]
+    page = (out / "report" / "index.html").read_text()
+    assert "Moscow → Mumbai: today, measured 166.8 ms" in page
+    assert "From Moscow, fastest by expected round trip" in page

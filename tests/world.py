@@ -452,6 +452,7 @@ uncertainty: {{draws: 40, routing_draws: 2}}
 onward:
   hubs: [{{name: Oman Hub, stations: [hub-oman]}}]
   incumbent_gateway: {{name: West Coast, stations: [coast-iran]}}
+  latency_references: []  # the defaults name stations of the real cable data
 dask: {{n_workers: 1, chunk_cells: 32}}
 """
 
