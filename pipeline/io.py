@@ -455,7 +455,12 @@ def _insert_descriptions(
             (text, FIXED_TIME, table),
         )
     for table, fields in field_docs.items():
+        # a column the table lacks (an empty layer written without it) gets no description:
+        # the standard requires every described column to exist (requirement 105)
+        present = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
         for column, text in fields.items():
+            if column not in present:
+                continue
             con.execute(
                 "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name,"
                 " name, title, description) VALUES (?, ?, ?, ?, ?)",
