@@ -53,6 +53,21 @@ def corridor(
     return near[~member(near, clear)]
 
 
+def _snap_joined(
+    scene: Scene, p: Endpoint, *, max_km: float, joined: tuple[np.ndarray, int] | None
+) -> tuple[tuple[int, int, float] | None, bool]:
+    """``p`` snapped within ``max_km``, and whether it has passable land within reach at all.
+
+    Only cells of ``joined`` (labels, label) count, any when None; land elsewhere in reach tells
+    an island from the sea.
+    """
+    where = {"x": p.x, "y": p.y, "max_km": max_km, "inv_min": scene.inv_min}
+    s = snap(scene.rate, scene.inv, scene.grid, **where, component=joined)
+    if s is not None or joined is None:
+        return s, s is not None
+    return None, snap(scene.rate, scene.inv, scene.grid, **where) is not None
+
+
 def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int, int, float]]:
     key, sc, snap_km = task.scenario_key, task.scenario, task.route.endpoint_snap_km
     chain = []
@@ -64,12 +79,9 @@ def _snap_chain(task: Task, scene: Scene, labels: np.ndarray) -> list[tuple[int,
                 f"{role}: {p.name!r} lies outside the area of interest. Fix: "
                 "move it inside, or widen the grid.lon_*/lat_* bounds."
             )
-        where = {"x": p.x, "y": p.y, "max_km": snap_km, "inv_min": scene.inv_min}
         joined = (labels, labels[chain[0][:2]]) if chain else None
-        s = snap(scene.rate, scene.inv, scene.grid, **where, component=joined)
-        if s is None and (
-            joined is None or snap(scene.rate, scene.inv, scene.grid, **where) is None
-        ):
+        s, land = _snap_joined(scene, p, max_km=snap_km, joined=joined)
+        if not land:
             raise _no_land_error(task, role, p)
         if s is None:
             raise NoRouteError(
@@ -102,13 +114,11 @@ def _destination_records(
     sc, snap_km = task.scenario, task.route.endpoint_snap_km
     records, reachable = [], []
     for d in task.destinations:
-        where = {"x": d.x, "y": d.y, "max_km": snap_km, "inv_min": scene.inv_min}
-        on_grid = inside_grid(scene.grid, d.x, d.y)
-        joined = (labels, labels[chain_end])
-        s = snap(scene.rate, scene.inv, scene.grid, **where, component=joined) if on_grid else None
-        land = s or (snap(scene.rate, scene.inv, scene.grid, **where) if on_grid else None)
+        s, land = None, False
+        if inside_grid(scene.grid, d.x, d.y):
+            s, land = _snap_joined(scene, d, max_km=snap_km, joined=(labels, labels[chain_end]))
         rec = {"slug": d.slug, "dest": d}
-        if land is None:
+        if not land:
             rec.update(
                 status="skipped",
                 reason=f"no passable land within {snap_km} km "
@@ -372,9 +382,11 @@ def more_alternatives(task: Task, first: dict, slug: str) -> list[dict]:
     def flags(ps):
         return [pair.apart(p[0], [q[0] for q in ps[:i]]) for i, p in enumerate(ps)]
 
+    kept_greedy = flags(greedy)
+    kept = kept_greedy if paths is greedy else flags(paths)
     return [
         _alt(n, p, d, greedy=g, rel=rel)
-        for n, (p, d, g) in enumerate(zip(paths, flags(paths), flags(greedy), strict=True), 1)
+        for n, (p, d, g) in enumerate(zip(paths, kept, kept_greedy, strict=True), 1)
     ]
 
 

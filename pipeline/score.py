@@ -1037,7 +1037,9 @@ def _frame(records: list[dict], columns: list[str], crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
 
 
-def _book_places(files: StageFiles, *, within_km: float, town_km: float) -> routebook.Places:
+def _book_places(
+    files: StageFiles, places: gpd.GeoDataFrame, *, within_km: float, town_km: float
+) -> routebook.Places:
     """What the route book's stretch ends are named after: OSM railway stations first.
 
     With them, every other named place of the data: OSM border posts, Natural Earth populated
@@ -1045,14 +1047,15 @@ def _book_places(files: StageFiles, *, within_km: float, town_km: float) -> rout
     """
     read = lambda layer: gateways.named_places(io.read_layer(files["ingest"], layer))  # noqa: E731
     stations = read("railway_stations")[["name", "geometry"]]
-    frames = [stations, *map(read, ("border_controls", "places", "ports", "airports"))]
+    towns = gateways.named_places(places)
+    frames = [stations, read("border_controls"), towns, read("ports"), read("airports")]
     frames.append(read("landing_points"))
     every = pd.concat([f[["name", "geometry"]] for f in frames], ignore_index=True)
     return routebook.Places(
         stations=stations,
         everything=gpd.GeoDataFrame(every, geometry="geometry", crs=stations.crs),
         within_m=within_km * 1000.0,
-        towns=read("places")[["name", "geometry"]],
+        towns=towns[["name", "geometry"]],
         town_m=town_km * 1000.0,
     )
 
@@ -1062,6 +1065,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     grid = template(cfg.grid)
     routes = io.read_layer(files["routes"], "routes")
     endpoints = io.read_layer(files["routes"], "endpoints")
+    places = io.read_layer(files["ingest"], "places")
     inp = Inputs(
         grid=grid,
         surface=read_surface(files, grid),
@@ -1069,7 +1073,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         cells=read_cells(files["routes"]),
         rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
         faults=priced_faults(io.read_layer(files["ingest"], "faults"), cfg.cost),
-        places=io.read_layer(files["ingest"], "places"),
+        places=places,
         gateways=io.read_layer(files["gateways"], "gateways"),
         railways=_railways(io.read_layer(files["ingest"], "railways")),
         references=[
@@ -1090,6 +1094,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
         off_gateway_usd=cfg.route.off_gateway_usd(),
         book_places=_book_places(
             files,
+            places,
             within_km=cfg.score.route_book_place_km,
             town_km=cfg.score.route_book_town_km,
         ),

@@ -181,9 +181,8 @@ def _open_ends(q: Query, cov: Overlay | None, cends: list[Cell]) -> Overlay | No
     """
     level, coarse = q.level, q.level.coarse
     rr, cc = np.array(cends).T
-    shut = ~(_rates_at(coarse.rate, cov, rr, cc=cc) >= 0) | ~np.isfinite(
-        _rates_at(coarse.rate, cov, rr, cc=cc)
-    )
+    rates = _rates_at(coarse.rate, cov, rr, cc=cc)
+    shut = ~(rates >= 0) | ~np.isfinite(rates)
     if not shut.any():
         return cov
     fr, fc = np.array(q.chain + q.targets)[shut].T
