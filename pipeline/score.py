@@ -2,10 +2,11 @@
 
 Lengths are geodesic (pyproj.Geod on WGS84) lengths of the route's own geometry. The cost is a
 bill of quantities: cable km priced at the unit-cost raster's rate (not the steering rate), plus
-each border, river and active-fault crossing priced once. Border crossings are read off the
-route's cells, where the country changes, exactly as the router charged them; river and fault
-crossings are where the route line meets a Natural Earth river or a GEM active fault (hits
-closer than two cells along the route are one crossing).
+each border, river and active-fault crossing priced once. What a route crosses and what it
+costs are ``pricing.price_path``'s (the one rule for any path of cells): border crossings are
+read off the route's cells, where the country changes, exactly as the router charged them;
+river and fault crossings are where the route line meets a Natural Earth river or a GEM active
+fault (hits closer than two cells along the route are one crossing).
 """
 
 from __future__ import annotations
@@ -21,95 +22,16 @@ import shapely
 
 from . import economics, gateways, io, overlap, routebook, router, validation
 from .catalogue import StageFiles
-from .config import Config, CostConfig, ReferenceCorridor, RouteConfig, SitesConfig
+from .config import Config, CostConfig, ReferenceCorridor, RouteConfig
 from .corridors import endpoint_areas, near_paths
 from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
 from .geometry import GEOD, geodesic_km, geodesic_vertex_km, latency_ms
 from .grid import Grid, template
 from .io import read_cells
+from .pricing import PathInputs, PricedPath, price_path
 from .surface import Surface, read_surface
 
 log = logging.getLogger(__name__)
-
-
-def border_crossings(
-    cells: np.ndarray,
-    country: np.ndarray,
-    codes: list[str] | tuple[str, ...],
-    *,
-    grid: Grid,
-    gate: np.ndarray | None = None,
-    gateways: pd.DataFrame | None = None,
-) -> list[dict]:
-    """Where the route's country changes between two consecutive cells (both in a country).
-
-    With the gateway raster and table, each crossing names the gateway it passes (the one of
-    either cell of the step), or ``off_gateway`` when there is none.
-    """
-    ids = country[cells[:, 0], cells[:, 1]]
-    change = np.nonzero((ids[:-1] != ids[1:]) & (ids[:-1] > 0) & (ids[1:] > 0))[0]
-    out = []
-    for i in change:
-        x, y = grid.xy(cells[i : i + 2, 0], cells[i : i + 2, 1])
-        a, b = codes[ids[i] - 1], codes[ids[i + 1] - 1]
-        crossing = {
-            "kind": "border",
-            "name": f"{a}→{b}",
-            "gateway": "",
-            "gateway_kind": "",
-            "gateway_status": "",
-            "off_gateway": False,
-            "geometry": shapely.Point(x.mean(), y.mean()),
-        }
-        if gate is not None and gateways is not None:
-            gid = max(int(gate[tuple(cells[i])]), int(gate[tuple(cells[i + 1])]))
-            if gid:
-                g = gateways.loc[gateways["gateway_id"] == gid].iloc[0]
-                status = g.get("status", "in_service")
-                crossing.update(
-                    gateway=g["name"],
-                    gateway_kind=g["kind"],
-                    gateway_status=status,
-                    crossing_in_service=status != "in_service"
-                    and "in_service" in str(g.get("statuses", "")),
-                )
-            else:
-                crossing.update(off_gateway=True)
-        out.append(crossing)
-    return out
-
-
-def line_crossings(
-    line: shapely.LineString,
-    lines: gpd.GeoDataFrame,
-    kind: str,
-    *,
-    merge_m: float,
-    extra: tuple[str, ...] = (),
-) -> list[dict]:
-    """Points where the route meets one of ``lines`` (rivers, faults), in order along it.
-
-    Hits closer than ``merge_m`` along the route are one crossing (a path of cells zig-zags
-    over a line it runs beside). Each carries the line's ``name`` and the ``extra`` columns.
-    """
-    hits = []
-    idx = shapely.STRtree(lines.geometry.to_numpy()).query(line, predicate="intersects")
-    for i in idx:
-        row = lines.iloc[int(i)]
-        inter = line.intersection(row.geometry)
-        for p in getattr(inter, "geoms", [inter]):
-            if not p.is_empty:
-                q = p if p.geom_type == "Point" else p.centroid
-                name = row["name"]
-                label = name if isinstance(name, str) and name else f"unnamed {kind}"
-                hits.append((line.project(q), label, q, {k: row[k] for k in extra}))
-    hits.sort(key=lambda h: h[0])
-    out, last = [], -np.inf
-    for along, name, q, more in hits:
-        if along - last > merge_m:
-            out.append({"kind": kind, "name": name, **more, "geometry": q})
-        last = along
-    return out
 
 
 def protected_km(cells: np.ndarray, ras: Surface, step_km: float) -> tuple[float, list[str]]:
@@ -170,18 +92,6 @@ def row_share_of(cells: np.ndarray, on: np.ndarray, inv: np.ndarray, *, step_km:
     return float((edge_km * (on[:-1] & on[1:])).sum() / total) if total > 0 else 0.0
 
 
-def landfalls(cells: np.ndarray, water_class: np.ndarray, grid: Grid) -> list[dict]:
-    """Where the route passes between land and water (a submarine leg's shore ends)."""
-    wet = is_wet(water_class[cells[:, 0], cells[:, 1]])
-    out = []
-    for i in np.nonzero(wet[:-1] != wet[1:])[0]:
-        x, y = grid.xy(cells[i : i + 2, 0], cells[i : i + 2, 1])
-        out.append(
-            {"kind": "landfall", "name": "shore end", "geometry": shapely.Point(x.mean(), y.mean())}
-        )
-    return out
-
-
 def submarine_km(
     cells: np.ndarray, water_class: np.ndarray, inv: np.ndarray, *, step_km: float
 ) -> float:
@@ -198,182 +108,47 @@ def to_lonlat(geom: shapely.Geometry, grid: Grid) -> shapely.Geometry:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What scoring reads: the grid, the cost rasters, the DEM, vectors and the settings."""
+    """What scoring reads: what pricing a path reads, the DEM, the routes' cells, the settings."""
 
-    grid: Grid
-    surface: Surface
+    path: PathInputs  # the grid, the cost rasters, rivers, faults, places, gateways, cost book
     dem: np.ndarray
     cells: dict[str, np.ndarray]  # route_id -> its cells, from the route stage
-    rivers: gpd.GeoDataFrame
-    faults: gpd.GeoDataFrame  # the priced ones
-    places: gpd.GeoDataFrame
-    gateways: pd.DataFrame
     railways: tuple[shapely.STRtree, np.ndarray]  # for the deviation from reference corridors
     references: list[tuple[ReferenceCorridor, list[tuple[float, float]]]]  # with ends (CRS m)
     validation_max_offset_km: float
     near_major_row_km: float
-    cost: CostConfig
-    sites: SitesConfig
     group_index: float
     off_gateway_usd: dict[str, float]  # per scenario: extra USD of an off-gateway crossing
     book_places: routebook.Places  # what the route book's stretch ends are named after
     book_gap_km: float  # route book: interruptions shorter than this do not split a stretch
 
 
-def _sites(
-    line: shapely.LineString, cells: np.ndarray, vkm: np.ndarray, *, inp: Inputs
-) -> list[dict]:
-    """Amplifier and regeneration sites along a route, with their nearest settlement."""
-    ras, c = inp.surface, inp.cost
-    coords = np.asarray(line.coords)
-    vcells = np.vstack([cells[:1], cells, cells[-1:]])
-    idx = (vcells[:, 0], vcells[:, 1])
-    access = on_row(ras.row_km[idx], c) | (ras.urban[idx] > 0)
-    sites = []
-    for i, kind in economics.place_sites(vkm, is_wet(ras.water_class[idx]), access, s=inp.sites):
-        point = shapely.Point(coords[i])
-        near = inp.places.distance(point)
-        j = near.idxmin()
-        sites.append(
-            {
-                "site_type": kind,
-                "km_from_origin": float(vkm[i]),
-                "nearest_settlement": inp.places.at[j, "name"],
-                "settlement_km": float(near[j]) / 1000.0,
-                "right_of_way_km": float(ras.row_km[tuple(vcells[i])]),
-                "cost_usd": inp.sites.regen_site_usd if kind == "regen" else inp.sites.ila_site_usd,
-                "geometry": point,
-            }
-        )
-    return sites
-
-
-def _along_km(
-    line: shapely.LineString, vkm: np.ndarray, points: list[shapely.Point]
-) -> list[float]:
-    """Ground km from the origin of points on the route line."""
-    coords = np.asarray(line.coords)
-    vcrs = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
-    return [float(np.interp(line.project(p), vcrs, vkm)) for p in points]
-
-
-@dataclass(frozen=True)
-class Crossed:
-    """What one route crosses, as point records in order along it (CRS metres)."""
-
-    borders: list[dict]
-    shores: list[dict]
-    rivers: list[dict]
-    faults: list[dict]  # the priced ones, with their ``slip_type``
-
-    def points(self) -> list[dict]:
-        """Every crossing point: borders, shore ends, rivers, then faults."""
-        return self.borders + self.shores + self.rivers + self.faults
-
-
-@dataclass(frozen=True)
-class Priced:
-    """A route's bill of quantities: its parts, their price and its segments by method."""
-
-    parts: economics.RouteParts
-    bill: economics.Breakdown
-    segments: list[dict]
-
-
-def _crossed(line: shapely.LineString, cells: np.ndarray, inp: Inputs) -> Crossed:
-    """The borders, shore ends, rivers and faults a route crosses."""
-    grid, ras = inp.grid, inp.surface
-    borders = border_crossings(
-        cells,
-        ras.country_id,
-        ras.country_codes,
-        grid=grid,
-        gate=ras.gateway_id,
-        gateways=inp.gateways,
-    )
-    shores = landfalls(cells, ras.water_class, grid)
-    rivs = line_crossings(line, inp.rivers, "river", merge_m=2 * grid.cell_m)
-    faults = line_crossings(
-        line, inp.faults, "fault", merge_m=2 * grid.cell_m, extra=("slip_type",)
-    )
-    return Crossed(borders=borders, shores=shores, rivers=rivs, faults=faults)
-
-
-def _counts(crossed: Crossed, sites: list[dict], off_gateway_each_usd: float) -> dict:
-    """The counted items of a route's bill: crossings and sites, and an off-gateway's price."""
-    return {
-        "n_border": len(crossed.borders),
-        "n_landfall": len(crossed.shores),
-        "n_ila": sum(s["site_type"] == "ILA" for s in sites),
-        "n_regen": sum(s["site_type"] == "regen" for s in sites),
-        "n_fault": len(crossed.faults),
-        "n_off_gateway": sum(b["off_gateway"] for b in crossed.borders),
-        "off_gateway_each_usd": off_gateway_each_usd,
-    }
-
-
-def _crossing_rows(r, line: shapely.LineString, vkm: np.ndarray, *, crossed: Crossed) -> list[dict]:
-    """A route's crossing points as rows of the crossings layer, with their km from the origin."""
-    points = crossed.points()
-    return [
-        {"route_id": r["route_id"], "scenario": r["scenario"], **x, "km_from_origin": km}
-        for x, km in zip(points, _along_km(line, vkm, [x["geometry"] for x in points]), strict=True)
-    ]
-
-
-def _priced(
-    line: shapely.LineString,
-    cells: np.ndarray,
-    vkm: np.ndarray,
-    *,
-    river_km: list[float],
-    counts: dict,
-    inp: Inputs,
-) -> Priced:
-    """A route's parts priced by ``economics.price_route``, and its segments with their lines."""
-    ras, c = inp.surface, inp.cost
-    step_km = inp.grid.cell_m / 1000.0
-    parts = economics.route_parts(
-        line, cells, ras, c=c, river_km=river_km, counts=counts, cell_km=step_km
-    )
-    bill = economics.price_route(parts, c, inp.sites)
-    segs = economics.segments(parts, bill, c)
-    coords = np.asarray(line.coords)
-    for seq, sg in enumerate(segs, 1):
-        sg.update(
-            seq=seq,
-            usd_per_km=sg["cost_usd"] / sg["length_km"],
-            geometry=economics.cut(coords, vkm, sg["km_start"], b=sg["km_end"]),
-        )
-    return Priced(parts=parts, bill=bill, segments=segs)
-
-
-def _book(r, vkm: np.ndarray, priced: Priced, *, crossings: list[dict], sites: list[dict], inp):
+def _book(r, path: PricedPath, *, crossings: list[dict], inp: Inputs) -> list[dict]:
     """The route book of one route: its stretches along named rights-of-way."""
-    line = r.geometry
+    line, grid, gws = r.geometry, inp.path.grid, inp.path.gateways
     borders = []
     for x in crossings:
         if x["kind"] == "border" and x["gateway"]:
-            g = inp.gateways.loc[inp.gateways["name"] == x["gateway"]].geometry
+            g = gws.loc[gws["name"] == x["gateway"]].geometry
             borders.append((x["km_from_origin"], x["gateway"], g.iloc[0] if len(g) else None))
     route = routebook.Route(
         route_id=r["route_id"],
         scenario=r["scenario"],
         line=line,
-        vkm=vkm,
-        gkm=geodesic_vertex_km(to_lonlat(line, inp.grid)),
+        vkm=path.vkm,
+        gkm=geodesic_vertex_km(to_lonlat(line, grid)),
         crossings=crossings,
-        sites=sites,
+        sites=path.sites,
     )
     ends = routebook.Ends(
         origin=r["origin"],
         destination=r["destination"],
         borders=borders,
-        tolerance_km=2 * inp.grid.cell_m / 1000.0,
+        tolerance_km=2 * grid.cell_m / 1000.0,
     )
     return routebook.book(
         route,
-        economics.intervals(priced.parts, priced.bill, inp.cost),
+        economics.intervals(path.priced.parts, path.priced.bill, inp.path.cost),
         ends=ends,
         places=inp.book_places,
         gap_km=inp.book_gap_km,
@@ -384,15 +159,12 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], ...]:
     """One route's scores, crossing points, segments, sites, validation checks and book."""
     rid, line = r["route_id"], r.geometry
     cells = inp.cells[rid]
-    step_km = inp.grid.cell_m / 1000.0
-    crossed = _crossed(line, cells, inp)
-    vkm = economics.vertex_km(line, cells, inp.surface.inv_scale, cell_km=step_km)
-    sites = _sites(line, cells, vkm, inp=inp)
-    counts = _counts(crossed, sites, inp.off_gateway_usd[r["scenario"]])
-    crossings = _crossing_rows(r, line, vkm, crossed=crossed)
-    river_km = [x["km_from_origin"] for x in crossings if x["kind"] == "river"]
-    priced = _priced(line, cells, vkm, river_km=river_km, counts=counts, inp=inp)
-    row = _route_row(r, cells, crossed, priced=priced, counts=counts, inp=inp)
+    path = price_path(
+        line, cells, inp.path, off_gateway_each_usd=inp.off_gateway_usd[r["scenario"]]
+    )
+    priced, sites = path.priced, path.sites
+    crossings = [{"route_id": rid, "scenario": r["scenario"], **x} for x in path.crossings]
+    row = _route_row(r, cells, path, inp=inp)
     for item in (*priced.segments, *sites):
         item.update(route_id=rid, scenario=r["scenario"])
     checks = [
@@ -401,7 +173,7 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], ...]:
         for check in validation.check(
             rid,
             line,
-            vkm,
+            path.vkm,
             parts=priced.parts,
             ref=ref,
             ends_xy=ends,
@@ -409,15 +181,14 @@ def score_route(r, inp: Inputs) -> tuple[dict, list[dict], ...]:
             max_offset_km=inp.validation_max_offset_km,
         )
     ]
-    book = _book(r, vkm, priced, crossings=crossings, sites=sites, inp=inp)
+    book = _book(r, path, crossings=crossings, inp=inp)
     return row, crossings, priced.segments, sites, checks, book
 
 
-def _route_row(
-    r, cells: np.ndarray, crossed: Crossed, *, priced: Priced, counts: dict, inp: Inputs
-) -> dict:
+def _route_row(r, cells: np.ndarray, path: PricedPath, *, inp: Inputs) -> dict:
     """A route's row of the routes layer: what it is, how long, what it costs and crosses."""
-    grid, ras, c = inp.grid, inp.surface, inp.cost
+    grid, ras, c = inp.path.grid, inp.path.surface, inp.path.cost
+    crossed, priced, counts = path.crossed, path.priced, path.counts
     line = r.geometry
     step_km = grid.cell_m / 1000.0
     labels = economics.cell_labels(
@@ -873,7 +644,7 @@ def _shared_risk_by_pair(
     scored["shared_km_max"] = 0.0
     scored["shared_with"] = ""
     scored["diversity_note"] = ""
-    grid = inp.grid
+    grid = inp.path.grid
     for (sc, _, _), group in scored.groupby(["scenario", "origin", "destination_slug"]):
         way = endpoints.loc[(endpoints["scenario"] == sc) & (endpoints["role"] == "waypoint")]
         ends = _keep_clear(inp.cells[group["route_id"].iloc[0]], way, grid)
@@ -882,7 +653,7 @@ def _shared_risk_by_pair(
             inp.cells,
             cross,
             keep_clear=ends,
-            inv=inp.surface.inv_scale,
+            inv=inp.path.surface.inv_scale,
             grid=grid,
             separation_km=route_cfg.separation_km,
             endpoint_radius_km=route_cfg.endpoint_radius_km,
@@ -895,7 +666,7 @@ def _shared_risk_by_pair(
             shared,
             segments=seg,
             points=pts,
-            places=inp.places,
+            places=inp.path.places,
             separation_km=route_cfg.separation_km,
         )
     return segments, points
@@ -958,8 +729,8 @@ def competitor_overlap(
     """
     rivals = route_cfg.competitors()
     cells = inp.cells
-    cell_km = inp.grid.cell_m / 1000.0
-    inv = inp.surface.inv_scale
+    cell_km = inp.path.grid.cell_m / 1000.0
+    inv = inp.path.surface.inv_scale
     rows = []
     for origin, mine in scored.groupby("origin", sort=True):
         ours = mine.loc[~mine["scenario"].isin(rivals)]
@@ -1067,14 +838,18 @@ def run(cfg: Config, files: StageFiles) -> Path:
     endpoints = io.read_layer(files["routes"], "endpoints")
     places = io.read_layer(files["ingest"], "places")
     inp = Inputs(
-        grid=grid,
-        surface=read_surface(files, grid),
+        path=PathInputs(
+            grid=grid,
+            surface=read_surface(files, grid),
+            rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
+            faults=priced_faults(io.read_layer(files["ingest"], "faults"), cfg.cost),
+            places=places,
+            gateways=io.read_layer(files["gateways"], "gateways"),
+            cost=cfg.cost,
+            sites=cfg.sites,
+        ),
         dem=io.read_raster(files["dem"], grid)[0],
         cells=read_cells(files["routes"]),
-        rivers=crossable_rivers(io.read_layer(files["ingest"], "rivers")),
-        faults=priced_faults(io.read_layer(files["ingest"], "faults"), cfg.cost),
-        places=places,
-        gateways=io.read_layer(files["gateways"], "gateways"),
         railways=_railways(io.read_layer(files["ingest"], "railways")),
         references=[
             (
@@ -1088,8 +863,6 @@ def run(cfg: Config, files: StageFiles) -> Path:
         ],
         validation_max_offset_km=cfg.score.validation_max_offset_km,
         near_major_row_km=cfg.score.near_major_row_km,
-        cost=cfg.cost,
-        sites=cfg.sites,
         group_index=cfg.score.fiber_group_index,
         off_gateway_usd=cfg.route.off_gateway_usd(),
         book_places=_book_places(

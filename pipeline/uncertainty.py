@@ -1,10 +1,11 @@
 """Uncertainty stage: how sure the costs are, how stable the ranking is.
 
 - **Repricing draws** (``uncertainty.draws``, cheap): every cost-book item gets a multiplier drawn
-  from a triangular distribution (low, 1, high); each route, on its fixed cells, is priced
-  again by ``economics.price_route``, the function the score stage prices it with (so with
-  every multiplier at 1 a draw gives the score stage's ``cost_usd`` exactly). Per route: P10, P50
-  and P90 cost, and the probability that it is the cheapest route of its scenario.
+  from a triangular distribution (low, 1, high) (``draws``, the one place draws are made); each
+  route, on its fixed cells, is priced again by ``economics.price_route``, the function the
+  score stage prices it with (so with every multiplier at 1 a draw gives the score stage's
+  ``cost_usd`` exactly). Per route: P10, P50 and P90 cost, and the probability that it is the
+  cheapest route of its scenario.
 - **Re-routing draws** (``uncertainty.routing_draws``, each a full routing of every scenario):
   the cost surface is rebuilt with the drawn multipliers and the cheapest route of each scenario
   found again; ``route_frequency.tif`` holds, per scenario (one band each), the share of draws in
@@ -31,66 +32,19 @@ from . import economics, io, parallel
 from .alternatives import first_routes
 from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
+from .draws import draw, drawn_configs, reprice_draws
 from .grid import Grid, template
 from .surface import task_surface
 from .tasks import Task, cost_files, make_tasks
 
 log = logging.getLogger(__name__)
 
-COST_ITEMS = (
-    "base_usd_per_km",
-    "hill_mult",
-    "mountain_mult",
-    "colocation_mult",
-    "urban_mult",
-    "hdd_usd_per_km",
-    "border_crossing_usd",
-    "landfall_usd",
-    "submarine_usd_per_km",
-    "fault_crossing_usd",
-    "protected_area_mult",
-)
-SITE_ITEMS = ("ila_site_usd", "regen_site_usd")
 CRITERIA = {
     "cost": "cost_p50_usd",
     "latency": "latency_ms",
     "diversity": "shared_km_max",
     "risk": "n_crossings",
 }
-
-
-def draw(u: UncertaintyConfig, i: int) -> dict[str, float]:
-    """Multipliers of every cost-book item for draw ``i`` (reproducible)."""
-    rng = np.random.default_rng([u.seed, i])
-    return {
-        k: float(rng.triangular(u.low_mult, 1.0, u.high_mult)) for k in (*COST_ITEMS, *SITE_ITEMS)
-    }
-
-
-def drawn_configs(
-    c: CostConfig, s: SitesConfig, mult: dict[str, float]
-) -> tuple[CostConfig, SitesConfig]:
-    """The cost book of one draw."""
-    cost = c.model_copy(update={k: getattr(c, k) * mult[k] for k in COST_ITEMS})
-    sites = s.model_copy(update={k: getattr(s, k) * mult[k] for k in SITE_ITEMS})
-    return cost, sites
-
-
-def reprice_draws(
-    parts: list[economics.RouteParts],
-    c: CostConfig,
-    s: SitesConfig,
-    *,
-    u: UncertaintyConfig,
-    first: int,
-    count: int,
-) -> np.ndarray:
-    """Costs of every route (rows) in draws first .. first + count - 1 (columns)."""
-    out = np.empty((len(parts), count))
-    for j in range(count):
-        cd, sd = drawn_configs(c, s, draw(u, first + j))
-        out[:, j] = [economics.price_route(p, cd, sd).total_usd for p in parts]
-    return out
 
 
 def reroute_draw(task: Task, i: int, *, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from pipeline import economics, router, uncertainty
+from pipeline import draws, economics, router, uncertainty
 from pipeline.config import CostConfig, SitesConfig, UncertaintyConfig
 from pipeline.costbook import terrain_mult_block, unit_cost_block
 from pipeline.surface import Surface
@@ -177,18 +177,16 @@ def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
     cells, line, surface = straight_200km
     parts = [_parts(line, cells, surface, n_border=1)]
     u = UncertaintyConfig(draws=50)
-    a = uncertainty.reprice_draws(parts, C, S, u=u, first=0, count=50)
+    a = draws.reprice_draws(parts, C, S, u=u, first=0, count=50)
     # split into two tasks, as Dask would: the same draws
     b = np.hstack(
         [
-            uncertainty.reprice_draws(parts, C, S, u=u, first=0, count=20),
-            uncertainty.reprice_draws(parts, C, S, u=u, first=20, count=30),
+            draws.reprice_draws(parts, C, S, u=u, first=0, count=20),
+            draws.reprice_draws(parts, C, S, u=u, first=20, count=30),
         ]
     )
     np.testing.assert_array_equal(a, b)
-    other = uncertainty.reprice_draws(
-        parts, C, S, u=u.model_copy(update={"seed": 1}), first=0, count=50
-    )
+    other = draws.reprice_draws(parts, C, S, u=u.model_copy(update={"seed": 1}), first=0, count=50)
     assert not np.array_equal(a, other)
     det = _price(parts[0])
     assert a.min() >= 0.8 * det * 0.999 and a.max() <= 1.35 * det * 1.001

@@ -14,6 +14,7 @@ from pipeline import (
     corridors,
     geometry,
     io,
+    pricing,
     route,
     router,
     scene,
@@ -144,7 +145,7 @@ def test_routes_reach_the_coast_and_skip_island_and_platform(small_grid, cost_di
     # straight west-east run of 37 cells at 100 USD/km, plus two border crossings
     assert first["steer_cost_usd"] == pytest.approx(37 * 2.5 * 100 + 2 * 1000.0)
     country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
-    crossings = score.border_crossings(first["cells"], country, CODES, grid=small_grid)
+    crossings = pricing.border_crossings(first["cells"], country, CODES, grid=small_grid)
     assert [c["name"] for c in crossings] == ["KZ→TM", "TM→IR"]
 
 
@@ -157,7 +158,7 @@ def test_a_submarine_leg_reaches_the_island_and_pays_two_landfalls(small_grid, c
     assert rec["status"] == "routed"
     cells = rec["alternatives"][0]["cells"]
     water, _ = io.read_raster(cost_dir / "cost" / "water_class.tif")
-    shores = score.landfalls(cells, water, small_grid)
+    shores = pricing.landfalls(cells, water, small_grid)
     assert len(shores) == 2  # leaves the coast, lands on the island
     sea_km = score.submarine_km(cells, water, np.ones(small_grid.shape), step_km=2.5)
     assert 5.0 <= sea_km <= 20.0
@@ -337,7 +338,7 @@ def test_off_gateway_crossings_can_be_allowed_at_a_cost(small_grid, cost_dir):
     gate, _ = io.read_raster(cost_dir / "cost" / "gateway_id.tif")
     country, _ = io.read_raster(cost_dir / "cost" / "country_id.tif")
     gw = io.read_layer(cost_dir / "gateways.gpkg", "gateways")
-    crossings = score.border_crossings(
+    crossings = pricing.border_crossings(
         cells, country, CODES, grid=small_grid, gate=gate, gateways=gw
     )
     assert [(c["name"], c["off_gateway"]) for c in crossings] == [

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from affine import Affine
 
-from pipeline import io, report, score
+from pipeline import io, pricing, report, score
 from pipeline.config import CostConfig
 from pipeline.cost import water_bodies
 from pipeline.errors import GridMismatchError
@@ -30,7 +30,7 @@ def test_river_crossings_closer_than_the_merge_distance_are_one():
             shapely.LineString([(8000, -500), (8000, 500)]),
         ],
     )
-    hits = score.line_crossings(line, rivers, "river", merge_m=1000)
+    hits = pricing.line_crossings(line, rivers, "river", merge_m=1000)
     assert [h["name"] for h in hits] == ["Ural", "unnamed river"]
     assert [h["geometry"].x for h in hits] == [2000, 8000]
 
@@ -162,7 +162,7 @@ def test_a_fault_is_counted_and_priced_once_where_the_route_zigzags_over_it():
             shapely.LineString([(900_000, -50_000), (900_000, 0)]),  # not crossed
         ],
     )
-    hits = score.line_crossings(line, faults, "fault", merge_m=5000, extra=("slip_type",))
+    hits = pricing.line_crossings(line, faults, "fault", merge_m=5000, extra=("slip_type",))
     assert [(h["name"], h["slip_type"]) for h in hits] == [("Test Fault", "Dextral")]
     parts = economics.route_parts(
         line,
@@ -216,7 +216,7 @@ def test_a_border_crossing_says_the_status_of_the_gateway_it_relies_on(small_gri
         {"gateway_id": [7], "name": ["Link (KZ–TM)"], "kind": ["fiber_link"], "status": ["planned"]}
     )
     cells = np.array([[5, 9], [5, 10], [5, 11]])
-    crossings = score.border_crossings(
+    crossings = pricing.border_crossings(
         cells, country, ["KZ", "TM"], grid=small_grid, gate=gate, gateways=gateways
     )
     assert [(c["gateway"], c["gateway_status"]) for c in crossings] == [("Link (KZ–TM)", "planned")]
@@ -231,7 +231,7 @@ def test_a_border_crossing_says_the_status_of_the_gateway_it_relies_on(small_gri
     assert fields["border_crossings"] == "KZ→TM at Link (KZ–TM) (planned); TM→IR at no gateway"
     # a planned link at a crossing that is in service (a road's, merged into the gateway)
     gateways["statuses"] = ["in_service,planned"]
-    (crossing,) = score.border_crossings(
+    (crossing,) = pricing.border_crossings(
         cells, country, ["KZ", "TM"], grid=small_grid, gate=gate, gateways=gateways
     )
     assert score._border_fields([crossing], 0)["border_crossings"] == (
