@@ -25,7 +25,7 @@ RAW    := data/raw
 OUT    := data/processed
 SLICES := $(OUT)/.config
 RULES  := $(OUT)/.make/stages.mk
-STAGE_NAMES := fetch ingest cost route score uncertainty onward export report
+STAGE_NAMES := fetch ingest cost route score uncertainty onward network export report
 SLICE_FILES := $(foreach s,$(STAGE_NAMES),$(SLICES)/$(s).json)
 
 .PHONY: all help venv test bench lint clean distclean FORCE
@@ -37,7 +37,8 @@ include $(RULES)
 endif
 
 # The stage rules, from the catalogue (standard library only: no venv needed to write them).
-$(RULES): pipeline/catalogue.py
+# Written again whenever a module changes: a stage's prerequisites are the modules it imports.
+$(RULES): $(wildcard pipeline/*.py)
 	@mkdir -p $(@D)
 	$(PYTHON) -m pipeline.catalogue > $@.tmp && mv $@.tmp $@
 

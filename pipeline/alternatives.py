@@ -172,17 +172,26 @@ def _first_paths(
     return paths, relaxed
 
 
-def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
-    """The cheapest route from the task's origin, through its waypoints, to every station."""
-    scene = task_scene(task) if steer is None else load_scene(task, steer)
+def endpoints(task: Task, scene: Scene) -> tuple[list[tuple[int, int, float]], list[dict]]:
+    """The task's chain snapped (row, col, km), and every station's record.
+
+    A routed station's record has its ``cell``; see ``_destination_records``.
+    """
     with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
         # 4-connected: with no corner-cutting (``router``), a diagonal step needs an open side
         # cell, so the cells a route can reach are exactly the 4-connected ones
         labels, _ = ndimage.label(np.isfinite(scene.rate))
     snapped = _snap_chain(task, scene, labels)
+    records, _ = _destination_records(task, scene, labels, chain_end=snapped[-1][:2])
+    return snapped, records
+
+
+def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
+    """The cheapest route from the task's origin, through its waypoints, to every station."""
+    scene = task_scene(task) if steer is None else load_scene(task, steer)
+    snapped, records = endpoints(task, scene)
     chain = [s[:2] for s in snapped]
-    records, reachable = _destination_records(task, scene, labels, chain_end=chain[-1])
-    del labels
+    reachable = [r for r in records if r["status"] == "routed"]
     if not reachable:
         raise _no_station_error(task)
     paths, relaxed = _first_paths(scene, chain, [r["cell"] for r in reachable])

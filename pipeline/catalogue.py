@@ -68,6 +68,7 @@ FILES: dict[str, str] = {
     "uncertainty": "uncertainty.gpkg",
     "route_frequency": "route_frequency.tif",
     "onward": "onward.gpkg",
+    "network": "network.gpkg",
     "corridor": "corridor.gpkg",
     **{f"geojson/{n}": f"geojson/{n}.geojson" for n in EXPORT_LAYERS},
     "geojson/route_book": "geojson/route_book.geojson",
@@ -152,6 +153,13 @@ STAGES: dict[str, Stage] = {
         ("ingest", "scores"),
         ("onward",),
         ("paths", "route", "score", "onward"),
+    ),
+    "network": Stage(
+        "one survivable network per plan: working tree, protection, cost, cuts (Dask)",
+        ("ingest", "landcover", "gateways", "scores", "onward", *_COST),
+        ("network",),
+        ("paths", "grid", "cost", "route", "score", "sites", "uncertainty", "onward", "network"),
+        dask=True,
     ),
     "export": Stage(
         "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",

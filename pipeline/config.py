@@ -95,11 +95,11 @@ class GridConfig(_Section):
         "(EPSG:4326). Default: west of Moscow (37.6°E) with margin.",
     )
     lon_max_deg: float = Field(
-        76.0,
+        80.0,
         ge=-180,
         le=180,
         description="Area of interest, east edge. "
-        "Default: east of Astana (71.4°E) and Uzbekistan (73.1°E).",
+        "Default: east of Almaty (76.9°E) with margin, the mirror's eastern edge (80°E).",
     )
     lat_min_deg: float = Field(
         23.0,
@@ -410,8 +410,9 @@ class RouteConfig(_Section):
     origins: list[Origin] = Field(
         default_factory=lambda: _world("route.origins"),
         min_length=1,
-        description="Route origins. Default: Moscow, at its Natural Earth populated places "
-        "position (pipeline/world.yaml). Add e.g. {name: Astana} to route from Kazakhstan too.",
+        description="Route origins. Default: Moscow, Astana (Kazakhstan's capital) and Almaty "
+        "(its largest city and exchange point), at their Natural Earth populated places "
+        "positions (pipeline/world.yaml).",
     )
     landing_countries: list[str] = Field(
         default_factory=lambda: ["IR"],
@@ -967,6 +968,60 @@ class OnwardConfig(_Section):
     )
 
 
+class NetworkSpec(_Section):
+    """One network to plan: the scenario its working tree is built in, and its protection's."""
+
+    description: str = ""
+    working: str = Field(description="The scenario (a key of route.scenarios) of the working tree.")
+    protection: str | None = Field(
+        None,
+        description="The scenario of the protection paths; unset: the working scenario.",
+    )
+
+
+class NetworkConfig(_Section):
+    """The network plan: one tree joining every origin to the landing stations, protected."""
+
+    networks: dict[str, NetworkSpec] | None = Field(
+        None,
+        description="Networks to plan, by key: the scenario of the working tree and of the "
+        "protection paths. Unset: one per corridor scenario (competitors left out), and one "
+        "'<land>+<sea>' whose working tree is in the first scenario without a submarine leg "
+        "and whose protection crosses the sea of the first with one (with the default "
+        "scenarios land_tm+caspian: a land working tree protected across the Caspian, the most "
+        "independent pair the region offers, as the planning brief puts it).",
+    )
+    min_landings: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Landing stations the working tree joins every origin to, at least. "
+        "Default: 2, so the loss of one station leaves another (the planning brief).",
+    )
+    stations: list[str] = Field(
+        default_factory=list,
+        description="Landing stations the working tree must join, by name as in the cable data "
+        "(e.g. 'Jask, Iran'). Empty: the optimiser chooses min_landings of them.",
+    )
+    improve_rounds: int = Field(
+        6,
+        ge=0,
+        le=50,
+        description="Key-path exchanges tried after the shortest-path heuristic, at most (each "
+        "one Dijkstra per leaf of the tree). Default: an assumption; on the real data the "
+        "exchanges stop within three.",
+    )
+    shared_steer_mult: PosFloat = Field(
+        0.2,
+        le=1,
+        description="A protection path steers along ground the network already builds on at "
+        "this times the rate: a second cable in a trench already dug. Default: 1 − 0.8, civil "
+        "engineering being up to 80 % of the cost of deploying fibre (European Commission, "
+        "Broadband Cost Reduction Directive 2014/61/EU and its impact assessment). Steers "
+        "only: a link is priced once, whoever uses it. ASSUMPTION: the EU's upper figure.",
+    )
+
+
 class ExportConfig(_Section):
     """Deliverables."""
 
@@ -1013,6 +1068,7 @@ class Config(_Section):
     sites: SitesConfig = SitesConfig()
     onward: OnwardConfig = Field(default_factory=OnwardConfig)
     uncertainty: UncertaintyConfig = UncertaintyConfig()
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
     export: ExportConfig = ExportConfig()
     dask: DaskConfig = DaskConfig()
 
@@ -1029,12 +1085,40 @@ class Config(_Section):
                     f"route.scenarios.{key}.country_cost_mult names {sorted(extra)}, which are "
                     "not in its allowed_countries"
                 )
+        for key, spec in network_specs(self.route, self.network).items():
+            for role in ("working", "protection"):
+                sc = getattr(spec, role)
+                if sc is not None and sc not in self.route.scenarios:
+                    raise ValueError(
+                        f"network.networks.{key}.{role}: {sc!r} is not a scenario of "
+                        f"route.scenarios ({', '.join(self.route.scenarios)})"
+                    )
         return self
 
     def mirror(self) -> Path | None:
         """The mirror folder in force: $PIPELINE_MIRROR, else fetch.mirror_dir, else None."""
         env = os.environ.get("PIPELINE_MIRROR")
         return Path(env) if env else self.fetch.mirror_dir
+
+
+def network_specs(route: RouteConfig, net: NetworkConfig) -> dict[str, NetworkSpec]:
+    """The networks to plan: ``network.networks``, or those made from the scenarios."""
+    if net.networks is not None:
+        return net.networks
+    mine = {k: sc for k, sc in route.scenarios.items() if not sc.competitor}
+    out = {
+        k: NetworkSpec(description=f"Working tree and protection: {sc.description or k}", working=k)
+        for k, sc in mine.items()
+    }
+    land = next((k for k, sc in mine.items() if not sc.water_bodies), None)
+    sea = next((k for k, sc in mine.items() if sc.water_bodies), None)
+    if land and sea:
+        out[f"{land}+{sea}"] = NetworkSpec(
+            description=f"Working tree in {land}, protected in {sea}",
+            working=land,
+            protection=sea,
+        )
+    return out
 
 
 _WORLD_SETTINGS: dict[str, object] = {

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import economics
+from . import economics, router
 from .config import CostConfig, SitesConfig
 from .costbook import is_wet, on_row
 from .grid import Grid
@@ -288,3 +288,29 @@ def _priced(
             geometry=economics.cut(coords, vkm, sg["km_start"], b=sg["km_end"]),
         )
     return Priced(parts=parts, bill=bill, segments=segs)
+
+
+def transit_countries(per_country: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The countries a route crosses that are neither its origin's nor its destination's."""
+    land = [(c, km) for c, km in per_country if c not in (economics.SEA, "none")]
+    if len(land) < 3:
+        return []
+    ends = {land[0][0], land[-1][0]}
+    return [(c, km) for c, km in land if c not in ends]
+
+
+def km_by_country(
+    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, *, step_km: float
+) -> list[tuple[str, float]]:
+    """(ISO code or "sea", ground km) along the route's cells, in the order it enters them.
+
+    Each step's length is split half to each of its two cells (labelled by
+    ``economics.cell_labels``), so the split follows the cells the router priced (no slivers
+    where vector borders and the grid disagree).
+    """
+    half = 0.5 * router.edge_km(cells, inv, step_km)
+    km: dict[str, float] = {}
+    for label, h in [*zip(labels[:-1], half, strict=True), *zip(labels[1:], half, strict=True)]:
+        km[label] = km.get(label, 0.0) + h
+    first = {label: i for i, label in reversed(list(enumerate(labels)))}
+    return sorted(km.items(), key=lambda kv: first[kv[0]])

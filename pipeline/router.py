@@ -545,42 +545,50 @@ def _graph(
 
 def _search(
     graph: _Graph,
-    start: tuple[int, int],
+    start: tuple[int, int] | list[tuple[int, int]],
     targets: list[tuple[int, int]],
     *,
     buckets: tuple[float, int] | None,
     dist: np.ndarray,
     pred: np.ndarray,
     mark: np.ndarray,
+    settle: int | None = None,
 ) -> None:
     """Run the bucket queue (``buckets``: (width, slots)) or, when None, the heap over ``graph``.
 
-    ``dist`` and ``pred`` are flat, set to inf and -1 where the search may go; ``mark`` is the
-    settled bitmap (buckets) or the heap positions (-1). The kernels never grow their queue
-    themselves: they stop, this doubles it, and they go on from where they were.
+    ``start`` is one cell or a list of cells, all at cost 0. ``dist`` and ``pred`` are flat,
+    set to inf and -1 where the search may go; ``mark`` is the settled bitmap (buckets) or the
+    heap positions (-1). The search stops once ``settle`` targets are settled (all when None).
+    The kernels never grow their queue themselves: they stop, this doubles it, and they go on
+    from where they were.
     """
     nc = graph.cs.shape[1]
     flat = np.array([r * nc + c for r, c in targets], dtype=np.int64)
     bits = np.zeros((graph.cs.size + 7) // 8, dtype=np.uint8)  # the target cells
     np.bitwise_or.at(bits, flat >> 3, (1 << (flat & 7)).astype(np.uint8))
     remaining = len(set(flat.tolist()))
-    s = start[0] * nc + start[1]
+    if settle is not None:
+        remaining = min(remaining, settle)
+    starts = [start] if isinstance(start, tuple) else list(start)
+    s = np.unique(np.array([r * nc + c for r, c in starts], dtype=np.int64))
+    n, pool = s.size, max(POOL_START, 2 * s.size)
     dist[s] = 0.0
     common = (graph.cs, graph.zone, graph.table, graph.use_zone, graph.step_km, bits)
     if buckets is None:
-        hk, hn = np.empty(POOL_START), np.empty(POOL_START, dtype=np.int32)
-        hk[0], hn[0], mark[s] = 0.0, s, 0
-        state = np.array([1, remaining], dtype=np.int64)  # heap size, targets left
+        hk, hn = np.zeros(pool), np.empty(pool, dtype=np.int32)
+        hn[:n], mark[s] = s, np.arange(n)  # equal keys: already a heap
+        state = np.array([n, remaining], dtype=np.int64)  # heap size, targets left
         args = (*common, graph.connectivity, dist, pred, mark)
         _run(_dijkstra, args, (hk, hn), state=state)
         return
     width, slots = buckets
     head = np.full(slots, -1, dtype=np.int32)  # each bucket's first entry, -1 when empty
     used = np.zeros(slots // 64, dtype=np.uint64)  # bit per bucket: non-empty
-    node, nxt = np.empty(POOL_START, dtype=np.int32), np.empty(POOL_START, dtype=np.int32)
-    node[0], nxt[0], head[0], used[0] = s, -1, 0, 1
+    node, nxt = np.empty(pool, dtype=np.int32), np.empty(pool, dtype=np.int32)
+    node[:n], nxt[:n] = s, np.arange(1, n + 1)  # one list in bucket 0
+    nxt[n - 1], head[0], used[0] = -1, 0, 1
     # bucket, free list, free entries, entries used, entries queued, targets left
-    state = np.array([0, -1, 0, 1, 1, remaining], dtype=np.int64)
+    state = np.array([0, -1, 0, n, n, remaining], dtype=np.int64)
     args = (*common, graph.connectivity, width, dist, pred, mark, head, used)
     _run(_dijkstra_buckets, args, (node, nxt), state=state)
 
@@ -651,6 +659,49 @@ def accumulate(
         mark = np.zeros((n + 7) // 8, dtype=np.uint8)  # the settled cells
     _search(graph, start, targets, buckets=buckets, dist=dist, pred=pred, mark=mark)
     return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)  # views: no copy
+
+
+def grow(
+    rate: np.ndarray,
+    starts: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    *,
+    inv_scale: np.ndarray | None = None,
+    zone: np.ndarray | None = None,
+    zone_penalty: float | np.ndarray = 0.0,
+    step_km: float = 1.0,
+    connectivity: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``accumulate`` from many cells at once (each at cost 0), until the nearest target.
+
+    The search a shortest-path Steiner heuristic grows its tree by: from every cell of the tree
+    at once, stopping as soon as the cheapest of ``targets`` is settled (the others may not
+    be). ``backtrack`` from a settled cell ends on the start it came from. The arguments are
+    ``accumulate``'s.
+    """
+    graph = _graph(
+        rate,
+        inv_scale=inv_scale,
+        zone=zone,
+        zone_penalty=zone_penalty,
+        step_km=step_km,
+        connectivity=connectivity,
+    )
+    _check_cells(graph.cs.shape, starts, "start")
+    _check_cells(graph.cs.shape, targets, "target")
+    for s in starts:
+        graph.check_start(tuple(s))
+    n = graph.cs.size
+    dist = np.full(n, np.inf)
+    pred = np.full(n, -1, dtype=np.int8)
+    buckets = graph.buckets()
+    if buckets is None:
+        mark = np.full(n, -1, dtype=np.int32)
+    else:
+        mark = np.zeros((n + 7) // 8, dtype=np.uint8)
+    cells = [(int(r), int(c)) for r, c in starts]
+    _search(graph, cells, targets, buckets=buckets, dist=dist, pred=pred, mark=mark, settle=1)
+    return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)
 
 
 @numba.njit(nogil=True, cache=True)

@@ -28,7 +28,7 @@ from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
 from .geometry import GEOD, geodesic_km, geodesic_vertex_km, latency_ms
 from .grid import Grid, template
 from .io import read_cells
-from .pricing import PathInputs, PricedPath, price_path
+from .pricing import PathInputs, PricedPath, km_by_country, price_path, transit_countries
 from .surface import Surface, read_surface
 
 log = logging.getLogger(__name__)
@@ -41,32 +41,6 @@ def protected_km(cells: np.ndarray, ras: Surface, step_km: float) -> tuple[float
     km = float((half * (ids[:-1] > 0)).sum() + (half * (ids[1:] > 0)).sum())
     seen = list(dict.fromkeys(int(i) for i in ids if i))
     return km, [ras.protected_names.get(i, f"protected area {i}") for i in seen]
-
-
-def km_by_country(
-    cells: np.ndarray, labels: np.ndarray, inv: np.ndarray, *, step_km: float
-) -> list[tuple[str, float]]:
-    """(ISO code or "sea", ground km) along the route's cells, in the order it enters them.
-
-    Each step's length is split half to each of its two cells (labelled by
-    ``economics.cell_labels``), so the split follows the cells the router priced (no slivers
-    where vector borders and the grid disagree).
-    """
-    half = 0.5 * router.edge_km(cells, inv, step_km)
-    km: dict[str, float] = {}
-    for label, h in [*zip(labels[:-1], half, strict=True), *zip(labels[1:], half, strict=True)]:
-        km[label] = km.get(label, 0.0) + h
-    first = {label: i for i, label in reversed(list(enumerate(labels)))}
-    return sorted(km.items(), key=lambda kv: first[kv[0]])
-
-
-def transit_countries(per_country: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """The countries a route crosses that are neither its origin's nor its destination's."""
-    land = [(c, km) for c, km in per_country if c not in (economics.SEA, "none")]
-    if len(land) < 3:
-        return []
-    ends = {land[0][0], land[-1][0]}
-    return [(c, km) for c, km in land if c not in ends]
 
 
 def elevation_stats(cells: np.ndarray, dem: np.ndarray) -> tuple[float, float]:

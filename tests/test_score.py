@@ -39,7 +39,7 @@ def test_km_by_country_splits_each_step_between_its_cells_in_entry_order():
     cells = _row(5)
     labels = np.array(["KZ", "KZ", "TM", "TM", "TM"])
     inv = np.ones((10, 10))
-    assert score.km_by_country(cells, labels, inv, step_km=2.5) == [
+    assert pricing.km_by_country(cells, labels, inv, step_km=2.5) == [
         ("KZ", pytest.approx(3.75)),
         ("TM", pytest.approx(6.25)),
     ]
@@ -117,8 +117,8 @@ def test_the_change_report_measures_a_moved_route_in_km():
 
 def test_transit_countries_leave_out_the_origins_and_the_destinations():
     per_country = [("RU", 1000.0), ("KZ", 1200.0), ("sea", 300.0), ("TM", 700.0), ("IR", 1300.0)]
-    assert score.transit_countries(per_country) == [("KZ", 1200.0), ("TM", 700.0)]
-    assert score.transit_countries([("RU", 10.0), ("KZ", 5.0)]) == []
+    assert pricing.transit_countries(per_country) == [("KZ", 1200.0), ("TM", 700.0)]
+    assert pricing.transit_countries([("RU", 10.0), ("KZ", 5.0)]) == []
 
 
 def test_row_share_by_kind_and_by_country():

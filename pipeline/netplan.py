@@ -1,0 +1,199 @@
+"""One network's plan on the grid: the working tree, and each origin's protection path.
+
+A ``Job`` is one network of ``network.networks``: the routing tasks of its working scenario
+and of its protection scenario (one per origin, as the route stage makes them), and the
+settings. ``plan`` runs as one Dask task and returns small values: cells and costs.
+
+- **Working tree**: every origin (and the scenario's waypoints) joined to at least
+  ``network.min_landings`` landing stations by the least-cost tree ``steiner.steiner_tree``
+  finds on the scenario's scene (barriers closed; the router's moves, rates and zone costs).
+  Each origin's working path is its way along the tree to the station cheapest to reach.
+- **Protection**: each origin, in turn, reaches a landing station (another than its working
+  path's where one can be reached) on the protection scenario's scene, with its own working
+  path's corridor (``route.separation_km``, outside the endpoint areas) closed; ground the
+  network already builds on steers at ``network.shared_steer_mult``. Where no path keeps apart,
+  the corridor is only penalised (``route.fallback_penalty_mult``) and the cells it shares are
+  returned, to be reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import router, steiner
+from .alternatives import corridor, endpoints
+from .config import NetworkConfig, NetworkSpec
+from .corridors import member
+from .scene import Scene, task_scene
+from .search import Query, overlay, route_chain
+from .tasks import Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One network to plan: its tasks (one per origin) in the working and protection scenario."""
+
+    key: str
+    spec: NetworkSpec
+    working: tuple[Task, ...]
+    protection: tuple[Task, ...]
+    net: NetworkConfig
+
+
+def _search(scene: Scene) -> steiner.Search:
+    level = scene.level(strict=True)
+
+    def search(starts, targets):
+        return router.grow(
+            level.rate,
+            starts,
+            targets,
+            inv_scale=level.inv,
+            zone=level.zone,
+            zone_penalty=scene.penalty,
+            step_km=level.step_km,
+            connectivity=scene.connectivity,
+        )
+
+    return search
+
+
+def _terminals(tasks: tuple[Task, ...], scene: Scene) -> tuple[dict, dict, dict]:
+    """Per origin its chain's cells; the stations every origin reaches (slug -> cell); names."""
+    chains, stations, names = {}, None, {}
+    for t in tasks:
+        snapped, records = endpoints(t, scene)
+        chains[t.origin.name] = [s[:2] for s in snapped]
+        routed = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
+        names.update({r["slug"]: r["dest"].name for r in records})
+        stations = (
+            routed if stations is None else {k: v for k, v in stations.items() if k in routed}
+        )
+    return chains, stations or {}, names
+
+
+def _working_paths(tree: steiner.Tree, origins: dict[str, int], chosen: dict[str, int]) -> dict:
+    """Per origin: the tree's path to the station cheapest to reach along it."""
+    out = {}
+    for name, o in origins.items():
+        best = min(
+            ((tree.path_cost(p), slug, p) for slug, s in chosen.items() if (p := tree.path(o, s))),
+            default=None,
+        )
+        if best is not None:
+            out[name] = {"station": best[1], "cells": best[2], "steer_usd": best[0]}
+    return out
+
+
+def _tree(job: Job, scene: Scene) -> dict:
+    """The working tree: its terminals, its edges and cost, the stations it chose."""
+    chains, stations, names = _terminals(job.working, scene)
+    width, net = scene.grid.width, job.net
+    named = [s for s, n in names.items() if n in net.stations and s in stations]
+    required = list(dict.fromkeys(c for ch in chains.values() for c in ch))
+    required += [stations[s] for s in named]
+    tree = steiner.steiner_tree(
+        _search(scene),
+        width=width,
+        required=required,
+        optional=[stations[s] for s in sorted(stations) if s not in named],
+        n_optional=max(net.min_landings - len(named), 0),
+        rounds=net.improve_rounds,
+    )
+    if tree is None:
+        return {"status": "not built", "reason": "the origins cannot all be joined"}
+    cells = set(tree.cells())
+    flat = {s: c[0] * width + c[1] for s, c in stations.items()}
+    chosen = {s: f for s, f in flat.items() if f in cells}
+    origins = {o: ch[0][0] * width + ch[0][1] for o, ch in chains.items()}
+    via = {
+        v.name: c[0] * width + c[1]
+        for v, c in zip(job.working[0].via, chains[job.working[0].origin.name][1:], strict=True)
+    }
+    return {
+        "status": "built",
+        "reason": "",
+        "tree": tree,
+        "origins": origins,
+        "via": via,
+        "chosen": chosen,
+        "names": names,
+        "working": _working_paths(tree, origins, chosen),
+    }
+
+
+def _protect_one(t: Task, scene: Scene, *, work: dict, built: set[int], job: Job) -> dict:
+    """The protection path of one origin (see the module docstring)."""
+    rc, width = t.route, scene.grid.width
+    snapped, records = endpoints(t, scene)
+    chain = [s[:2] for s in snapped]
+    targets = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
+    if not targets:
+        return {"status": "none", "reason": "no landing station reachable in the scenario"}
+    rc_cells = np.array([divmod(c, width) for c in work["cells"]])
+    closed = corridor(
+        [rc_cells],
+        [*chain, *targets.values(), tuple(rc_cells[0]), tuple(rc_cells[-1])],
+        scene,
+        separation_km=rc.separation_km,
+        endpoint_radius_km=rc.endpoint_radius_km,
+    )
+    own = np.unique(np.asarray(work["cells"][1:-1], dtype=np.int64))  # its own trench
+    on = np.array(sorted(built), dtype=np.int64)
+    on = on[~member(on, closed) & ~member(on, own)]
+    level = scene.level(strict=True)
+    mult = rc.fallback_penalty_mult
+    for near, mine, apart in ((np.nan, np.nan, True), (mult, np.nan, False), (mult, mult, False)):
+        parts = [(own, mine), (closed, near), (on, job.net.shared_steer_mult)]
+        ov = overlay(level.rate, parts)
+        found = route_chain(
+            Query(level=level, scene=scene, chain=chain, targets=list(targets.values()), ov=ov)
+        )
+        pick = _pick(found, list(targets), avoid=work["station"])
+        if pick is not None:
+            slug, (cells, usd) = pick
+            flat = cells[:, 0] * width + cells[:, 1]
+            return {
+                "status": "built",
+                "station": slug,
+                "cells": flat.tolist(),
+                "steer_usd": usd,
+                "apart": apart,
+                "shared": flat[member(flat, closed) | member(flat, own)].tolist(),
+            }
+    return {"status": "none", "reason": "no landing station reachable"}
+
+
+def _pick(found: list, slugs: list[str], *, avoid: str | None):
+    """The cheapest path found to a station other than ``avoid``, else to ``avoid``."""
+    ok = [(p[1], s, p) for s, p in zip(slugs, found, strict=True) if p is not None]
+    other = [x for x in ok if x[1] != avoid]
+    best = min(other or ok, default=None, key=lambda x: x[0])
+    return None if best is None else (best[1], best[2])
+
+
+def plan(job: Job) -> dict:
+    """The network's working tree and protection paths (a Dask task: small values out)."""
+    scene = task_scene(job.working[0])
+    out = {"key": job.key, "width": scene.grid.width, **_tree(job, scene)}
+    if out["status"] != "built":
+        return out
+    tree = out.pop("tree")
+    out["tree_edges"] = tree.edges
+    out["tree_usd"] = tree.cost
+    built = set(tree.cells())
+    prot_scene = task_scene(job.protection[0])
+    out["protection"] = {}
+    for t in job.protection:
+        work = out["working"].get(t.origin.name)
+        if work is None:
+            continue
+        p = _protect_one(t, prot_scene, work=work, built=built, job=job)
+        out["protection"][t.origin.name] = p
+        built |= set(p.get("cells", ()))
+    return out
