@@ -12,7 +12,7 @@ there. Stations of one metro area are joined by short terrestrial hops.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -182,6 +182,11 @@ class Network:
     index: dict[str, int]
     matrix: sparse.csr_matrix
     edges: dict[tuple[int, int], Edge]
+    all_edges: list[Edge] = field(default_factory=list, repr=False)  # every cable's, every pair
+
+    def without(self, cable: str) -> Network:
+        """The network with one cable cut (another cable between the same stations stays)."""
+        return network_of([e for e in self.all_edges if e.cable != cable], list(self.index))
 
     def paths_from(self, station: str) -> tuple[np.ndarray, np.ndarray]:
         """Least-km distances and predecessors from one station to all."""
@@ -204,7 +209,11 @@ class Network:
 def build_network(
     cables: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, c: OnwardConfig
 ) -> tuple[Network, dict]:
-    """The network, and counts for the log and the report (cables used, stations unsnapped)."""
+    """The network, and counts for the log and the report (cables used, stations unsnapped).
+
+    The network keeps every edge (``Network.all_edges``), so ``without`` can take a cable out
+    without reading the cables again.
+    """
     used = cables if c.include_planned else cables.loc[~cables["is_planned"].astype(bool)]
     xy = {s: (g.x, g.y) for s, g in zip(stations["station_id"], stations.geometry, strict=True)}
     edges: list[Edge] = []
@@ -214,7 +223,19 @@ def build_network(
         edges += e
         missed += [f"{rec['cable_id']}:{s}" for s in m]
     edges += metro_hops(stations, c.metro_hop_km, c.terrestrial_detour_factor)
-    index = {s: i for i, s in enumerate(stations["station_id"])}
+    network = network_of(edges, list(stations["station_id"]))
+    stats = {
+        "cables": len(used),
+        "planned_excluded": len(cables) - len(used),
+        "unsnapped": sorted(missed),
+        "hops": sum(e.cable == HOP for e in network.edges.values()),
+    }
+    return network, stats
+
+
+def network_of(edges: list[Edge], stations: list[str]) -> Network:
+    """The network of ``edges`` between ``stations``: the least-km edge of each pair."""
+    index = {s: i for i, s in enumerate(stations)}
     best: dict[tuple[int, int], Edge] = {}
     for e in edges:
         k = tuple(sorted((index[e.a], index[e.b])))
@@ -225,13 +246,7 @@ def build_network(
     m = sparse.coo_matrix(
         ([best[k].km for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n)
     ).tocsr()
-    stats = {
-        "cables": len(used),
-        "planned_excluded": len(cables) - len(used),
-        "unsnapped": sorted(missed),
-        "hops": sum(e.cable == HOP for e in best.values()),
-    }
-    return Network(index, m, best), stats
+    return Network(index, m, best, edges)
 
 
 def hub_stations(hub: Hub, network: Network) -> list[str]:

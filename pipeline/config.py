@@ -1003,13 +1003,23 @@ class NetworkConfig(_Section):
         description="Landing stations the working tree must join, by name as in the cable data "
         "(e.g. 'Jask, Iran'). Empty: the optimiser chooses min_landings of them.",
     )
-    improve_rounds: int = Field(
-        6,
+    station_sets: int = Field(
+        2,
         ge=0,
         le=50,
-        description="Key-path exchanges tried after the shortest-path heuristic, at most (each "
-        "one Dijkstra per leaf of the tree). Default: an assumption; on the real data the "
-        "exchanges stop within three.",
+        description="When a protection path cannot keep apart from its working path, the "
+        "working tree is built again on up to this many other sets of stations (those farthest "
+        "from where the protection paths land first), and the plan with more protection paths "
+        "kept apart is kept. Default: an assumption, two more trees per such network; 0 "
+        "keeps the optimiser's first choice.",
+    )
+    improve_rounds: int = Field(
+        10,
+        ge=0,
+        le=50,
+        description="Key-path exchanges taken after the shortest-path heuristic, at most (each "
+        "pass tries one Dijkstra per key path of the tree). Default: an assumption; on the "
+        "real data the exchanges stop within a few.",
     )
     shared_steer_mult: PosFloat = Field(
         0.2,

@@ -18,6 +18,7 @@ settings. ``plan`` runs as one Dask task and returns small values: cells and cos
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -90,11 +91,15 @@ def _working_paths(tree: steiner.Tree, origins: dict[str, int], chosen: dict[str
     return out
 
 
-def _tree(job: Job, scene: Scene) -> dict:
-    """The working tree: its terminals, its edges and cost, the stations it chose."""
-    chains, stations, names = _terminals(job.working, scene)
+def _tree(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -> dict:
+    """The working tree: its terminals, its edges and cost, the stations it chose.
+
+    ``ends`` are ``_terminals``; ``fixed``: the stations to join (by slug), else those of
+    ``network.stations`` and the optimiser's choice.
+    """
+    chains, stations, names = ends
     width, net = scene.grid.width, job.net
-    named = [s for s, n in names.items() if n in net.stations and s in stations]
+    named = list(fixed) or [s for s, n in names.items() if n in net.stations and s in stations]
     required = list(dict.fromkeys(c for ch in chains.values() for c in ch))
     required += [stations[s] for s in named]
     tree = steiner.steiner_tree(
@@ -102,7 +107,7 @@ def _tree(job: Job, scene: Scene) -> dict:
         width=width,
         required=required,
         optional=[stations[s] for s in sorted(stations) if s not in named],
-        n_optional=max(net.min_landings - len(named), 0),
+        n_optional=0 if fixed else max(net.min_landings - len(named), 0),
         rounds=net.improve_rounds,
     )
     if tree is None:
@@ -177,10 +182,9 @@ def _pick(found: list, slugs: list[str], *, avoid: str | None):
     return None if best is None else (best[1], best[2])
 
 
-def plan(job: Job) -> dict:
-    """The network's working tree and protection paths (a Dask task: small values out)."""
-    scene = task_scene(job.working[0])
-    out = {"key": job.key, "width": scene.grid.width, **_tree(job, scene)}
+def _plan_with(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -> dict:
+    """The working tree (its stations ``fixed``, or chosen) and each origin's protection."""
+    out = {"key": job.key, "width": scene.grid.width, **_tree(job, scene, ends, fixed=fixed)}
     if out["status"] != "built":
         return out
     tree = out.pop("tree")
@@ -197,3 +201,69 @@ def plan(job: Job) -> dict:
         out["protection"][t.origin.name] = p
         built |= set(p.get("cells", ()))
     return out
+
+
+def _apart(p: dict) -> int:
+    return sum(bool(v.get("apart")) for v in p.get("protection", {}).values())
+
+
+def _natural(job: Job) -> set[str]:
+    """The stations each origin's protection reaches most cheaply with no working path."""
+    scene = task_scene(job.protection[0])
+    level, out = scene.level(strict=True), set()
+    for t in job.protection:
+        snapped, records = endpoints(t, scene)
+        targets = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
+        found = route_chain(
+            Query(
+                level=level,
+                scene=scene,
+                chain=[s[:2] for s in snapped],
+                targets=list(targets.values()),
+            )
+        )
+        pick = _pick(found, list(targets), avoid=None)
+        if pick is not None:
+            out.add(pick[0])
+    return out
+
+
+def _station_sets(job: Job, ends: tuple, natural: set[str]) -> list[tuple[str, ...]]:
+    """Sets of ``min_landings`` candidate stations without the protection's own.
+
+    Those farthest from the protection's stations come first.
+    """
+    _, stations, _ = ends
+    pos = {s: np.array(c, dtype=float) for s, c in stations.items()}
+    free = sorted(s for s in stations if s not in natural)
+
+    def far(combo):
+        return min((np.hypot(*(pos[a] - pos[b])) for a in combo for b in natural), default=0.0)
+
+    combos = itertools.combinations(free, min(job.net.min_landings, len(free)))
+    return sorted(combos, key=far, reverse=True)
+
+
+def plan(job: Job) -> dict:
+    """The network's working tree and protection paths (a Dask task: small values out).
+
+    When a protection path cannot keep apart from its working path, the working tree is built
+    again on other stations (up to ``network.station_sets`` sets, those farthest from the
+    stations the protection paths reach most cheaply first), and the plan with the most
+    protection paths kept apart, then the cheapest, is kept.
+    """
+    scene = task_scene(job.working[0])
+    ends = _terminals(job.working, scene)
+    best = _plan_with(job, scene, ends)
+    if best["status"] != "built" or _apart(best) == len(best["protection"]):
+        return best
+    best["tried"] = 0
+    for fixed in _station_sets(job, ends, _natural(job))[: job.net.station_sets]:
+        alt = _plan_with(job, scene, ends, fixed=fixed)
+        best["tried"] += 1
+        if alt["status"] == "built" and _apart(alt) > _apart(best):
+            alt["tried"] = best["tried"]
+            best = alt
+            if _apart(best) == len(best["protection"]):
+                break
+    return best

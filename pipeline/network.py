@@ -252,21 +252,15 @@ def _along(key: str, name: str, kind: str, *, point, origins: str) -> dict:
 # --- what it achieves ------------------------------------------------------------------------
 
 
-def sea_paths(world: World, slugs: set[str], *, without: str | None = None) -> dict:
-    """Per station: per hub, (km, cable edges) of the least-km path over the cables.
-
-    ``without``: the name of a cable left out (a cut).
-    """
-    c = world.cfg.onward
-    used = world.cables if without is None else world.cables.loc[world.cables["name"] != without]
-    net, _ = cables.build_network(used, world.stations, c)
+def sea_paths(net: cables.Network, slugs: set[str], *, hubs: list) -> dict:
+    """Per station: per hub, (km, cable edges) of the least-km path over the cables."""
     out = {}
     for slug in sorted(slugs):
         if slug not in net.index:
             out[slug] = {}
             continue
         dist_pred = net.paths_from(slug)
-        found = {h.name: cables.best_to_hub(net, dist_pred, slug, hub=h) for h in c.hubs}
+        found = {h.name: cables.best_to_hub(net, dist_pred, slug, hub=h) for h in hubs}
         out[slug] = {h: v for h, v in found.items() if v is not None}
     return out
 
@@ -676,9 +670,11 @@ def layers(plans: list[dict], world: World) -> dict[str, pd.DataFrame]:
     built = [p for p in plans if p["status"] == "built"]
     slugs = {s for p in built for s in p["chosen"]}
     slugs |= {pp["station"] for p in built for pp in p["protection"].values() if "station" in pp}
-    sea = sea_paths(world, slugs)
+    hubs = world.cfg.onward.hubs
+    net, _ = cables.build_network(world.cables, world.stations, world.cfg.onward)
+    sea = sea_paths(net, slugs, hubs=hubs)
     used = {e.cable for s in sea.values() for _, es in s.values() for e in es} - {cables.HOP}
-    sea_cut = {c: sea_paths(world, slugs, without=c) for c in sorted(used)}
+    sea_cut = {c: sea_paths(net.without(c), slugs, hubs=hubs) for c in sorted(used)}
     rows: dict[str, list] = {k: [] for k in ("nodes", "links", "paths", "latency", "cuts")}
     summary = []
     for p in plans:
