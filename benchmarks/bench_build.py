@@ -6,12 +6,13 @@ a cluster of two local worker processes against local threads:
 1. grid size: the whole build (every stage, each in its own process, as ``make`` runs them) at
    ``grid.cell_m`` 2,500 (the default) and at each ``--cell-m`` (1,000 unless told), into a
    scratch folder; the ratio of each stage's time, of the whole build's, and the peak resident
-   memory of the largest stage;
+   memory of the largest stage; and the network stage's time against the route stage's in the
+   default build (the issue's target: no more);
 2. the route stage alone at ``--route-cell-m`` (250 unless told): the route stage's input rasters
    of the 1 km build (or the finest built) resampled to that grid, each cell taking the value of
    the coarser cell it lies in (the grids share their origin), and the route stage run on them;
    its time and peak memory against the issue's targets (<= 5 min, <= 8 GB);
-3. cluster: the cost, route and uncertainty stages of the default build again, on local threads
+3. cluster: the Dask stages (cost, route, uncertainty, network) of the default build again, on local threads
    and on a ``distributed.LocalCluster`` (two worker processes, one thread each, on 127.0.0.1)
    by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the machine's load hit
    both; the ratio of the speeds per stage.
@@ -42,7 +43,7 @@ from pipeline.grid import template
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
-DASK_STAGES = ("cost", "route", "uncertainty")
+DASK_STAGES = tuple(k for k, s in catalogue.STAGES.items() if s.dask)
 DEFAULT_CELL_M = 2500
 CHILD = (
     "import resource, sys\n"
@@ -193,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     base_peak = max(m for _, m in base.values())
     rows.append(
         (f"whole build at {DEFAULT_CELL_M} m (s)", base_s, "", f"peak {base_peak / 1e9:.1f} GB")
+    )
+    rows.append(
+        (
+            f"network stage / route stage at {DEFAULT_CELL_M} m (time)",
+            base["network"][0] / base["route"][0],
+            "<= 1",
+            f"{base['network'][0]:.0f} s vs {base['route'][0]:.0f} s, in the same build",
+        )
     )
     for m, times in fine.items():
         total = sum(t for t, _ in times.values())

@@ -120,9 +120,16 @@ def _tree(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -
         v.name: c[0] * width + c[1]
         for v, c in zip(job.working[0].via, chains[job.working[0].origin.name][1:], strict=True)
     }
+    missed = [n for n in net.stations if n not in {names[s] for s in stations}]
+    note = (
+        f"network.stations {missed} cannot be reached from every origin in {job.spec.working}"
+        if missed and not fixed
+        else ""
+    )
     return {
         "status": "built",
         "reason": "",
+        "note": note,
         "tree": tree,
         "origins": origins,
         "via": via,
@@ -257,13 +264,20 @@ def plan(job: Job) -> dict:
     best = _plan_with(job, scene, ends)
     if best["status"] != "built" or _apart(best) == len(best["protection"]):
         return best
-    best["tried"] = 0
-    for fixed in _station_sets(job, ends, _natural(job))[: job.net.station_sets]:
+    first, n = best, len(best["protection"])
+    sets = _station_sets(job, ends, _natural(job))[: job.net.station_sets]
+    for fixed in sets:
         alt = _plan_with(job, scene, ends, fixed=fixed)
-        best["tried"] += 1
         if alt["status"] == "built" and _apart(alt) > _apart(best):
-            alt["tried"] = best["tried"]
             best = alt
-            if _apart(best) == len(best["protection"]):
+            if _apart(best) == n:
                 break
+    tried = f"{len(sets)} other set{'s' if len(sets) != 1 else ''} of stations tried"
+    if best is first:
+        best["note"] = f"{n - _apart(best)} of {n} protection paths not kept apart; {tried}"
+    else:
+        best["note"] = (
+            f"stations chosen away from the protection's: the optimiser's first choice left "
+            f"{n - _apart(first)} of {n} protection paths not kept apart ({tried})"
+        )
     return best

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import cables, corridors, draws, economics, io, links, parallel, pricing
+from . import cables, config, corridors, draws, economics, io, links, parallel, pricing
 from .catalogue import StageFiles
 from .config import Config, network_specs
 from .costbook import crossable_rivers, is_wet, priced_faults
@@ -292,6 +292,21 @@ def _path_row(key: str, origin: str, role: str, *, path: dict, terms, world) -> 
     }
 
 
+def _shared_transit(paths: list[dict]) -> None:
+    """Each path's ``transit_shared``: the transit countries its origin's two paths share.
+
+    Political diversity per node: an origin whose working and protection paths cross no third
+    country in common is not cut off by one transit country's decision.
+    """
+    transit: dict[str, list[set[str]]] = {}
+    for p in paths:
+        codes = {c.split(" ")[0] for c in p["transit_countries"].split(", ") if c}
+        transit.setdefault(p["origin"], []).append(codes)
+    for p in paths:
+        sets = transit[p["origin"]]
+        p["transit_shared"] = ", ".join(sorted(set.intersection(*sets))) if len(sets) > 1 else ""
+
+
 def _latency_rows(paths: list[dict], sea: dict, world: World) -> list[dict]:
     """Round trip from each origin to each hub, on its working and on its protection path."""
     rows = []
@@ -476,6 +491,7 @@ def assemble(p: dict, world: World, *, sea: dict, sea_cut: dict) -> dict[str, li
         for role, pp in (("working", p["working"][o]), ("protection", p["protection"].get(o)))
         if pp and pp.get("cells")
     ]
+    _shared_transit(paths)
     cuts = _cuts(p, lk, names=names, world=world, sea=(sea, sea_cut))
     return {
         "nodes": nodes + _along_rows(key, priced, world),
@@ -582,6 +598,13 @@ def summary_row(p: dict, out: dict, world: World) -> dict:
         "separate_routes_usd": separate,
         "separate_routes_missing": missing,
         "saving_usd": separate - working_usd if separate else np.nan,
+        "politically_diverse_origins": ", ".join(
+            sorted(
+                {x["origin"] for x in out["paths"]}
+                - {x["origin"] for x in out["paths"] if x["transit_shared"]}
+            )
+        ),
+        "note": p.get("note", ""),
         "n_single_points_of_failure": len(spof),
         "single_points_of_failure": "; ".join(
             f"{c['element_kind']} {c['element']}: cuts off {c['origins_cut_off']} ({c['why']})"
@@ -705,6 +728,12 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     places = io.read_layer(files["ingest"], "places")
     landing = io.read_layer(files["ingest"], "landing_points")
     tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
+    config.check_names(
+        "network.stations",
+        cfg.network.stations,
+        {d.name for t in tasks for d in t.destinations},
+        where="the landing stations of route.landing_countries",
+    )
     plans = compute(jobs(cfg, tasks), scheduler, cfg.dask.n_workers)
     out = layers(plans, _world(cfg, files, tasks, grid=grid))
     io.write_gpkg(files["network"], out)

@@ -494,3 +494,35 @@ def test_measured_references_the_floor_and_epeg_on_the_real_data(built):
     page = (out / "report" / "index.html").read_text()
     assert "Moscow → Mumbai: today, measured 166.8 ms" in page
     assert "From Moscow, fastest by expected round trip" in page
+
+
+def test_the_network_plan_joins_three_origins_to_two_stations_each_protected(built):
+    """Every default network joins Moscow, Astana and Almaty to two or more landing stations
+    for less than the separate cheapest routes; every origin has a working and a protection
+    path; a cut that isolates an origin is named with why, and only where its protection
+    could not keep apart."""
+    _, out = built
+    gpkg = out / "network.gpkg"
+    s = io.read_table(gpkg, "network_summary").set_index("network")
+    assert list(s.index) == ["land_tm", "land_uz_tm", "caspian", "land_tm+caspian"]
+    assert (s["status"] == "built").all()
+    assert (s["origins"] == "Moscow, Astana, Almaty").all()
+    assert (s["working_capex_usd"] < s["separate_routes_usd"]).all()
+    assert (s["capex_p10_usd"] < s["capex_p90_usd"]).all()
+    nodes = io.read_layer(gpkg, "network_nodes")
+    stations = nodes.loc[nodes["kind"] == "landing_station"].groupby("network").size()
+    assert (stations >= 2).all()
+    paths = io.read_layer(gpkg, "network_paths")
+    roles = paths.groupby(["network", "origin"])["role"].apply(sorted)
+    assert len(roles) == 12 and all(r == ["protection", "working"] for r in roles)
+    cuts = io.read_table(gpkg, "network_cuts")
+    spof = cuts.loc[cuts["single_point_of_failure"].astype(bool)]
+    assert (spof["why"].str.len() > 0).all()
+    apart = paths.groupby("network")["apart"].all()
+    for key in apart.index[apart]:  # all kept apart: no link, gateway or station isolates one
+        hit = spof.loc[(spof["network"] == key) & (spof["element_kind"] != "cable")]
+        assert hit.empty, hit
+    assert s.loc["land_tm+caspian", "n_single_points_of_failure"] == 0
+    lat = io.read_table(gpkg, "network_latency")
+    assert set(lat["origin"]) == {"Moscow", "Astana", "Almaty"}
+    assert (lat["expected_rt_ms"] > lat["rt_ms"]).all()
