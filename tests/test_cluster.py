@@ -121,6 +121,10 @@ def _same_outputs(threads: Path, remote: Path) -> None:
     fa, _ = io.read_raster(threads / "route_frequency.tif")
     fb, _ = io.read_raster(remote / "route_frequency.tif")
     np.testing.assert_array_equal(fa, fb)
+    for layer in ("network_links", "network_cuts", "network_summary"):
+        na = io.read_table(threads / "network.gpkg", layer)
+        nb = io.read_table(remote / "network.gpkg", layer)
+        assert na.equals(nb), layer
 
 
 def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_path, monkeypatch):
@@ -131,7 +135,8 @@ def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_
         keys = client.run_on_scheduler(
             lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
         )
-    for stage_task in ("_surface_block", "first-", "reprice_draws"):  # cost, route, uncertainty
+    # cost, route, uncertainty, network
+    for stage_task in ("_surface_block", "first-", "reprice_draws", "network-"):
         assert any(stage_task in k for k in keys), stage_task
     _same_outputs(threads, remote)
 
