@@ -53,7 +53,17 @@ EXPORT_LAYERS = (
     "competitor_paths",
     "hubs",
     "gateways",
+    "network_nodes",
+    "network_links",
+    "network_paths",
 )
+"""The spatial layers of ``corridor.gpkg``: each comes styled and as ``geojson/<name>.geojson``."""
+OFDS_FILES = {
+    "ofds/network": "network.json",
+    "ofds/nodes": "nodes.geojson",
+    "ofds/spans": "spans.geojson",
+}
+"""The OFDS 0.4 files of the planned networks, in ``ofds/`` (the names ``pipeline.ofds`` writes)."""
 
 FILES: dict[str, str] = {
     "lock": "raw:sources.lock.json",
@@ -72,6 +82,7 @@ FILES: dict[str, str] = {
     "corridor": "corridor.gpkg",
     **{f"geojson/{n}": f"geojson/{n}.geojson" for n in EXPORT_LAYERS},
     "geojson/route_book": "geojson/route_book.geojson",
+    **{k: f"ofds/{name}" for k, name in OFDS_FILES.items()},
     "routes_csv": "routes.csv",
     "route_book_csv": "route_book.csv",
     "ranking_csv": "ranking_sensitivity.csv",
@@ -162,12 +173,13 @@ STAGES: dict[str, Stage] = {
         dask=True,
     ),
     "export": Stage(
-        "corridor.gpkg (styled, with a QGIS project) and RFC 7946 GeoJSON for planners",
-        ("ingest", "gateways", "scores", "uncertainty", "onward"),
+        "corridor.gpkg (styled, with a QGIS project), RFC 7946 GeoJSON and OFDS for planners",
+        ("ingest", "gateways", "scores", "uncertainty", "onward", "network"),
         (
             "corridor",
             *(f"geojson/{n}" for n in EXPORT_LAYERS),
             "geojson/route_book",
+            *OFDS_FILES,
             "routes_csv",
             "route_book_csv",
             "ranking_csv",

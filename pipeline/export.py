@@ -10,10 +10,13 @@ closer than the separation distance, or share a crossing), ``route_segments`` (b
 method and country), ``sites`` (amplifier and regeneration huts) and the attribute table
 ``ranking_sensitivity``, ``onward_paths`` and ``competitor_paths`` (end to end over the
 cables, the corridor's and the competitors'), the tables ``latency_validation``, ``competitors``
-and ``competitor_overlap``; one RFC 7946 GeoJSON file per spatial layer in ``geojson/``, each
-carrying the data sources' attributions as a foreign member; and ``routes.csv`` and
+and ``competitor_overlap``; the planned networks (the network stage's ``network_nodes``,
+``network_links``, ``network_paths`` and the tables ``network_cuts``, ``network_latency``,
+``network_summary``); one RFC 7946 GeoJSON file per spatial layer in ``geojson/``, each
+carrying the data sources' attributions as a foreign member; ``routes.csv`` and
 ``ranking_sensitivity.csv``, ``latency_validation.csv``, ``competitors.csv`` and
-``competitor_overlap.csv`` for spreadsheets.
+``competitor_overlap.csv`` for spreadsheets; and the built networks as Open Fibre Data Standard
+0.4 files in ``ofds/`` (``pipeline.ofds``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import io, sources, styles
+from . import io, ofds, sources, styles
 from .catalogue import StageFiles
 from .config import Config
 from .grid import WGS84
@@ -68,6 +71,22 @@ LAYER_DOCS = {
     "hubs": "Interconnection hubs the onward paths reach, and the incumbent gateway",
     "gateways": "Border gateways: railways and roads over a land border, border posts and "
     "published cross-border fiber links; routes cross borders only here",
+    "network_nodes": "Nodes of each planned network: the origins, landing stations and "
+    "junctions its links join (node_id), and the border gateways, amplifier (ILA) and "
+    "regeneration sites along its links (no node_id)",
+    "network_links": "Links of each planned network, node to node: working (the tree joining "
+    "every origin to the landing stations), protection (a path kept apart from an origin's "
+    "working path) or shared (both); each priced once by the score stage's rule",
+    "network_paths": "Per network and origin, its working and its protection path to a landing "
+    "station: km by country, transit countries, whether the two keep apart and where not",
+    "network_latency": "Round trip from each origin to each hub on its working and on its "
+    "protection path: the land path, then the least-km path over the submarine cables",
+    "network_cuts": "What one cut does to each network: every link, border gateway, landing "
+    "station, stretch where an origin's two paths could not keep apart, and submarine cable, "
+    "removed one at a time; the origins cut off, round trips' growth, single points of failure",
+    "network_summary": "One row per planned network: its scenarios, status, origins and "
+    "stations, km, cost (with Monte Carlo P10/P50/P90), saving against separate routes, single "
+    "points of failure and method",
 }
 FIELD_DOCS = {
     "routes": {
@@ -249,6 +268,118 @@ FIELD_DOCS = {
 
 
 FIELD_DOCS["competitor_paths"] = FIELD_DOCS["onward_paths"]
+_NETWORK = (
+    "The network's key (network.networks; by default a scenario's, and <land>+<sea>: the "
+    "working tree in one scenario, the protection in the other)"
+)
+FIELD_DOCS |= {
+    "network_nodes": {
+        "network": _NETWORK,
+        "node_id": "n1, n2, ... unique within the network (from_node and to_node of the links); "
+        "empty for the gateways and sites along links",
+        "name": "The origin, landing station or waypoint; 'junction N km from' the nearest "
+        "place; the gateway; or 'ILA/regen near' the nearest settlement",
+        "kind": "origin, landing_station, junction (where links meet, or a waypoint), gateway "
+        "(a border crossing on a link), ILA (in-line amplifier) or regen (regeneration site)",
+        "country": "ISO 3166-1 alpha-2 code where a node links join lies ('' at sea); empty "
+        "along links",
+        "station_id": "A landing station's TeleGeography id",
+        "origins": "Gateways and sites: the origins whose working or protection path uses the "
+        "link it is on",
+    },
+    "network_links": {
+        "network": _NETWORK,
+        "link_id": "l1, l2, ... unique within the network",
+        "from_node": "node_id of the node it starts at (network_nodes)",
+        "to_node": "node_id of the node it ends at",
+        "from_name": "Name of the node it starts at",
+        "to_name": "Name of the node it ends at",
+        "role": "working (on the tree joining every origin to the landing stations), protection "
+        "(on protection paths only) or shared (on a working and a protection path)",
+        "scenario": "The scenario it was routed in: the network's working scenario, or its "
+        "protection scenario for a protection link",
+        "length_km": "Ground length, km",
+        "cost_usd": "Build cost, USD: cable, drilling, border and landfall crossings and sites, "
+        "priced as the score stage prices a route",
+        "buried_row_km": "Km trenched along a railway or road right-of-way",
+        "buried_flat_km": "Km trenched in flat terrain",
+        "buried_hilly_km": "Km trenched in hilly terrain",
+        "buried_mountain_km": "Km trenched in mountains",
+        "hdd_km": "Km of horizontal directional drilling",
+        "submarine_km": "Km of submarine cable",
+        "methods": "Km by construction method, as text",
+        "countries": "Ground km in each country in order (ISO 3166-1 alpha-2; sea for the water)",
+        "gateways": "Border gateways it crosses, in order (see network_nodes and gateways)",
+        "origins": "Origins whose working or protection path uses it",
+        "working_origins": "Origins whose working path uses it",
+        "protection_origins": "Origins whose protection path uses it",
+    },
+    "network_paths": {
+        "network": _NETWORK,
+        "origin": "The origin",
+        "role": "working (along the network's tree) or protection",
+        "station": "The landing station it reaches",
+        "station_id": "That station's TeleGeography id",
+        "length_km": "Ground length, km",
+        "apart": "protection: kept route.separation_km from the working path outside the "
+        "endpoint areas (route.endpoint_radius_km); always true on the working row",
+        "countries": "Ground km in each country in order (sea for the water)",
+        "transit_countries": "Countries neither the origin's nor the station's, with their km",
+        "note": "Where the protection path could not keep apart: km and place",
+    },
+    "network_latency": {
+        "network": _NETWORK,
+        "role": "working or protection: the origin's path the round trip takes",
+        "station": "The landing station of that path",
+        "land_km": "Length of the land path (network_paths), km",
+        "submarine_km": "Length along the cables (and metro hops) from the station to the hub, km",
+        "rt_ms": "Round-trip propagation delay end to end, ms",
+        "expected_rt_ms": "rt_ms under the overhead fitted to measured round trips "
+        "(latency_validation): what users can expect; empty when none was fitted",
+        "cables": "Cables from the station to the hub, in order",
+    },
+    "network_cuts": {
+        "network": _NETWORK,
+        "element_kind": "link, gateway, landing_station, shared_stretch (where an origin's two "
+        "paths could not keep apart) or cable (a submarine cable of the paths to the hubs)",
+        "element": "What is cut: the link (its ends), gateway, station, stretch or cable",
+        "origins_cut_off": "Origins left without any landing station once it is cut",
+        "n_origins_cut_off": "How many",
+        "worst_rt_increase_ms": "The largest growth of a round trip of an origin still "
+        "connected, ms (empty when none is)",
+        "detail": "The largest growths: origin → hub, +ms or no longer reached",
+        "single_point_of_failure": "The cut leaves an origin without any landing station",
+        "why": "For a single point of failure: what in the data makes it one",
+    },
+    "network_summary": {
+        "network": _NETWORK,
+        "description": "What the network is",
+        "working_scenario": "The scenario its working tree is routed in",
+        "protection_scenario": "The scenario its protection paths are routed in",
+        "status": "built, or not built (see reason)",
+        "reason": "Why it was not built",
+        "origins": "The origins it joins",
+        "stations": "The landing stations its working tree joins (protection paths may end at "
+        "others: network_paths)",
+        "total_km": "Km of every link: working, shared and protection",
+        "working_km": "Km of working and shared links",
+        "protection_km": "Km of protection links",
+        "capex_usd": "Build cost of every link, USD",
+        "capex_p10_usd": "Monte Carlo 10th percentile of capex_usd (the uncertainty stage's "
+        "draws over its links)",
+        "capex_p50_usd": "Monte Carlo median of capex_usd",
+        "capex_p90_usd": "Monte Carlo 90th percentile of capex_usd",
+        "working_capex_usd": "Build cost of the working and shared links, USD",
+        "separate_routes_usd": "The cheapest separate routes (alternative 1 of the working "
+        "scenario) from every origin to every station of the tree, summed, USD",
+        "separate_routes_missing": "Origin → station pairs without such a route (left out of "
+        "the sum)",
+        "saving_usd": "separate_routes_usd − working_capex_usd",
+        "n_single_points_of_failure": "Cuts that leave an origin without any landing station",
+        "single_points_of_failure": "Each of them: what, whom it cuts off, why",
+        "method": "How the network was planned",
+    },
+}
 
 
 def attributions() -> list[dict]:
@@ -304,6 +435,12 @@ CSV_TABLES = {
 """The attribute tables also written as CSV, by file key."""
 
 
+NETWORK_LAYERS = ("network_nodes", "network_links", "network_paths")
+"""The network stage's spatial layers, delivered in EPSG:4326 like every layer."""
+NETWORK_TABLES = ("network_cuts", "network_latency", "network_summary")
+"""The network stage's attribute tables, delivered as they are."""
+
+
 def _tables(files: StageFiles, book: gpd.GeoDataFrame) -> dict:
     """The attribute tables of ``corridor.gpkg``, read from the stages that made them."""
     scores, onward = files["scores"], files["onward"]
@@ -314,6 +451,7 @@ def _tables(files: StageFiles, book: gpd.GeoDataFrame) -> dict:
         "latency_validation": io.read_table(onward, "latency_validation"),
         "competitors": io.read_table(onward, "competitors"),
         "competitor_overlap": io.read_table(scores, "competitor_overlap"),
+        **{name: io.read_table(files["network"], name) for name in NETWORK_TABLES},
     }
 
 
@@ -339,29 +477,65 @@ def _layers(files: StageFiles) -> dict[str, gpd.GeoDataFrame]:
         "competitor_paths": io.read_layer(files["onward"], "competitor_paths"),
         "hubs": io.read_layer(files["onward"], "hubs"),
         "gateways": io.read_layer(files["gateways"], "gateways"),
+        **{n: io.read_layer(files["network"], n) for n in NETWORK_LAYERS},
     }
     return {k: v.to_crs(WGS84) for k, v in layers.items()}
 
 
-def run(cfg: Config, files: StageFiles) -> Path:
-    """Write ``corridor.gpkg``, ``geojson/<layer>.geojson`` and the tables as CSV."""
-    layers = _layers(files)
-    book = io.read_layer(files["scores"], "route_book").to_crs(WGS84)
-    tables = _tables(files, book)
+OFDS_PUBLISHER = "fiber-corridor pipeline"
+
+
+def ofds_package(
+    layers: dict[str, gpd.GeoDataFrame], summary: pd.DataFrame, *, build_date: str
+) -> dict:
+    """The OFDS 0.4 package of the built networks (``pipeline.ofds``).
+
+    ``layers`` holds ``network_nodes`` and ``network_links``; ``summary`` is
+    ``network_summary``. A network whose status is ``not built`` is left out. Its nodes are
+    those its links join (a ``node_id``); each network is named by its description. The
+    ``collectionDate`` is ``build_date``: the day network.gpkg was written, when the locations
+    were made, so the files change only when the network does; ``publicationDate`` is left
+    out, as publishing is what someone does with the files later.
+    """
+    built = summary.loc[summary["status"] != "not built"]
+    names = built["description"].fillna("").str.strip()
+    names = names.where(names != "", built["network"])
+    summaries = [
+        {"network": k, "name": n, "publisher": OFDS_PUBLISHER, "build_date": build_date}
+        for k, n in zip(built["network"], names, strict=True)
+    ]
+    nodes, links = layers["network_nodes"], layers["network_links"]
+    nodes = nodes.loc[nodes["network"].isin(built["network"]) & nodes["node_id"].notna()]
+    links = links.loc[links["network"].isin(built["network"])]
+    return ofds.network_package(nodes, links, summaries=summaries, published=None)
+
+
+def _write_geojson(files: StageFiles, layers: dict[str, gpd.GeoDataFrame], decimals: int) -> None:
+    """Each spatial layer as ``geojson/<layer>.geojson``, the sources' attributions with it."""
     meta = {
         "generator": "fiber-corridor pipeline",
         "sources": attributions(),
-        "coordinate_decimals": cfg.export.geojson_decimals,
+        "coordinate_decimals": decimals,
     }
     for name, gdf in layers.items():
         io.write_text(
-            files[f"geojson/{name}"],
-            geojson_text(gdf, cfg.export.geojson_decimals, {**meta, "layer": name}),
+            files[f"geojson/{name}"], geojson_text(gdf, decimals, {**meta, "layer": name})
         )
-    io.write_text(
-        files["geojson/route_book"],
-        geojson_text(book, cfg.export.geojson_decimals, {**meta, "layer": "route_book"}),
-    )
+
+
+def _write_ofds(files: StageFiles, layers: dict, summary: pd.DataFrame) -> None:
+    """The OFDS files, in the folder the catalogue declares them in."""
+    package = ofds_package(layers, summary, build_date=io.modified_date(files["network"]))
+    ofds.write(files["ofds/network"].parent, package)
+
+
+def run(cfg: Config, files: StageFiles) -> Path:
+    """Write ``corridor.gpkg``, the GeoJSON and OFDS files and the tables as CSV."""
+    layers = _layers(files)
+    book = io.read_layer(files["scores"], "route_book").to_crs(WGS84)
+    tables = _tables(files, book)
+    _write_geojson(files, {**layers, "route_book": book}, cfg.export.geojson_decimals)
+    _write_ofds(files, layers, tables["network_summary"])
     for key, table in CSV_TABLES.items():
         io.write_csv(files[key], tables[table])
     io.write_csv(files["routes_csv"], layers["routes"].drop(columns="geometry"))

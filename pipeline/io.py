@@ -9,6 +9,7 @@ overwrites.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import fcntl
 import hashlib
@@ -323,6 +324,9 @@ OUTPUT_GEOMETRY = {
     "onward_paths": "MultiLineString",
     "hubs": "Point",
     "gateways": "Point",
+    "network_nodes": "Point",
+    "network_links": "LineString",
+    "network_paths": "LineString",
     "railway_stations": "Point",
     "border_controls": "Point",
     "faults": "MultiLineString",
@@ -485,6 +489,15 @@ def read_table(path: str | Path, layer: str) -> pd.DataFrame:
     if not Path(path).exists():
         raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
     return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+
+
+def modified_date(path: str | Path) -> str:
+    """The day ``path`` was last written (its modification time), ISO ``YYYY-MM-DD``, in UTC."""
+    try:
+        mtime = Path(path).stat().st_mtime
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).") from None
+    return dt.datetime.fromtimestamp(mtime, dt.UTC).date().isoformat()
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -1,22 +1,25 @@
 """Open Fibre Data Standard (OFDS) 0.4 files of the planned networks.
 
-The network stage's layers (``nodes`` and ``links`` of ``network.gpkg``) become one OFDS network
-package, ``network.json``, with one OFDS network per network key, and its GeoJSON serialisation,
-``nodes.geojson`` and ``spans.geojson``, as the standard's transformation specification defines
-it (libcoveofds is its reference implementation; the tests compare the two).
+The network stage's layers (``network_nodes`` and ``network_links`` of ``network.gpkg``; of the
+nodes, those the links join: the sites and gateways along a link have no ``node_id`` and are no
+OFDS node) become one OFDS network package, ``network.json``, with one OFDS network per network
+key, and its GeoJSON serialisation, ``nodes.geojson`` and ``spans.geojson``, as the standard's
+transformation specification defines it (libcoveofds is its reference implementation; the tests
+compare the two).
 
 What OFDS has a field for goes in; the rest stays in the GeoPackage:
 
 - a network's ``id`` is a UUID made from its key (``network_id``), the same in every build, as
   the standard asks; nodes and spans keep our ids (OFDS ids need only be unique in a network);
-  its ``publicationDate`` is the date given, its ``collectionDate`` the build's (when its
-  locations were made);
+  its ``collectionDate`` is the build's (when its locations were made), its
+  ``publicationDate`` the date given, or none: a build writes files, and whoever publishes them
+  knows the day (the field is optional);
 - every node and span is ``planned``; a node's ``type`` comes from ``NODE_TYPES``; a gateway
   lists the other countries of the spans that meet it in ``internationalConnections``;
 - a span's ``fibreLength`` is ``length_km`` (OFDS 0.4 counts it in kilometres), ``countries``
-  the codes of ``countries`` in order, ``deployment`` is ``belowGround`` when any of it is
-  trench or drilling (the closed codelist has no code for a submarine cable), and the km of each
-  construction method are written out in ``supportingInfrastructure.description``;
+  the codes of ``countries`` in order (``sea`` is none), ``deployment`` is ``belowGround`` when
+  any of it is trench or drilling (the closed codelist has no code for a submarine cable), and
+  the km of each construction method are written out in ``supportingInfrastructure.description``;
 - costs, the links' role (in the span's name only), gateways and origins, a landing station's
   TeleGeography id, and a network's description and method have no OFDS field.
 """
@@ -106,7 +109,7 @@ def network_package(
     links: gpd.GeoDataFrame,
     *,
     summaries: list[dict],
-    published: str,
+    published: str | None,
     decimals: int = 6,
 ) -> dict:
     """One OFDS network package with one network per network key of ``summaries``.
@@ -118,8 +121,8 @@ def network_package(
         LineString geometries), in any CRS: they are reprojected to lon/lat.
     summaries : list of dict
         One per network, with the keys ``SUMMARY_KEYS``; ``build_date`` is an ISO date.
-    published : str
-        The publication date, ISO (``YYYY-MM-DD``).
+    published : str or None
+        The publication date, ISO (``YYYY-MM-DD``); None leaves ``publicationDate`` out.
     decimals : int
         Decimal places of the coordinates (6 is about 0.1 m).
 
@@ -136,7 +139,8 @@ def network_package(
     """
     nodes = _lonlat(nodes, "nodes", NODE_COLUMNS)
     links = _lonlat(links, "links", LINK_COLUMNS)
-    _iso_date(published, "published")
+    if published is not None:
+        _iso_date(published, "published")
     keys = [_summary_key(s) for s in summaries]
     twice = sorted(k for k, n in Counter(keys).items() if n > 1)
     if twice:
@@ -201,7 +205,7 @@ def _network(
     nodes: gpd.GeoDataFrame,
     links: gpd.GeoDataFrame,
     *,
-    published: str,
+    published: str | None,
     decimals: int,
 ) -> dict:
     """One OFDS network: its metadata, nodes and spans."""
@@ -214,7 +218,7 @@ def _network(
         "identifier": key,
         "name": str(summary["name"]),
         "publisher": {"name": str(summary["publisher"])},
-        "publicationDate": published,
+        **({"publicationDate": published} if published is not None else {}),
         "collectionDate": _iso_date(summary["build_date"], f"network summary {key!r} build_date"),
         "crs": CRS84,
         "language": "en",
@@ -231,6 +235,12 @@ def _network(
 
 def _check_ids(key: str, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame) -> None:
     """Fail unless node and link ids are unique and every link's ends are nodes of the network."""
+    unnamed = nodes.loc[nodes["node_id"].isna(), "name"]
+    if len(unnamed):
+        raise DataError(
+            f"network {key!r}: {len(unnamed)} nodes have no node_id (e.g. {unnamed.iloc[0]!r}). "
+            "Fix: pass only the nodes links join; the sites and gateways along links have none."
+        )
     for what, ids in (("node_id", nodes["node_id"]), ("link_id", links["link_id"])):
         twice = sorted(set(ids[ids.duplicated()]))
         if twice:
@@ -272,12 +282,25 @@ def _country(code) -> str:
     return code
 
 
+_KM_IN = r"(\S+) \d[\d,]*(?:\.\d+)? km"
+"""One item of a ``countries`` text: a label and its km, thousands separated by commas."""
+NOT_COUNTRIES = ("sea", "none")
+"""Labels of a ``countries`` text that are no country: the water, and land outside every one."""
+
+
 def _countries(text) -> list[str]:
-    """The country codes of a ``countries`` text ("KZ 400 km, TM 300 km"), in order, once each."""
+    """The country codes of a ``countries`` text, in order, once each.
+
+    The text is the network stage's: "RU 1,237 km, sea 168 km, KZ 160 km" gives RU, KZ.
+    """
     if not isinstance(text, str) or not text.strip():
         return []
-    codes = [_country(part.split()[0]) for part in text.split(",") if part.strip()]
-    return list(dict.fromkeys(codes))
+    if not re.fullmatch(f"{_KM_IN}(?:, {_KM_IN})*", text.strip()):
+        raise DataError(
+            f"countries {text!r}: not a list of 'CODE km' items (e.g. 'RU 1,237 km, sea 168 km')."
+        )
+    labels = [x for x in re.findall(_KM_IN, text) if x not in NOT_COUNTRIES]
+    return list(dict.fromkeys(_country(x) for x in labels))
 
 
 def _node(row, decimals: int, connections: list[str] | None) -> dict:

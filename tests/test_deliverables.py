@@ -3,27 +3,31 @@ validator, the report, and the change report after a rebuild."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
 import geojson_validator
+import geopandas as gpd
 import matplotlib.colors
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 import shapely.geometry
 import world
 from conftest import REPO, SYSTEM_PYTHON, VALIDATORS, validate_gpkg
 
-from pipeline import cli, io, report
+from pipeline import cli, export, io, ofds, report
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +88,60 @@ def test_layer_and_field_descriptions(built):
     assert "km" in cols["length_km"] and "ms" in cols["latency_ms"]
 
 
+NETWORK_LAYERS = ("network_nodes", "network_links", "network_paths")
+NETWORK_TABLES = ("network_cuts", "network_latency", "network_summary")
+
+
+def _styles(gpkg: Path) -> dict[str, ET.Element]:
+    """The default QGIS style of each layer, parsed."""
+    with sqlite3.connect(gpkg) as con:
+        rows = con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault")
+        return {name: ET.fromstring(qml.split("\n", 1)[1]) for name, qml in rows}
+
+
+def _line_style(qml: ET.Element, value: str) -> str:
+    """The line style of the symbol of one category of a categorized style."""
+    symbol = next(c.get("symbol") for c in qml.iter("category") if c.get("value") == value)
+    sym = next(s for s in qml.iter("symbol") if s.get("name") == symbol)
+    return next(o.get("value") for o in sym.iter("Option") if o.get("name") == "line_style")
+
+
+def test_the_network_is_delivered_styled_described_and_in_the_project(built):
+    out = built / "out"
+    corridor, network = out / "corridor.gpkg", out / "network.gpkg"
+    for name in NETWORK_LAYERS:
+        mine, theirs = io.read_layer(corridor, name), io.read_layer(network, name)
+        assert mine.crs.equals("EPSG:4326") and len(mine) == len(theirs) > 0, name
+        assert list(mine.columns) == list(theirs.columns), name
+        assert shapely.equals_exact(mine.geometry, theirs.to_crs(4326).geometry, 1e-9).all()
+    for name in NETWORK_TABLES:
+        assert io.read_table(corridor, name).equals(io.read_table(network, name)), name
+    qml = _styles(corridor)
+    links = qml["network_links"]
+    assert [c.get("value") for c in links.iter("category")] == ["working", "protection", "shared"]
+    assert links.find("renderer-v2").get("attr") == "role"
+    assert [_line_style(links, r) for r in ("working", "protection")] == ["solid", "dash"]
+    kinds = [c.get("value") for c in qml["network_nodes"].iter("category")]
+    assert set(kinds) == {"origin", "landing_station", "junction", "gateway", "ILA", "regen"}
+    assert _line_style(qml["network_paths"], "protection") == "dash"
+    with sqlite3.connect(corridor) as con:
+        desc = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+        cols = dict(
+            con.execute(
+                "SELECT column_name, description FROM gpkg_data_columns "
+                "WHERE table_name = 'network_links'"
+            )
+        )
+        content = con.execute("SELECT content FROM qgis_projects").fetchone()[0]
+    assert all(desc[n] for n in NETWORK_LAYERS + NETWORK_TABLES)
+    assert "protection" in cols["role"] and "km" in cols["length_km"]
+    with zipfile.ZipFile(BytesIO(bytes.fromhex(content))) as z:
+        qgs = z.read(z.namelist()[0]).decode()
+    sources = {s.text for s in ET.fromstring(qgs.split("\n", 1)[1]).iter("datasource")}
+    for name in NETWORK_LAYERS + NETWORK_TABLES:
+        assert f"./corridor.gpkg|layername={name}" in sources, name
+
+
 def _geopackages(built: Path) -> list[Path]:
     files = sorted((built / "out").rglob("*.gpkg"))
     assert {p.name for p in files} >= {"ingest.gpkg", "routes.gpkg", "corridor.gpkg"}
@@ -119,6 +177,9 @@ def test_system_gdal_reads_every_layer_without_a_warning(built):
 def test_geojson_is_valid_rfc7946(built):
     files = sorted((built / "out" / "geojson").glob("*.geojson"))
     assert len(files) >= 8
+    for name in NETWORK_LAYERS:
+        doc = json.loads((built / "out" / "geojson" / f"{name}.geojson").read_text())
+        assert len(doc["features"]) == len(io.read_layer(built / "out" / "network.gpkg", name))
     for path in files:
         doc = json.loads(path.read_text())
         assert "crs" not in doc and doc["metadata"]["sources"]
@@ -130,6 +191,74 @@ def test_geojson_is_valid_rfc7946(built):
         for f in doc["features"]:
             c = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
             assert np.allclose(c, np.round(c, 6))
+
+
+LIBCOVEOFDS = Path(sys.executable).parent / "libcoveofds"
+
+
+def _libcoveofds(*args) -> list | dict:
+    """Run the OFDS validator's console script of the venv, as a user would; its JSON output."""
+    done = subprocess.run(
+        [str(LIBCOVEOFDS), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_ofds_files_pass_the_ofds_validator(built):
+    out = built / "out"
+    package = out / "ofds" / "network.json"
+    assert _libcoveofds("jsonschemavalidate", package) == []
+    assert _libcoveofds("pythonvalidate", package) == []
+    networks = json.loads(package.read_text())["networks"]
+    nodes = io.read_layer(out / "network.gpkg", "network_nodes")
+    links = io.read_layer(out / "network.gpkg", "network_links")
+    assert [n["identifier"] for n in networks] == ["land"]
+    assert [len(n["nodes"]) for n in networks] == [nodes["node_id"].notna().sum()]
+    assert [len(n["spans"]) for n in networks] == [len(links)]
+    # the day network.gpkg was written: a rebuild of export alone gives the same bytes
+    built_on = dt.datetime.fromtimestamp((out / "network.gpkg").stat().st_mtime, dt.UTC)
+    assert networks[0]["collectionDate"] == built_on.date().isoformat()
+    assert "publicationDate" not in networks[0]
+    assert networks[0]["name"] == "Working tree and protection: land"
+    for name in ("nodes.geojson", "spans.geojson"):
+        doc = json.loads((out / "ofds" / name).read_text())
+        assert not geojson_validator.validate_structure(doc), name
+        assert not geojson_validator.validate_geometries(doc)["invalid"], name
+
+
+def test_a_network_not_built_is_left_out_of_ofds():
+    point, line = shapely.Point(56, 40), shapely.LineString([(56, 40), (57, 41)])
+    nodes = gpd.GeoDataFrame(
+        {
+            "network": ["a", "a", "a"],
+            "node_id": ["n1", "n2", None],
+            "name": ["Origin", "Station", "ILA near Origin"],
+            "kind": ["origin", "landing_station", "ILA"],
+            "country": ["KZ", "IR", None],
+        },
+        geometry=[point, shapely.Point(57, 41), point],
+        crs="EPSG:4326",
+    )
+    km = dict.fromkeys(ofds.METHODS, 0.0) | {"buried_flat_km": 150.0}
+    links = gpd.GeoDataFrame(
+        [{"network": "a", "link_id": "l1", "from_node": "n1", "to_node": "n2"} | km],
+        geometry=[line],
+        crs="EPSG:4326",
+    ).assign(role="working", length_km=150.0, countries="KZ 100 km, IR 50 km")
+    summary = pd.DataFrame(
+        {
+            "network": ["a", "b"],
+            "description": ["", "Across the sea"],
+            "status": ["built", "not built"],
+        }
+    )
+    layers = {"network_nodes": nodes, "network_links": links}
+    package = export.ofds_package(layers, summary, build_date="2026-01-02")
+    (network,) = package["networks"]
+    assert network["identifier"] == network["name"] == "a"  # no description: named by its key
+    assert [n["id"] for n in network["nodes"]] == ["n1", "n2"]  # not the site along the link
+    assert network["collectionDate"] == "2026-01-02"
 
 
 def _qgis_available() -> bool:
@@ -171,8 +300,24 @@ def test_qgis_opens_the_geopackage_styled_and_the_stored_project(built, tmp_path
     assert layers["routes"]["categories"] == ["land"]
     assert layers["sites"]["categories"] == ["ILA", "regen"]
     assert layers["landing_points"]["labels"]
+    links, nodes = layers["network_links"], layers["network_nodes"]
+    assert links["symbols"] == {"working": "solid", "protection": "dash", "shared": "solid"}
+    assert layers["network_paths"]["symbols"] == {"working": "solid", "protection": "dash"}
+    assert nodes["categories"] == [
+        "origin",
+        "landing_station",
+        "junction",
+        "gateway",
+        "ILA",
+        "regen",
+    ]
+    assert nodes["labels"] and links["features"] > 0 and nodes["features"] > 0
     assert report["project"]["read"] and report["project"]["all_valid"]
     assert {"routes", "cost surface", "landing_points"} <= set(report["project"]["layers"])
+    network = {"network_nodes", "network_links", "network_paths", *NETWORK_TABLES}
+    assert network <= set(report["project"]["layers"])
+    assert set(report["project"]["tables"]) == set(NETWORK_TABLES)
+    assert {"network_nodes", "network_links"} <= set(report["project"]["shown"])
     assert png.stat().st_size > 10_000  # the stored project renders a map
 
 

@@ -66,9 +66,16 @@ def test_every_layer_opens_with_its_crs(built):
         "latency_validation",
         "competitors",
         "competitor_overlap",
+        "network_nodes",
+        "network_links",
+        "network_paths",
+        "network_cuts",
+        "network_latency",
+        "network_summary",
     }
     tables = ("ranking_sensitivity", "validation", "latency_validation", "competitors")
-    assert all(layers[t] is None for t in (*tables, "competitor_overlap", "route_book"))
+    network = ("network_cuts", "network_latency", "network_summary")
+    assert all(layers[t] is None for t in (*tables, *network, "competitor_overlap", "route_book"))
     assert layers["layer_styles"] is None
     for name in (k for k, geom in layers.items() if geom):
         info = pyogrio.read_info(out / "corridor.gpkg", layer=name)

@@ -15,7 +15,7 @@ import pytest
 import shapely
 from libcoveofds.geojson import JSONToGeoJSONConverter
 
-from pipeline import ofds
+from pipeline import catalogue, ofds
 from pipeline.errors import DataError
 
 LIBCOVEOFDS = Path(sys.executable).parent / "libcoveofds"
@@ -209,3 +209,37 @@ def test_a_network_without_a_summary_or_a_crs_is_refused():
             summaries=SUMMARIES,
             published=PUBLISHED,
         )
+
+
+def test_countries_as_the_network_stage_writes_them():
+    """Thousands separated by commas, and the sea, which is no country."""
+    nodes, links = _layers()
+    links.loc[links["link_id"] == "l6", "countries"] = "KZ 1,400 km, sea 4 km, IR 1,304 km"
+    links.loc[links["link_id"] == "c1", "countries"] = "RU 61 km, sea 980 km, none 1 km"
+    package = ofds.network_package(nodes, links, summaries=SUMMARIES, published=PUBLISHED)
+    spans = {s["id"]: s for n in package["networks"] for s in n["spans"]}
+    assert spans["l6"]["countries"] == ["KZ", "IR"] and spans["c1"]["countries"] == ["RU"]
+    links.loc[links["link_id"] == "l6", "countries"] = "KZ, IR"
+    with pytest.raises(DataError, match=r"countries 'KZ, IR': not a list of 'CODE km' items"):
+        ofds.network_package(nodes, links, summaries=SUMMARIES, published=PUBLISHED)
+
+
+def test_without_a_publication_date_the_package_is_still_valid(tmp_path):
+    nodes, links = _layers()
+    package = ofds.network_package(nodes, links, summaries=SUMMARIES, published=None)
+    assert all("publicationDate" not in n for n in package["networks"])
+    assert package["networks"][0]["collectionDate"] == "2026-05-04"
+    paths = ofds.write(tmp_path, package)
+    assert _validate(paths[0]) == {"jsonschemavalidate": [], "pythonvalidate": []}
+
+
+def test_nodes_along_links_are_refused_by_name():
+    nodes, links = _layers()
+    nodes.loc[nodes["name"] == "ILA 1", "node_id"] = None
+    with pytest.raises(DataError, match=r"1 nodes have no node_id \(e.g. 'ILA 1'\)"):
+        ofds.network_package(nodes, links, summaries=SUMMARIES, published=PUBLISHED)
+
+
+def test_the_catalogue_declares_the_files_write_makes():
+    assert tuple(catalogue.OFDS_FILES.values()) == ofds.FILES
+    assert all(catalogue.FILES[k] == f"ofds/{n}" for k, n in catalogue.OFDS_FILES.items())

@@ -57,9 +57,10 @@ def marker(name, color, size):
     )
 
 
-def label(layer, field, size=9):
+def label(layer, field, size=9, expression=False):
     s = QgsPalLayerSettings()
     s.fieldName = field
+    s.isExpression = expression
     fmt = s.format()
     fmt.setSize(size)
     s.setFormat(fmt)
@@ -77,6 +78,51 @@ def pseudocolor(layer, stops):
     shader.setRasterShaderFunction(ramp)
     layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader))
     layer.setOpacity(0.85)
+
+
+ROLES = {
+    "working": ("#d7301f", 1.2, "solid"),
+    "protection": ("#2171b5", 1.0, "dash"),
+    "shared": ("#6a51a3", 2.0, "solid"),
+}
+"""Network links by role: colour, width (mm), line style; paths take the same, thinner."""
+
+
+def by_role(roles, width=None):
+    """A categorized renderer on ``role``, each role in its colour and line style."""
+    return QgsCategorizedSymbolRenderer(
+        "role",
+        [
+            QgsRendererCategory(r, line(c, width or w, None, s), r)
+            for r, (c, w, s) in ROLES.items()
+            if r in roles
+        ],
+    )
+
+
+def network(vec):
+    """The network layers: links and paths by role, nodes by kind (labelled where they matter)."""
+    vec["network_links"].setRenderer(by_role(ROLES))
+    vec["network_paths"].setRenderer(by_role(("working", "protection"), width=0.7))
+    kinds = [
+        ("origin", "circle", "#006d2c", 3.4),
+        ("landing_station", "star", "#08519c", 4.0),
+        ("junction", "circle", "#000000", 1.8),
+        ("gateway", "square", "#e7298a", 2.4),
+        ("ILA", "triangle", "#525252", 1.4),
+        ("regen", "triangle", "#6a51a3", 2.2),
+    ]
+    vec["network_nodes"].setRenderer(
+        QgsCategorizedSymbolRenderer(
+            "kind",
+            [QgsRendererCategory(k, marker(shape, c, size), k) for k, shape, c, size in kinds],
+        )
+    )
+    label(
+        vec["network_nodes"],
+        "CASE WHEN \"kind\" IN ('origin', 'landing_station') THEN \"name\" END",
+        expression=True,
+    )
 
 
 def main():
@@ -99,7 +145,14 @@ def main():
             "onward_paths",
             "hubs",
             "gateways",
+            "network_nodes",
+            "network_links",
+            "network_paths",
         )
+    }
+    tables = {
+        n: QgsVectorLayer(f"{gpkg}|layername={n}", n, "ogr")
+        for n in ("network_summary", "network_cuts", "network_latency")
     }
     width = 'max(0.3, 1.4 - 0.45 * ("alternative" - 1))'
     vec["routes"].setRenderer(
@@ -185,6 +238,7 @@ def main():
     label(vec["gateways"], "name", size=7)
     vec["gateways"].setScaleBasedVisibility(True)
     vec["gateways"].setMinimumScale(1e7)
+    network(vec)
     for name, scale in (
         ("sites", 5e6),
         ("crossings", 2e7),
@@ -220,20 +274,27 @@ def main():
         "gateways",
         "landing_points",
         "endpoints",
+        "network_nodes",
         "shared_risk_points",
         "sites",
         "fault_crossings",
         "crossings",
         "shared_risk_segments",
+        "network_links",
         "routes",
         "route_segments",
+        "network_paths",
         "onward_paths",
     ]  # top of the legend first
     for layer in (cost, freq, *[vec[n] for n in reversed(order)]):  # each goes on top
         project.addMapLayer(layer)
+    for layer in tables.values():  # the network's tables, below the map layers
+        project.addMapLayer(layer, False)
+        project.layerTreeRoot().addLayer(layer)
     for layer in (
         vec["route_segments"],
         vec["onward_paths"],
+        vec["network_paths"],
         freq,
     ):  # busy layers start switched off
         project.layerTreeRoot().findLayer(layer.id()).setItemVisibilityChecked(False)

@@ -23,17 +23,27 @@ for name in (
     "landing_points",
     "shared_risk_segments",
     "shared_risk_points",
+    "network_nodes",
+    "network_links",
+    "network_paths",
 ):
     layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")
     # QGIS applies the GeoPackage's default style when the layer loads (as on drag and drop)
     layer.loadDefaultStyle()
+    categories = getattr(layer.renderer(), "categories", list)()
     report["layers"][name] = {
         "valid": layer.isValid(),
         "features": layer.featureCount(),
         "crs": layer.crs().authid(),
         "renderer": layer.renderer().type() if layer.renderer() else None,
         "labels": layer.labelsEnabled(),
-        "categories": [c.value() for c in getattr(layer.renderer(), "categories", list)()],
+        "categories": [c.value() for c in categories],
+        # each category's first symbol layer: its line style (lines) or marker shape (points)
+        "symbols": {
+            c.value(): c.symbol().symbolLayer(0).properties().get("line_style")
+            or c.symbol().symbolLayer(0).properties().get("name")
+            for c in categories
+        },
         "styles_in_db": layer.listStylesInDatabase()[0],
     }
 project = QgsProject.instance()
@@ -44,6 +54,8 @@ report["project"] = {
     "title": project.title(),
     "layers": sorted(layer.name() for layer in layers),
     "all_valid": all(layer.isValid() for layer in layers),
+    "shown": sorted(layer.name() for layer in project.layerTreeRoot().checkedLayers()),
+    "tables": sorted(layer.name() for layer in layers if not layer.isSpatial()),
 }
 if len(sys.argv) > 2:
     from qgis.core import QgsMapRendererParallelJob, QgsMapSettings
