@@ -99,6 +99,11 @@ def _tree(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -
     """
     chains, stations, names = ends
     width, net = scene.grid.width, job.net
+    if not stations:
+        return {
+            "status": "not built",
+            "reason": f"no landing station can be reached from every origin in {job.spec.working}",
+        }
     named = list(fixed) or [s for s, n in names.items() if n in net.stations and s in stations]
     required = list(dict.fromkeys(c for ch in chains.values() for c in ch))
     required += [stations[s] for s in named]
@@ -265,14 +270,15 @@ def plan(job: Job) -> dict:
     if best["status"] != "built" or _apart(best) == len(best["protection"]):
         return best
     first, n = best, len(best["protection"])
-    sets = _station_sets(job, ends, _natural(job))[: job.net.station_sets]
-    for fixed in sets:
+    tries = 0
+    for fixed in _station_sets(job, ends, _natural(job))[: job.net.station_sets]:
+        tries += 1
         alt = _plan_with(job, scene, ends, fixed=fixed)
         if alt["status"] == "built" and _apart(alt) > _apart(best):
             best = alt
             if _apart(best) == n:
                 break
-    tried = f"{len(sets)} other set{'s' if len(sets) != 1 else ''} of stations tried"
+    tried = f"{tries} other set{'s' if tries != 1 else ''} of stations tried"
     if best is first:
         best["note"] = f"{n - _apart(best)} of {n} protection paths not kept apart; {tried}"
     else:

@@ -158,7 +158,7 @@ def _priced_link(link: links.Link, p: dict, *, terms: dict, world: World) -> dic
             "origins": ", ".join(sorted(link.usage.working | link.usage.protection)),
             "working_origins": ", ".join(sorted(link.usage.working)),
             "protection_origins": ", ".join(sorted(link.usage.protection)),
-            "geometry": line,
+            "geometry": shapely.remove_repeated_points(line),
         },
         "priced": priced,
     }
@@ -176,8 +176,8 @@ def _km_by_country(rc: np.ndarray, world: World) -> list[tuple[str, float]]:
 
 
 def _node_ids(terms: dict[int, dict], cells: set[int]) -> dict[int, str]:
-    """Node ids: origins, landing stations, waypoints, then junctions, each in cell order."""
-    rank = {"origin": 0, "landing_station": 1, "junction": 2}
+    """Node ids: origins, landing stations, gateways, waypoints, junctions; each in cell order."""
+    rank = {"origin": 0, "landing_station": 1, "gateway": 2, "junction": 3}
     order = sorted(terms, key=lambda c: (rank[terms[c]["kind"]], c))
     order += sorted(c for c in cells if c not in terms)
     return {c: f"n{i}" for i, c in enumerate(order, 1)}
@@ -212,19 +212,10 @@ def _country_at(world: World, r: int, c: int) -> str:
     return ras.country_codes[v - 1] if v > 0 else ""
 
 
-def _along_rows(key: str, priced_links: list[dict], world: World) -> list[dict]:
-    """Nodes along the links: the border gateways crossed, the amplifier and regen sites."""
-    rows, seen = [], set()
-    gw = world.prices.gateways
+def _along_rows(key: str, priced_links: list[dict]) -> list[dict]:
+    """Nodes along the links: the amplifier and regeneration sites."""
+    rows = []
     for lk in priced_links:
-        origins = lk["record"]["origins"]
-        for b in lk["priced"].crossed.borders:
-            if not b["gateway"] or b["gateway"] in seen:
-                continue
-            seen.add(b["gateway"])
-            g = gw.loc[gw["name"] == b["gateway"]]
-            point = g.geometry.iloc[0] if len(g) else b["geometry"]
-            rows.append(_along(key, b["gateway"], "gateway", point=point, origins=origins))
         for s in lk["priced"].sites:
             rows.append(
                 _along(
@@ -232,7 +223,7 @@ def _along_rows(key: str, priced_links: list[dict], world: World) -> list[dict]:
                     f"{s['site_type']} near {s['nearest_settlement']}",
                     s["site_type"],
                     point=s["geometry"],
-                    origins=origins,
+                    origins=lk["record"]["origins"],
                 )
             )
     return rows
@@ -282,13 +273,13 @@ def _path_row(key: str, origin: str, role: str, *, path: dict, terms, world) -> 
         "station": world.endpoints[path["station"]].name,
         "station_id": path["station"],
         "length_km": float(vkm[-1]),
-        "apart": bool(path.get("apart", True)),
+        "apart": bool(path["apart"]),
         "countries": ", ".join(f"{c} {v:,.0f} km" for c, v in per_country),
         "transit_countries": ", ".join(
             f"{c} {v:,.0f} km" for c, v in pricing.transit_countries(per_country)
         ),
         "note": path.get("note", ""),
-        "geometry": line,
+        "geometry": shapely.remove_repeated_points(line),
     }
 
 
@@ -334,27 +325,36 @@ def _latency_rows(paths: list[dict], sea: dict, world: World) -> list[dict]:
 # --- what one cut does -----------------------------------------------------------------------
 
 
-def _cut_list(p: dict, lk: list[dict], *, names: dict[int, str], world: World, slugs) -> list:
-    """Every element to cut: links, gateways, landing stations, shared stretches, cables."""
+def _cut_list(p: dict, lk: list[dict], *, nodes: dict[int, dict], world: World, slugs) -> list:
+    """Every element to cut: links, gateways, landing stations, shared stretches, cables.
+
+    ``nodes``: each node cell's name and kind. A stretch that several origins' paths share is
+    one cut.
+    """
     out = [
         links.Cut("link", f"{r['link_id']} ({r['from_name']} – {r['to_name']})", links={j})
         for j, r in enumerate(lk)
     ]
-    gws = sorted({g for r in lk for g in r["gateways"].split("; ") if g})
+    gates: dict[str, set[int]] = {}
+    for c, n in nodes.items():
+        if n["kind"] == "gateway":
+            gates.setdefault(n["name"], set()).add(c)
+    out += [links.Cut("gateway", g, nodes=cells) for g, cells in sorted(gates.items())]
+    stations = {world.endpoints[s].name for s in slugs}
     out += [
-        links.Cut("gateway", g, links={j for j, r in enumerate(lk) if g in r["gateways"]})
-        for g in gws
+        links.Cut("landing_station", n["name"], nodes={c})
+        for c, n in sorted(nodes.items())
+        if n["kind"] == "landing_station" and n["name"] in stations
     ]
-    out += [
-        links.Cut("landing_station", names[c], nodes={c})
-        for c in sorted(names)
-        if names[c] in {world.endpoints[s].name for s in slugs}
-    ]
+    stretches: dict[frozenset, list[str]] = {}
     for o, pp in sorted(p["protection"].items()):
         if pp.get("shared"):
             hit = set(pp["shared"]) | set(p["working"][o]["cells"]) & pp["near"]
-            on = {j for j, r in enumerate(lk) if hit & set(r["cells"])}
-            out.append(links.Cut("shared_stretch", f"{o}'s two paths {pp['note']}", links=on))
+            on = frozenset(j for j, r in enumerate(lk) if hit & set(r["cells"]))
+            stretches.setdefault(on, []).append(o)
+    for on, os in stretches.items():
+        note = p["protection"][os[0]]["note"]
+        out.append(links.Cut("shared_stretch", f"{', '.join(os)}: two paths {note}", links=on))
     return out
 
 
@@ -436,15 +436,43 @@ def _near_shared(pp: dict, world: World) -> set[int]:
 # --- one plan, assembled -------------------------------------------------------------------
 
 
-def _links(p: dict, terms: dict, world: World) -> tuple[set[int], list[dict]]:
-    """The plan's node cells, and its links priced (records with their cells and pricing)."""
+def _moves(p: dict) -> dict:
     prot = {o: pp["cells"] for o, pp in p["protection"].items() if pp.get("cells")}
-    moves = links.usages(
+    return links.usages(
         list(p["tree_edges"]),
         origins={c: n for n, c in p["origins"].items()},
         stations=set(p["chosen"].values()),
         protection=prot,
     )
+
+
+def _border_nodes(moves: dict, world: World) -> dict[int, dict]:
+    """A node where a move crosses a border: its cell of the gateway (else the second cell)."""
+    ras, width = world.prices.surface, world.grid.width
+    gw = world.prices.gateways.set_index("gateway_id")["name"]
+    out = {}
+    for u, v in moves:
+        (ru, cu), (rv, cv) = divmod(u, width), divmod(v, width)
+        a, b = int(ras.country_id[ru, cu]), int(ras.country_id[rv, cv])
+        if a == b or not a or not b:
+            continue
+        at = [c for c, g in ((u, ras.gateway_id[ru, cu]), (v, ras.gateway_id[rv, cv])) if g > 0]
+        cell = min(at) if at else v
+        gid = int(ras.gateway_id[divmod(cell, width)])
+        codes = ras.country_codes
+        name = gw.get(gid, f"{codes[a - 1]}–{codes[b - 1]} away from any gateway")
+        out[cell] = {"name": name, "kind": "gateway", "station_id": "", "at": None}
+    return out
+
+
+def _links(p: dict, terms: dict, world: World) -> tuple[set[int], list[dict]]:
+    """The plan's node cells, and its links priced (records with their cells and pricing).
+
+    ``terms`` (the places) gains a node at every border crossing, so links end at borders.
+    """
+    moves = _moves(p)
+    for cell, node in _border_nodes(moves, world).items():
+        terms.setdefault(cell, node)
     cells, found = links.decompose(moves, set(terms))
     return cells, [
         {**_priced_link(lk, p, terms=terms, world=world), "cells": lk.cells} for lk in found
@@ -485,16 +513,18 @@ def assemble(p: dict, world: World, *, sea: dict, sea_cut: dict) -> dict[str, li
                 "cells": x["cells"],
             }
         )
-    paths = [
-        _path_row(key, o, role, path=pp, terms=terms, world=world)
-        for o in p["working"]
-        for role, pp in (("working", p["working"][o]), ("protection", p["protection"].get(o)))
-        if pp and pp.get("cells")
-    ]
+    paths = []
+    for o, work in p["working"].items():
+        prot = p["protection"].get(o, {})
+        apart = bool(prot.get("apart", False))
+        for role, pp in (("working", {**work, "apart": apart}), ("protection", prot)):
+            if pp.get("cells"):
+                paths.append(_path_row(key, o, role, path=pp, terms=terms, world=world))
     _shared_transit(paths)
-    cuts = _cuts(p, lk, names=names, world=world, sea=(sea, sea_cut))
+    by_cell = dict(zip(ids, nodes, strict=True))
+    cuts = _cuts(p, lk, nodes=by_cell, world=world, sea=(sea, sea_cut))
     return {
-        "nodes": nodes + _along_rows(key, priced, world),
+        "nodes": nodes + _along_rows(key, priced),
         "links": lk,
         "paths": paths,
         "latency": _latency_rows(paths, sea, world),
@@ -503,20 +533,23 @@ def assemble(p: dict, world: World, *, sea: dict, sea_cut: dict) -> dict[str, li
     }
 
 
-def _cuts(p: dict, lk: list[dict], *, names: dict, world: World, sea: tuple) -> list[dict]:
-    """Every cut's row, the single points of failure with why."""
+def _cuts(p: dict, lk: list[dict], *, nodes: dict, world: World, sea: tuple) -> list[dict]:
+    """Every cut's row, the single points of failure with why.
+
+    ``nodes``: each node cell's record (name, kind, station_id).
+    """
     intact, without = sea
     g = links.Graph(
-        nodes=sorted(names),
+        nodes=sorted(nodes),
         ends=[(r["cells"][0], r["cells"][-1]) for r in lk],
         km=[r["length_km"] for r in lk],
     )
     slugs = set(p["chosen"]) | {pp["station"] for pp in p["protection"].values() if "station" in pp}
-    stations = {s: c for c, n in names.items() for s in slugs if world.endpoints[s].name == n}
+    stations = {n["station_id"]: c for c, n in nodes.items() if n["station_id"] in slugs}
     km = {s: {h: v[0] for h, v in intact.get(s, {}).items()} for s in slugs}
     args = {"origins": p["origins"], "stations": stations, "sea_km": km}
     before = links.reach(g, links.Cut("none", ""), **args)
-    todo = _cut_list(p, lk, names=names, world=world, slugs=slugs)
+    todo = _cut_list(p, lk, nodes=nodes, world=world, slugs=slugs)
     used = sorted({e.cable for s in slugs for _, es in intact.get(s, {}).values() for e in es})
     for c in used:
         if c != cables.HOP and c in without:
@@ -588,8 +621,16 @@ def summary_row(p: dict, out: dict, world: World) -> dict:
         "working_scenario": spec.working,
         "protection_scenario": spec.protection or spec.working,
         "status": "built",
+        "reason": "",
         "origins": ", ".join(p["origins"]),
-        "stations": ", ".join(world.endpoints[s].name for s in p["chosen"]),
+        "stations": "; ".join(world.endpoints[s].name for s in p["chosen"]),
+        "protection_stations": "; ".join(
+            dict.fromkeys(
+                world.endpoints[pp["station"]].name
+                for pp in p["protection"].values()
+                if "station" in pp
+            )
+        ),
         "total_km": sum(km.values()),
         "working_km": km["working"] + km["shared"],
         "protection_km": km["protection"],
@@ -681,11 +722,13 @@ def _world(cfg: Config, files: StageFiles, tasks: list, *, grid: Grid) -> World:
     )
 
 
-def _frame(rows: list[dict], crs) -> gpd.GeoDataFrame | pd.DataFrame:
-    df = pd.DataFrame(rows)
-    if "geometry" in df:
-        return gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
-    return df
+def _frame(rows: list[dict], crs, *, lines: bool) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Rows as a layer (``lines``: with their geometry) or a table; an empty one when none."""
+    if lines:
+        if not rows:
+            return gpd.GeoDataFrame({"network": []}, geometry=[], crs=crs)
+        return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
+    return pd.DataFrame(rows) if rows else pd.DataFrame({"network": pd.Series(dtype=str)})
 
 
 def layers(plans: list[dict], world: World) -> dict[str, pd.DataFrame]:
@@ -712,12 +755,12 @@ def layers(plans: list[dict], world: World) -> dict[str, pd.DataFrame]:
     for r in rows["links"]:
         r.pop("cells")
     return {
-        "network_nodes": _frame(rows["nodes"], crs),
-        "network_links": _frame(rows["links"], crs),
-        "network_paths": _frame(rows["paths"], crs),
-        "network_latency": _frame(rows["latency"], crs),
-        "network_cuts": _frame(rows["cuts"], crs),
-        "network_summary": _frame(summary, crs),
+        "network_nodes": _frame(rows["nodes"], crs, lines=True),
+        "network_links": _frame(rows["links"], crs, lines=True),
+        "network_paths": _frame(rows["paths"], crs, lines=True),
+        "network_latency": _frame(rows["latency"], crs, lines=False),
+        "network_cuts": _frame(rows["cuts"], crs, lines=False),
+        "network_summary": _frame(summary, crs, lines=False),
     }
 
 

@@ -139,14 +139,20 @@ def test_one_setting_reruns_exactly_the_stages_that_depend_on_it(built):
     config.write_text(world.write_config(built).read_text().replace("draws: 40", "draws: 41"))
     res = make(built, config=config)
     assert res.returncode == 0, res.stderr
-    assert ran(res) == ["fetch", "uncertainty", "export", "report"]
+    assert ran(res) == ["fetch", "uncertainty", "network", "export", "report"]
     res = make(built, config=config)
     assert ran(res) == ["fetch"]
     # a setting that changes how the work runs, not what it makes, reruns nothing
     runtime = built / "threads.yaml"
     runtime.write_text(config.read_text().replace("n_workers: 1", "n_workers: 2"))
     assert ran(make(built, config=runtime)) == ["fetch"]
-    assert ran(make(built)) == ["fetch", "uncertainty", "export", "report"]  # back to 40 draws
+    assert ran(make(built)) == [
+        "fetch",
+        "uncertainty",
+        "network",
+        "export",
+        "report",
+    ]  # back to 40 draws
 
 
 def test_a_deleted_intermediate_is_rebuilt(built):
