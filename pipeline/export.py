@@ -326,6 +326,8 @@ FIELD_DOCS |= {
         "countries": "Ground km in each country in order (sea for the water)",
         "transit_countries": "Countries neither the origin's nor the station's, with their km",
         "note": "Where the protection path could not keep apart: km and place",
+        "transit_shared": "Transit countries the origin's working and protection paths share "
+        "(empty: politically diverse)",
     },
     "network_latency": {
         "network": _NETWORK,
@@ -348,6 +350,8 @@ FIELD_DOCS |= {
         "worst_rt_increase_ms": "The largest growth of a round trip of an origin still "
         "connected, ms (empty when none is)",
         "detail": "The largest growths: origin → hub, +ms or no longer reached",
+        "hubs_unreached": "Origin → hub pairs no longer reached by an origin that still reaches "
+        "a landing station (a cable cut, say)",
         "single_point_of_failure": "The cut leaves an origin without any landing station",
         "why": "For a single point of failure: what in the data makes it one",
     },
@@ -359,8 +363,9 @@ FIELD_DOCS |= {
         "status": "built, or not built (see reason)",
         "reason": "Why it was not built",
         "origins": "The origins it joins",
-        "stations": "The landing stations its working tree joins (protection paths may end at "
-        "others: network_paths)",
+        "stations": "The landing stations its working tree joins, separated by '; '",
+        "protection_stations": "The landing stations its protection paths end at, separated "
+        "by '; '",
         "total_km": "Km of every link: working, shared and protection",
         "working_km": "Km of working and shared links",
         "protection_km": "Km of protection links",
@@ -375,6 +380,10 @@ FIELD_DOCS |= {
         "separate_routes_missing": "Origin → station pairs without such a route (left out of "
         "the sum)",
         "saving_usd": "separate_routes_usd − working_capex_usd",
+        "politically_diverse_origins": "Origins whose working and protection paths cross no "
+        "transit country in common",
+        "note": "How the stations were chosen when protection could not keep apart, or named "
+        "stations it could not reach",
         "n_single_points_of_failure": "Cuts that leave an origin without any landing station",
         "single_points_of_failure": "Each of them: what, whom it cuts off, why",
         "method": "How the network was planned",

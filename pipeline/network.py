@@ -367,6 +367,7 @@ def _cut_row(key: str, cut: links.Cut, after: dict, *, before: dict, world: Worl
             was = before[o][1].get(h, np.inf)
             if alive and np.isfinite(was):
                 growth.append((o, h, _rt_ms(km, world) - _rt_ms(was, world)))
+    unreached = sorted({f"{o} → {h}" for o, h, d in growth if not np.isfinite(d)})
     growth.sort(key=lambda g: -g[2])
     worst = max((g[2] for g in growth if np.isfinite(g[2])), default=np.nan)
     return {
@@ -381,6 +382,7 @@ def _cut_row(key: str, cut: links.Cut, after: dict, *, before: dict, world: Worl
             for o, h, d in growth[:4]
             if d > 0.05 or not np.isfinite(d)
         ),
+        "hubs_unreached": "; ".join(unreached),
         "single_point_of_failure": bool(lost),
     }
 
@@ -395,8 +397,9 @@ def _why(cut: links.Cut, lost: list[str], *, p: dict, world: World) -> str:
             text = f"no protection path: {pp.get('reason', 'none found')}"
         elif not pp.get("apart", True):
             text = (
-                f"no protection path kept {sep:g} km from the working path reaches a landing "
-                f"station in the scenario's passable ground; the two run {pp['note']}"
+                f"its protection path could not be kept {sep:g} km from its working path (with "
+                "the working path's corridor closed, no landing station can be reached in the "
+                f"scenario's passable ground); the two run {pp['note']}"
             )
         elif cut.kind == "landing_station":
             text = "working and protection paths both end here: no other station reached apart"

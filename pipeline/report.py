@@ -1,7 +1,8 @@
 """Report stage: what a planner reads, and what changed since the last build.
 
 Writes ``data/processed/report/``: ``index.html`` (first the three best routes of each
-scenario and why, then the scenario comparison, the maps, a sortable route table, the onward
+scenario and origin and why, then the scenario comparison, the network plan (with
+``network.png``: one panel per network), the maps, a sortable route table, the onward
 paths, what users will measure against public measurements (with ``latency.png``), the
 corridor against EPEG and Suez, the ranking's sensitivity, the changes, the data sources and
 the config), ``map.png`` (all
@@ -31,12 +32,22 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 import yaml  # noqa: E402
 
-from . import __version__, comparison, io, routepages, router, sources, webmap  # noqa: E402
+from . import (  # noqa: E402
+    __version__,
+    comparison,
+    io,
+    netreport,
+    routepages,
+    router,
+    sources,
+    webmap,
+)
 from .cables import best_per_origin_hub  # noqa: E402
 from .catalogue import StageFiles  # noqa: E402
 from .config import Config  # noqa: E402
 from .grid import template  # noqa: E402
 from .io import read_cells  # noqa: E402
+from .labels import place_labels  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -220,38 +231,6 @@ def route_map(routes, base: dict, dem, *, grid, landing, colors: dict, title: st
     return fig
 
 
-_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (8, -3), (-8, -3), (0, 10), (0, -14)]
-"""Label positions tried around a point (points), in order of preference."""
-
-
-def place_labels(ax, points: list[tuple[float, float]], texts: list[str]) -> list:
-    """Label each point where the label overlaps no label placed before it (greedy).
-
-    Each label tries the offsets of ``_OFFSETS`` in turn and keeps the first that is clear; a
-    label with no clear position is left out rather than drawn over another. Returns the
-    placed ``Text`` artists.
-    """
-    renderer = ax.figure.canvas.get_renderer()
-    placed, boxes = [], []
-    for (x, y), text in zip(points, texts, strict=True):
-        for dx, dy in _OFFSETS:
-            t = ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                fontsize=7,
-                ha="left" if dx >= 0 else "right",
-            )
-            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
-            if not any(box.overlaps(other) for other in boxes):
-                placed.append(t)
-                boxes.append(box)
-                break
-            t.remove()
-    return placed
-
-
 def world_map(paths, cables, hubs) -> plt.Figure:
     """The best onward path to each hub over the world's cables (lon/lat)."""
     fig, ax = plt.subplots(figsize=(11, 6.5))
@@ -368,7 +347,10 @@ _HEAD_HTML = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <style>body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}
 table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 6px;
 border-bottom:1px solid #ddd;text-align:right}table.t td:last-child{text-align:left}
-img{max-width:100%}img.half{max-width:49%}</style></head><body>
+img{max-width:100%}img.half{max-width:49%}table.facts td,table.facts th{text-align:left}
+table.num td:last-child{text-align:right}
+table.facts td:first-child{color:#444}ul.spof li{margin-bottom:6px}.why{color:#444}
+h3{border-top:1px solid #ccc;padding-top:8px}</style></head><body>
 <h1>Eurasian fiber corridor — planning report</h1>
 <p>Least-cost fiber routes from Russia through Central Asia to Iran's cable landing stations.
 Costs in USD (P50 of the Monte Carlo, with P10–P90), lengths in km (geodesic), latency in ms
@@ -381,7 +363,8 @@ project stored in it); tables in <a href="routes.csv">routes.csv</a>;
 
 def _summary_html(tables: dict[str, pd.DataFrame]) -> str:
     """The summary sections: the best routes, the scenario comparison, what was relaxed."""
-    return f"""<h2>Summary: the three best routes of each scenario, and why</h2>
+    head = "Summary: the three best routes of each scenario and origin, and why"
+    return f"""<h2>{head}</h2>
 <p>Best by the weighted ranking (P50 cost, latency, ground shared with other alternatives,
 crossings; weights in <code>uncertainty.weights</code>).</p>{_table(tables["best"])}
 <h2>Scenario comparison</h2>{_table(tables["comparison"])}
@@ -498,11 +481,13 @@ def page(
     config_yaml: str,
     sentences: dict,
     pages: dict[str, str] | None = None,
+    network_html: str = "",
 ) -> str:
-    """The report as one HTML page: the summary first, then the maps, tables and sources."""
+    """The report as one HTML page: the summary, the network plan, then maps, tables, sources."""
     return (
         _HEAD_HTML
         + _summary_html(tables)
+        + network_html
         + _maps_and_routes_html(maps, tables["routes"], pages or {})
         + _validation_and_world_html(tables["validation"], tables["world"])
         + _measured_and_rivals_html(tables, sentences)
@@ -512,15 +497,20 @@ def page(
 
 
 def best_routes(routes: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """The ``n`` best routes of each scenario by the weighted ranking, and why, in words."""
+    """The ``n`` best routes of each scenario and origin by the weighted ranking, and why.
+
+    Each origin is ranked against its own routes: the uncertainty stage ranks within a
+    scenario and origin, and a Moscow route is no alternative to one from Astana.
+    """
     rows = []
-    for sc, g in routes.groupby("scenario", sort=False):
+    for (sc, origin), g in routes.groupby(["scenario", "origin"], sort=False):
         for i, (_, r) in enumerate(
             g.sort_values(["mcda_score", "cost_p50_usd"]).head(n).iterrows()
         ):
             rows.append(
                 {
                     "scenario": sc,
+                    "origin": origin,
                     "#": i + 1,
                     "route": r["route_id"],
                     "P50, M USD": r["cost_p50_usd"] / 1e6,
@@ -533,7 +523,7 @@ def best_routes(routes: pd.DataFrame, n: int = 3) -> pd.DataFrame:
 
 
 def _why(r: pd.Series, group: pd.DataFrame) -> str:
-    """What makes a route stand out among its scenario's routes."""
+    """What makes a route stand out among its scenario's routes from the same origin."""
     cheapest, fastest = group["cost_p50_usd"].min(), group["latency_ms"].min()
     parts = [
         "cheapest"
@@ -786,6 +776,27 @@ def _measured_and_rivals(files: StageFiles, tables: dict) -> dict:
     }
 
 
+NETWORK_TABLES = ("network_summary", "network_latency", "network_cuts")
+"""The network stage's tables the report reads; it draws ``network_links`` and
+``network_nodes``."""
+
+
+def _network(cfg: Config, files: StageFiles, base: dict) -> tuple[str, dict]:
+    """The network plan's section and figure (written beside the report).
+
+    Returns the section's HTML and the network layers, for the web map.
+    """
+    layers = {n: io.read_table(files["network"], n) for n in NETWORK_TABLES}
+    for n in ("network_links", "network_nodes"):
+        layers[n] = io.read_layer(files["network"], n)
+    png = files["report_network_png"]
+    io.write_figure(
+        png, netreport.network_map(layers["network_links"], layers["network_nodes"], base)
+    )
+    section = netreport.section_html(layers, figure=png.name, min_landings=cfg.network.min_landings)
+    return section, layers
+
+
 def run(cfg: Config, files: StageFiles) -> Path:
     """Write the report, the manifest and, against the previous manifest, the changes."""
     grid = template(cfg.grid)
@@ -796,8 +807,15 @@ def run(cfg: Config, files: StageFiles) -> Path:
     base = {
         n: io.read_layer(files["ingest"], n) for n in ("countries", "lakes", "railways", "roads")
     }
+    network_html, network = _network(cfg, files, base)
     maps = _maps(
-        cfg, files, grid, dem=dem, deliver=deliver, marks={**marks, "base": base}, colors=colors
+        cfg,
+        files,
+        grid,
+        dem=dem,
+        deliver=deliver,
+        marks={**marks, **network, "base": base},
+        colors=colors,
     )
     profiles = _profiles(files, grid, dem, routes=deliver)
     pages = _route_pages(files, grid, dem=dem, deliver=deliver, base=base)
@@ -826,6 +844,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
             config_yaml=config_yaml,
             sentences=sentences,
             pages=pages,
+            network_html=network_html,
         ),
     )
     io.write_json(files["manifest"], new)

@@ -4,7 +4,8 @@ Leaflet 1.9.4 (BSD-2-Clause, vendored in ``vendor/leaflet``) is inlined with its
 images as data URIs; the basemap is the project's own: a hillshade of the DEM with the
 railways and major roads burned in, reprojected to Web Mercator as one image, under the
 countries and lakes as vectors. Routes, crossings, border gateways, sites, landing stations,
-onward paths and hubs are GeoJSON in the page. Nothing is fetched: no tiles, fonts or scripts.
+onward paths, hubs and the planned networks (links by role, nodes by kind) are GeoJSON in the
+page. Nothing is fetched: no tiles, fonts or scripts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 
 from .cables import best_per_origin_hub
 from .grid import WGS84, Grid
+from .netreport import NODE_STYLES, ROLE_COLORS, ROLE_TEXT
 
 VENDOR = Path(__file__).parent / "vendor" / "leaflet"
 WEB = Path(__file__).parent / "web"
@@ -72,6 +74,27 @@ ROUTE_FIELDS = [
     "rank",
     "mcda_rank",
 ]
+
+
+LINK_FIELDS = [
+    "network",
+    "link_id",
+    "from_name",
+    "to_name",
+    "role",
+    "scenario",
+    "length_km",
+    "cost_usd",
+    "methods",
+    "submarine_km",
+    "hdd_km",
+    "countries",
+    "gateways",
+    "working_origins",
+    "protection_origins",
+]
+"""A network link's fields on the map (its popup)."""
+NODE_FIELDS = ["network", "name", "kind", "country", "station_id", "origins"]
 
 
 def leaflet_assets() -> tuple[str, str]:
@@ -193,6 +216,38 @@ def page(data: dict, title: str, attribution: str) -> str:
 </body></html>"""
 
 
+def network_data(layers: dict) -> dict:
+    """The planned networks for the map: their links and nodes, the networks, the styles.
+
+    Empty when ``layers`` has no ``network_links`` (a map built without the network stage).
+    """
+    links, nodes = layers.get("network_links"), layers.get("network_nodes")
+    if links is None or nodes is None:
+        empty = {"type": "FeatureCollection", "features": []}
+        return {"networks": [], "network_links": empty, "network_nodes": empty}
+    summary = layers.get("network_summary")
+    described = (
+        dict(zip(summary["network"], summary["description"].fillna(""), strict=True))
+        if summary is not None and "description" in summary
+        else {}
+    )
+    return {
+        "networks": [
+            {"key": k, "description": described.get(k, "")} for k in dict.fromkeys(links["network"])
+        ],
+        "network_links": collection(links, LINK_FIELDS),
+        "network_nodes": collection(nodes, NODE_FIELDS),
+        "network_styles": {
+            "roles": ROLE_COLORS,
+            "role_text": ROLE_TEXT,
+            "nodes": {
+                k: {"color": v["color"], "radius": v["radius"], "label": v["label"]}
+                for k, v in NODE_STYLES.items()
+            },
+        },
+    }
+
+
 def build(
     layers: dict[str, gpd.GeoDataFrame],
     dem: np.ndarray,
@@ -237,5 +292,6 @@ def build(
         "endpoints": collection(layers["endpoints"], ["name", "role", "status", "reason"]),
         "onward_best": collection(best, onward_fields, 0.01),
         "onward_all": collection(onward, onward_fields, 0.01),
+        **network_data(layers),
     }
     return page(data, "Eurasian fiber corridor — interactive map", attribution)

@@ -4,6 +4,7 @@ validator, the report, and the change report after a rebuild."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import shutil
@@ -27,7 +28,7 @@ import shapely.geometry
 import world
 from conftest import REPO, SYSTEM_PYTHON, VALIDATORS, validate_gpkg
 
-from pipeline import cli, export, io, ofds, report
+from pipeline import cli, export, io, netreport, ofds, report
 
 
 @pytest.fixture(scope="module")
@@ -459,3 +460,120 @@ def test_a_rebuild_after_a_config_change_lists_the_change(built, tmp_path):
     assert "d_cost_usd" in csv
     page = (root / "out" / "report" / "index.html").read_text()
     assert "What changed since the last build" in page and "base_usd_per_km" in page
+
+
+def _section(page: str) -> str:
+    """The report's network plan: from its heading to the next section's (Maps)."""
+    start = page.index('<h2 id="network-plan">')
+    return page[start : page.index("<h2>Maps</h2>", start)]
+
+
+def test_the_report_shows_the_network_plan_from_network_gpkg(built):
+    rep = built / "out" / "report"
+    page = (rep / "index.html").read_text()
+    net = built / "out" / "network.gpkg"
+    summary = io.read_table(net, "network_summary")
+    cuts = io.read_table(net, "network_cuts")
+    latency = io.read_table(net, "network_latency")
+    # read early: after the summary, before the maps and the per-route detail
+    assert page.index("What was relaxed") < page.index("Network plan") < page.index("<h2>Routes")
+    section = _section(page)
+    for _, s in summary.iterrows():
+        assert f"{s['network']}: {html.escape(s['description'])}" in section
+        for col in ("capex_usd", "capex_p50_usd", "working_capex_usd", "separate_routes_usd"):
+            assert f"{s[col] / 1e6:,.1f}" in section, col
+        assert f"{s['saving_usd'] / 1e6:,.1f}" in section and f"{s['total_km']:,.0f}" in section
+    assert "M USD" in section and "km" in section and "P10 / P50 / P90" in section
+    # the synthetic world's network hangs on one border post: listed, with why
+    spof = cuts.loc[cuts["single_point_of_failure"].astype(bool)]
+    assert len(spof) >= 1 and f"Single points of failure: {len(spof)}" in section
+    for _, c in spof.iterrows():
+        assert html.escape(c["element"]) in section and html.escape(c["why"]) in section
+    for _, r in latency.iterrows():  # each origin's round trip to each hub, both paths
+        assert f"{r['rt_ms']:,.1f}" in section
+    assert "working via" in section and "protection via" in section
+    assert "border gateways" in section and html.escape(summary["method"].iloc[0]) in section
+    shot = matplotlib.image.imread(rep / "network.png")[..., :3]
+    assert 'src="network.png"' in section and shot.shape[1] > 500
+    for role, color in netreport.ROLE_COLORS.items():  # every role the links have is drawn
+        if role in set(io.read_table(net, "network_links")["role"]):
+            rgb = np.array(matplotlib.colors.to_rgb(color))
+            assert (np.abs(shot - rgb).max(axis=-1) < 0.08).sum() > 100, role
+
+
+def _watched(page, errors: list):
+    """A browser page whose console errors and uncaught exceptions go to ``errors``."""
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page
+
+
+def _chromium(pw):
+    return pw.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_report_renders_in_a_browser_without_errors_and_with_every_image(built):
+    from playwright.sync_api import sync_playwright
+
+    errors = []
+    with sync_playwright() as pw:
+        browser = _chromium(pw)
+        page = _watched(browser.new_page(), errors)
+        page.goto((built / "out" / "report" / "index.html").as_uri())
+        page.wait_for_load_state("load")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !i.naturalWidth).map(i => i.src)"
+        )
+        shown = page.locator("img[src='network.png']").bounding_box()
+        browser.close()
+    assert not errors and not broken, (errors, broken)
+    assert shown["width"] > 400
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_interactive_map_has_a_layer_per_network_with_link_popups(built):
+    from playwright.sync_api import sync_playwright
+
+    net = built / "out" / "network.gpkg"
+    links = io.read_table(net, "network_links")
+    keys = list(io.read_table(net, "network_summary")["network"])
+    key = keys[0]
+    mine = links.loc[links["network"] == key]
+    first = mine.iloc[0]
+    page_path = built / "out" / "report" / "map.html"
+    errors = []
+    with sync_playwright() as pw:
+        browser = _chromium(pw)
+        page = _watched(browser.new_page(viewport={"width": 1200, "height": 900}), errors)
+        page.goto(page_path.as_uri())
+        page.wait_for_function("window.corridor !== undefined")
+        networks = page.evaluate("window.corridor.networks()")
+        before = page.evaluate("window.corridor.shownNetworks()")
+        page.locator(f"input[data-k=network][data-v='{key}']").check()
+        drawn = page.locator("path.network-link").count()
+        nodes = page.locator("path.network-node").count()
+        ids = page.evaluate("k => window.corridor.linkIds(k)", key)
+        page.evaluate("([k, id]) => window.corridor.openLink(k, id)", [key, first["link_id"]])
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        page.locator(f"input[data-k=network][data-v='{key}']").uncheck()
+        after = page.locator("path.network-link").count()
+        # the report links each network to the map showing it alone, the routes hidden
+        page = _watched(browser.new_page(), errors)
+        page.goto(page_path.as_uri() + f"#network={key}")
+        page.wait_for_function("window.corridor !== undefined")
+        alone = page.evaluate("[window.corridor.shownNetworks(), window.corridor.shownRouteIds()]")
+        browser.close()
+    assert not errors, errors
+    assert networks == keys and before == [] and after == 0
+    assert sorted(ids) == sorted(mine["link_id"]) and drawn == len(mine)
+    assert nodes == (io.read_table(net, "network_nodes")["network"] == key).sum()
+    assert f"{key} {first['link_id']}: {first['from_name']} – {first['to_name']}" in popup
+    musd = f"{first['cost_usd'] / 1e6:,.1f}".removesuffix(".0")  # as the page's fmt writes it
+    assert "cost, M USD" in popup and musd in popup
+    assert "km by country" in popup and first["role"] in popup
+    assert alone == [[key], []]
+    assert f'href="map.html#network={key}"' in (built / "out" / "report" / "index.html").read_text()

@@ -175,7 +175,7 @@ def test_a_forced_shared_crossing_is_a_single_point_of_failure_with_why(one_gate
     gw = spof.loc[spof["element_kind"] == "gateway"]
     assert list(gw["element"]) == ["North Post (KZ–TM)"]
     assert gw.iloc[0]["origins_cut_off"] == "Origin City, West Town"
-    assert "no protection path kept 15 km from the working path" in gw.iloc[0]["why"]
+    assert "its protection path could not be kept 15 km from its working path" in gw.iloc[0]["why"]
     paths = io.read_layer(one_gateway, "network_paths")
     prot = paths.loc[paths["role"] == "protection"]
     assert not prot["apart"].astype(bool).any() and prot["note"].str.contains("53.9").all()

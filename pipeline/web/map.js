@@ -32,10 +32,11 @@ function routePopup(p) {
 function fieldsPopup(title, fields) {
   return p => '<b>' + esc(p[title] ?? '') + '</b>' + table(fields.map(f => [f.replace(/_/g, ' '), fmt(p[f], 2)]));
 }
-function points(fc, color, radius, popup) {
+function points(fc, color, radius, popup, className) {
+  const value = (v, p) => typeof v === 'function' ? v(p) : v;
   return L.geoJSON(fc, {
-    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: radius, color: '#222', weight: 1,
-      fillColor: typeof color === 'function' ? color(f.properties) : color, fillOpacity: 0.9}),
+    pointToLayer: (f, ll) => L.circleMarker(ll, {radius: value(radius, f.properties), color: '#222', weight: 1,
+      fillColor: value(color, f.properties), fillOpacity: 0.9, className: className}),
     onEachFeature: (f, l) => l.bindPopup(popup(f.properties))});
 }
 const overlays = {};
@@ -76,9 +77,50 @@ overlays['Hubs'] = points(D.hubs, p => hubColor[p.name], 6, fieldsPopup('name', 
 overlays['Origins and destinations'] = points(D.endpoints, '#fff', 5, fieldsPopup('name', ['role', 'status', 'reason'])).addTo(map);
 L.control.layers(null, overlays, {collapsed: true}).addTo(map);
 
-const shown = {scenario: {}, alternative: {}};
+// The planned networks: a layer group per network, its links coloured by role (protection
+// dashed) under its nodes coloured by kind. Shown from the panel, or from the page's address
+// (map.html#network=<key>: that network alone, the routes, crossings and onward paths hidden).
+const NS = D.network_styles || {roles: {}, role_text: {}, nodes: {}};
+const kindOrder = Object.keys(NS.nodes);
+const networkGroups = {}, linkLayers = [];
+function linkPopup(p) {
+  const musd = v => v === null || v === undefined ? '' : fmt(v / 1e6, 1);
+  return '<b>' + esc(p.network) + ' ' + esc(p.link_id) + ': ' + esc(p.from_name) + ' – ' +
+    esc(p.to_name) + '</b>' + table([
+    ['role', NS.role_text[p.role] || p.role], ['scenario', p.scenario],
+    ['length, km', fmt(p.length_km, 1)], ['cost, M USD', musd(p.cost_usd)],
+    ['construction', p.methods], ['submarine, km', fmt(p.submarine_km, 0)],
+    ['drilled crossings (HDD), km', fmt(p.hdd_km, 0)], ['km by country', p.countries],
+    ['border gateways', p.gateways], ['working path of', p.working_origins],
+    ['protection path of', p.protection_origins]]);
+}
+const ofNetwork = (fc, key) => ({type: 'FeatureCollection', features: fc.features.filter(f => f.properties.network === key)});
+for (const n of D.networks) {
+  const group = L.layerGroup();
+  L.geoJSON(ofNetwork(D.network_links, n.key), {
+    style: f => ({color: NS.roles[f.properties.role] || '#555', weight: f.properties.role === 'protection' ? 3 : 4,
+      dashArray: f.properties.role === 'protection' ? '8 6' : null, className: 'network-link'}),
+    onEachFeature: (f, l) => { l.bindPopup(linkPopup(f.properties), {maxWidth: 440});
+      l.bindTooltip(n.key + ' ' + f.properties.link_id + ' (' + f.properties.role + ')', {sticky: true});
+      linkLayers.push(l); }}).addTo(group);
+  const nodes = ofNetwork(D.network_nodes, n.key);
+  nodes.features.sort((a, b) => kindOrder.indexOf(b.properties.kind) - kindOrder.indexOf(a.properties.kind));
+  points(nodes, p => (NS.nodes[p.kind] || {}).color || '#000', p => (NS.nodes[p.kind] || {}).radius || 3,
+    fieldsPopup('name', ['kind', 'country', 'station_id', 'origins']), 'network-node').addTo(group);
+  networkGroups[n.key] = group;
+}
+
+const shown = {scenario: {}, alternative: {}, network: {}};
 Object.keys(D.scenario_colors).forEach(s => shown.scenario[s] = true);
 [1, 2, 3].forEach(a => shown.alternative[a] = true);
+const asked = (location.hash.match(/^#network=(.+)$/) || [])[1];
+const askedNetwork = asked && D.networks.map(n => n.key).find(k => encodeURIComponent(k) === asked || k === asked);
+if (askedNetwork) {  // that network alone: no routes, nor their crossings, nor onward paths
+  shown.network[askedNetwork] = true;
+  Object.keys(shown.scenario).forEach(s => shown.scenario[s] = false);
+  ['Onward paths (best per origin and hub)', 'Crossings of the routes (border, fault, river, shore)']
+    .forEach(name => map.removeLayer(overlays[name]));
+}
 function refresh() {
   routeLayers.forEach(l => {
     const p = l.feature.properties;
@@ -86,17 +128,36 @@ function refresh() {
     if (on && !routeGroup.hasLayer(l)) routeGroup.addLayer(l);
     if (!on && routeGroup.hasLayer(l)) routeGroup.removeLayer(l);
   });
+  for (const [k, g] of Object.entries(networkGroups)) {
+    if (shown.network[k] && !map.hasLayer(g)) g.addTo(map);
+    if (!shown.network[k] && map.hasLayer(g)) map.removeLayer(g);
+  }
+}
+function networkLegend() {
+  let h = '<h4>Network plan</h4>';
+  for (const n of D.networks)
+    h += '<label title="' + esc(n.description) + '"><input type="checkbox" data-k="network" data-v="' +
+      esc(n.key) + '"' + (shown.network[n.key] ? ' checked' : '') + '>' + esc(n.key) + '</label>';
+  for (const [r, c] of Object.entries(NS.roles)) {
+    const bg = r === 'protection' ? 'repeating-linear-gradient(90deg,' + c + ' 0 5px,transparent 5px 8px)' : c;
+    h += '<div><span class="sw" style="background:' + bg + '"></span>' + esc(r) + ' links</div>';
+  }
+  for (const s of Object.values(NS.nodes))
+    h += '<div><span class="dot" style="background:' + s.color + '"></span>' + esc(s.label) + '</div>';
+  return h;
 }
 const panel = L.control({position: 'topright'});
 panel.onAdd = () => {
   const div = L.DomUtil.create('div', 'panel');
   let h = '<h4>Routes</h4>';
   for (const [s, c] of Object.entries(D.scenario_colors))
-    h += '<label><input type="checkbox" data-k="scenario" data-v="' + esc(s) + '" checked>' +
+    h += '<label><input type="checkbox" data-k="scenario" data-v="' + esc(s) + '"' +
+      (shown.scenario[s] ? ' checked' : '') + '>' +
       '<span class="sw" style="background:' + c + '"></span>' + esc(s) + '</label>';
   h += '<h4>Alternatives</h4>';
   for (const [a, n] of [[1, '#1 cheapest'], [2, '#2 diverse'], [3, '#3 diverse']])
     h += '<label><input type="checkbox" data-k="alternative" data-v="' + a + '" checked>' + n + '</label>';
+  if (D.networks.length) h += networkLegend();
   div.innerHTML = h;
   div.querySelectorAll('input').forEach(i => i.addEventListener('change', () => {
     shown[i.dataset.k][i.dataset.v] = i.checked; refresh(); }));
@@ -105,9 +166,20 @@ panel.onAdd = () => {
 };
 panel.addTo(map);
 refresh();
-const extent = L.geoJSON(D.routes).getBounds();
+const extent = L.geoJSON(askedNetwork ? ofNetwork(D.network_links, askedNetwork) : D.routes).getBounds();
 map.fitBounds(extent.isValid() ? extent.pad(0.05) : D.basemap.bounds);
+const linkOf = (key, id) => linkLayers.find(l => l.feature.properties.network === key && l.feature.properties.link_id === id);
 window.corridor = {
   routeIds: () => routeLayers.map(l => l.feature.properties.route_id),
   shownRouteIds: () => routeGroup.getLayers().map(l => l.feature.properties.route_id),
-  openRoute: id => routeLayers.find(l => l.feature.properties.route_id === id).openPopup()};
+  openRoute: id => routeLayers.find(l => l.feature.properties.route_id === id).openPopup(),
+  networks: () => D.networks.map(n => n.key),
+  shownNetworks: () => Object.keys(networkGroups).filter(k => map.hasLayer(networkGroups[k])),
+  linkIds: key => linkLayers.filter(l => l.feature.properties.network === key).map(l => l.feature.properties.link_id),
+  openLink: (key, id) => {  // shows the network first: a popup opens on a link on the map
+    shown.network[key] = true;
+    const box = document.querySelector('input[data-k=network][data-v="' + CSS.escape(key) + '"]');
+    if (box) box.checked = true;
+    refresh();
+    linkOf(key, id).openPopup(linkOf(key, id).getCenter());
+  }};
