@@ -1004,14 +1004,15 @@ class NetworkConfig(_Section):
         "(e.g. 'Jask, Iran'). Empty: the optimiser chooses min_landings of them.",
     )
     station_sets: int = Field(
-        2,
+        1,
         ge=0,
         le=50,
         description="When a protection path cannot keep apart from its working path, the "
         "working tree is built again on up to this many other sets of stations (those farthest "
         "from where the protection paths land first), and the plan with more protection paths "
-        "kept apart is kept. Default: an assumption, two more trees per such network; 0 "
-        "keeps the optimiser's first choice.",
+        "kept apart is kept. Default: an assumption, one more tree per such network (on the real "
+        "data the first set tried is the one that keeps apart, or none does); 0 keeps the "
+        "optimiser's first choice.",
     )
     improve_rounds: int = Field(
         10,

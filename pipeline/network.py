@@ -40,11 +40,11 @@ from .catalogue import StageFiles
 from .config import Config, network_specs
 from .costbook import crossable_rivers, is_wet, priced_faults
 from .geometry import latency_ms
-from .grid import Grid, template
+from .grid import Grid
 from .measured import Overhead
 from .netplan import Job, plan
 from .surface import read_surface
-from .tasks import Endpoint, check_names, make_tasks
+from .tasks import Endpoint, read_tasks
 
 log = logging.getLogger(__name__)
 
@@ -769,11 +769,7 @@ def layers(plans: list[dict], world: World) -> dict[str, pd.DataFrame]:
 
 def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Plan, price and cut-test every network; write ``network.gpkg``."""
-    grid = template(cfg.grid)
-    check_names(cfg.route, files)
-    places = io.read_layer(files["ingest"], "places")
-    landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
+    grid, tasks = read_tasks(cfg, files)
     config.check_names(
         "network.stations",
         cfg.network.stations,

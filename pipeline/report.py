@@ -201,8 +201,8 @@ def route_map(routes, base: dict, dem, *, grid, landing, colors: dict, title: st
         vmax=4000,
         alpha=0.7,
     )
-    base["countries"].boundary.plot(ax=ax, color="black", linewidth=0.5)
-    base["railways"].plot(ax=ax, color="#8c6d31", linewidth=0.3)
+    routepages.lines(ax, base["countries"].boundary, color="black", linewidth=0.5)
+    routepages.lines(ax, base["railways"].geometry, color="#8c6d31", linewidth=0.3)
     for key, color in colors.items():
         sel = routes.loc[routes["scenario"] == key]
         for alt, style in ((1, "-"), (2, "--"), (3, ":")):
@@ -721,11 +721,12 @@ def _route_pages(files: StageFiles, grid, *, dem: np.ndarray, deliver, base: dic
     book = io.read_layer(files["geojson/route_book"], None).to_crs(grid.crs.to_wkt())
     base = {k: v.to_crs(grid.crs.to_wkt()) for k, v in base.items()}
     chosen = routepages.cheapest(deliver)
+    back = routepages.backdrop(base, dem, grid=grid)
     pages = {}
     for _, r in chosen.iterrows():
         name = routepages.slug(r["route_id"])
         mine = book.loc[book["route_id"] == r["route_id"]].sort_values("seq")
-        io.write_figure(folder / f"{name}.png", routepages.route_map(mine, base, dem, grid=grid))
+        io.write_figure(folder / f"{name}.png", routepages.route_map(mine, back))
         io.write_text(
             folder / f"{name}.html",
             routepages.page(

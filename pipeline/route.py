@@ -28,9 +28,9 @@ from . import io, parallel
 from .alternatives import first_routes, more_alternatives
 from .catalogue import StageFiles
 from .config import Config
-from .grid import Grid, template
+from .grid import Grid
 from .io import CELLS_LAYER, cells_table
-from .tasks import Endpoint, Task, check_names, make_tasks
+from .tasks import Endpoint, Task, read_tasks
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +154,7 @@ def route_id(scenario: str, origin: str, slug: str, *, alternative: int) -> str:
 
 def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Route every scenario × origin × landing station × alternative; write ``routes.gpkg``."""
-    grid = template(cfg.grid)
-    check_names(cfg.route, files)
-    places = io.read_layer(files["ingest"], "places")
-    landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
+    grid, tasks = read_tasks(cfg, files)
     results = compute(tasks, scheduler, cfg.dask.n_workers)
     for res in results:
         for rec in res["records"]:

@@ -39,35 +39,66 @@ def cheapest(routes: pd.DataFrame) -> pd.DataFrame:
     return routes.loc[routes["rank"] == 1]
 
 
-def route_map(book: gpd.GeoDataFrame, base: dict, dem: np.ndarray, *, grid) -> plt.Figure:
-    """The route on the basemap (terrain, borders, railways, primary-or-better roads).
+BACKDROP_M_PER_PX = 1000.0
+"""Ground resolution of the route pages' backdrop, drawn once (a page shows 2,000 km or more
+across 900 pixels, so each page pixel takes two or more backdrop pixels)."""
+
+
+def backdrop(base: dict, dem: np.ndarray, *, grid) -> tuple[np.ndarray, tuple]:
+    """The route pages' basemap, drawn once for the whole grid: RGBA, extent (x0, x1, y0, y1).
+
+    Terrain, borders, primary-or-better roads and railways (hundreds of thousands of lines:
+    drawn once, not once a page).
+    """
+    b = grid.transform
+    x0, y1 = b.c, b.f
+    x1, y0 = x0 + grid.width * b.a, y1 + grid.height * b.e
+    w, h = (int(round((x1 - x0) / BACKDROP_M_PER_PX)), int(round((y1 - y0) / BACKDROP_M_PER_PX)))
+    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.imshow(dem, extent=(x0, x1, y0, y1), cmap="Greys", vmin=-500, vmax=4000, alpha=0.6)
+    roads = base["roads"]
+    for geoms, color, width in (
+        (base["countries"].boundary, "black", 1.2),
+        (roads.loc[roads["class"].isin(MAJOR_ROADS)].geometry, "#fcbba1", 0.9),
+        (base["railways"].geometry, "#8c6d31", 0.9),
+    ):
+        lines(ax, geoms, color=color, linewidth=width)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba()).copy()
+    plt.close(fig)
+    return rgba, (x0, x1, y0, y1)
+
+
+def route_map(book: gpd.GeoDataFrame, back: tuple[np.ndarray, tuple]) -> plt.Figure:
+    """The route on the backdrop (``backdrop``).
 
     Each stretch coloured by what it follows; its ends marked and named.
     """
     x0, y0, x1, y1 = book.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0) + 20_000.0
     x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    b = grid.transform
-    r0, r1 = (int(np.clip((v - b.f) / b.e, 0, dem.shape[0])) for v in (y1, y0))
-    c0, c1 = (int(np.clip((v - b.c) / b.a, 0, dem.shape[1])) for v in (x0, x1))
+    rgba, (bx0, bx1, by0, by1) = back
+    h, w = rgba.shape[:2]
+    c0, c1 = (int(np.clip((v - bx0) / (bx1 - bx0) * w, 0, w)) for v in (x0, x1))
+    r0, r1 = (int(np.clip((by1 - v) / (by1 - by0) * h, 0, h)) for v in (y1, y0))
     fig, ax = plt.subplots(figsize=(9, 9))
     ax.imshow(
-        dem[r0:r1, c0:c1],
-        extent=(b.c + c0 * b.a, b.c + c1 * b.a, b.f + r1 * b.e, b.f + r0 * b.e),
-        cmap="Greys",
-        vmin=-500,
-        vmax=4000,
-        alpha=0.6,
+        rgba[r0:r1, c0:c1],
+        extent=(
+            bx0 + c0 / w * (bx1 - bx0),
+            bx0 + c1 / w * (bx1 - bx0),
+            by1 - r1 / h * (by1 - by0),
+            by1 - r0 / h * (by1 - by0),
+        ),
     )
-    _lines(ax, base["countries"].cx[x0:x1, y0:y1].boundary, color="black", linewidth=0.6)
-    roads = base["roads"]
-    major = roads.loc[roads["class"].isin(MAJOR_ROADS)]
-    _lines(ax, major.cx[x0:x1, y0:y1].geometry, color="#fcbba1", linewidth=0.4)
-    _lines(ax, base["railways"].cx[x0:x1, y0:y1].geometry, color="#8c6d31", linewidth=0.4)
     for follows, color in FOLLOWS_COLORS.items():
         part = book.loc[book["follows"] == follows]
         if not part.empty:
-            _lines(ax, part.geometry, color=color, linewidth=2.2, label=follows)
+            lines(ax, part.geometry, color=color, linewidth=2.2, label=follows)
     _mark_ends(ax, book)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -78,10 +109,14 @@ def route_map(book: gpd.GeoDataFrame, base: dict, dem: np.ndarray, *, grid) -> p
     return fig
 
 
-def _lines(ax, geoms: gpd.GeoSeries, **style) -> None:
-    """Lines drawn as one collection (geopandas' plot redraws the whole figure each call)."""
+def lines(ax, geoms: gpd.GeoSeries, **style) -> None:
+    """Lines as one collection (geopandas' plot redraws the whole figure each call).
+
+    The caller sets the limits: measuring every line's extent took a fifth of the report.
+    """
     parts = shapely.get_parts(geoms.to_numpy())
-    ax.add_collection(LineCollection([shapely.get_coordinates(p) for p in parts], **style))
+    coll = LineCollection([shapely.get_coordinates(p) for p in parts], **style)
+    ax.add_collection(coll, autolim=False)
 
 
 def _mark_ends(ax, book: gpd.GeoDataFrame) -> None:

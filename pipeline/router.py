@@ -638,27 +638,9 @@ def accumulate(
     dist : float64 array, inf where unreachable (or not settled before the targets were).
     pred : int8 array, index into (DR, DC) of the move that reached the cell, -1 for none.
     """
-    graph = _graph(
-        rate,
-        inv_scale=inv_scale,
-        zone=zone,
-        zone_penalty=zone_penalty,
-        step_km=step_km,
-        connectivity=connectivity,
-    )
-    _check_cells(graph.cs.shape, [start], "start")
-    _check_cells(graph.cs.shape, targets, "target")
-    graph.check_start(start)
-    n = graph.cs.size
-    dist = np.full(n, np.inf)
-    pred = np.full(n, -1, dtype=np.int8)
-    buckets = graph.buckets()
-    if buckets is None:
-        mark = np.full(n, -1, dtype=np.int32)  # the heap's positions
-    else:
-        mark = np.zeros((n + 7) // 8, dtype=np.uint8)  # the settled cells
-    _search(graph, start, targets, buckets=buckets, dist=dist, pred=pred, mark=mark)
-    return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)  # views: no copy
+    how = {"inv_scale": inv_scale, "zone": zone, "zone_penalty": zone_penalty}
+    how.update(step_km=step_km, connectivity=connectivity)
+    return _from(rate, [start], targets, settle=None, how=how)
 
 
 def grow(
@@ -679,29 +661,40 @@ def grow(
     be). ``backtrack`` from a settled cell ends on the start it came from. The arguments are
     ``accumulate``'s.
     """
-    graph = _graph(
-        rate,
-        inv_scale=inv_scale,
-        zone=zone,
-        zone_penalty=zone_penalty,
-        step_km=step_km,
-        connectivity=connectivity,
-    )
-    _check_cells(graph.cs.shape, starts, "start")
+    how = {"inv_scale": inv_scale, "zone": zone, "zone_penalty": zone_penalty}
+    how.update(step_km=step_km, connectivity=connectivity)
+    return _from(rate, starts, targets, settle=1, how=how)
+
+
+def _from(
+    rate: np.ndarray,
+    starts: list[tuple[int, int]],
+    targets: list[tuple[int, int]],
+    *,
+    settle: int | None,
+    how: dict,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The search of ``accumulate`` and ``grow``: from ``starts``, until ``settle`` targets.
+
+    ``how``: their keyword arguments (``inv_scale``, ``zone``, ``zone_penalty``, ``step_km``,
+    ``connectivity``).
+    """
+    graph = _graph(rate, **how)
+    cells = [(int(r), int(c)) for r, c in starts]
+    _check_cells(graph.cs.shape, cells, "start")
     _check_cells(graph.cs.shape, targets, "target")
-    for s in starts:
-        graph.check_start(tuple(s))
+    for s in cells:
+        graph.check_start(s)
     n = graph.cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
     buckets = graph.buckets()
     if buckets is None:
-        mark = np.full(n, -1, dtype=np.int32)
+        mark = np.full(n, -1, dtype=np.int32)  # the heap's positions
     else:
-        mark = np.zeros((n + 7) // 8, dtype=np.uint8)
-    cells = [(int(r), int(c)) for r, c in starts]
-    _search(graph, cells, targets, buckets=buckets, dist=dist, pred=pred, mark=mark, settle=1)
-    return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)
+        mark = np.zeros((n + 7) // 8, dtype=np.uint8)  # the settled cells
+    _search(graph, cells, targets, buckets=buckets, dist=dist, pred=pred, mark=mark, settle=settle)
+    return dist.reshape(graph.cs.shape), pred.reshape(graph.cs.shape)  # views: no copy
 
 
 @numba.njit(nogil=True, cache=True)

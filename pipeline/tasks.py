@@ -20,7 +20,7 @@ from .catalogue import StageFiles
 from .config import Config, CostConfig, RouteConfig, Scenario
 from .errors import EndpointError
 from .geometry import GEOD
-from .grid import Grid
+from .grid import Grid, template
 
 log = logging.getLogger(__name__)
 
@@ -248,3 +248,15 @@ def make_tasks(
             for o in starts
         ]
     return tasks
+
+
+def read_tasks(cfg: Config, files: StageFiles) -> tuple[Grid, list[Task]]:
+    """The grid and the routing tasks of the config, its names checked against the data.
+
+    The route, uncertainty and network stages start here.
+    """
+    grid = template(cfg.grid)
+    check_names(cfg.route, files)
+    places = io.read_layer(files["ingest"], "places")
+    landing = io.read_layer(files["ingest"], "landing_points")
+    return grid, make_tasks(cfg, places, landing, grid=grid, files=files)

@@ -33,9 +33,9 @@ from .alternatives import first_routes
 from .catalogue import StageFiles
 from .config import Config, CostConfig, SitesConfig, UncertaintyConfig
 from .draws import draw, drawn_configs, reprice_draws
-from .grid import Grid, template
+from .grid import Grid
 from .surface import task_surface
-from .tasks import Task, cost_files, make_tasks
+from .tasks import Task, cost_files, read_tasks
 
 log = logging.getLogger(__name__)
 
@@ -240,16 +240,13 @@ def _log_summary(summary: pd.DataFrame) -> None:
 
 def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path:
     """Monte Carlo, route frequency, ranking and sensitivity; write ``uncertainty.gpkg``."""
-    grid = template(cfg.grid)
+    grid, tasks = read_tasks(cfg, files)
     u = cfg.uncertainty
     routes = io.read_layer(files["scores"], "routes")
     parts = scored_route_parts(
         files, grid, routes, c=cfg.cost, off_gateway=cfg.route.off_gateway_usd()
     )
     jobs = _reprice_jobs(parts, cfg.cost, cfg.sites, u=u)
-    places = io.read_layer(files["ingest"], "places")
-    landing = io.read_layer(files["ingest"], "landing_points")
-    tasks = make_tasks(cfg, places, landing, grid=grid, files=files)
     reroutes = _reroute_jobs(tasks, u, cfg.sites)
     costs_parts, paths = parallel.compute(
         [jobs, reroutes], scheduler, cfg.dask.n_workers, label="uncertainty"
