@@ -79,6 +79,7 @@ SUMMARY_COLUMNS = [
     "separate_routes_usd",
     "separate_routes_missing",
     "saving_usd",
+    "politically_diverse_origins",
     "n_single_points_of_failure",
     "single_points_of_failure",
     "method",
@@ -150,6 +151,8 @@ def _totals_of(r: pd.Series, work: list[str], prot: list[str]) -> dict[str, str]
         "working tree CAPEX, M USD": _musd(r["working_capex_usd"]),
         "separate cheapest routes, each origin to each of these stations, M USD": separate,
         "saving: separate routes − working tree, M USD": _musd(r["saving_usd"]),
+        "origins whose two paths share no transit country": _text(r["politically_diverse_origins"])
+        or "none",
         "single points of failure": _num(r["n_single_points_of_failure"]),
     }
 

@@ -131,6 +131,7 @@ NET_SUMMARY = pd.DataFrame(
             "separate_routes_usd": 881.2e6,
             "separate_routes_missing": "",
             "saving_usd": 644.95e6,
+            "politically_diverse_origins": "Moscow",
             "n_single_points_of_failure": 0,
             "single_points_of_failure": "none",
             "method": "Steiner",
@@ -175,6 +176,9 @@ def test_the_network_totals_carry_units_and_the_stations_the_links_join():
     assert a["landing stations only protection paths reach"] == "Chabahar, Iran"
     assert b["status"] == "not built: the origins cannot all be joined"
     assert b["CAPEX at the cost book's rates, M USD"] == "–"
+    # political diversity per node: the origins whose two paths share no transit country
+    assert a["origins whose two paths share no transit country"] == "Moscow"
+    assert b["origins whose two paths share no transit country"] == "none"
 
 
 def test_single_points_of_failure_are_listed_with_why_or_said_to_be_none():
