@@ -172,15 +172,23 @@ def _first_paths(
     return paths, relaxed
 
 
-def endpoints(task: Task, scene: Scene) -> tuple[list[tuple[int, int, float]], list[dict]]:
-    """The task's chain snapped (row, col, km), and every station's record.
-
-    A routed station's record has its ``cell``; see ``_destination_records``.
-    """
+def reach_labels(scene: Scene) -> np.ndarray:
+    """The connected parts of a scene's passable cells (labels), as the snapping uses them."""
     with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
         # 4-connected: with no corner-cutting (``router``), a diagonal step needs an open side
         # cell, so the cells a route can reach are exactly the 4-connected ones
-        labels, _ = ndimage.label(np.isfinite(scene.rate))
+        return ndimage.label(np.isfinite(scene.rate))[0]
+
+
+def endpoints(
+    task: Task, scene: Scene, labels: np.ndarray | None = None
+) -> tuple[list[tuple[int, int, float]], list[dict]]:
+    """The task's chain snapped (row, col, km), and every station's record.
+
+    A routed station's record has its ``cell``; see ``_destination_records``. ``labels``: the
+    scene's ``reach_labels``, when the caller has them for several tasks.
+    """
+    labels = reach_labels(scene) if labels is None else labels
     snapped = _snap_chain(task, scene, labels)
     records, _ = _destination_records(task, scene, labels, chain_end=snapped[-1][:2])
     return snapped, records

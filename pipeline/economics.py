@@ -234,6 +234,47 @@ def route_parts(
     )
 
 
+def join_parts(parts: list[RouteParts]) -> RouteParts:
+    """Several paths' parts as one: its price under any cost book is the sum of theirs.
+
+    Pieces and bores follow each other (each path's km offset by the ones before); the counted
+    items add up. The extra of the off-gateway crossings is carried as one sum (each path's
+    count × its own price), which no cost book changes.
+    """
+    offsets = np.cumsum([0.0] + [p.length_km for p in parts[:-1]])
+    country = np.concatenate([p.country for p in parts])
+    codes, index = np.unique(country, return_inverse=True)
+    off_usd = sum(p.n_off_gateway * p.off_gateway_each_usd for p in parts)
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return RouteParts(
+        km_start=np.concatenate([p.km_start + o for p, o in zip(parts, offsets, strict=True)]),
+        km_end=np.concatenate([p.km_end + o for p, o in zip(parts, offsets, strict=True)]),
+        km_outside_bores=cat("km_outside_bores"),
+        method=cat("method"),
+        country=country,
+        country_codes=tuple(codes.tolist()),
+        country_index=index,
+        slope_deg=cat("slope_deg"),
+        row_classes=cat("row_classes"),
+        urban=cat("urban"),
+        water_class=cat("water_class"),
+        landcover=cat("landcover"),
+        protected=cat("protected"),
+        bores=np.vstack([p.bores + o for p, o in zip(parts, offsets, strict=True)]),
+        bore_country=cat("bore_country"),
+        n_border=sum(p.n_border for p in parts),
+        n_landfall=sum(p.n_landfall for p in parts),
+        n_ila=sum(p.n_ila for p in parts),
+        n_regen=sum(p.n_regen for p in parts),
+        n_fault=sum(p.n_fault for p in parts),
+        n_off_gateway=1 if off_usd else 0,
+        off_gateway_each_usd=off_usd,
+    )
+
+
 def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
     """The bill of quantities of a route under a cost book: the one pricing rule.
 

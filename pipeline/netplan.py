@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import router, steiner
-from .alternatives import corridor, endpoints
+from .alternatives import corridor, endpoints, reach_labels
 from .config import NetworkConfig, NetworkSpec
 from .corridors import member
 from .scene import Scene, task_scene
@@ -47,29 +47,30 @@ class Job:
 
 
 def _search(scene: Scene) -> steiner.Search:
+    """``router.Grower.grow`` on the scene's grid (barriers closed), prepared once."""
     level = scene.level(strict=True)
-
-    def search(starts, targets):
-        return router.grow(
-            level.rate,
-            starts,
-            targets,
-            inv_scale=level.inv,
-            zone=level.zone,
-            zone_penalty=scene.penalty,
-            step_km=level.step_km,
-            connectivity=scene.connectivity,
-        )
-
-    return search
+    return router.Grower(
+        level.rate,
+        inv_scale=level.inv,
+        zone=level.zone,
+        zone_penalty=scene.penalty,
+        step_km=level.step_km,
+        connectivity=scene.connectivity,
+    ).grow
 
 
-def _terminals(tasks: tuple[Task, ...], scene: Scene) -> tuple[dict, dict, dict]:
+def _snapped(tasks: tuple[Task, ...], scene: Scene) -> dict[str, tuple]:
+    """Per origin, its task's ``endpoints`` on ``scene`` (the scene's parts labelled once)."""
+    labels = reach_labels(scene)
+    return {t.origin.name: endpoints(t, scene, labels) for t in tasks}
+
+
+def _terminals(tasks: tuple[Task, ...], snapped: dict[str, tuple]) -> tuple[dict, dict, dict]:
     """Per origin its chain's cells; the stations every origin reaches (slug -> cell); names."""
     chains, stations, names = {}, None, {}
     for t in tasks:
-        snapped, records = endpoints(t, scene)
-        chains[t.origin.name] = [s[:2] for s in snapped]
+        snapped_t, records = snapped[t.origin.name]
+        chains[t.origin.name] = [s[:2] for s in snapped_t]
         routed = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
         names.update({r["slug"]: r["dest"].name for r in records})
         stations = (
@@ -144,10 +145,15 @@ def _tree(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -
     }
 
 
-def _protect_one(t: Task, scene: Scene, *, work: dict, built: set[int], job: Job) -> dict:
-    """The protection path of one origin (see the module docstring)."""
+def _protect_one(
+    t: Task, scene: Scene, *, ends: tuple, work: dict, built: set[int], job: Job
+) -> dict:
+    """The protection path of one origin (see the module docstring).
+
+    ``ends``: its ``endpoints`` on the protection scene.
+    """
     rc, width = t.route, scene.grid.width
-    snapped, records = endpoints(t, scene)
+    snapped, records = ends
     chain = [s[:2] for s in snapped]
     targets = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
     if not targets:
@@ -194,22 +200,33 @@ def _pick(found: list, slugs: list[str], *, avoid: str | None):
     return None if best is None else (best[1], best[2])
 
 
-def _plan_with(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -> dict:
+@dataclass(frozen=True)
+class _Sides:
+    """The working scene and its terminals; the protection scene and each origin's endpoints."""
+
+    scene: Scene
+    ends: tuple  # ``_terminals``
+    prot_scene: Scene
+    prot_ends: dict[str, tuple]  # origin -> ``endpoints`` on the protection scene
+
+
+def _plan_with(job: Job, sides: _Sides, *, fixed: tuple[str, ...] = ()) -> dict:
     """The working tree (its stations ``fixed``, or chosen) and each origin's protection."""
-    out = {"key": job.key, "width": scene.grid.width, **_tree(job, scene, ends, fixed=fixed)}
+    scene = sides.scene
+    out = {"key": job.key, "width": scene.grid.width, **_tree(job, scene, sides.ends, fixed=fixed)}
     if out["status"] != "built":
         return out
     tree = out.pop("tree")
     out["tree_edges"] = tree.edges
     out["tree_usd"] = tree.cost
     built = set(tree.cells())
-    prot_scene = task_scene(job.protection[0])
     out["protection"] = {}
     for t in job.protection:
         work = out["working"].get(t.origin.name)
         if work is None:
             continue
-        p = _protect_one(t, prot_scene, work=work, built=built, job=job)
+        ends = sides.prot_ends[t.origin.name]
+        p = _protect_one(t, sides.prot_scene, ends=ends, work=work, built=built, job=job)
         out["protection"][t.origin.name] = p
         built |= set(p.get("cells", ()))
     return out
@@ -219,12 +236,12 @@ def _apart(p: dict) -> int:
     return sum(bool(v.get("apart")) for v in p.get("protection", {}).values())
 
 
-def _natural(job: Job) -> set[str]:
+def _natural(job: Job, sides: _Sides) -> set[str]:
     """The stations each origin's protection reaches most cheaply with no working path."""
-    scene = task_scene(job.protection[0])
+    scene = sides.prot_scene
     level, out = scene.level(strict=True), set()
     for t in job.protection:
-        snapped, records = endpoints(t, scene)
+        snapped, records = sides.prot_ends[t.origin.name]
         targets = {r["slug"]: r["cell"] for r in records if r["status"] == "routed"}
         found = route_chain(
             Query(
@@ -238,6 +255,19 @@ def _natural(job: Job) -> set[str]:
         if pick is not None:
             out.add(pick[0])
     return out
+
+
+def _at_gateways(p: dict, sides: _Sides) -> bool:
+    """Whether every protection path that could not keep apart shares ground at a gateway.
+
+    Both paths must cross that border wherever the stations are, so other stations are not
+    tried (a heuristic: on the real data, land_tm's one usable KZ–TM gateway).
+    """
+    zone, (lo, hi) = sides.prot_scene.zone.ravel(), sides.prot_scene.prefer
+    shared = [pp["shared"] for pp in p["protection"].values() if not pp.get("apart", True)]
+    return bool(shared) and all(
+        np.any((zone[np.asarray(s)] >= lo) & (zone[np.asarray(s)] <= hi)) for s in shared
+    )
 
 
 def _station_sets(job: Job, ends: tuple, natural: set[str]) -> list[tuple[str, ...]]:
@@ -259,21 +289,23 @@ def _station_sets(job: Job, ends: tuple, natural: set[str]) -> list[tuple[str, .
 def plan(job: Job) -> dict:
     """The network's working tree and protection paths (a Dask task: small values out).
 
-    When a protection path cannot keep apart from its working path, the working tree is built
-    again on other stations (up to ``network.station_sets`` sets, those farthest from the
-    stations the protection paths reach most cheaply first), and the plan with the most
-    protection paths kept apart, then the cheapest, is kept.
+    When a protection path cannot keep apart from its working path (other than at a border
+    gateway), the working tree is built again on other stations (up to
+    ``network.station_sets`` sets, those farthest from the stations the protection paths reach
+    most cheaply first), and the plan with the most protection paths kept apart is kept.
     """
-    scene = task_scene(job.working[0])
-    ends = _terminals(job.working, scene)
-    best = _plan_with(job, scene, ends)
+    scene, prot = task_scene(job.working[0]), task_scene(job.protection[0])
+    ends = _terminals(job.working, _snapped(job.working, scene))
+    sides = _Sides(scene, ends, prot, _snapped(job.protection, prot))
+    best = _plan_with(job, sides)
     if best["status"] != "built" or _apart(best) == len(best["protection"]):
         return best
     first, n = best, len(best["protection"])
     tries = 0
-    for fixed in _station_sets(job, ends, _natural(job))[: job.net.station_sets]:
+    todo = [] if _at_gateways(best, sides) else _station_sets(job, ends, _natural(job, sides))
+    for fixed in todo[: job.net.station_sets]:
         tries += 1
-        alt = _plan_with(job, scene, ends, fixed=fixed)
+        alt = _plan_with(job, sides, fixed=fixed)
         if alt["status"] == "built" and _apart(alt) > _apart(best):
             best = alt
             if _apart(best) == n:

@@ -578,11 +578,15 @@ METHOD = (
 
 
 def _capex(parts: list, world: World) -> dict[str, float]:
-    """The network's cost: deterministic, and P10/P50/P90 over the uncertainty stage's draws."""
+    """The network's cost: deterministic, and P10/P50/P90 over the uncertainty stage's draws.
+
+    Each draw prices the whole network, its links' parts joined (``economics.join_parts``).
+    """
     cfg = world.cfg
     u = cfg.uncertainty
-    total = draws.reprice_draws(parts, cfg.cost, cfg.sites, u=u, first=0, count=u.draws).sum(0)
-    det = sum(economics.price_route(x, cfg.cost, cfg.sites).total_usd for x in parts)
+    whole = economics.join_parts(parts)
+    total = draws.reprice_draws([whole], cfg.cost, cfg.sites, u=u, first=0, count=u.draws)[0]
+    det = economics.price_route(whole, cfg.cost, cfg.sites).total_usd
     p10, p50, p90 = np.percentile(total, [10, 50, 90])
     return {"capex_usd": det, "capex_p10_usd": p10, "capex_p50_usd": p50, "capex_p90_usd": p90}
 

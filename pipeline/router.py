@@ -638,48 +638,68 @@ def accumulate(
     dist : float64 array, inf where unreachable (or not settled before the targets were).
     pred : int8 array, index into (DR, DC) of the move that reached the cell, -1 for none.
     """
-    how = {"inv_scale": inv_scale, "zone": zone, "zone_penalty": zone_penalty}
-    how.update(step_km=step_km, connectivity=connectivity)
-    return _from(rate, [start], targets, settle=None, how=how)
+    graph = _graph(
+        rate,
+        inv_scale=inv_scale,
+        zone=zone,
+        zone_penalty=zone_penalty,
+        step_km=step_km,
+        connectivity=connectivity,
+    )
+    return _from(graph, [start], targets, buckets=graph.buckets(), settle=None)
 
 
-def grow(
-    rate: np.ndarray,
-    starts: list[tuple[int, int]],
-    targets: list[tuple[int, int]],
-    *,
-    inv_scale: np.ndarray | None = None,
-    zone: np.ndarray | None = None,
-    zone_penalty: float | np.ndarray = 0.0,
-    step_km: float = 1.0,
-    connectivity: int = 8,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``accumulate`` from many cells at once (each at cost 0), until the nearest target.
+class Grower:
+    """A grid prepared once (costs, zones, queue) for many ``grow`` searches on it.
 
-    The search a shortest-path Steiner heuristic grows its tree by: from every cell of the tree
-    at once, stopping as soon as the cheapest of ``targets`` is settled (the others may not
-    be). ``backtrack`` from a settled cell ends on the start it came from. The arguments are
-    ``accumulate``'s.
+    The arguments are ``accumulate``'s. A shortest-path Steiner heuristic searches one grid
+    scores of times; preparing it once saves a fifth of each search.
     """
-    how = {"inv_scale": inv_scale, "zone": zone, "zone_penalty": zone_penalty}
-    how.update(step_km=step_km, connectivity=connectivity)
-    return _from(rate, starts, targets, settle=1, how=how)
+
+    def __init__(  # noqa: PLR0913 (accumulate's keyword arguments)
+        self,
+        rate: np.ndarray,
+        *,
+        inv_scale: np.ndarray | None = None,
+        zone: np.ndarray | None = None,
+        zone_penalty: float | np.ndarray = 0.0,
+        step_km: float = 1.0,
+        connectivity: int = 8,
+    ) -> None:
+        self.graph = _graph(
+            rate,
+            inv_scale=inv_scale,
+            zone=zone,
+            zone_penalty=zone_penalty,
+            step_km=step_km,
+            connectivity=connectivity,
+        )
+        self.buckets = self.graph.buckets()
+
+    def grow(
+        self, starts: list[tuple[int, int]], targets: list[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``accumulate`` from many cells at once (each at cost 0), until the nearest target.
+
+        The search a shortest-path Steiner heuristic grows its tree by: from every cell of the
+        tree at once, stopping as soon as the cheapest of ``targets`` is settled (the others
+        may not be). ``backtrack`` from a settled cell ends on the start it came from.
+        """
+        return _from(self.graph, starts, targets, buckets=self.buckets, settle=1)
 
 
 def _from(
-    rate: np.ndarray,
+    graph: _Graph,
     starts: list[tuple[int, int]],
     targets: list[tuple[int, int]],
     *,
+    buckets: tuple[float, int] | None,
     settle: int | None,
-    how: dict,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The search of ``accumulate`` and ``grow``: from ``starts``, until ``settle`` targets.
+    """The search of ``accumulate`` and ``Grower.grow``: from ``starts`` until ``settle`` targets.
 
-    ``how``: their keyword arguments (``inv_scale``, ``zone``, ``zone_penalty``, ``step_km``,
-    ``connectivity``).
+    All targets when ``settle`` is None.
     """
-    graph = _graph(rate, **how)
     cells = [(int(r), int(c)) for r, c in starts]
     _check_cells(graph.cs.shape, cells, "start")
     _check_cells(graph.cs.shape, targets, "target")
@@ -688,7 +708,6 @@ def _from(
     n = graph.cs.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int8)
-    buckets = graph.buckets()
     if buckets is None:
         mark = np.full(n, -1, dtype=np.int32)  # the heap's positions
     else:

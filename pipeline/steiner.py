@@ -6,7 +6,7 @@ with the stations to join chosen among the candidates. The exact problem is NP-h
 the shortest-path heuristic of Takahashi and Matsuyama (1980, "An approximate solution for the
 Steiner problem in graphs", Math. Japonica 24): the tree grows from one terminal, each time by
 the least-cost path from the whole tree to the nearest terminal not yet in it (one Dijkstra
-from every cell of the tree at once, ``router.grow``), at most twice the optimum. It is run from
+from every cell of the tree at once, ``router.Grower``), at most twice the optimum. It is run from
 every terminal as the root, the cheapest tree kept (the repetitive variant of Winter and Smith
 1992, "Path-distance heuristics for the Steiner problem in undirected networks", Algorithmica
 7), then improved by key-path exchange (after Verhoeven, Severens and Aarts 1996): a key path
@@ -32,7 +32,7 @@ from . import router
 
 Cell = tuple[int, int]
 Search = Callable[[list[Cell], list[Cell]], tuple[np.ndarray, np.ndarray]]
-"""``search(starts, targets) -> (dist, pred)``: ``router.grow`` on a scene."""
+"""``search(starts, targets) -> (dist, pred)``: ``router.Grower.grow`` on a scene."""
 
 SAVING_TOL = 1e-9
 """Relative saving below which an exchange is not taken (float noise, not a better tree)."""
@@ -74,7 +74,7 @@ class Tree:
         return Tree(self.width, dict(self.edges), self.root)
 
     def attach(self, cells: np.ndarray, dist: np.ndarray) -> None:
-        """Add a path found by ``router.grow`` (cells from the tree out), each move at its cost."""
+        """Add a path ``router.Grower`` found (cells from the tree out), each move at its cost."""
         flat = cells[:, 0] * self.width + cells[:, 1]
         d = dist[cells[:, 0], cells[:, 1]]
         for a, b, da, db in zip(flat[:-1], flat[1:], d[:-1], d[1:], strict=True):

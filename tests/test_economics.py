@@ -192,6 +192,26 @@ def test_monte_carlo_is_reproducible_and_seeded(straight_200km):
     assert a.min() >= 0.8 * det * 0.999 and a.max() <= 1.35 * det * 1.001
 
 
+def test_joined_parts_cost_what_their_paths_cost_together(straight_200km):
+    """The network stage prices a network as its links' parts joined: under every draw the
+    same as the links priced one by one and added (bores, borders, sites, an off-gateway
+    crossing's extra included)."""
+    cells, line, surface = straight_200km
+    xy = list(line.coords)[1:41]  # the first 40 cells' centres
+    short = shapely.LineString([xy[0], *xy, xy[-1]])
+    parts = [
+        _parts(line, cells, surface, n_border=1),
+        _parts(short, cells[:40], surface, river_km=(20.0, 21.0), n_regen=1),
+        _parts(line, cells, surface, n_off_gateway=2, off_gateway_each_usd=5e5),
+    ]
+    whole = economics.join_parts(parts)
+    assert whole.length_km == pytest.approx(sum(p.length_km for p in parts))
+    u = UncertaintyConfig(draws=30)
+    one = draws.reprice_draws([whole], C, S, u=u, first=0, count=30)[0]
+    each = draws.reprice_draws(parts, C, S, u=u, first=0, count=30).sum(axis=0)
+    np.testing.assert_allclose(one, each, rtol=1e-12)
+
+
 def test_ranking_and_its_sensitivity():
     table = pd.DataFrame(
         {

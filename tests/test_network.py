@@ -54,7 +54,7 @@ def dreyfus_wagner(dist: np.ndarray, terminals: list[int]) -> float:
 
 
 def _search(rate: np.ndarray):
-    return lambda starts, targets: router.grow(rate, starts, targets, step_km=1.0)
+    return router.Grower(rate, step_km=1.0).grow
 
 
 @pytest.mark.parametrize("seed", range(20))
