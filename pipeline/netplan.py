@@ -302,7 +302,8 @@ def plan(job: Job) -> dict:
         return best
     first, n = best, len(best["protection"])
     tries = 0
-    todo = [] if _at_gateways(best, sides) else _station_sets(job, ends, _natural(job, sides))
+    gateway = _at_gateways(best, sides)
+    todo = [] if gateway else _station_sets(job, ends, _natural(job, sides))
     for fixed in todo[: job.net.station_sets]:
         tries += 1
         alt = _plan_with(job, sides, fixed=fixed)
@@ -311,6 +312,8 @@ def plan(job: Job) -> dict:
             if _apart(best) == n:
                 break
     tried = f"{tries} other set{'s' if tries != 1 else ''} of stations tried"
+    if gateway:
+        tried = "they share a border gateway, which no other station can move: none tried"
     if best is first:
         best["note"] = f"{n - _apart(best)} of {n} protection paths not kept apart; {tried}"
     else:

@@ -105,8 +105,12 @@ def test_default_scenario_runs_russia_kazakhstan_turkmenistan_iran(built):
         "Ganaveh, Iran",
         "Jask, Iran",
     }
-    assert (tm["countries"] == "RU > KZ > TM > IR").all()
-    assert (tm["n_border_crossings"] == 3).all()
+    # from Moscow through Kazakhstan; from Astana and Almaty, Kazakhstan's own routes
+    mow = tm["origin"] == "Moscow"
+    assert set(tm["origin"]) == {"Moscow", "Astana", "Almaty"}
+    assert (tm.loc[mow, "countries"] == "RU > KZ > TM > IR").all()
+    assert (tm.loc[~mow, "countries"] == "KZ > TM > IR").all()
+    assert (tm["n_border_crossings"] == np.where(mow, 3, 2)).all()
     # the right range: 3,000–5,500 km, 10–40k USD/km, 15–27 ms one way
     assert tm["length_km"].between(3000, 5500).all()
     assert tm["cost_usd_per_km"].between(10_000, 40_000).all()
@@ -178,8 +182,10 @@ def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
     _, out = built
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     cas = routes.loc[(routes["scenario"] == "caspian") & (routes["alternative"] == 1)]
-    assert len(cas) == 5
-    assert (cas["countries"] == "RU > KZ > IR").all()
+    assert len(cas) == 15  # three origins, five stations
+    mow = cas["origin"] == "Moscow"
+    assert (cas.loc[mow, "countries"] == "RU > KZ > IR").all()
+    assert (cas.loc[~mow, "countries"] == "KZ > IR").all()
     assert (cas["n_landfalls"] == 2).all()
     assert cas["submarine_km"].between(250, 700).all()
     assert (cas["cost_usd"] > routes.loc[routes["scenario"] == "land_tm", "cost_usd"].min()).all()
@@ -215,10 +221,16 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     # US buried fiber medians USD 21–53k/km (FBA 2023); rural Central Asia at or below them,
     # a submarine leg above
     assert routes["cost_usd_per_km"].between(20_000, 70_000).all()
-    # the cheapest routes detour little; a third alternative, sent through a far gateway to
-    # stay apart from the first two (via Tashkent for land_uz_tm), up to about 1.85
-    assert routes.loc[routes["alternative"] == 1, "detour_ratio"].between(1.0, 1.5).all()
-    assert routes["detour_ratio"].between(1.0, 2.0).all()
+    # Moscow's cheapest routes detour little; a third alternative, sent through a far gateway
+    # to stay apart from the first two (via Tashkent for land_uz_tm), up to about 1.9. From
+    # Almaty (76.9°E) every way to the Gulf goes round the Karakum or by Aktau: up to 2.1 for
+    # the cheapest routes, 2.4 for a third alternative
+    first = routes["alternative"] == 1
+    mow = routes["origin"] == "Moscow"
+    assert routes.loc[first & mow, "detour_ratio"].between(1.0, 1.5).all()
+    assert routes.loc[mow, "detour_ratio"].between(1.0, 2.0).all()
+    assert routes.loc[first & ~mow, "detour_ratio"].between(1.0, 2.2).all()
+    assert routes["detour_ratio"].between(1.0, 2.5).all()
     assert (routes["latency_rt_ms"] == 2 * routes["latency_ms"]).all()
     # one hut per 80 km of land, less those a shore within reach spares (one per landfall); a
     # regeneration site takes the place of an amplifier hut
@@ -380,21 +392,24 @@ def test_every_route_has_a_route_book_that_covers_it_and_names_its_stretches(bui
         assert f'src="../profiles/{name}.png"' in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 25's acceptance (90 % of the cheapest land routes' km in KZ, TM and IR in "
-    "stretches named at both ends) is not met: the mirror holds no villages (Natural Earth's "
-    "places are towns, OSM's railway stations the only dense names), and stretches across the "
-    "Ustyurt, the Karakum and Iran's south have no place within reach of an end (81 % named)",
-)
 def test_ninety_percent_of_the_cheapest_land_routes_is_named_at_both_ends(built):
+    """Issue 25's acceptance, over the default origins' cheapest land routes (91 % on
+    2026-12-05). Moscow's own routes alone fall short (86 %): the mirror holds no villages
+    (Natural Earth's places are towns, OSM's railway stations the only dense names), and their
+    stretches across the Ustyurt have no place within reach of an end; the Kazakh origins'
+    routes follow named railways (93–94 %)."""
     _, out = built
     routes = pyogrio.read_dataframe(out / "corridor.gpkg", layer="routes")
     book = pyogrio.read_dataframe(out / "corridor.gpkg", layer="route_book")
-    cheapest = routes.loc[routes["scenario"].isin(LAND) & (routes["rank"] == 1), "route_id"]
-    mine = book.loc[book["route_id"].isin(cheapest) & book["country"].isin(["KZ", "TM", "IR"])]
-    named = (mine["from_place"].fillna("") != "") & (mine["to_place"].fillna("") != "")
-    assert mine.loc[named, "length_km"].sum() >= 0.9 * mine["length_km"].sum()
+    cheapest = routes.loc[routes["scenario"].isin(LAND) & (routes["rank"] == 1)]
+
+    def share(ids) -> float:
+        mine = book.loc[book["route_id"].isin(ids) & book["country"].isin(["KZ", "TM", "IR"])]
+        named = (mine["from_place"].fillna("") != "") & (mine["to_place"].fillna("") != "")
+        return mine.loc[named, "length_km"].sum() / mine["length_km"].sum()
+
+    assert share(cheapest["route_id"]) >= 0.9
+    assert share(cheapest.loc[cheapest["origin"] == "Moscow", "route_id"]) >= 0.8
 
 
 def _detailed_border_points(cfg, out):
@@ -471,10 +486,10 @@ def test_measured_references_the_floor_and_epeg_on_the_real_data(built):
     assert refs["modelled_rt_ms"].notna().all()
     (fit,) = lat.loc[lat["kind"] == "fit"].itertuples()
     assert fit.n_references == len(refs) and 1.0 < fit.overhead < 3.0
-    # Moscow → Pune stands for Moscow → Mumbai; Karaganda's figures stand for no default origin
+    # Moscow → Pune stands for Moscow → Mumbai; Karaganda's figures for Astana (187 km away)
     pune = refs.set_index("name").loc["Moscow → Pune"]
     assert (pune["origin"], pune["hub"]) == ("Moscow", "Mumbai")
-    assert set(refs.loc[refs["name"].str.startswith("Karaganda"), "origin"]) == {""}
+    assert set(refs.loc[refs["name"].str.startswith("Karaganda"), "origin"]) == {"Astana"}
     # every modelled round trip is at or above its physical floor (2 × gc km × 4.9 µs/km)
     for table, cols in (
         (paths, ["latency_rt_ms", "incumbent_latency_rt_ms", "expected_rt_ms"]),

@@ -46,7 +46,9 @@ def test_clip_keeps_only_the_area_of_interest():
 
 
 def test_a_dataset_in_two_files_is_read_as_one_layer_and_the_seam_adds_no_point(tmp_path):
-    # the mirror's roads stop at 76°E and go on in a second file; the area ends at 76°E
+    # the mirror's roads stop at 76°E and go on in a second file to 80°E; an area that ends
+    # at 76°E keeps the west file's line whole and leaves out the east one, which only touches
+    # its edge
     west = layer([shapely.LineString([(70, 45), (76, 45)])], name=["west"])
     east = layer([shapely.LineString([(76, 45), (78, 45)])], name=["east"])
     raw = tmp_path / "raw"
@@ -57,9 +59,13 @@ def test_a_dataset_in_two_files_is_read_as_one_layer_and_the_seam_adds_no_point(
     gdf, where = ingest.read_dataset(raw, "roads_osm_major")
     assert list(gdf["name"]) == ["west", "east"]
     assert all(f in where for f in files)
-    out = ingest.clip_to_aoi(gdf, GridConfig(), where)
+    out = ingest.clip_to_aoi(gdf, GridConfig(lon_max_deg=76.0), where)
     assert list(out["name"]) == ["west"]
     assert set(out.geom_type) == {"LineString"}
+    # the default area reaches 80°E (Almaty): both halves, each whole
+    out = ingest.clip_to_aoi(gdf, GridConfig(), where)
+    assert list(out["name"]) == ["west", "east"]
+    assert list(out.geometry.length) == pytest.approx([6.0, 2.0])
 
 
 def test_swapped_coordinates_are_detected():
