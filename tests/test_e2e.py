@@ -191,7 +191,7 @@ def test_caspian_crossing_lands_at_aktau_and_on_irans_caspian_coast(built):
     assert (cas["cost_usd"] > routes.loc[routes["scenario"] == "land_tm", "cost_usd"].min()).all()
     ends = pyogrio.read_dataframe(out / "corridor.gpkg", layer="endpoints")
     aktau = ends.loc[(ends["role"] == "waypoint") & (ends["scenario"] == "caspian")]
-    assert list(aktau["name"]) == ["Aktau, Kazakhstan"]
+    assert list(aktau["name"]) == ["Aktau, Kazakhstan"] * 3  # one per origin
     assert (aktau["snap_km"] < 10).all()
 
 
@@ -251,14 +251,14 @@ def test_every_route_has_its_economics_in_published_ranges(built):
     import rasterio
 
     with rasterio.open(out / "route_frequency.tif") as src:
-        assert src.count == 4 and set(src.descriptions) == {
-            "land_tm:Moscow",
-            "land_uz_tm:Moscow",
-            "caspian:Moscow",
-            "epeg:Moscow",  # the competitor is re-routed in the draws too
-        }
+        bands = {
+            f"{s}:{o}"
+            for s in ("land_tm", "land_uz_tm", "caspian")
+            for o in ("Moscow", "Astana", "Almaty")
+        } | {"epeg:Moscow"}  # the competitor is re-routed in the draws too, from Moscow alone
+        assert src.count == 10 and set(src.descriptions) == bands
         freq = src.read()
-    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(4, -1).max(axis=1) == 1.0).all()
+    assert freq.max() <= 1.0 + 1e-6 and (freq.reshape(10, -1).max(axis=1) == 1.0).all()
 
 
 def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
