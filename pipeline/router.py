@@ -638,7 +638,7 @@ def accumulate(
     dist : float64 array, inf where unreachable (or not settled before the targets were).
     pred : int8 array, index into (DR, DC) of the move that reached the cell, -1 for none.
     """
-    graph = _graph(
+    g = Grower(
         rate,
         inv_scale=inv_scale,
         zone=zone,
@@ -646,7 +646,7 @@ def accumulate(
         step_km=step_km,
         connectivity=connectivity,
     )
-    return _from(graph, [start], targets, buckets=graph.buckets(), settle=None)
+    return _from(g.graph, [start], targets, buckets=g.buckets, settle=None)
 
 
 class Grower:
