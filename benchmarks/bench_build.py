@@ -12,10 +12,10 @@ a cluster of two local worker processes against local threads:
    of the 1 km build (or the finest built) resampled to that grid, each cell taking the value of
    the coarser cell it lies in (the grids share their origin), and the route stage run on them;
    its time and peak memory against the issue's targets (<= 5 min, <= 8 GB);
-3. cluster: the Dask stages (cost, route, uncertainty, network) of the default build again, on local threads
-   and on a ``distributed.LocalCluster`` (two worker processes, one thread each, on 127.0.0.1)
-   by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the machine's load hit
-   both; the ratio of the speeds per stage.
+3. cluster: the Dask stages (cost, route, uncertainty, network) of the default build again, on
+   local threads and on a ``distributed.LocalCluster`` (two worker processes, one thread each,
+   on 127.0.0.1) by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the
+   machine's load hit both; the ratio of the speeds per stage.
 
 It reads the fetched sources in ``data/raw`` (run ``make`` or the fetch stage first) and writes
 only to a scratch folder, removed at the end. Run with ``make bench`` (after the router
@@ -91,7 +91,8 @@ def build(folder: Path, cell_m: int) -> dict[str, tuple[float, int]]:
     times = {}
     for stage in catalogue.STAGES:
         times[stage] = run_stage(config, stage, folder / "log")
-        print(f"  {cell_m} m {stage}: {times[stage][0]:.1f} s", flush=True)
+        seconds, peak = times[stage]
+        print(f"  {cell_m} m {stage}: {seconds:.1f} s, peak {peak / 1e9:.2f} GB", flush=True)
     return times
 
 
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                 total / base_s,
                 "<= 3" if m == 1000 else "<= 6" if m == 500 else "",
                 f"{total:.0f} s vs {base_s:.0f} s; peak {times[peak_stage][1] / 1e9:.1f} GB "
-                f"({peak_stage})",
+                f"({peak_stage}) vs {base_peak / 1e9:.1f} GB" + (" (<= 12 GB)" if m <= 250 else ""),
             )
         )
         for stage in catalogue.STAGES:
@@ -222,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"{stage} stage at {m} m / {DEFAULT_CELL_M} m (time)",
                         times[stage][0] / base[stage][0],
                         "",
-                        f"{times[stage][0]:.0f} s vs {base[stage][0]:.0f} s, "
-                        f"peak {times[stage][1] / 1e9:.1f} GB",
+                        f"{times[stage][0]:.0f} s vs {base[stage][0]:.0f} s; peak "
+                        f"{times[stage][1] / 1e9:.1f} GB vs {base[stage][1] / 1e9:.1f} GB "
+                        f"({times[stage][1] / base[stage][1]:.1f}×)",
                     )
                 )
     if route_only is not None:

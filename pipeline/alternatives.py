@@ -194,9 +194,9 @@ def endpoints(
     return snapped, records
 
 
-def first_routes(task: Task, steer: np.ndarray | None = None) -> dict:
+def first_routes(task: Task, drawn: bool = False) -> dict:
     """The cheapest route from the task's origin, through its waypoints, to every station."""
-    scene = task_scene(task) if steer is None else load_scene(task, steer)
+    scene = load_scene(task, drawn=True) if drawn else task_scene(task)
     snapped, records = endpoints(task, scene)
     chain = [s[:2] for s in snapped]
     reachable = [r for r in records if r["status"] == "routed"]

@@ -212,6 +212,7 @@ def surface(
     masks = fields.pop("row_masks")
     fields.update({f"row_mask_{k}": masks[k] for k in ROW_KINDS})
     files = {k: io.NpyBlocks.save(folder / f"in_{k}.npy", a) for k, a in fields.items()}
+    io.release_pages(*fields.values())  # the mapped ones (the DEM, the land cover) are saved
     shape = inp.dem.shape
     outs = {
         k: io.NpyBlocks.create(
@@ -430,14 +431,16 @@ def rasterise_inputs(
     c: CostConfig,
 ) -> tuple[Inputs, np.ndarray, list[str], dict[int, str]]:
     """All rasterised inputs, plus the country raster and its codes, and the protected areas."""
-    lon, lat = cell_lonlat(grid)
-    inside = (
-        (lon >= grid_cfg.lon_min_deg)
-        & (lon <= grid_cfg.lon_max_deg)
-        & (lat >= grid_cfg.lat_min_deg)
-        & (lat <= grid_cfg.lat_max_deg)
-    )
-    inv = inverse_scale(grid, lon, lat)
+    inside = np.empty(grid.shape, dtype=bool)
+    for r0 in range(0, grid.height, 256):  # a strip at a time: lon/lat take 48 bytes a cell
+        lon, lat = cell_lonlat(grid, np.arange(r0, min(r0 + 256, grid.height)))
+        inside[r0 : r0 + 256] = (
+            (lon >= grid_cfg.lon_min_deg)
+            & (lon <= grid_cfg.lon_max_deg)
+            & (lat >= grid_cfg.lat_min_deg)
+            & (lat <= grid_cfg.lat_max_deg)
+        )
+    inv = inverse_scale(grid)
     groups = row_groups(layers, c)
     rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
@@ -547,8 +550,8 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     ``scheduler``: the address of a Dask cluster for the block tasks, else local threads.
     """
     grid = template(cfg.grid)
-    dem, _ = io.read_raster(files["dem"], grid)
-    landcover, _ = io.read_raster(files["landcover"], grid)
+    dem = io.mapped_raster(files["dem"], grid)
+    landcover = io.mapped_raster(files["landcover"], grid)
     layers = {name: io.read_layer(files["ingest"], name) for name in INGEST_LAYERS}
     inp, countries, codes, protected_names = rasterise_inputs(
         layers, dem, landcover, grid=grid, grid_cfg=cfg.grid, c=cfg.cost

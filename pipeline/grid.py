@@ -95,15 +95,23 @@ def template(cfg: GridConfig) -> Grid:
     return Grid(CRS.from_wkt(pcrs.to_wkt()), Affine(c, 0, left, 0, -c, top), width, height)
 
 
-def cell_lonlat(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat (degrees) of every cell centre, each of shape ``grid.shape``."""
-    rows, cols = np.indices(grid.shape)
-    x, y = grid.xy(rows, cols)
+def cell_lonlat(
+    grid: Grid, rows: np.ndarray | None = None, cols: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat (degrees) of the cell centres at ``rows`` × ``cols`` (default: all of them).
+
+    Each of shape ``(len(rows), len(cols))``. Ask a few rows at a time on a fine grid: the
+    whole grid's takes 48 bytes a cell at once.
+    """
+    rows = np.arange(grid.height) if rows is None else np.asarray(rows)
+    cols = np.arange(grid.width) if cols is None else np.asarray(cols)
+    r, c = np.meshgrid(rows, cols, indexing="ij")
+    x, y = grid.xy(r, c)
     lon, lat = grid.to_lonlat().transform(x, y)
     return lon, lat
 
 
-def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, *, step: int = 8) -> np.ndarray:
+def inverse_scale(grid: Grid, *, step: int = 8) -> np.ndarray:
     """Ground metres per CRS metre (1/k) at every cell centre, float64.
 
     The analysis CRS is conformal, so the point scale factor k is the same in every direction
@@ -111,8 +119,10 @@ def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, *, step: int = 8
     evaluated on every ``step``-th cell and interpolated linearly in between.
     """
     proj = Proj(grid.crs.to_wkt())
-    sub_lon, sub_lat = lon[::step, ::step], lat[::step, ::step]
-    f = proj.get_factors(sub_lon, sub_lat)
+    rows = np.arange(grid.height)
+    cols = np.arange(grid.width)
+    sub_r, sub_c = rows[::step], cols[::step]
+    f = proj.get_factors(*cell_lonlat(grid, sub_r, sub_c))
     h, k = np.asarray(f.meridional_scale), np.asarray(f.parallel_scale)
     if np.nanmax(np.abs(h / k - 1)) > 1e-3:
         raise ConfigError(
@@ -120,11 +130,10 @@ def inverse_scale(grid: Grid, lon: np.ndarray, lat: np.ndarray, *, step: int = 8
             "direction), so ground distances could not be corrected per cell. Use "
             "a conformal projection such as Lambert conformal conic."
         )
-    rows = np.arange(grid.height)
-    cols = np.arange(grid.width)
-    sub_r, sub_c = rows[::step], cols[::step]
     inv = 1.0 / np.sqrt(h * k)
     # separable linear interpolation: first along columns, then along rows
     tmp = np.stack([np.interp(cols, sub_c, inv[i]) for i in range(inv.shape[0])])
-    out = np.stack([np.interp(rows, sub_r, tmp[:, j]) for j in range(grid.width)], axis=1)
+    out = np.empty(grid.shape)
+    for j in range(grid.width):
+        out[:, j] = np.interp(rows, sub_r, tmp[:, j])
     return out

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import json
 import logging
+import mmap
 import os
 import resource
 import shutil
@@ -34,6 +35,7 @@ import rasterio
 import shapely
 from pyproj import CRS as ProjCRS
 from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
 
 from .errors import BuildLockedError, DataError, GridMismatchError, OutputError, PipelineError
 from .geometry import valid
@@ -535,7 +537,10 @@ def write_raster(
     tags: dict[str, str] | None = None,
     description: str | None = None,
 ) -> None:
-    """Write a single-band tiled, compressed GeoTIFF on the template grid, atomically."""
+    """Write a single-band tiled, compressed GeoTIFF on the template grid, atomically.
+
+    A row of tiles at a time, so a memory-mapped ``array`` is never resident whole.
+    """
     if array.shape != grid.shape:
         raise GridMismatchError(f"{path}: array shape {array.shape} is not the grid's {grid.shape}")
     profile = {
@@ -555,23 +560,35 @@ def write_raster(
     }
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(array, 1)
+            for r0 in range(0, grid.height, 256):  # a row of tiles at a time
+                rows = min(256, grid.height - r0)
+                dst.write(array[r0 : r0 + rows], 1, window=Window(0, r0, grid.width, rows))
+                release_pages(array)
             if tags:
                 dst.update_tags(**tags)
             if description:
                 dst.set_band_description(1, description)
 
 
-def write_raster_bands(
-    path: str | Path, bands: np.ndarray, grid: Grid, *, names: list[str], description: str
+def write_sparse_bands(
+    path: str | Path,
+    bands: list[tuple[np.ndarray, np.ndarray]],
+    grid: Grid,
+    *,
+    names: list[str],
+    description: str,
 ) -> None:
-    """Write a multi-band float GeoTIFF on the template grid (one named band each), atomically."""
+    """Write a multi-band float32 GeoTIFF on the template grid (one named band each), atomically.
+
+    Each band is sparse: (flat cell indices, sorted; their values), 0 elsewhere. Written a row
+    of tiles at a time, so no band is ever held whole.
+    """
     profile = {
         "driver": "GTiff",
         "width": grid.width,
         "height": grid.height,
-        "count": bands.shape[0],
-        "dtype": bands.dtype,
+        "count": len(bands),
+        "dtype": "float32",
         "crs": grid.crs,
         "transform": grid.transform,
         "tiled": True,
@@ -582,7 +599,15 @@ def write_raster_bands(
     }
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(bands)
+            for r0 in range(0, grid.height, 256):
+                rows = min(256, grid.height - r0)
+                block = np.zeros((len(bands), rows, grid.width), dtype=np.float32)
+                lo, hi = r0 * grid.width, (r0 + rows) * grid.width
+                for b, (flat, values) in enumerate(bands):
+                    i, j = np.searchsorted(flat, [lo, hi])
+                    r, c = np.divmod(flat[i:j] - lo, grid.width)
+                    block[b, r, c] = values[i:j]
+                dst.write(block, window=Window(0, r0, grid.width, rows))
             dst.update_tags(description=description)
             for i, name in enumerate(names, 1):
                 dst.set_band_description(i, name)
@@ -601,6 +626,93 @@ def read_raster(path: str | Path, grid: Grid | None = None) -> tuple[np.ndarray,
         raise DataError(
             f"{path}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
         ) from err
+
+
+MAPPED_FOLDER = ".mapped"
+"""Where ``mapped_raster`` keeps its decompressed copies: a folder beside each raster."""
+
+MAPPED_CACHE_MB = 64
+"""GDAL's block cache while a copy is written, MB (each tile is read once)."""
+
+
+def mapped_raster(path: str | Path, grid: Grid, dtype=None) -> np.ndarray:
+    """Band 1 of a raster on the template grid as a read-only memory map, cast to ``dtype``.
+
+    The stages' rasters are tiled and compressed, so they cannot be mapped as they are. The
+    first reader writes a decompressed copy, a strip at a time, to ``.mapped/<name>.<dtype>.<mtime
+    ns>.<size>.npy`` beside the raster (removing older copies of it) and every later
+    reader maps that copy: a stage that looks up the cells of its paths touches only their
+    pages, and the pages a whole-grid rule touches are the page cache's, which the system takes
+    back when it needs the memory, not the stage's own (at 250 m each raster is 282 M cells). A
+    rebuilt raster has another mtime, so its copy is written again; ``make clean`` removes them.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise DataError(
+            f"{path}: cannot read the raster ({err.strerror}). Rerun `make` to rebuild it."
+        ) from err
+    with rasterio.Env(GDAL_CACHEMAX=MAPPED_CACHE_MB), open_on_grid(path, grid) as src:
+        dt = np.dtype(dtype or src.dtypes[0])
+        folder = path.parent / MAPPED_FOLDER
+        copy = folder / f"{path.stem}.{dt.name}.{stat.st_mtime_ns}.{stat.st_size}.npy"
+        if not copy.exists():
+            _write_copy(src, copy, dt)
+    return np.load(copy, mmap_mode="r")
+
+
+def release_pages(*arrays: np.ndarray) -> None:
+    """Hand back the pages this process has touched of each memory-mapped array (others: no-op).
+
+    A file's pages stay in the page cache, which the system reclaims as it needs, but while
+    mapped they count in the process's resident memory: a loop over a grid's strips calls this
+    after each, so what it has read does not pile up (the next touch maps a page again).
+    """
+    for a in arrays:
+        base = a
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "base", None)
+        if base is not None:
+            base.madvise(mmap.MADV_DONTNEED)
+
+
+def _write_copy(src, copy: Path, dt: np.dtype) -> None:
+    """Decompress ``src`` band 1 into ``copy`` (a ``.npy``), atomically; drop older copies."""
+    tmp = None
+    try:
+        copy.parent.mkdir(exist_ok=True)
+        # a name of its own: two processes (a cluster's workers) may write the same copy at once
+        fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=f".{copy.name}.", suffix=".tmp")
+        os.close(fd)
+        os.chmod(tmp, 0o644)  # as the rasters themselves (mkstemp's files are the owner's alone)
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dt, shape=(src.height, src.width))
+        for r0 in range(0, src.height, 256):
+            window = Window(0, r0, src.width, min(256, src.height - r0))
+            out[r0 : r0 + window.height] = src.read(1, window=window)
+        out.flush()
+        del out
+        os.replace(tmp, copy)
+    except RasterioIOError as err:
+        raise DataError(
+            f"{src.name}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
+        ) from err
+    except OSError as err:
+        what, fix = no_room(err, copy.parent) or (
+            err.strerror or str(err),
+            "make the folder writable, or point paths.processed_dir at a writable folder",
+        )
+        raise OutputError(
+            f"{copy}: cannot write the decompressed copy of {src.name} ({what}); the raster is "
+            f"untouched. Fix: {fix}."
+        ) from err
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    name_dtype = ".".join(copy.name.split(".")[:2])
+    for old in copy.parent.glob(f"{name_dtype}.*.npy"):
+        if old.name != copy.name:
+            old.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

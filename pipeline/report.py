@@ -699,7 +699,7 @@ def _maps(
 def _profiles(files: StageFiles, grid, dem: np.ndarray, *, routes: pd.DataFrame) -> list[str]:
     """One elevation profile per route; returns the file names."""
     rep = files["report"].parent
-    inv = io.read_raster(files["cost/inv_scale"], grid)[0].astype(np.float64)
+    inv = io.mapped_raster(files["cost/inv_scale"], grid, np.float64)
     cells = read_cells(files["routes"])
     names = []
     for _, r in routes.iterrows():
@@ -802,7 +802,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
     """Write the report, the manifest and, against the previous manifest, the changes."""
     grid = template(cfg.grid)
     deliver = io.read_layer(files["corridor"], "routes")
-    dem, _ = io.read_raster(files["dem"], grid)
+    dem = io.mapped_raster(files["dem"], grid)
     colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(cfg.route.scenarios)}
     marks = {n: io.read_layer(files["corridor"], n) for n in MAP_LAYERS}
     base = {

@@ -250,21 +250,22 @@ _SCENES: collections.OrderedDict = collections.OrderedDict()
 _SCENES_LOCK = threading.Lock()
 
 
-def _strips(task: Task, steer: np.ndarray | None):
+def _strips(task: Task, drawn: bool):
     """(row slice, {name: array}) of the scene's rasters, ``STRIP_ROWS`` rows at a time.
 
     Read from the files, a window at a time, so a scene never holds the raw rasters whole
-    (at 250 m each is 282 M cells); with ``steer`` (a Monte Carlo draw's rate), from the
-    worker's cached surface.
+    (at 250 m each is 282 M cells); ``drawn`` (a Monte Carlo draw's scene): from the worker's
+    mapped surface, each strip's rate rebuilt under the task's (drawn) cost book.
     """
     grid = task.grid
-    if steer is not None:
+    if drawn:
         sf = task_surface(task.cost_files, grid)
-        arrays = {n: getattr(sf, n) for n in SCENE_RASTERS if n != "steer_cost_usd_per_km"}
-        arrays["steer_cost_usd_per_km"] = steer
         for r0 in range(0, grid.height, STRIP_ROWS):
             s = slice(r0, r0 + STRIP_ROWS)
-            yield s, {k: v[s] for k, v in arrays.items()}
+            arrays = {n: getattr(sf, n)[s] for n in SCENE_RASTERS if n != "steer_cost_usd_per_km"}
+            arrays["steer_cost_usd_per_km"] = sf.steer_strip(task.cost, grid.cell_m, s)
+            yield s, arrays
+            io.release_pages(*sf.grids())  # the strip is built: its pages are not the draw's
         return
     files = dict(task.cost_files)
     with contextlib.ExitStack() as stack:
@@ -285,8 +286,12 @@ STRIP_CACHE_MB = 64
 and stays resident after the strips are read)."""
 
 
-def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
-    """Read the cost rasters and apply the task's scenario (to ``steer`` when given)."""
+def load_scene(task: Task, drawn: bool = False) -> Scene:
+    """Read the cost rasters and apply the task's scenario.
+
+    ``drawn``: to the rate rebuilt under the task's cost book (a Monte Carlo draw's), not the
+    cost stage's.
+    """
     grid = task.grid
     files = dict(task.cost_files)
     codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
@@ -302,7 +307,7 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
     rate = np.empty(grid.shape, dtype=np.float32)
     zone = np.empty(grid.shape, dtype=zone_dtype(len(codes)))
     barrier = np.empty(grid.shape, dtype=bool) if sc.protected_areas == "barrier" else None
-    for s, a in _strips(task, steer):
+    for s, a in _strips(task, drawn):
         country, water, st = a["country_id"], a["water_class"], a["steer_cost_usd_per_km"]
         passable = passable_mask(
             water, a["water_body"], country, codes=codes, body_ids=body_ids, steer=st, scenario=sc
@@ -315,7 +320,7 @@ def load_scene(task: Task, steer: np.ndarray | None = None) -> Scene:
             barrier[s] = a["protected_area"] > 0
     inv = (
         task_surface(task.cost_files, grid).inv_scale
-        if steer is not None
+        if drawn
         else _inv_scale(files["cost/inv_scale"], grid)
     )
     rc = task.route
@@ -340,10 +345,8 @@ def _inv_scale(path: str, grid: Grid) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _inv_once(path: str, stamp: int, grid: Grid) -> np.ndarray:
-    """The ground scale, read once per worker process and shared by its scenes (read-only)."""
-    inv = io.read_raster(path, grid)[0]
-    inv.setflags(write=False)
-    return inv
+    """The ground scale, mapped once per worker process and shared by its scenes (read-only)."""
+    return io.mapped_raster(path, grid)
 
 
 def task_scene(task: Task) -> Scene:

@@ -822,7 +822,7 @@ def run(cfg: Config, files: StageFiles) -> Path:
             cost=cfg.cost,
             sites=cfg.sites,
         ),
-        dem=io.read_raster(files["dem"], grid)[0],
+        dem=io.mapped_raster(files["dem"], grid),
         cells=read_cells(files["routes"]),
         railways=_railways(io.read_layer(files["ingest"], "railways")),
         references=[

@@ -126,8 +126,8 @@ def destinations(landing: gpd.GeoDataFrame, countries: list[str]) -> tuple[Endpo
 
 def origin_countries(origins: list[Endpoint], files: StageFiles, grid: Grid) -> dict[str, str]:
     """The country (ISO code) of each origin's cell in ``cost/country_id.tif``; '' for none."""
-    country, tags = io.read_raster(files["cost/country_id"], grid)
-    codes = tags["country_codes"].split(",")
+    country = io.mapped_raster(files["cost/country_id"], grid)
+    codes = io.read_tags(files["cost/country_id"])["country_codes"].split(",")
     out = {}
     for o in origins:
         r, c = (int(v) for v in grid.rowcol(o.x, o.y))

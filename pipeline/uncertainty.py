@@ -50,8 +50,7 @@ CRITERIA = {
 def reroute_draw(task: Task, i: int, *, u: UncertaintyConfig, s: SitesConfig) -> np.ndarray:
     """Cells of the cheapest route of a scenario when the cost surface is rebuilt for draw i."""
     cd, _ = drawn_configs(task.cost, s, draw(u, i))
-    steer = task_surface(task.cost_files, task.grid).steer_cost(cd, task.grid.cell_m)
-    res = first_routes(dataclasses.replace(task, cost=cd), steer=steer)
+    res = first_routes(dataclasses.replace(task, cost=cd), drawn=True)
     routed = [a for r in res["records"] for a in (r.get("alternatives") or [])]
     return min(routed, key=lambda a: a["steer_cost_usd"])["cells"]
 
@@ -213,14 +212,20 @@ def _add_ranking(summary: pd.DataFrame, table: pd.DataFrame, weights: dict[str, 
 
 
 def _route_frequency(
-    paths: list[list[np.ndarray]], n_bands: int, shape: tuple[int, int], *, routing_draws: int
-) -> np.ndarray:
-    """Per task (band), the share of routing draws whose cheapest route takes each cell."""
-    bands = np.zeros((n_bands,) + shape, dtype=np.float32)
-    for b, cells_per_draw in enumerate(paths):
-        for cells in cells_per_draw:
-            bands[b, cells[:, 0], cells[:, 1]] += 1.0
-    bands /= max(routing_draws, 1)
+    paths: list[list[np.ndarray]], width: int, *, routing_draws: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per task (band), the share of routing draws whose cheapest route takes each cell.
+
+    Sparse: the cells some draw took (flat indices, sorted) and their shares (float32); the
+    rest are 0. A band per scenario and origin held whole would be 4 bytes a cell each (ten
+    bands: 11 GB at 250 m).
+    """
+    bands = []
+    for cells_per_draw in paths:
+        taken = [np.unique(c[:, 0].astype(np.int64) * width + c[:, 1]) for c in cells_per_draw]
+        every = np.concatenate([np.empty(0, np.int64), *taken])
+        flat, counts = np.unique(every, return_counts=True)
+        bands.append((flat, counts.astype(np.float32) / np.float32(max(routing_draws, 1))))
     return bands
 
 
@@ -254,9 +259,9 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     summary = summarise(routes, np.hstack(costs_parts))
     table = _criteria_table(routes, summary)
     _add_ranking(summary, table, u.weights)
-    bands = _route_frequency(paths, len(tasks), grid.shape, routing_draws=u.routing_draws)
+    bands = _route_frequency(paths, grid.width, routing_draws=u.routing_draws)
     names = [f"{t.scenario_key}:{t.origin.name}" for t in tasks]
-    io.write_raster_bands(
+    io.write_sparse_bands(
         files["route_frequency"],
         bands,
         grid,

@@ -147,6 +147,33 @@ def test_an_array_in_a_file_is_read_and_written_a_block_at_a_time(tmp_path):
         out[::2, :] = a[::2, :]
 
 
+def test_a_raster_is_mapped_from_one_decompressed_copy_until_it_changes(tmp_path, small_grid):
+    import os
+
+    from pipeline.grid import Grid
+
+    tall = Grid(small_grid.crs, small_grid.transform, 50, 600)  # three 256-row strips
+    a = np.random.default_rng(1).random(tall.shape).astype(np.float32)
+    path = tmp_path / "cost" / "slope_deg.tif"
+    io.write_raster(path, a, tall)
+    m = io.mapped_raster(path, tall)
+    np.testing.assert_array_equal(m, a)
+    assert not m.flags.writeable and isinstance(m, np.memmap)
+    wide = io.mapped_raster(path, tall, np.float64)  # a copy per type, side by side
+    assert wide.dtype == np.float64 and np.array_equal(wide, a.astype(np.float64))
+    copies = sorted(p.name for p in (path.parent / io.MAPPED_FOLDER).iterdir())
+    assert len(copies) == 2 and io.mapped_raster(path, tall).filename == m.filename
+    io.write_raster(path, a + 1, tall)  # rebuilt: a new copy, the old one of its type gone
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    np.testing.assert_array_equal(io.mapped_raster(path, tall), a + 1)
+    names = sorted(p.name for p in (path.parent / io.MAPPED_FOLDER).iterdir())
+    assert len(names) == 2 and set(names) != set(copies)
+    assert any(n.startswith("slope_deg.float64.") for n in names)
+    with pytest.raises(io.GridMismatchError):
+        io.mapped_raster(path, small_grid)
+
+
 def test_rights_of_way_take_the_configured_railway_and_road_classes():
     import geopandas as gpd
     import shapely

@@ -241,3 +241,33 @@ def test_cheapest_probability_sums_to_one_per_scenario():
     assert out.set_index("route_id")["p_cheapest"].to_dict() == pytest.approx(
         {"a": 2 / 3, "b": 1 / 3, "c": 1 / 3, "d": 2 / 3}
     )
+
+
+def test_route_frequency_is_written_a_strip_at_a_time_as_the_whole_bands_would_be(
+    tmp_path, small_grid
+):
+    """Each draw counts a cell once; bands cross strip edges; a band no draw reached is 0."""
+    import rasterio
+
+    from pipeline import io
+    from pipeline.grid import Grid
+
+    tall = Grid(small_grid.crs, small_grid.transform, 50, 600)
+    rng = np.random.default_rng(3)
+
+    def path(n):
+        return np.column_stack([rng.integers(0, 600, n), rng.integers(0, 50, n)])
+
+    paths = [[path(400), path(300)], [path(50)] * 3, []]  # repeats: one draw takes cells twice
+    paths[0][0][:10] = paths[0][0][10:20]
+    dense = np.zeros((3, 600, 50), dtype=np.float32)
+    for b, draws_ in enumerate(paths):
+        for cells in draws_:
+            dense[b, cells[:, 0], cells[:, 1]] += 1.0  # fancy indexing: once per draw
+    dense /= 4
+    bands = uncertainty._route_frequency(paths, 50, routing_draws=4)
+    io.write_sparse_bands(tmp_path / "f.tif", bands, tall, names=["a", "b", "c"], description="d")
+    with rasterio.open(tmp_path / "f.tif") as src:
+        assert src.descriptions == ("a", "b", "c")
+        np.testing.assert_array_equal(src.read(), dense)
+    assert dense[1].max() == 0.75 and not dense[2].any()

@@ -15,7 +15,7 @@ GEOD = Geod(ellps="WGS84")
 def grid_and_scale():
     grid = template(GridConfig())
     lon, lat = cell_lonlat(grid)
-    return grid, lon, lat, inverse_scale(grid, lon, lat)
+    return grid, lon, lat, inverse_scale(grid)
 
 
 @pytest.mark.parametrize("lat", [23.5, 40.0, 55.0, 57.8])
@@ -54,9 +54,8 @@ def test_a_non_conformal_crs_is_refused():
         crs="+proj=aea +lat_0=40 +lon_0=56 +lat_1=29 +lat_2=52 +datum=WGS84 +units=m", cell_m=20000
     )
     grid = template(cfg)
-    lon, lat = cell_lonlat(grid)
     with pytest.raises(ConfigError, match="not conformal"):
-        inverse_scale(grid, lon, lat)
+        inverse_scale(grid)
 
 
 def test_a_route_line_back_in_lon_lat_has_its_geodesic_length(grid_and_scale):

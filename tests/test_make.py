@@ -64,9 +64,13 @@ def digests(out: Path) -> dict[str, str]:
     }
 
 
-LEFTOVER = re.compile(r"(^|/)\.make/\w+\.running$|\.tmp\.\w+$")
-"""What a failed or killed build may add: a stage's mark that it did not finish, and the
-temporary file of a write it did not finish (the next run of that stage removes both)."""
+UNFINISHED = re.compile(r"(^|/)\.make/\w+\.running$|\.tmp\.\w+$")
+"""What a failed or killed build leaves of what it did not finish: a stage's mark, and the
+temporary file of a write (the next run of that stage removes both)."""
+
+LEFTOVER = re.compile(f"{UNFINISHED.pattern}|(^|/)\\.mapped/")
+"""What a failed or killed build may add: ``UNFINISHED``, and the decompressed copies of the
+rasters its stages had read (``io.mapped_raster``'s cache)."""
 
 
 def assert_as_before(before: dict[str, str], out: Path, res: subprocess.CompletedProcess) -> None:
@@ -95,7 +99,7 @@ def assert_complete(root: Path) -> None:
         inputs = [files[k] for k in stage.inputs] + [out / ".config" / f"{name}.json"]
         newer = [str(p) for p in inputs if p.stat().st_mtime_ns > files[oldest].stat().st_mtime_ns]
         assert not newer, f"{name}: {files[oldest]} is older than {newer}"
-    left = [str(p) for p in out.rglob("*") if LEFTOVER.search(str(p.relative_to(out)))]
+    left = [str(p) for p in out.rglob("*") if UNFINISHED.search(str(p.relative_to(out)))]
     assert not left, f"left of an unfinished run: {left}"
 
 

@@ -48,11 +48,12 @@ def copy(baseline, tmp_path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` (the build lock aside)."""
+    """sha256 of every file under ``folder``: the outputs (not the build lock, nor the
+    decompressed copies of rasters a stage reads, ``io.mapped_raster``'s cache)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".build.lock"
+        if p.is_file() and p.name != ".build.lock" and io.MAPPED_FOLDER not in p.parts
     }
 
 
