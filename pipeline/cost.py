@@ -211,8 +211,11 @@ def surface(
     fields = {f.name: getattr(inp, f.name) for f in dataclasses.fields(inp)}
     masks = fields.pop("row_masks")
     fields.update({f"row_mask_{k}": masks[k] for k in ROW_KINDS})
-    files = {k: io.NpyBlocks.save(folder / f"in_{k}.npy", a) for k, a in fields.items()}
-    io.release_pages(*fields.values())  # the mapped ones (the DEM, the land cover) are saved
+    # the margin: the farthest any distance is measured, in cells where cells are smallest
+    reach_km = max(colocation_cap_km(c, cell_m), MAJOR_ROW_CAP_KM)
+    margin = math.ceil(reach_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
+    files = {k: _saved(folder / f"in_{k}.npy", a) for k, a in fields.items()}
+    io.release_pages(*fields.values())  # what was read of the mapped ones is in the files now
     shape = inp.dem.shape
     outs = {
         k: io.NpyBlocks.create(
@@ -220,9 +223,6 @@ def surface(
         )
         for k in SURFACE_RASTERS
     }
-    # the margin: the farthest any distance is measured, in cells where cells are smallest
-    reach_km = max(colocation_cap_km(c, cell_m), MAJOR_ROW_CAP_KM)
-    margin = math.ceil(reach_km * 1000.0 / (cell_m * float(inp.inv_scale.min()))) + 1
     task = dask.delayed(_surface_block)
     tasks = [
         task(
@@ -238,6 +238,26 @@ def surface(
     ]
     parallel.compute(tasks, address, n_workers, label="cost")
     return {k: o.read() for k, o in outs.items()}
+
+
+def _kept_in(folder: Path):
+    """``rasterise_inputs``' ``keep``: each grid saved to ``folder``, mapped back read-only.
+
+    ``surface`` reads them there; their memory is the page cache's, not the stage's (the inputs
+    are 37 bytes a cell: 11 GB at 250 m).
+    """
+
+    def keep(name: str, a: np.ndarray) -> np.ndarray:
+        return io.NpyBlocks.save(folder / f"in_{name}.npy", a).read().view(np.ndarray)
+
+    return keep
+
+
+def _saved(path: Path, a: np.ndarray) -> io.NpyBlocks:
+    """``a`` in the file ``path``: written there, unless it is mapped from there already."""
+    if io.mapped_from(a) == path:
+        return io.NpyBlocks(path, a.shape, a.dtype)
+    return io.NpyBlocks.save(path, a)
 
 
 def _surface_block(files, outs, window, *, margin: int, c: CostConfig, cell_m: float) -> None:
@@ -429,8 +449,14 @@ def rasterise_inputs(
     grid: Grid,
     grid_cfg,
     c: CostConfig,
+    keep=lambda name, a: a,
 ) -> tuple[Inputs, np.ndarray, list[str], dict[int, str]]:
-    """All rasterised inputs, plus the country raster and its codes, and the protected areas."""
+    """All rasterised inputs, plus the country raster and its codes, and the protected areas.
+
+    ``keep(name, grid)`` is given each grid as soon as it is made, and what it returns is used
+    instead (``_kept_in``: the grid in a file, mapped back), so the inputs need not all be in
+    memory at once.
+    """
     inside = np.empty(grid.shape, dtype=bool)
     for r0 in range(0, grid.height, 256):  # a strip at a time: lon/lat take 48 bytes a cell
         lon, lat = cell_lonlat(grid, np.arange(r0, min(r0 + 256, grid.height)))
@@ -440,7 +466,7 @@ def rasterise_inputs(
             & (lat >= grid_cfg.lat_min_deg)
             & (lat <= grid_cfg.lat_max_deg)
         )
-    inv = inverse_scale(grid)
+    inv = keep("inv_scale", inverse_scale(grid))
     groups = row_groups(layers, c)
     rivers = crossable_rivers(layers["rivers"])
     countries, codes = country_raster(layers["countries"], grid)
@@ -450,19 +476,21 @@ def rasterise_inputs(
         major_lines(layers, c),
         grid=grid,
     )
+    del inside
+    water, countries = keep("water", water), keep("countries", countries)
     protected, protected_names = protected_raster(layers["protected_areas"], grid)
     inputs = Inputs(
         dem=dem,
         inv_scale=inv,
-        row_masks={k: burn(groups[k], grid) > 0 for k in ROW_KINDS},
-        major_mask=burn(major_lines(layers, c), grid) > 0,
-        urban=burn(settlement_areas(layers["places"]), grid, all_touched=False),
+        row_masks={k: keep(f"row_mask_{k}", burn(groups[k], grid) > 0) for k in ROW_KINDS},
+        major_mask=keep("major_mask", burn(major_lines(layers, c), grid) > 0),
+        urban=keep("urban", burn(settlement_areas(layers["places"]), grid, all_touched=False)),
         water=water,
-        rivers=burn(rivers.geometry, grid),
-        faults=burn(priced_faults(layers["faults"], c).geometry, grid),
-        country_mult=country_mult_raster(countries, codes, c.country_mult),
+        rivers=keep("rivers", burn(rivers.geometry, grid)),
+        faults=keep("faults", burn(priced_faults(layers["faults"], c).geometry, grid)),
+        country_mult=keep("country_mult", country_mult_raster(countries, codes, c.country_mult)),
         landcover=landcover,
-        protected=protected,
+        protected=keep("protected", protected),
     )
     return inputs, countries, codes, protected_names
 
@@ -553,16 +581,22 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
     dem = io.mapped_raster(files["dem"], grid)
     landcover = io.mapped_raster(files["landcover"], grid)
     layers = {name: io.read_layer(files["ingest"], name) for name in INGEST_LAYERS}
-    inp, countries, codes, protected_names = rasterise_inputs(
-        layers, dem, landcover, grid=grid, grid_cfg=cfg.grid, c=cfg.cost
-    )
-    check_names(
-        "cost.country_mult", cfg.cost.country_mult, codes, where="the countries of the area"
-    )
-    bodies, body_names = water_bodies(inp.water, _named_waters(layers), grid)
-    gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
-    tags = _raster_tags(codes, body_names, protected_names)
     with io.scratch_folder(cfg.paths.processed_dir, "cost") as scratch:
+        inp, countries, codes, protected_names = rasterise_inputs(
+            layers,
+            dem,
+            landcover,
+            grid=grid,
+            grid_cfg=cfg.grid,
+            c=cfg.cost,
+            keep=_kept_in(scratch),
+        )
+        check_names(
+            "cost.country_mult", cfg.cost.country_mult, codes, where="the countries of the area"
+        )
+        bodies, body_names = water_bodies(inp.water, _named_waters(layers), grid)
+        gw = gateways.build(layers, listed_gateways(cfg.gateways, grid), cfg.gateways)
+        tags = _raster_tags(codes, body_names, protected_names)
         computed = surface(
             inp,
             cfg.cost,
@@ -582,6 +616,7 @@ def run(cfg: Config, files: StageFiles, *, scheduler: str | None = None) -> Path
             np.nanmax(unit),
             int(np.isfinite(unit).sum()),
         )
+        io.release_pages(unit)
     io.write_gpkg(files["gateways"], {"gateways": gw})
     log.info(
         "cost: %d border gateways (%s)",

@@ -659,7 +659,8 @@ def mapped_raster(path: str | Path, grid: Grid, dtype=None) -> np.ndarray:
         copy = folder / f"{path.stem}.{dt.name}.{stat.st_mtime_ns}.{stat.st_size}.npy"
         if not copy.exists():
             _write_copy(src, copy, dt)
-    return np.load(copy, mmap_mode="r")
+    # a plain array on the map: np.memmap's Python-level indexing costs twice as much a lookup
+    return np.load(copy, mmap_mode="r").view(np.ndarray)
 
 
 def release_pages(*arrays: np.ndarray) -> None:
@@ -675,6 +676,14 @@ def release_pages(*arrays: np.ndarray) -> None:
             base = getattr(base, "base", None)
         if base is not None:
             base.madvise(mmap.MADV_DONTNEED)
+
+
+def mapped_from(a: np.ndarray) -> Path | None:
+    """The file ``a`` is memory-mapped from, if it is."""
+    base = a
+    while base is not None and not isinstance(base, np.memmap):
+        base = getattr(base, "base", None)
+    return None if base is None or base.filename is None else Path(base.filename)
 
 
 def _write_copy(src, copy: Path, dt: np.dtype) -> None:

@@ -57,7 +57,9 @@ def backdrop(base: dict, dem: np.ndarray, *, grid) -> tuple[np.ndarray, tuple]:
     fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    ax.imshow(dem, extent=(x0, x1, y0, y1), cmap="Greys", vmin=-500, vmax=4000, alpha=0.6)
+    step = max(1, int(BACKDROP_M_PER_PX // grid.cell_m))  # no finer than the backdrop's pixels
+    shown = dem[::step, ::step]  # (matplotlib copies what it shows several times over)
+    ax.imshow(shown, extent=(x0, x1, y0, y1), cmap="Greys", vmin=-500, vmax=4000, alpha=0.6)
     roads = base["roads"]
     for geoms, color, width in (
         (base["countries"].boundary, "black", 1.2),

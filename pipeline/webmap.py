@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from affine import Affine
 from matplotlib import colormaps
 from matplotlib import colors as mcolors
 from matplotlib import image as mimage
@@ -145,10 +146,13 @@ def basemap(
     height = max(1, round(width * (y1 - y0) / (x1 - x0)))
     dst_transform = from_bounds(x0, y0, x1, y1, width, height)
     shade = np.full((height, width), np.nan, dtype=np.float32)
+    # every step-th cell, no fewer than the image's pixels: the hillshade's temporaries take
+    # 50 bytes a cell, and the DEM (2.8 km) has no finer relief for a finer grid to show
+    step = max(1, grid.width // BASEMAP_WIDTH_PX)
     reproject(
-        hillshade(dem, grid.cell_m).astype(np.float32),
+        hillshade(dem[::step, ::step], grid.cell_m * step).astype(np.float32),
         shade,
-        src_transform=b,
+        src_transform=b * Affine.scale(step),
         src_crs=grid.crs,
         dst_transform=dst_transform,
         dst_crs=MERCATOR,
