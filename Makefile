@@ -72,7 +72,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
 	$(PY) -m pytest
 
-bench: $(STAMP) ## Router and build benchmarks: prints tables of ratios (about 20 min)
+bench: $(STAMP) ## Router and build benchmarks: prints tables of ratios (about 45 min)
 	$(PY) benchmarks/bench_router.py
 	$(PY) benchmarks/bench_build.py
 

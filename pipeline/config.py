@@ -551,8 +551,8 @@ class RouteConfig(_Section):
         20_000_000,
         ge=0,
         description="Grid size (cells) from which 'auto' routes coarse to fine. Default: just "
-        "above the 1 km grid (17.7 M cells): grids up to 1 km keep the exact full grid, and "
-        "finer ones, where its time and memory grow fast, go coarse to fine (measured in the "
+        "above the 1 km grid (19.5 M cells to 80°E): grids up to 1 km keep the exact full grid, "
+        "and finer ones, where its time and memory grow fast, go coarse to fine (measured in the "
         "README, 'Finer grids', and by make bench).",
     )
     coarse_factor: int = Field(
@@ -582,9 +582,9 @@ class RouteConfig(_Section):
         5_000_000,
         ge=1,
         description="Cells of the coarsest grid: a coarse grid larger than this is itself "
-        "routed coarse to fine, by coarse_factor again (at 500 m, 71 M cells, one coarse grid of "
-        "4.4 M; at 250 m, 282 M, two: 17.7 M and 1.1 M). Default: an assumption, of the order "
-        "of the 2.5 km default grid (2.8 M cells), which a whole-grid Dijkstra searches "
+        "routed coarse to fine, by coarse_factor again (at 500 m, 78 M cells, one coarse grid of "
+        "4.9 M; at 250 m, 311 M, two: 19.4 M and 1.2 M). Default: an assumption, of the order "
+        "of the 2.5 km default grid (3.1 M cells), which a whole-grid Dijkstra searches "
         "quickly.",
     )
 

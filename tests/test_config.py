@@ -65,6 +65,13 @@ def test_readme_carries_the_current_config_table():
     assert not missing, "README config table is stale; paste `python -m pipeline config --doc`"
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "examples").glob("*.yaml")))
+def test_every_shipped_example_config_loads_and_the_readme_gives_its_command(name):
+    cfg = config.load(REPO / "examples" / name)
+    assert cfg.grid.cell_m == {"1km.yaml": 1000, "500m.yaml": 500}[name]
+    assert f"make CONFIG=examples/{name}" in (REPO / "README.md").read_text()
+
+
 @pytest.mark.parametrize(
     "text, key, where",
     [
