@@ -643,7 +643,7 @@ def mapped_raster(path: str | Path, grid: Grid, dtype=None) -> np.ndarray:
     ns>.<size>.npy`` beside the raster (removing older copies of it) and every later
     reader maps that copy: a stage that looks up the cells of its paths touches only their
     pages, and the pages a whole-grid rule touches are the page cache's, which the system takes
-    back when it needs the memory, not the stage's own (at 250 m each raster is 282 M cells). A
+    back when it needs the memory, not the stage's own (at 250 m each raster is 311 M cells). A
     rebuilt raster has another mtime, so its copy is written again; ``make clean`` removes them.
     """
     path = Path(path)

@@ -254,7 +254,7 @@ def _strips(task: Task, drawn: bool):
     """(row slice, {name: array}) of the scene's rasters, ``STRIP_ROWS`` rows at a time.
 
     Read from the files, a window at a time, so a scene never holds the raw rasters whole
-    (at 250 m each is 282 M cells); ``drawn`` (a Monte Carlo draw's scene): from the worker's
+    (at 250 m each is 311 M cells); ``drawn`` (a Monte Carlo draw's scene): from the worker's
     mapped surface, each strip's rate rebuilt under the task's (drawn) cost book.
     """
     grid = task.grid

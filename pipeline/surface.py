@@ -60,7 +60,7 @@ class Surface:
 
         A Monte Carlo draw's scene is built from these a strip of ``STRIP_ROWS`` rows at a
         time, so the temporaries of the rate rule, and the draw's rate itself, take a strip's
-        memory rather than grid-sized arrays (a 250 m grid has 282 M cells).
+        memory rather than grid-sized arrays (a 250 m grid has 311 M cells).
         """
         unit = unit_cost_block(
             terrain_mult_block(self.slope_deg[rows].astype(np.float64), c),
