@@ -254,8 +254,12 @@ def _kept_in(folder: Path):
 
 
 def _saved(path: Path, a: np.ndarray) -> io.NpyBlocks:
-    """``a`` in the file ``path``: written there, unless it is mapped from there already."""
-    if io.mapped_from(a) == path:
+    """``a`` in the file ``path``: written there, unless it is mapped from there already.
+
+    (Saving it again would truncate the file it is read from: compared resolved, as a relative
+    ``paths.processed_dir`` names the same file another way.)
+    """
+    if io.mapped_from(a) == path.resolve():
         return io.NpyBlocks(path, a.shape, a.dtype)
     return io.NpyBlocks.save(path, a)
 

@@ -679,11 +679,11 @@ def release_pages(*arrays: np.ndarray) -> None:
 
 
 def mapped_from(a: np.ndarray) -> Path | None:
-    """The file ``a`` is memory-mapped from, if it is."""
+    """The file ``a`` is memory-mapped from (resolved), if it is."""
     base = a
     while base is not None and not isinstance(base, np.memmap):
         base = getattr(base, "base", None)
-    return None if base is None or base.filename is None else Path(base.filename)
+    return None if base is None or base.filename is None else Path(base.filename).resolve()
 
 
 def _write_copy(src, copy: Path, dt: np.dtype) -> None:

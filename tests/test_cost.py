@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,6 +175,17 @@ def test_a_raster_is_mapped_from_one_decompressed_copy_until_it_changes(tmp_path
     assert any(n.startswith("slope_deg.float64.") for n in names)
     with pytest.raises(io.GridMismatchError):
         io.mapped_raster(path, small_grid)
+
+
+def test_an_input_kept_in_a_file_is_not_saved_over_itself(tmp_path, monkeypatch):
+    """A relative processed folder names the kept file another way than its map does."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scratch").mkdir()
+    a = np.arange(5000, dtype=np.uint8).reshape(50, 100)
+    kept = cost._kept_in(Path("scratch"))("water", a)
+    saved = cost._saved(Path("scratch") / "in_water.npy", kept)
+    np.testing.assert_array_equal(saved.read(), a)
+    np.testing.assert_array_equal(kept, a)
 
 
 def test_rights_of_way_take_the_configured_railway_and_road_classes():
