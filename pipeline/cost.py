@@ -453,7 +453,7 @@ def rasterise_inputs(
     grid: Grid,
     grid_cfg,
     c: CostConfig,
-    keep=lambda name, a: a,
+    keep,
 ) -> tuple[Inputs, np.ndarray, list[str], dict[int, str]]:
     """All rasterised inputs, plus the country raster and its codes, and the protected areas.
 

@@ -528,6 +528,11 @@ def write_csv(path: str | Path, df: pd.DataFrame) -> None:
 # --- rasters ------------------------------------------------------------------------------------
 
 
+TILE = 256
+"""Side of the stages' GeoTIFF tiles, in cells: rasters are written (and copied for mapping) a
+row of tiles at a time."""
+
+
 def write_raster(
     path: str | Path,
     array: np.ndarray,
@@ -553,15 +558,15 @@ def write_raster(
         "transform": grid.transform,
         "nodata": nodata,
         "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
+        "blockxsize": TILE,
+        "blockysize": TILE,
         "compress": "deflate",
         "predictor": 3 if np.issubdtype(array.dtype, np.floating) else 2,
     }
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            for r0 in range(0, grid.height, 256):  # a row of tiles at a time
-                rows = min(256, grid.height - r0)
+            for r0 in range(0, grid.height, TILE):  # a row of tiles at a time
+                rows = min(TILE, grid.height - r0)
                 dst.write(array[r0 : r0 + rows], 1, window=Window(0, r0, grid.width, rows))
                 release_pages(array)
             if tags:
@@ -592,15 +597,15 @@ def write_sparse_bands(
         "crs": grid.crs,
         "transform": grid.transform,
         "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
+        "blockxsize": TILE,
+        "blockysize": TILE,
         "compress": "deflate",
         "predictor": 3,
     }
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            for r0 in range(0, grid.height, 256):
-                rows = min(256, grid.height - r0)
+            for r0 in range(0, grid.height, TILE):
+                rows = min(TILE, grid.height - r0)
                 block = np.zeros((len(bands), rows, grid.width), dtype=np.float32)
                 lo, hi = r0 * grid.width, (r0 + rows) * grid.width
                 for b, (flat, values) in enumerate(bands):
@@ -696,8 +701,8 @@ def _write_copy(src, copy: Path, dt: np.dtype) -> None:
         os.close(fd)
         os.chmod(tmp, 0o644)  # as the rasters themselves (mkstemp's files are the owner's alone)
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dt, shape=(src.height, src.width))
-        for r0 in range(0, src.height, 256):
-            window = Window(0, r0, src.width, min(256, src.height - r0))
+        for r0 in range(0, src.height, TILE):
+            window = Window(0, r0, src.width, min(TILE, src.height - r0))
             out[r0 : r0 + window.height] = src.read(1, window=window)
         out.flush()
         del out

@@ -46,7 +46,6 @@ class Surface:
     protected_area: np.ndarray  # id into protected_names, 0 none
     fault_cells: np.ndarray
     inv_scale: np.ndarray  # float64
-    steer: np.ndarray
     country_codes: tuple[str, ...]
     water_bodies: dict[str, int]  # name -> water_body id
     protected_names: dict[int, str]
@@ -113,7 +112,6 @@ def read_surface(files: Mapping[str, Path], grid: Grid) -> Surface:
         protected_area=band("protected_area"),
         fault_cells=band("fault_cells"),
         inv_scale=band("inv_scale", np.float64),
-        steer=band("steer_cost_usd_per_km"),
         country_codes=tuple(tags("country_id")["country_codes"].split(",")),
         water_bodies=json.loads(tags("water_body")["water_bodies"]),
         protected_names={

@@ -29,7 +29,6 @@ def _surface(shape, codes=("KZ",), **over) -> Surface:
         "protected_area": np.zeros(shape, np.int32),
         "fault_cells": np.zeros(shape, np.uint8),
         "inv_scale": np.ones(shape),
-        "steer": np.full(shape, C.base_usd_per_km, np.float32),
         **over,
     }
     return Surface(**layers, country_codes=codes, water_bodies={}, protected_names={})

@@ -422,7 +422,7 @@ def test_a_worker_reads_the_cost_rasters_once_until_they_change(small_grid, cost
     files = tasks.cost_files(catalogue.stage_files("route", cost_dir, cost_dir))
     first = task_surface(files, small_grid)
     assert task_surface(files, small_grid) is first  # the next task on the worker: no reread
-    assert not first.steer.flags.writeable
+    assert not first.slope_deg.flags.writeable
     steer = cost_dir / "cost" / "steer_cost_usd_per_km.tif"
     st = steer.stat()
     os.utime(steer, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
