@@ -6,7 +6,8 @@ settings. ``plan`` runs as one Dask task and returns small values: cells and cos
 
 - **Working tree**: every origin (and the scenario's waypoints) joined to at least
   ``network.min_landings`` landing stations by the least-cost tree ``steiner.steiner_tree``
-  finds on the scenario's scene (barriers closed; the router's moves, rates and zone costs).
+  finds on the scenario's scene (barriers closed; the router's moves, rates and zone costs),
+  on the whole grid or coarse to fine as the route stage searches (``search.route_tree``).
   Each origin's working path is its way along the tree to the station cheapest to reach.
 - **Protection**: each origin, in turn, reaches a landing station (another than its working
   path's where one can be reached) on the protection scenario's scene, with its own working
@@ -24,12 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import router, steiner
+from . import steiner
 from .alternatives import corridor, endpoints, reach_labels
 from .config import NetworkConfig, NetworkSpec
 from .corridors import member
 from .scene import Scene, task_scene
-from .search import Query, overlay, route_chain
+from .search import Query, overlay, route_chain, route_tree
 from .tasks import Task
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,6 @@ class Job:
     working: tuple[Task, ...]
     protection: tuple[Task, ...]
     net: NetworkConfig
-
-
-def _search(scene: Scene) -> steiner.Search:
-    """``router.Grower.grow`` on the scene's grid (barriers closed), prepared once."""
-    level = scene.level(strict=True)
-    return router.Grower(
-        level.rate,
-        inv_scale=level.inv,
-        zone=level.zone,
-        zone_penalty=scene.penalty,
-        step_km=level.step_km,
-        connectivity=scene.connectivity,
-    ).grow
 
 
 def _snapped(tasks: tuple[Task, ...], scene: Scene) -> dict[str, tuple]:
@@ -108,14 +96,14 @@ def _tree(job: Job, scene: Scene, ends: tuple, *, fixed: tuple[str, ...] = ()) -
     named = list(fixed) or [s for s, n in names.items() if n in net.stations and s in stations]
     required = list(dict.fromkeys(c for ch in chains.values() for c in ch))
     required += [stations[s] for s in named]
-    tree = steiner.steiner_tree(
-        _search(scene),
-        width=width,
-        required=required,
-        optional=[stations[s] for s in sorted(stations) if s not in named],
-        n_optional=0 if fixed else max(net.min_landings - len(named), 0),
-        rounds=net.improve_rounds,
+    q = Query(
+        level=scene.level(strict=True),
+        scene=scene,
+        chain=required,
+        targets=[stations[s] for s in sorted(stations) if s not in named],
     )
+    n_optional = 0 if fixed else max(net.min_landings - len(named), 0)
+    tree = route_tree(q, n_optional=n_optional, rounds=net.improve_rounds)
     if tree is None:
         return {"status": "not built", "reason": "the origins cannot all be joined"}
     cells = set(tree.cells())

@@ -646,7 +646,7 @@ def accumulate(
         step_km=step_km,
         connectivity=connectivity,
     )
-    return _from(g.graph, [start], targets, buckets=g.buckets, settle=None)
+    return g.accumulate(start, targets)
 
 
 class Grower:
@@ -686,6 +686,12 @@ class Grower:
         may not be). ``backtrack`` from a settled cell ends on the start it came from.
         """
         return _from(self.graph, starts, targets, buckets=self.buckets, settle=1)
+
+    def accumulate(
+        self, start: tuple[int, int], targets: list[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``accumulate`` from ``start`` on the prepared grid."""
+        return _from(self.graph, [start], targets, buckets=self.buckets, settle=None)
 
 
 def _from(
@@ -838,8 +844,19 @@ class Corridor:
         Both are defined in the corridor only; a start or target outside it is refused (its
         cost would be read from memory no search writes).
         """
+        return self._from([start], targets, settle=None)
+
+    def grow(
+        self, starts: list[tuple[int, int]], targets: list[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``Grower.grow`` in the corridor: from every start at once until the nearest target."""
+        return self._from(starts, targets, settle=1)
+
+    def _from(
+        self, starts: list[tuple[int, int]], targets: list[tuple[int, int]], *, settle: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         cs = self.graph.cs
-        for cell_list, what in (([start], "start"), (targets, "target")):
+        for cell_list, what in ((starts, "start"), (targets, "target")):
             _check_cells(cs.shape, cell_list, what)
             for r, c in cell_list:
                 if not self.near[r // self.factor, c // self.factor]:
@@ -847,19 +864,21 @@ class Corridor:
                         f"{what} cell ({r}, {c}) is outside the corridor (the blocks of "
                         f"{self.factor} × {self.factor} cells marked in ``near``)"
                     )
-        self.graph.check_start(start)
+        for s in starts:
+            self.graph.check_start(tuple(s))
         dist = lazy_zeros(cs.shape, np.float64)
         pred = lazy_zeros(cs.shape, np.int8)
         _init_corridor(self.near, self.factor, dist, pred)
         done = lazy_zeros(((cs.size + 7) // 8,), np.uint8)
         _search(
             self.graph,
-            start,
+            [(int(r), int(c)) for r, c in starts],
             targets,
             buckets=self.buckets,
             dist=dist.ravel(),
             pred=pred.ravel(),
             mark=done,
+            settle=settle,
         )
         return dist, pred
 

@@ -4,7 +4,8 @@ A ``Query`` is one search: the level of the grid (the fine grid, or a coarser on
 (zone transition costs, moves), the chain of waypoints, the targets, and an overlay of cells
 whose rate an alternative changes. ``route_chain`` answers it with one Dijkstra per leg
 (``router.accumulate``), on the whole grid or inside a corridor found on the coarser level
-(``route.method``).
+(``route.method``). ``route_tree`` answers it with the least-cost tree joining the chain's cells
+and some of the targets (``steiner.steiner_tree``, for the network stage), the same two ways.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from . import router
+from . import router, steiner
 from .corridors import member
 from .scene import Level, Scene
 
@@ -84,22 +85,16 @@ def overlay(rate: np.ndarray, parts: list[tuple[np.ndarray, float]]) -> Overlay 
     return idx, rate.ravel()[idx] * factors[rank]
 
 
-def _legs(q: Query, rate: np.ndarray, inv: np.ndarray | None, *, zone: np.ndarray):
-    """One Dijkstra per leg of the chain on ``rate``, the last to every target at once."""
-
-    def run(a, goals):
-        return router.accumulate(
-            rate,
-            a,
-            goals,
-            inv_scale=inv,
-            zone=zone,
-            zone_penalty=q.scene.penalty,
-            step_km=q.level.step_km,
-            connectivity=q.scene.connectivity,
-        )
-
-    return _chain_paths(run, q.chain, q.targets)
+def _grower(q: Query, rate: np.ndarray, inv: np.ndarray | None, *, zone: np.ndarray):
+    """The query's searches on ``rate`` (its level's moves, zone costs and step), prepared once."""
+    return router.Grower(
+        rate,
+        inv_scale=inv,
+        zone=zone,
+        zone_penalty=q.scene.penalty,
+        step_km=q.level.step_km,
+        connectivity=q.scene.connectivity,
+    )
 
 
 def _chain_paths(run, chain: list[Cell], targets: list[Cell]) -> list[Found | None]:
@@ -133,12 +128,18 @@ def _rates_at(
     return out
 
 
-def _whole_grid(q: Query) -> list[Found | None]:
+def _rate_with(q: Query) -> np.ndarray:
+    """The level's rate with the query's overlay applied (a copy where there is one)."""
     rate = q.level.rate
     if q.ov is not None:
         rate = rate.copy()
         rate.ravel()[q.ov[0]] = q.ov[1]
-    return _legs(q, rate, q.level.inv, zone=q.level.zone)
+    return rate
+
+
+def _whole_grid(q: Query) -> list[Found | None]:
+    search = _grower(q, _rate_with(q), q.level.inv, zone=q.level.zone)
+    return _chain_paths(search.accumulate, q.chain, q.targets)
 
 
 def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
@@ -251,15 +252,102 @@ def _coarse_to_fine(q: Query) -> list[Found | None]:
     return _fallback(q, "the widest corridor held no way")
 
 
+def route_tree(q: Query, *, n_optional: int, rounds: int) -> steiner.Tree | None:
+    """``steiner.steiner_tree`` on the query's level: on the whole grid, or coarse to fine.
+
+    For a tree, ``q.chain`` holds the cells it must join (in no order) and ``q.targets`` the
+    optional ones, of which it joins ``n_optional``. Its cells are flat indices on the level.
+    """
+    if q.level.coarse is None:
+        return _whole_tree(q, n_optional, rounds)
+    return _tree_coarse_to_fine(q, n_optional=n_optional, rounds=rounds)
+
+
+def _tree_in(q: Query, search, n_optional: int, rounds: int, win: _Window | None = None):
+    """The tree on ``search``'s grid (the window ``win`` of the level, else the whole level)."""
+    req, opt = q.chain, q.targets
+    if win is not None:
+        f = q.level.factor
+        req = _local(win, req)
+        opt = [
+            (r, c)
+            for r, c in _local(win, opt)
+            if 0 <= r // f < win.near.shape[0]
+            and 0 <= c // f < win.near.shape[1]
+            and win.near[r // f, c // f]
+        ]
+    width = search.graph.cs.shape[1]
+    found = steiner.steiner_tree(
+        search.grow, width=width, required=req, optional=opt, n_optional=n_optional, rounds=rounds
+    )
+    if found is None or win is None:
+        return found
+    return found.moved(win.r0, win.c0, q.level.rate.shape[1])
+
+
+def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.Tree | None:
+    """``route_tree`` searched only in a corridor around the tree on the coarser level.
+
+    As ``_coarse_to_fine``: the corridor widens (doubling, ``route.max_widenings`` times)
+    while the tree runs along its edge with open ground beyond, or joins fewer optional cells
+    than the coarse tree, then the whole grid is searched. The fine tree is the heuristic's
+    within the corridor, not the whole grid's: it may differ where a cheaper way runs outside.
+    """
+    _, width, widenings, _ = q.scene.c2f
+    cq = _coarse_query(q)
+    cq = dataclasses.replace(
+        cq, chain=list(dict.fromkeys(cq.chain)), targets=list(dict.fromkeys(cq.targets))
+    )
+    coarse = route_tree(cq, n_optional=n_optional, rounds=rounds)
+    if coarse is None:
+        if not _joins(q):
+            return None  # a required cell the fine grid cannot join either
+        return _tree_fallback(q, "the coarse grid could not join the terminals", n_optional, rounds)
+    ccells = np.array([coarse.rc(c) for c in coarse.cells()], dtype=np.int64)
+    want = min(n_optional, len(set(coarse.cells()) & {r * coarse.width + c for r, c in cq.targets}))
+    opt = {r * q.level.rate.shape[1] + c for r, c in q.targets}
+    for tries in range(widenings + 1):
+        win, search = _corridor_graph(q, ccells, width)
+        found = _tree_in(q, search, n_optional, rounds, win)
+        if found is None:
+            if tries == 0 and not _joins(q):
+                return None
+        elif len(set(found.cells()) & opt) >= want:
+            cells = np.array([found.rc(c) for c in found.cells()], dtype=np.int64)
+            if not _touches_edge(cells, win, q):
+                return found
+        width *= 2
+    return _tree_fallback(q, "the widest corridor held no tree", n_optional, rounds)
+
+
+def _joins(q: Query) -> bool:
+    """Whether any path on the query's level joins every cell of its chain (no costs)."""
+    linked = _linker(q)
+    return all(linked(q.chain[0], c) for c in q.chain[1:])
+
+
+def _tree_fallback(q: Query, why: str, n_optional: int, rounds: int) -> steiner.Tree | None:
+    log.info("network: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
+    return _whole_tree(q, n_optional, rounds)
+
+
+def _whole_tree(q: Query, n_optional: int, rounds: int) -> steiner.Tree | None:
+    search = _grower(q, _rate_with(q), q.level.inv, zone=q.level.zone)
+    return _tree_in(q, search, n_optional, rounds)
+
+
 def _fallback(q: Query, why: str) -> list[Found | None]:
     log.info("route: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
     return _whole_grid(q)
 
 
-def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, list[Found | None]]:
-    """The chain's paths on the query's level within ``width`` coarse cells of ``ccells``.
+def _corridor_graph(
+    q: Query, ccells: np.ndarray, width: int
+) -> tuple[_Window, router.Corridor | router.Grower]:
+    """The query's level within ``width`` coarse cells of ``ccells``, prepared for searches.
 
-    Returns the corridor and the paths, in the level's cells.
+    A ``router.Corridor``; where its costs need the heap, a ``router.Grower`` on the window
+    with every cell outside the corridor shut. Both take and give the window's cells.
     """
     level = q.level
     r0, c0, near = _corridor_blocks(ccells, width)
@@ -283,28 +371,35 @@ def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, lis
         step_km=level.step_km,
         connectivity=q.scene.connectivity,
     )
-    local = dataclasses.replace(
-        q,
-        chain=[(r - r0, c - c0) for r, c in q.chain],
-        targets=[(r - r0, c - c0) for r, c in q.targets],
-    )
+    win = _Window(r0, c0, near)
     if search.ok:
-        found = _chain_paths(search.accumulate, local.chain, local.targets)
-    else:  # a cost range for the heap: the window with every cell outside the corridor shut
-        mask = _fine(near, f, level.rate.shape, r0=r0, c0=c0)
-        r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
-        sub = np.where(mask, level.rate[r0:r1, c0:c1], np.nan)
-        if cells is not None:
-            inside = mask[cells[0], cells[1]]
-            sub[cells[0][inside], cells[1][inside]] = cells[2][inside]
-        inv = None if level.inv is None else level.inv[r0:r1, c0:c1]
-        found = _legs(local, sub, inv, zone=level.zone[r0:r1, c0:c1])
-    paths = [None if p is None else (p[0] + [r0, c0], p[1]) for p in found]
-    return _Window(r0, c0, near), paths
+        return win, search
+    mask = _fine(near, f, level.rate.shape, r0=r0, c0=c0)
+    r1, c1 = r0 + mask.shape[0], c0 + mask.shape[1]
+    sub = np.where(mask, level.rate[r0:r1, c0:c1], np.nan)
+    if cells is not None:
+        inside = mask[cells[0], cells[1]]
+        sub[cells[0][inside], cells[1][inside]] = cells[2][inside]
+    inv = None if level.inv is None else level.inv[r0:r1, c0:c1]
+    return win, _grower(q, sub, inv, zone=level.zone[r0:r1, c0:c1])
 
 
-def _cut_off(q: Query, which: set[int]) -> set[int]:
-    """Those of ``which`` targets no path on the level reaches (all, if a waypoint is cut off)."""
+def _local(win: _Window, cells: list[Cell]) -> list[Cell]:
+    return [(r - win.r0, c - win.c0) for r, c in cells]
+
+
+def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, list[Found | None]]:
+    """The chain's paths on the query's level within ``width`` coarse cells of ``ccells``.
+
+    Returns the corridor and the paths, in the level's cells.
+    """
+    win, search = _corridor_graph(q, ccells, width)
+    found = _chain_paths(search.accumulate, _local(win, q.chain), _local(win, q.targets))
+    return win, [None if p is None else (p[0] + [win.r0, win.c0], p[1]) for p in found]
+
+
+def _linker(q: Query):
+    """``linked(a, b)``: whether any path on the query's level joins two cells (no costs)."""
     level = q.level
     closed = None if q.ov is None else q.ov[0][np.isnan(q.ov[1])]
 
@@ -319,6 +414,12 @@ def _cut_off(q: Query, which: set[int]) -> set[int]:
             connectivity=q.scene.connectivity,
         )
 
+    return linked
+
+
+def _cut_off(q: Query, which: set[int]) -> set[int]:
+    """Those of ``which`` targets no path on the level reaches (all, if a waypoint is cut off)."""
+    linked = _linker(q)
     if not all(linked(a, b) for a, b in zip(q.chain, q.chain[1:], strict=False)):
         return set(which)
     return {i for i in which if not linked(q.chain[-1], q.targets[i])}

@@ -73,6 +73,16 @@ class Tree:
         """An independent copy."""
         return Tree(self.width, dict(self.edges), self.root)
 
+    def moved(self, r0: int, c0: int, width: int) -> Tree:
+        """The tree on a grid ``width`` wide whose cell (``r0``, ``c0``) is this grid's first."""
+
+        def flat(x: int) -> int:
+            r, c = divmod(x, self.width)
+            return (r + r0) * width + c + c0  # keeps u < v
+
+        edges = {(flat(u), flat(v)): cost for (u, v), cost in self.edges.items()}
+        return Tree(width, edges, flat(self.root) if self.root >= 0 else -1)
+
     def attach(self, cells: np.ndarray, dist: np.ndarray) -> None:
         """Add a path ``router.Grower`` found (cells from the tree out), each move at its cost."""
         flat = cells[:, 0] * self.width + cells[:, 1]

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import world
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse.csgraph import dijkstra
 
-from pipeline import cli, io, links, router, steiner
+from pipeline import cli, io, links, router, search, steiner
 
 MARGIN = 1.10
 """The heuristic's tree may cost at most this times the exact Steiner tree on the tiny grids
@@ -81,6 +81,61 @@ def test_the_tree_is_within_the_margin_of_the_exact_steiner_tree(seed):
     assert exact <= tree.cost + 1e-9 <= MARGIN * exact + 1e-9
 
 
+def _valid_tree(tree: steiner.Tree, cells: list[tuple[int, int]]) -> None:
+    """Neighbouring cells' moves joining every one of ``cells``, with no cycle."""
+    ends = np.array([tree.rc(u) + tree.rc(v) for u, v in tree.edges])
+    assert np.abs(ends[:, :2] - ends[:, 2:]).max() <= 1
+    assert len(tree.cells()) == len(tree.edges) + 1
+    for r, c in cells[1:]:
+        assert tree.path(cells[0][0] * tree.width + cells[0][1], r * tree.width + c)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_tree_coarse_to_fine_costs_what_the_whole_grid_tree_costs(seed, monkeypatch):
+    """A rugged 192 × 192 surface with a lake: the tree found in a corridor round the coarse
+    grid's tree, choosing two of five stations, costs within 2 % of the whole grid's, and the
+    whole fine grid is never searched."""
+    rng = np.random.default_rng(seed)
+    rate = 1.0 + 9.0 * ndimage.gaussian_filter(rng.uniform(0, 1, (192, 192)), 6)
+    rate = rate / rate.max() * 10.0 + rng.uniform(0, 1, rate.shape)
+    rate[80:110, 60:130] = np.nan  # a lake
+    open_cells = np.argwhere(np.isfinite(rate))
+    cells = [tuple(int(v) for v in open_cells[i]) for i in rng.choice(len(open_cells), 8)]
+    found = {}
+    whole = []
+    whole_tree = search._whole_tree
+    monkeypatch.setattr(
+        search, "_whole_tree", lambda q, *a: whole.append(q.level.rate.shape) or whole_tree(q, *a)
+    )
+    for c2f in (None, (4, 3, 2, 500)):
+        sc = world.plain_scene(rate, c2f)
+        q = search.Query(level=sc.level(), scene=sc, chain=cells[:3], targets=cells[3:])
+        found[c2f is None] = search.route_tree(q, n_optional=2, rounds=6)
+        _valid_tree(found[c2f is None], cells[:3])
+        assert len(set(found[c2f is None].cells()) & {r * 192 + c for r, c in cells[3:]}) == 2
+    assert whole == [(192, 192), (12, 12)]  # the exact search, then the coarsest level's
+    assert found[False].cost == pytest.approx(found[True].cost, rel=0.02)
+
+
+def test_a_terminal_the_fine_grid_cannot_reach_leaves_no_tree_without_the_whole_grid(
+    monkeypatch,
+):
+    """A terminal walled in by a ring the coarse grid cannot see (its blocks' minima are
+    open): no tree, and no whole-grid search at the fine level."""
+    rate = np.ones((64, 64))
+    rows, cols = np.indices(rate.shape)
+    rate[np.abs(np.hypot(rows - 40, cols - 40) - 5) < 1] = np.nan
+    sc = world.plain_scene(rate, (4, 2, 1, 20))
+    whole = []
+    whole_tree = search._whole_tree
+    monkeypatch.setattr(
+        search, "_whole_tree", lambda q, *a: whole.append(q.level.rate.shape) or whole_tree(q, *a)
+    )
+    q = search.Query(level=sc.level(), scene=sc, chain=[(3, 3), (40, 40), (60, 5)], targets=[])
+    assert search.route_tree(q, n_optional=0, rounds=2) is None
+    assert whole == [(4, 4)]  # the coarsest level's only: its tree joins what the fine cannot
+
+
 def test_a_shared_trunk_costs_less_than_separate_routes():
     """Two origins at the top of a cheap valley that runs to two stations: one trunk is paid
     once, where separate routes would pay it four times."""
@@ -141,9 +196,12 @@ gateways:
 """
 
 
-def _plan(root: Path, extra: str = "") -> Path:
+def _plan(root: Path, extra: str = "", route: str = "") -> Path:
+    """The network stage's output on the synthetic world with two origins (``route``: more
+    settings of the route section)."""
     cfg = world.build(root)
-    cfg.write_text(cfg.read_text().replace("origins: [{name: Origin City}]", TWO_ORIGINS) + extra)
+    text = cfg.read_text().replace("origins: [{name: Origin City}]", TWO_ORIGINS + route)
+    cfg.write_text(text + extra)
     for stage in ("fetch", "ingest", "cost", "route", "score", "uncertainty", "onward"):
         assert cli.main(["--config", str(cfg), stage]) == 0
     assert cli.main(["--config", str(cfg), "network"]) == 0
@@ -201,3 +259,16 @@ def test_a_second_crossing_on_each_border_makes_it_survivable(tmp_path):
     assert s["single_points_of_failure"] == "none"
     lat = io.read_table(gpkg, "network_latency")
     assert set(lat["role"]) == {"working", "protection"} and (lat["rt_ms"] > 0).all()
+
+
+def test_the_plan_coarse_to_fine_is_the_whole_grids_plan(one_gateway, tmp_path):
+    """Routed coarse to fine (two coarse grids, corridors of two coarse cells), the network
+    joins the same stations through the same gateway, at the whole grid's cost within 2 %."""
+    c2f = "\n  method: coarse_to_fine\n  coarsest_cells: 50\n  corridor_cells: 2"
+    gpkg = _plan(tmp_path, route=c2f)
+    whole = io.read_table(one_gateway, "network_summary").iloc[0]
+    s = io.read_table(gpkg, "network_summary").iloc[0]
+    assert s["status"] == whole["status"] == "built"
+    assert s["stations"] == whole["stations"]
+    assert s["single_points_of_failure"] == whole["single_points_of_failure"]
+    assert s["working_capex_usd"] == pytest.approx(whole["working_capex_usd"], rel=0.02)

@@ -4,8 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from affine import Affine
-from pyproj import CRS
+import world
 from scipy import ndimage
 
 from pipeline import (
@@ -25,7 +24,6 @@ from pipeline import (
 from pipeline.config import CostConfig, RouteConfig, Scenario
 from pipeline.costbook import OUTSIDE, WATER_SEA
 from pipeline.errors import ConfigError, EndpointError, NoRouteError
-from pipeline.grid import Grid
 
 CODES = ["IR", "KZ", "TM"]
 COST = CostConfig(border_crossing_usd=1000.0, landfall_usd=300.0)
@@ -562,17 +560,11 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
     )
 
 
-def _plain_scene(rate: np.ndarray, c2f) -> scene.Scene:
-    grid = Grid(CRS.from_epsg(3857), Affine.scale(1000.0, -1000.0), rate.shape[1], rate.shape[0])
-    zone = np.ones(rate.shape, dtype=np.int16)
-    return scene.Scene(rate, np.ones(rate.shape), zone, np.zeros((2, 2)), grid, 8, None, c2f)
-
-
 def test_a_target_an_exclusion_cuts_off_is_unreachable_without_searching_the_whole_grid(
     monkeypatch,
 ):
     rate = np.ones((64, 64))
-    sc = _plain_scene(rate, (4, 2, 1, 20))
+    sc = world.plain_scene(rate, (4, 2, 1, 20))
     level = sc.level()
     assert level.coarse.coarse is not None  # 64² → 16² → 4²: two coarse grids
     rows, cols = np.indices(rate.shape)
@@ -591,7 +583,7 @@ def test_a_target_an_exclusion_cuts_off_is_unreachable_without_searching_the_who
     assert to((50, 50), level, ov) == [None]
     assert (64, 64) not in whole  # proved cut off on the fine grid without pricing it
     (found,) = to((30, 55), level, ov)
-    (exact,) = to((30, 55), _plain_scene(rate, None).level())
+    (exact,) = to((30, 55), world.plain_scene(rate, None).level())
     assert found[1] == pytest.approx(exact[1])
 
 
@@ -600,7 +592,7 @@ def test_coarse_to_fine_with_free_cells_searches_its_corridor_on_the_heap():
     rng = np.random.default_rng(4)
     rate = rng.uniform(1, 5, (64, 64))
     rate[30:34, :] = 0.0  # a free road across the grid
-    coarse, whole = _plain_scene(rate, (4, 3, 2, 20)), _plain_scene(rate, None)
+    coarse, whole = world.plain_scene(rate, (4, 3, 2, 20)), world.plain_scene(rate, None)
     (found,) = search.route_chain(
         search.Query(level=coarse.level(), scene=coarse, chain=[(2, 2)], targets=[(60, 60)])
     )

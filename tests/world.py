@@ -18,9 +18,12 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
+from affine import Affine
+from pyproj import CRS
 from rasterio.transform import from_origin
 
-from pipeline import io, sources
+from pipeline import io, scene, sources
+from pipeline.grid import Grid
 
 WGS84 = "EPSG:4326"
 
@@ -531,3 +534,10 @@ def replace(
     lock["files"][mirror_path]["sha256"] = io.sha256_file(path)
     io.write_json(lock_path, lock)
     return path
+
+
+def plain_scene(rate: np.ndarray, c2f: tuple[int, int, int, int] | None) -> scene.Scene:
+    """A scene of one zone on a 1 km grid at ``rate``; coarse to fine by ``c2f``, or not."""
+    grid = Grid(CRS.from_epsg(3857), Affine.scale(1000.0, -1000.0), rate.shape[1], rate.shape[0])
+    zone = np.ones(rate.shape, dtype=np.int16)
+    return scene.Scene(rate, np.ones(rate.shape), zone, np.zeros((2, 2)), grid, 8, None, c2f)
