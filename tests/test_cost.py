@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from scipy import ndimage
 
 from pipeline import cost, costbook, io
@@ -257,3 +258,39 @@ def test_a_protected_area_is_not_charged_in_an_existing_railway_or_major_road_re
     assert costbook.protected_penalised(protected, rows).tolist() == [
         [True, False, False, True, False]
     ]
+
+
+def test_the_nearest_set_cell_is_the_whole_grids_distance_transforms(monkeypatch):
+    """Sparse set cells (each its own value) and cells far apart on a 300 × 2,100 grid, in
+    tiles of 64: each takes a nearest set cell, at the distance the whole-grid transform
+    gives, including cells whose nearest lies several tiles away."""
+    rng = np.random.default_rng(3)
+    a = np.zeros((300, 2100), dtype=np.int32)
+    on = rng.choice(a.size, 40, replace=False)
+    a.ravel()[on] = np.arange(1, 41)
+    a[:, 1500:] = 0  # the east has none: its cells look far west
+    rr, cc = np.divmod(rng.choice(a.size, 500, replace=False), a.shape[1])
+    keep = a[rr, cc] == 0
+    rr, cc = rr[keep], cc[keep]
+    got = cost.nearest_set(a, rr, cc, tile=64)
+    dist = ndimage.distance_transform_edt(a == 0)
+    pos = {int(v): divmod(int(i), a.shape[1]) for i, v in zip(on, a.ravel()[on], strict=True)}
+    found = [np.hypot(r - pos[v][0], c - pos[v][1]) for r, c, v in zip(rr, cc, got, strict=True)]
+    np.testing.assert_allclose(found, dist[rr, cc])
+
+
+def test_a_polygon_burnt_on_its_window_is_the_whole_grids_burn(small_grid):
+    x0, y0 = small_grid.transform.c, small_grid.transform.f
+    cell = small_grid.cell_m
+    shapes = [
+        shapely.box(x0 + 3.3 * cell, y0 - 9.7 * cell, x0 + 11.2 * cell, y0 - 2.1 * cell),
+        shapely.Point(x0 + 20.5 * cell, y0 - 30.5 * cell).buffer(6.3 * cell),
+        shapely.box(x0 - 5 * cell, y0 - 4 * cell, x0 + 2.5 * cell, y0 + 3 * cell),  # off the edge
+        shapely.box(x0 - 9 * cell, y0 + 2 * cell, x0 - 3 * cell, y0 + 8 * cell),  # off the grid
+    ]
+    for geom in shapes:
+        whole = cost.burn([geom], small_grid, all_touched=False) > 0
+        rows, cols, mask = cost.burn_window(geom, small_grid)
+        part = np.zeros(small_grid.shape, dtype=bool)
+        part[rows, cols] = mask
+        np.testing.assert_array_equal(part, whole)
