@@ -545,7 +545,8 @@ class RouteConfig(_Section):
         "waypoints, barriers and the alternatives' exclusions all apply. Not exact: a route "
         "can cost slightly more than the full grid's, and with several alternatives the joint "
         "method can settle on another set (measured in the README, 'How it works' and 'Finer "
-        "grids'). 'auto': coarse to fine above coarse_to_fine_above_cells.",
+        "grids'). The network stage finds its tree and protection paths the same way. "
+        "'auto': coarse to fine above coarse_to_fine_above_cells.",
     )
     coarse_to_fine_above_cells: int = Field(
         20_000_000,
