@@ -1,8 +1,7 @@
 """Ground near a path: the cells within a distance of it, and the areas round its endpoints.
 
 Distances are ground km at each cell's own scale. Results are sorted flat cell indices (a band
-round a path costs its length × the disk, not the grid), or grid-shaped booleans for the score
-stage.
+round a path costs its length × the disk, not the grid); ``member`` looks cells up in them.
 """
 
 from __future__ import annotations
@@ -78,26 +77,6 @@ def _sorted_unique(flat: np.ndarray) -> np.ndarray:
     keep = np.ones(flat.size, dtype=bool)
     keep[1:] = flat[1:] != flat[:-1]
     return flat[keep]
-
-
-def _mask(index: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape, dtype=bool)
-    out.ravel()[index] = True
-    return out
-
-
-def near_paths(
-    paths: list[np.ndarray], inv: np.ndarray, cell_km: float, *, within_km: float
-) -> np.ndarray:
-    """``near_index`` as a grid-shaped boolean."""
-    return _mask(near_index(paths, inv, cell_km, within_km=within_km), inv.shape)
-
-
-def endpoint_areas(
-    points: list[tuple[int, int]], inv: np.ndarray, cell_km: float, *, radius_km: float
-) -> np.ndarray:
-    """``endpoint_index`` as a grid-shaped boolean."""
-    return _mask(endpoint_index(points, inv, cell_km, radius_km=radius_km), inv.shape)
 
 
 def member(flat: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import router
-from .corridors import endpoint_areas, near_paths
+from .corridors import endpoint_index, member, near_index
 
 
 def _steps(cells: np.ndarray) -> np.ndarray:
@@ -56,9 +56,9 @@ def shared_km(
 ) -> tuple[float, float]:
     """(ground km of ``paths``, of which km within ``separation_km`` of ``existing``).
 
-    ``paths`` are cell paths, their ground taken once (a network); ``clear``: a grid-shaped
-    boolean of the cells left out (the origin's area). A step is shared when both its cells are
-    near the existing routes and neither is in ``clear``.
+    ``paths`` are cell paths, their ground taken once (a network); ``clear``: the cells left out
+    (the origin's area; flat indices, sorted). A step is shared when both its cells are near
+    the existing routes and neither is in ``clear``.
     """
     steps = union_steps(paths)
     if len(steps) == 0:
@@ -66,15 +66,19 @@ def shared_km(
     km = steps_km(steps, inv, cell_km)
     if not existing:
         return float(km.sum()), 0.0
-    near = near_paths(existing, inv, cell_km, within_km=separation_km)
-    if clear is not None:
-        near &= ~clear
-    hit = near[steps[:, 0], steps[:, 1]] & near[steps[:, 2], steps[:, 3]]
+    near = near_index(existing, inv, cell_km, within_km=separation_km)
+    hit = np.ones(len(steps), dtype=bool)
+    for r, c in ((0, 1), (2, 3)):
+        flat = steps[:, r] * inv.shape[1] + steps[:, c]
+        hit &= member(flat, near) & (True if clear is None else ~member(flat, clear))
     return float(km.sum()), float(km[hit].sum())
 
 
 def origin_area(
     origin_cell: tuple[int, int], inv: np.ndarray, *, cell_km: float, radius_km: float
 ) -> np.ndarray:
-    """The cells within ``radius_km`` of ground of the origin: left out of the shared ground."""
-    return endpoint_areas([origin_cell], inv, cell_km, radius_km=radius_km)
+    """The origin's area, left out of the shared ground: its cells (flat, sorted) within reach.
+
+    Within ``radius_km`` of ground of the origin.
+    """
+    return endpoint_index([origin_cell], inv, cell_km, radius_km=radius_km)

@@ -23,7 +23,7 @@ import shapely
 from . import economics, gateways, io, overlap, routebook, router, validation
 from .catalogue import StageFiles
 from .config import Config, CostConfig, ReferenceCorridor, RouteConfig
-from .corridors import endpoint_areas, near_paths
+from .corridors import endpoint_index, member, near_index
 from .costbook import ROW_KINDS, crossable_rivers, is_wet, on_row, priced_faults
 from .geometry import GEOD, geodesic_km, geodesic_vertex_km, latency_ms
 from .grid import Grid, template
@@ -405,12 +405,9 @@ def shared_risk(
     crossed by both within the separation) and, per route, the km shared with each other route.
     """
     cell_km = grid.cell_m / 1000.0
-    clear = endpoint_areas(keep_clear, inv, cell_km, radius_km=endpoint_radius_km)
+    clear = endpoint_index(keep_clear, inv, cell_km, radius_km=endpoint_radius_km)
     cells = {rid: cells[rid] for rid in group["route_id"]}
-    near = {
-        rid: near_paths([c], inv, cell_km, within_km=separation_km) & ~clear
-        for rid, c in cells.items()
-    }
+    near = {rid: near_index([c], inv, cell_km, within_km=separation_km) for rid, c in cells.items()}
     segments, points, shared = [], [], {rid: {} for rid in cells}
     sep_m = separation_km * 1000.0
     order = {r.route_id: r.alternative for r in group.itertuples()}
@@ -420,7 +417,8 @@ def shared_risk(
                 continue
             # the later route b against the earlier a: the test the router made for b
             cb = cells[b]
-            hit = near[a][cb[:, 0], cb[:, 1]]
+            flat = cb[:, 0] * grid.width + cb[:, 1]
+            hit = member(flat, near[a]) & ~member(flat, clear)
             step = hit[:-1] & hit[1:]
             shared[a][b] = shared[b][a] = float((router.edge_km(cb, inv, cell_km) * step).sum())
             segments += _shared_segments(
@@ -461,7 +459,8 @@ def _shared_crossings(
 ) -> list[dict]:
     """The crossings of the ``earlier`` route that the ``later`` one also makes within ``sep_m``.
 
-    The same kind and name, nearer than ``sep_m``, outside the ``clear`` endpoint areas.
+    The same kind and name, nearer than ``sep_m``, outside the ``clear`` endpoint areas (their
+    cells' flat indices, sorted).
     """
     out = []
     xa = crossings.loc[crossings["route_id"] == earlier]
@@ -473,7 +472,7 @@ def _shared_crossings(
             & (xb.distance(x.geometry) < sep_m)
         ]
         r, c = grid.rowcol(x.geometry.x, x.geometry.y)
-        if not same.empty and not clear[r, c]:
+        if not same.empty and not member(np.array([r * grid.width + c]), clear)[0]:
             out.append(
                 {
                     "scenario": x["scenario"],

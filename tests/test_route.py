@@ -208,11 +208,12 @@ def test_alternatives_keep_their_distance(small_grid, cost_dir):
     assert [a["alternative"] for a in alts] == [1, 2, 3]
     assert all(a["diverse"] for a in alts)
     inv = scene.load_scene(t).inv
-    clear = corridors.endpoint_areas([first["chain"][0], (20, 39)], inv, 2.5, radius_km=12.0)
+    clear = corridors.endpoint_index([first["chain"][0], (20, 39)], inv, 2.5, radius_km=12.0)
     for i, a in enumerate(alts):
         for b in alts[i + 1 :]:
-            near_a = corridors.near_paths([a["cells"]], inv, 2.5, within_km=10.0) & ~clear
-            assert not near_a[b["cells"][:, 0], b["cells"][:, 1]].any()
+            near_a = corridors.near_index([a["cells"]], inv, 2.5, within_km=10.0)
+            flat = b["cells"][:, 0] * inv.shape[1] + b["cells"][:, 1]
+            assert not (corridors.member(flat, near_a) & ~corridors.member(flat, clear)).any()
     costs = [a["steer_cost_usd"] for a in alts]
     assert costs == sorted(costs)  # each detour costs more than the one before
 
@@ -534,7 +535,7 @@ def test_an_overlay_closes_a_cell_whatever_else_it_is_in():
     assert search.overlay(rate, [(np.zeros(0, np.int64), np.nan)]) is None
 
 
-def test_near_paths_and_endpoint_areas_match_a_distance_transform():
+def test_the_cells_near_paths_and_endpoints_are_a_distance_transforms():
     """The stamped band round the paths is the Euclidean distance transform's, cell for cell,
     at each cell's own ground scale."""
     rng = np.random.default_rng(5)
@@ -548,7 +549,8 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
         on[p[:, 0], p[:, 1]] = True
     edt = ndimage.distance_transform_edt(~on) * cell_km * inv
     np.testing.assert_array_equal(
-        corridors.near_paths(paths, inv, cell_km, within_km=within_km), edt < within_km
+        corridors.near_index(paths, inv, cell_km, within_km=within_km),
+        np.flatnonzero(edt < within_km),
     )
     rows, cols = np.indices(inv.shape)
     points = [(3, 4), (60, 100)]
@@ -556,7 +558,7 @@ def test_near_paths_and_endpoint_areas_match_a_distance_transform():
     for r, c in points:
         ref |= np.hypot(rows - r, cols - c) * cell_km * inv[r, c] <= 20.0
     np.testing.assert_array_equal(
-        corridors.endpoint_areas(points, inv, cell_km, radius_km=20.0), ref
+        corridors.endpoint_index(points, inv, cell_km, radius_km=20.0), np.flatnonzero(ref)
     )
 
 
