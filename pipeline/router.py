@@ -529,14 +529,24 @@ def _graph(
     zone_penalty: float | np.ndarray,
     step_km: float,
     connectivity: int,
+    overlay: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Graph:
-    """``accumulate``'s inputs as the kernels take them, with one grid-sized array: the costs."""
+    """``accumulate``'s inputs as the kernels take them, with one grid-sized array: the costs.
+
+    ``overlay``: (flat indices, rates) some cells take instead of ``rate``'s, set in the costs
+    (no copy of ``rate``).
+    """
     if connectivity not in (8, 16):
         raise ValueError(f"connectivity must be 8 or 16, got {connectivity}")
     if inv_scale is None:
-        cs = np.ascontiguousarray(rate, dtype=np.float64)
+        copy = True if overlay is not None else None  # the rate itself is never written
+        cs = np.array(rate, dtype=np.float64, order="C", copy=copy)
     else:
         cs = np.multiply(rate, inv_scale, dtype=np.float64)  # one grid-sized array, not two
+    if overlay is not None:
+        idx, vals = overlay
+        v = vals.astype(np.float64)  # as the costs: rate and scale each in float64, multiplied
+        cs.ravel()[idx] = v if inv_scale is None else v * inv_scale.ravel()[idx]
     use_zone = zone is not None
     z = np.ascontiguousarray(zone) if use_zone else np.zeros((1, 1), dtype=np.int16)
     table = penalty_table(zone_penalty, int(z.max()) + 1)
@@ -652,7 +662,8 @@ def accumulate(
 class Grower:
     """A grid prepared once (costs, zones, queue) for many ``grow`` searches on it.
 
-    The arguments are ``accumulate``'s. A shortest-path Steiner heuristic searches one grid
+    The arguments are ``accumulate``'s, and ``overlay``: (flat indices, rates) some cells take
+    instead (an alternative's exclusions). A shortest-path Steiner heuristic searches one grid
     scores of times; preparing it once saves a fifth of each search.
     """
 
@@ -665,6 +676,7 @@ class Grower:
         zone_penalty: float | np.ndarray = 0.0,
         step_km: float = 1.0,
         connectivity: int = 8,
+        overlay: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.graph = _graph(
             rate,
@@ -673,6 +685,7 @@ class Grower:
             zone_penalty=zone_penalty,
             step_km=step_km,
             connectivity=connectivity,
+            overlay=overlay,
         )
         self.buckets = self.graph.buckets()
 

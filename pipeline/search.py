@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,13 @@ Cell = tuple[int, int]
 Found = tuple[np.ndarray, float]  # a path: (cells, cost)
 Overlay = tuple[np.ndarray, np.ndarray]
 """Cells whose rate an alternative changes: sorted flat indices, and their rates (NaN: closed)."""
+
+
+_WHOLE_GRID = threading.Lock()
+"""Held by a fallback to the whole grid of a grid routed coarse to fine: one at a time in a
+process, as each holds about 17 bytes a cell (costs and distances in float64, the moves: 5.3 GB
+at 250 m) where a corridor's search holds a fraction. Measured at 250 m: two at once took the
+route stage to 17.8 GB."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,7 +93,14 @@ def overlay(rate: np.ndarray, parts: list[tuple[np.ndarray, float]]) -> Overlay 
     return idx, rate.ravel()[idx] * factors[rank]
 
 
-def _grower(q: Query, rate: np.ndarray, inv: np.ndarray | None, *, zone: np.ndarray):
+def _grower(
+    q: Query,
+    rate: np.ndarray,
+    inv: np.ndarray | None,
+    *,
+    zone: np.ndarray,
+    ov: Overlay | None = None,
+) -> router.Grower:
     """The query's searches on ``rate`` (its level's moves, zone costs and step), prepared once."""
     return router.Grower(
         rate,
@@ -94,7 +109,13 @@ def _grower(q: Query, rate: np.ndarray, inv: np.ndarray | None, *, zone: np.ndar
         zone_penalty=q.scene.penalty,
         step_km=q.level.step_km,
         connectivity=q.scene.connectivity,
+        overlay=ov,
     )
+
+
+def _whole(q: Query) -> router.Grower:
+    """The query's level, overlay applied, prepared for searches over the whole grid."""
+    return _grower(q, q.level.rate, q.level.inv, zone=q.level.zone, ov=q.ov)
 
 
 def _chain_paths(run, chain: list[Cell], targets: list[Cell]) -> list[Found | None]:
@@ -128,18 +149,8 @@ def _rates_at(
     return out
 
 
-def _rate_with(q: Query) -> np.ndarray:
-    """The level's rate with the query's overlay applied (a copy where there is one)."""
-    rate = q.level.rate
-    if q.ov is not None:
-        rate = rate.copy()
-        rate.ravel()[q.ov[0]] = q.ov[1]
-    return rate
-
-
 def _whole_grid(q: Query) -> list[Found | None]:
-    search = _grower(q, _rate_with(q), q.level.inv, zone=q.level.zone)
-    return _chain_paths(search.accumulate, q.chain, q.targets)
+    return _chain_paths(_whole(q).accumulate, q.chain, q.targets)
 
 
 def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
@@ -328,17 +339,18 @@ def _joins(q: Query) -> bool:
 
 def _tree_fallback(q: Query, why: str, n_optional: int, rounds: int) -> steiner.Tree | None:
     log.info("network: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
-    return _whole_tree(q, n_optional, rounds)
+    with _WHOLE_GRID:
+        return _whole_tree(q, n_optional, rounds)
 
 
 def _whole_tree(q: Query, n_optional: int, rounds: int) -> steiner.Tree | None:
-    search = _grower(q, _rate_with(q), q.level.inv, zone=q.level.zone)
-    return _tree_in(q, search, n_optional, rounds)
+    return _tree_in(q, _whole(q), n_optional, rounds)
 
 
 def _fallback(q: Query, why: str) -> list[Found | None]:
     log.info("route: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
-    return _whole_grid(q)
+    with _WHOLE_GRID:
+        return _whole_grid(q)
 
 
 def _corridor_graph(

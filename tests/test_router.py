@@ -372,6 +372,28 @@ def test_a_corridor_search_is_the_window_search_with_the_rest_shut(connectivity)
             np.testing.assert_array_equal(router.backtrack(pred, g), router.backtrack(ref_pred, g))
 
 
+@pytest.mark.parametrize("scaled", [True, False])
+def test_an_overlay_in_the_costs_is_the_search_on_a_changed_copy(scaled):
+    """Cells an overlay closes or reprices, set in the costs: the same distances and moves as
+    on a copy of the rate with those cells changed, and the rate itself untouched."""
+    rng = np.random.default_rng(12)
+    rate = rng.uniform(1, 9, (40, 50)).astype(np.float32 if scaled else np.float64)
+    inv = rng.uniform(0.8, 1.2, rate.shape).astype(np.float32) if scaled else None
+    before = rate.copy()
+    idx = np.sort(rng.choice(rate.size, 300, replace=False))
+    vals = np.where(np.arange(idx.size) % 3, rate.ravel()[idx] * 0.2, np.nan).astype(rate.dtype)
+    changed = rate.copy()
+    changed.ravel()[idx] = vals
+    start = (0, 0) if np.isfinite(changed[0, 0]) else (0, 1)
+    goals = [(39, 49), (20, 25)]
+    grower = router.Grower(rate, inv_scale=inv, step_km=2.5, overlay=(idx, vals))
+    dist, pred = grower.accumulate(start, goals)
+    ref, ref_pred = router.accumulate(changed, start, goals, inv_scale=inv, step_km=2.5)
+    np.testing.assert_array_equal(dist, ref)
+    np.testing.assert_array_equal(pred, ref_pred)
+    np.testing.assert_array_equal(rate, before)
+
+
 # --- regressions: rounding in the bucket queue, the corridor's width, cells off the grid -------
 
 ROUNDING_CASES = [
