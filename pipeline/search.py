@@ -153,14 +153,34 @@ def _whole_grid(q: Query) -> list[Found | None]:
     return _chain_paths(_whole(q).accumulate, q.chain, q.targets)
 
 
-def _corridor_blocks(cells: np.ndarray, width: int) -> tuple[int, int, np.ndarray]:
-    """Coarse cells within ``width`` of the coarse ``cells``: (row0, col0, mask)."""
-    lo = np.maximum(cells.min(axis=0) - width, 0)
-    hi = cells.max(axis=0) + width + 1
-    on = np.zeros(hi - lo, dtype=bool)
-    on[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
-    near = ndimage.distance_transform_cdt(~on, metric="chessboard") <= width
+Parts = list[tuple[np.ndarray, int]]
+"""A corridor: coarse cells (k × 2), each group with its half-width in coarse cells."""
+
+
+def _corridor_blocks(parts: Parts) -> tuple[int, int, np.ndarray]:
+    """Coarse cells within each part's width of its coarse cells: (row0, col0, mask)."""
+    lo = np.maximum(np.min([c.min(axis=0) - w for c, w in parts], axis=0), 0)
+    hi = np.max([c.max(axis=0) + w + 1 for c, w in parts], axis=0)
+    near = np.zeros(hi - lo, dtype=bool)
+    for cells, width in parts:
+        on = np.zeros(hi - lo, dtype=bool)
+        on[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
+        near |= ndimage.distance_transform_cdt(~on, metric="chessboard") <= width
     return int(lo[0]), int(lo[1]), near
+
+
+def _widened(parts: Parts, edge: np.ndarray, factor: int) -> Parts:
+    """The next corridor: grown round the cells where the paths met its edge, else wider.
+
+    Round the fine ``edge`` cells by twice the widest part so far; with none (a target the
+    corridor holds no way to), the first part twice as wide. Growing only where a path met
+    the edge keeps a long path's corridor narrow elsewhere: doubling it everywhere for one bend
+    beyond the edge costs the whole corridor again.
+    """
+    if len(edge):
+        return [*parts, (edge // factor, 2 * max(w for _, w in parts))]
+    (cells, width), *rest = parts
+    return [(cells, 2 * width), *rest]
 
 
 def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], *, r0: int, c0: int) -> np.ndarray:
@@ -171,18 +191,29 @@ def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], *, r0: int, c0:
     return fine[: shape[0] - r0, : shape[1] - c0]
 
 
-def _touches_edge(path: np.ndarray, win: _Window, q: Query) -> bool:
-    """Whether a path runs along the corridor's edge with passable ground beyond it."""
+def _edge_cells(path: np.ndarray, win: _Window, q: Query) -> np.ndarray:
+    """Cells beyond the corridor's edge that a path runs along and could step onto: (k, 2).
+
+    Ground beyond is passable and in a zone the path's cell may move into (the far side of a
+    border away from its gateways is not: a path along a border would otherwise widen its
+    corridor every time the edge falls on the border).
+    """
     rate, factor = q.level.rate, q.level.factor
+    pr = np.repeat(path[:, 0], 8)
+    pc = np.repeat(path[:, 1], 8)
     rr = (path[:, None, 0] + router.DR[None, :8]).ravel()
     cc = (path[:, None, 1] + router.DC[None, :8]).ravel()
     on_grid = (rr >= 0) & (rr < rate.shape[0]) & (cc >= 0) & (cc < rate.shape[1])
-    rr, cc = rr[on_grid], cc[on_grid]
+    pr, pc, rr, cc = pr[on_grid], pc[on_grid], rr[on_grid], cc[on_grid]
     br, bc = (rr - win.r0) // factor, (cc - win.c0) // factor
     inside = (br >= 0) & (br < win.near.shape[0]) & (bc >= 0) & (bc < win.near.shape[1])
     inside[inside] = win.near[br[inside], bc[inside]]
-    beyond = _rates_at(rate, q.ov, rr[~inside], cc=cc[~inside])
-    return bool(np.any((beyond >= 0) & np.isfinite(beyond)))
+    pr, pc, rr, cc = pr[~inside], pc[~inside], rr[~inside], cc[~inside]
+    beyond = _rates_at(rate, q.ov, rr, cc=cc)
+    zone = q.level.zone
+    table = router.penalty_table(q.scene.penalty, int(zone.max()) + 1)
+    edge = (beyond >= 0) & np.isfinite(beyond) & np.isfinite(table[zone[pr, pc], zone[rr, cc]])
+    return np.column_stack([rr[edge], cc[edge]])
 
 
 def _open_ends(q: Query, cov: Overlay | None, cends: list[Cell]) -> Overlay | None:
@@ -230,10 +261,11 @@ def _coarse_to_fine(q: Query) -> list[Found | None]:
     waypoints, several targets, barriers and exclusion masks all carry over; the coarse level
     is itself routed coarse to fine while it is larger than the coarsest size. The fine routing
     is exact inside the corridor; a path along the corridor's edge with open ground beyond it
-    widens the corridor (doubling, ``route.max_widenings`` times), then the whole grid is
-    searched. Where the coarse level finds no way to a target, a search from both ends without
-    costs (``router.linked``) shows whether the fine grid has one: if not, the target is
-    unreachable without pricing every cell the origin reaches; if so, the whole grid.
+    grows the corridor there, and a target the corridor holds no way to doubles its width
+    (``route.max_widenings`` times in all), then the whole grid is searched. Where the coarse
+    level finds no way to a target, a search from both ends without costs
+    (``router.linked``) shows whether the fine grid has one: if not, the target is unreachable
+    without pricing every cell the origin reaches; if so, the whole grid.
     """
     _, width, widenings, _ = q.scene.c2f
     cpaths = route_chain(_coarse_query(q))
@@ -243,20 +275,29 @@ def _coarse_to_fine(q: Query) -> list[Found | None]:
         return _fallback(q, "the coarse grid lost a way through")
     kept = [i for i in range(len(q.targets)) if i not in lost]
     tries = widenings + 1
+    parts: Parts = [(np.zeros((0, 2), dtype=np.int64), width)]
     while kept and tries:
-        ccells = np.concatenate([cpaths[i][0] for i in kept])
+        parts[0] = (np.concatenate([cpaths[i][0] for i in kept]), parts[0][1])
         sub = dataclasses.replace(q, targets=[q.targets[i] for i in kept])
-        win, found = _in_corridor(sub, ccells, width)
+        win, found = _in_corridor(sub, parts)
         missing = {i for i, p in zip(kept, found, strict=True) if p is None}
+        if missing:
+            log.debug(
+                "route: %d of %d targets not reached in the corridor", len(missing), len(kept)
+            )
         cut = _cut_off(q, missing) if missing else set()
         if cut:  # unreachable on the fine grid too: settled, the corridor stays as it is
             kept = [i for i in kept if i not in cut]
             continue
-        if not missing and not any(_touches_edge(p[0], win, q) for p in found):
-            for i, p in zip(kept, found, strict=True):
-                out[i] = p
-            return out
-        width *= 2
+        edge = np.zeros((0, 2), dtype=np.int64)
+        if not missing:
+            edge = np.concatenate([_edge_cells(p[0], win, q) for p in found])
+            if not len(edge):
+                for i, p in zip(kept, found, strict=True):
+                    out[i] = p
+                return out
+            log.debug("route: paths run along the corridor's edge at %d cells", len(edge))
+        parts = _widened(parts, edge, q.level.factor)
         tries -= 1
     if not kept:
         return out
@@ -299,9 +340,10 @@ def _tree_in(q: Query, search, n_optional: int, rounds: int, win: _Window | None
 def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.Tree | None:
     """``route_tree`` searched only in a corridor around the tree on the coarser level.
 
-    As ``_coarse_to_fine``: the corridor widens (doubling, ``route.max_widenings`` times)
-    while the tree runs along its edge with open ground beyond, or joins fewer optional cells
-    than the coarse tree, then the whole grid is searched. The fine tree is the heuristic's
+    As ``_coarse_to_fine``: the corridor grows where the tree runs along its edge with open
+    ground beyond, and doubles its width where it holds no tree or one joining fewer optional
+    cells than the coarse tree (``route.max_widenings`` times in all), then the whole grid is
+    searched. The fine tree is the heuristic's
     within the corridor, not the whole grid's: it may differ where a cheaper way runs outside.
     """
     _, width, widenings, _ = q.scene.c2f
@@ -314,20 +356,22 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
         if not _joins(q):
             return None  # a required cell the fine grid cannot join either
         return _tree_fallback(q, "the coarse grid could not join the terminals", n_optional, rounds)
-    ccells = np.array([coarse.rc(c) for c in coarse.cells()], dtype=np.int64)
+    parts: Parts = [(np.array([coarse.rc(c) for c in coarse.cells()], dtype=np.int64), width)]
     want = min(n_optional, len(set(coarse.cells()) & {r * coarse.width + c for r, c in cq.targets}))
     opt = {r * q.level.rate.shape[1] + c for r, c in q.targets}
     for tries in range(widenings + 1):
-        win, search = _corridor_graph(q, ccells, width)
+        win, search = _corridor_graph(q, parts)
         found = _tree_in(q, search, n_optional, rounds, win)
+        edge = np.zeros((0, 2), dtype=np.int64)
         if found is None:
             if tries == 0 and not _joins(q):
                 return None
         elif len(set(found.cells()) & opt) >= want:
             cells = np.array([found.rc(c) for c in found.cells()], dtype=np.int64)
-            if not _touches_edge(cells, win, q):
+            edge = _edge_cells(cells, win, q)
+            if not len(edge):
                 return found
-        width *= 2
+        parts = _widened(parts, edge, q.level.factor)
     return _tree_fallback(q, "the widest corridor held no tree", n_optional, rounds)
 
 
@@ -353,16 +397,14 @@ def _fallback(q: Query, why: str) -> list[Found | None]:
         return _whole_grid(q)
 
 
-def _corridor_graph(
-    q: Query, ccells: np.ndarray, width: int
-) -> tuple[_Window, router.Corridor | router.Grower]:
-    """The query's level within ``width`` coarse cells of ``ccells``, prepared for searches.
+def _corridor_graph(q: Query, parts: Parts) -> tuple[_Window, router.Corridor | router.Grower]:
+    """The query's level in the corridor ``parts`` mark on its coarse level, prepared for searches.
 
     A ``router.Corridor``; where its costs need the heap, a ``router.Grower`` on the window
     with every cell outside the corridor shut. Both take and give the window's cells.
     """
     level = q.level
-    r0, c0, near = _corridor_blocks(ccells, width)
+    r0, c0, near = _corridor_blocks(parts)
     r0, c0, f = r0 * level.factor, c0 * level.factor, level.factor
     cells = None
     if q.ov is not None:
@@ -400,12 +442,12 @@ def _local(win: _Window, cells: list[Cell]) -> list[Cell]:
     return [(r - win.r0, c - win.c0) for r, c in cells]
 
 
-def _in_corridor(q: Query, ccells: np.ndarray, width: int) -> tuple[_Window, list[Found | None]]:
-    """The chain's paths on the query's level within ``width`` coarse cells of ``ccells``.
+def _in_corridor(q: Query, parts: Parts) -> tuple[_Window, list[Found | None]]:
+    """The chain's paths on the query's level in the corridor ``parts`` mark.
 
     Returns the corridor and the paths, in the level's cells.
     """
-    win, search = _corridor_graph(q, ccells, width)
+    win, search = _corridor_graph(q, parts)
     found = _chain_paths(search.accumulate, _local(win, q.chain), _local(win, q.targets))
     return win, [None if p is None else (p[0] + [win.r0, win.c0], p[1]) for p in found]
 

@@ -487,7 +487,7 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
     dests = (point(small_grid, "Coast", 20, 39, "coast"),)
     widths = []
     box = search._corridor_blocks
-    monkeypatch.setattr(search, "_corridor_blocks", lambda c, w: widths.append(w) or box(c, w))
+    monkeypatch.setattr(search, "_corridor_blocks", lambda p: widths.append(p[0][1]) or box(p))
     costs = {}
     for method in ("full", "coarse_to_fine"):
         t = task(
@@ -513,15 +513,24 @@ def test_a_path_along_the_corridors_edge_touches_it_only_with_open_ground_beyond
     mask[1:5] = True  # the corridor: rows 3-6 of the grid (window from row 2)
     win = search._Window(2, 0, mask)
     path = np.array([[3, c] for c in range(10)])  # along its northern edge
+    zone, free = np.ones(rate.shape, np.int8), np.zeros((3, 3))
 
-    def touches(path, rate, ov=None):
-        level = scene.Level(rate, None, np.ones(rate.shape, np.int8), 1.0, factor=1)
-        q = search.Query(level=level, scene=None, chain=[], targets=[], ov=ov)
-        return search._touches_edge(path, win, q)
+    def touches(path, rate, ov=None, zone=zone, penalty=free):
+        level = scene.Level(rate, None, zone, 1.0, factor=1)
+        sc = world.plain_scene(rate, None)
+        sc.penalty = penalty
+        q = search.Query(level=level, scene=sc, chain=[], targets=[], ov=ov)
+        return len(search._edge_cells(path, win, q)) > 0
 
     assert touches(path, rate)
     closed = search.overlay(rate, [(np.arange(20, 30), np.nan)])  # an alternative's exclusion
     assert not touches(path, rate, closed)
+    # beyond is another country, entered only at a gateway elsewhere: not ground it could take
+    border = zone.copy()
+    border[:3] = 2
+    shut = np.array([[0, 0, 0], [0, 0, np.inf], [0, np.inf, 0]])
+    assert not touches(path, rate, zone=border, penalty=shut)
+    assert touches(path, rate, zone=border, penalty=np.where(np.isinf(shut), 5.0, 0.0))
     rate[2] = np.nan  # the ground beyond is impassable: the corridor was wide enough
     assert not touches(path, rate)
     assert not touches(np.array([[4, c] for c in range(10)]), np.ones((10, 10)))
