@@ -574,9 +574,10 @@ class RouteConfig(_Section):
     max_widenings: int = Field(
         3,
         ge=0,
-        description="Times the corridor is doubled where the fine path runs along its edge, "
-        "before the whole grid is searched. Default: 3 (8× the width: then the corridor is "
-        "about as wide as the search itself).",
+        description="Times the corridor is widened before the whole grid is searched: grown "
+        "round the cells where a fine path runs along its edge (by twice its widest part so "
+        "far), or doubled where it holds no way to a target. Default: 3 (8× the width: then "
+        "the corridor is about as wide as the search itself).",
     )
 
     coarsest_cells: int = Field(
