@@ -343,8 +343,8 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
     As ``_coarse_to_fine``: the corridor grows where the tree runs along its edge with open
     ground beyond, and doubles its width where it holds no tree or one joining fewer optional
     cells than the coarse tree (``route.max_widenings`` times in all), then the whole grid is
-    searched. The fine tree is the heuristic's
-    within the corridor, not the whole grid's: it may differ where a cheaper way runs outside.
+    searched. The fine tree is the heuristic's within the corridor, not the whole grid's: it
+    may differ where a cheaper way runs outside.
     """
     _, width, widenings, _ = q.scene.c2f
     cq = _coarse_query(q)
