@@ -1086,11 +1086,13 @@ def _grow(q):
 
 
 @numba.njit(nogil=True, cache=True)
-def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa: C901, PLR0912, PLR0913, PLR0915
+def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark, meet):  # noqa: C901, PLR0912, PLR0913, PLR0915
     nr, nc = rate.shape
     rf = rate.ravel()
     zf = zone.ravel()
-    # mark: 1, 2 reached from a, from b; 3 closed
+    # mark: the low two bits 1, 2 reached from a, from b, 3 closed; the bits above, 1 + the
+    # move that reached the cell (0 at a and b). ``meet``: the two cells where the searches met,
+    # and the side (0: from a) of the first
     for k in range(closed.size):
         mark[closed[k]] = 3
     if mark[a] == 3 or mark[b] == 3:
@@ -1098,6 +1100,7 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa
     if not (rf[a] >= 0.0 and rf[a] < np.inf and rf[b] >= 0.0 and rf[b] < np.inf):
         return False  # an impassable end: ``accumulate`` refuses it, or never reaches it
     if a == b:
+        meet[0], meet[1], meet[2] = a, b, 0
         return True
     passed = _passed(nc, n_moves)
     qa = np.empty(1024, dtype=np.int32)
@@ -1120,7 +1123,8 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa
             if vr < 0 or vr >= nr or vc < 0 or vc >= nc:
                 continue
             v = vr * nc + vc
-            if mark[v] == 3 or mark[v] == side + 1 or not (rf[v] >= 0.0 and rf[v] < np.inf):
+            m = mark[v] & 3
+            if m == 3 or m == side + 1 or not (rf[v] >= 0.0 and rf[v] < np.inf):
                 continue
             # the search from b takes the moves backwards: the move's source is v
             zs = (zf[u] if side == 0 else zf[v]) if use_zone else 0
@@ -1130,9 +1134,10 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark):  # noqa
                 cost = penalty[zf[u], zf[v]] if side == 0 else penalty[zf[v], zf[u]]
                 if not cost < np.inf:
                     continue
-            if mark[v] != 0:
+            if m != 0:
+                meet[0], meet[1], meet[2] = u, v, side
                 return True  # the two searches met
-            mark[v] = side + 1
+            mark[v] = side + 1 + 4 * (k + 1)
             if side == 0:
                 if ta == qa.size:
                     qa = _grow(qa)
@@ -1164,10 +1169,51 @@ def linked(
     A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
     size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.
     """
+    return _link(rate, a, b, closed, zone, zone_penalty, connectivity) is not None
+
+
+def linked_path(
+    rate: np.ndarray,
+    a: tuple[int, int],
+    b: tuple[int, int],
+    *,
+    closed: np.ndarray | None = None,
+    zone: np.ndarray | None = None,
+    zone_penalty: float | np.ndarray = 0.0,
+    connectivity: int = 8,
+) -> np.ndarray | None:
+    """A way ``accumulate`` from ``a`` could take to ``b`` (cells, N × 2), or None.
+
+    Found as ``linked`` finds whether there is one: the fewest moves from each end to where the
+    two searches met, not the cheapest.
+    """
+    found = _link(rate, a, b, closed, zone, zone_penalty, connectivity)
+    if found is None:
+        return None
+    mark, (u, v, side) = found
+    nc = rate.shape[1]
+
+    def back(x: int) -> list[int]:  # x, then each cell before it to its search's start
+        out = [x]
+        while mark[x] >> 2:
+            k = (mark[x] >> 2) - 1
+            x = x - int(DR[k]) * nc - int(DC[k])
+            out.append(x)
+        return out
+
+    from_a, from_b = (u, v) if side == 0 else (v, u)
+    flat = back(from_a)[::-1] + (back(from_b) if from_b != from_a else [])
+    return np.column_stack(np.divmod(np.array(flat, dtype=np.int64), nc))
+
+
+def _link(rate, a, b, closed, zone, zone_penalty, connectivity):
+    """``_linked``'s marks and meeting cells, or None where ``a`` and ``b`` are not linked."""
     _check_cells(rate.shape, [a, b], "end")
     z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
     nc = rate.shape[1]
-    return _linked(
+    mark = lazy_zeros((rate.size,), np.uint8)  # the pages of the cells searched, not the grid
+    meet = np.zeros(3, dtype=np.int64)
+    ok = _linked(
         np.ascontiguousarray(rate),
         np.zeros(0, np.int64) if closed is None else np.ascontiguousarray(closed, np.int64),
         z,
@@ -1176,8 +1222,10 @@ def linked(
         connectivity,
         a[0] * nc + a[1],
         b[0] * nc + b[1],
-        lazy_zeros((rate.size,), np.uint8),  # the pages of the cells searched, not the grid
+        mark,
+        meet,
     )
+    return (mark, tuple(int(x) for x in meet)) if ok else None
 
 
 @numba.njit(nogil=True, cache=True)

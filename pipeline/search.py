@@ -159,6 +159,7 @@ Parts = list[tuple[np.ndarray, int]]
 
 def _corridor_blocks(parts: Parts) -> tuple[int, int, np.ndarray]:
     """Coarse cells within each part's width of its coarse cells: (row0, col0, mask)."""
+    parts = [(c, w) for c, w in parts if len(c)]
     lo = np.maximum(np.min([c.min(axis=0) - w for c, w in parts], axis=0), 0)
     hi = np.max([c.max(axis=0) + w + 1 for c, w in parts], axis=0)
     near = np.zeros(hi - lo, dtype=bool)
@@ -169,18 +170,17 @@ def _corridor_blocks(parts: Parts) -> tuple[int, int, np.ndarray]:
     return int(lo[0]), int(lo[1]), near
 
 
-def _widened(parts: Parts, edge: np.ndarray, factor: int) -> Parts:
-    """The next corridor: grown round the cells where the paths met its edge, else wider.
+def _grown(parts: Parts, edge: np.ndarray, factor: int) -> tuple[np.ndarray, int]:
+    """The part a corridor grows by round the fine ``edge`` cells where paths met its edge.
 
-    Round the fine ``edge`` cells by twice the widest part so far; with none (a target the
-    corridor holds no way to), the first part twice as wide. Growing only where a path met
-    the edge keeps a long path's corridor narrow elsewhere: doubling it everywhere for one bend
-    beyond the edge costs the whole corridor again.
+    Twice as wide as its widest part so far: growing only where a path met the edge keeps a
+    long path's corridor narrow elsewhere (doubling it everywhere for one bend beyond the edge
+    costs the whole corridor again).
     """
-    if len(edge):
-        return [*parts, (edge // factor, 2 * max(w for _, w in parts))]
-    (cells, width), *rest = parts
-    return [(cells, 2 * width), *rest]
+    return edge // factor, 2 * max(w for _, w in parts)
+
+
+_NO_CELLS = np.zeros((0, 2), dtype=np.int64)
 
 
 def _fine(near: np.ndarray, factor: int, shape: tuple[int, int], *, r0: int, c0: int) -> np.ndarray:
@@ -260,48 +260,49 @@ def _coarse_to_fine(q: Query) -> list[Found | None]:
     alternative's exclusions change only the blocks they touch (``router.patch_blocks``), so
     waypoints, several targets, barriers and exclusion masks all carry over; the coarse level
     is itself routed coarse to fine while it is larger than the coarsest size. The fine routing
-    is exact inside the corridor; a path along the corridor's edge with open ground beyond it
-    grows the corridor there, and a target the corridor holds no way to doubles its width
-    (``route.max_widenings`` times in all), then the whole grid is searched. Where the coarse
-    level finds no way to a target, a search from both ends without costs
-    (``router.linked``) shows whether the fine grid has one: if not, the target is unreachable
-    without pricing every cell the origin reaches; if so, the whole grid.
+    is exact inside the corridor. Where a path runs along the corridor's edge with open ground
+    beyond it, the corridor grows there; where the coarse level (whose blocks can join ground
+    a thin barrier parts on the fine grid) finds no way to a target, or the corridor holds
+    none, a search from both ends without costs (``router.linked_path``) settles whether the
+    fine grid has one: if not, the target is unreachable without pricing every cell the origin
+    reaches; if so, the corridor takes in the way it found. After ``route.max_widenings`` such
+    changes, the whole grid is searched.
     """
     _, width, widenings, _ = q.scene.c2f
     cpaths = route_chain(_coarse_query(q))
     out: list[Found | None] = [None] * len(q.targets)
     lost = {i for i, p in enumerate(cpaths) if p is None}
-    if lost and _cut_off(q, lost) != lost:
-        return _fallback(q, "the coarse grid lost a way through")
-    kept = [i for i in range(len(q.targets)) if i not in lost]
+    extra: Parts = []  # what the corridor took in besides the coarse paths
+    cut, ways = _ways_to(q, lost)
+    if len(ways):
+        extra.append((ways, width))
+    kept = [i for i in range(len(q.targets)) if i not in cut]
     tries = widenings + 1
-    parts: Parts = [(np.zeros((0, 2), dtype=np.int64), width)]
     while kept and tries:
-        parts[0] = (np.concatenate([cpaths[i][0] for i in kept]), parts[0][1])
+        coarse = [cpaths[i][0] for i in kept if cpaths[i] is not None]
+        parts = [(np.concatenate(coarse) if coarse else _NO_CELLS, width), *extra]
         sub = dataclasses.replace(q, targets=[q.targets[i] for i in kept])
         win, found = _in_corridor(sub, parts)
         missing = {i for i, p in zip(kept, found, strict=True) if p is None}
         if missing:
-            log.debug(
-                "route: %d of %d targets not reached in the corridor", len(missing), len(kept)
-            )
-        cut = _cut_off(q, missing) if missing else set()
-        if cut:  # unreachable on the fine grid too: settled, the corridor stays as it is
-            kept = [i for i in kept if i not in cut]
-            continue
-        edge = np.zeros((0, 2), dtype=np.int64)
-        if not missing:
+            cut, ways = _ways_to(q, missing)
+            log.debug("route: %d of %d targets not in the corridor", len(missing), len(kept))
+            if cut:  # unreachable on the fine grid too: settled, the corridor stays as it is
+                kept = [i for i in kept if i not in cut]
+                continue
+            extra.append((ways, width))
+        else:
             edge = np.concatenate([_edge_cells(p[0], win, q) for p in found])
             if not len(edge):
                 for i, p in zip(kept, found, strict=True):
                     out[i] = p
                 return out
             log.debug("route: paths run along the corridor's edge at %d cells", len(edge))
-        parts = _widened(parts, edge, q.level.factor)
+            extra.append(_grown(parts, edge, q.level.factor))
         tries -= 1
     if not kept:
         return out
-    return _fallback(q, "the widest corridor held no way")
+    return _fallback(q, "the corridor held no way after route.max_widenings changes")
 
 
 def route_tree(q: Query, *, n_optional: int, rounds: int) -> steiner.Tree | None:
@@ -341,10 +342,12 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
     """``route_tree`` searched only in a corridor around the tree on the coarser level.
 
     As ``_coarse_to_fine``: the corridor grows where the tree runs along its edge with open
-    ground beyond, and doubles its width where it holds no tree or one joining fewer optional
-    cells than the coarse tree (``route.max_widenings`` times in all), then the whole grid is
-    searched. The fine tree is the heuristic's within the corridor, not the whole grid's: it
-    may differ where a cheaper way runs outside.
+    ground beyond; where the coarse level or the corridor cannot join the required cells, it
+    takes in a way joining them (``router.linked_path``; none: no tree); where the tree joins
+    fewer optional cells than the coarse tree, it doubles its width; after
+    ``route.max_widenings`` such changes, the whole grid is searched. The fine tree is the
+    heuristic's within the corridor, not the whole grid's: it may differ where a cheaper way
+    runs outside.
     """
     _, width, widenings, _ = q.scene.c2f
     cq = _coarse_query(q)
@@ -352,33 +355,48 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
         cq, chain=list(dict.fromkeys(cq.chain)), targets=list(dict.fromkeys(cq.targets))
     )
     coarse = route_tree(cq, n_optional=n_optional, rounds=rounds)
+    parts: Parts = [(_NO_CELLS, width)]
+    want = 0
     if coarse is None:
-        if not _joins(q):
+        ways = _joining(q)
+        if ways is None:
             return None  # a required cell the fine grid cannot join either
-        return _tree_fallback(q, "the coarse grid could not join the terminals", n_optional, rounds)
-    parts: Parts = [(np.array([coarse.rc(c) for c in coarse.cells()], dtype=np.int64), width)]
-    want = min(n_optional, len(set(coarse.cells()) & {r * coarse.width + c for r, c in cq.targets}))
+        parts.append((ways, width))
+    else:
+        parts[0] = (np.array([coarse.rc(c) for c in coarse.cells()], dtype=np.int64), width)
+        chosen = set(coarse.cells()) & {r * coarse.width + c for r, c in cq.targets}
+        want = min(n_optional, len(chosen))
     opt = {r * q.level.rate.shape[1] + c for r, c in q.targets}
-    for tries in range(widenings + 1):
+    for _ in range(widenings + 1):
         win, search = _corridor_graph(q, parts)
         found = _tree_in(q, search, n_optional, rounds, win)
-        edge = np.zeros((0, 2), dtype=np.int64)
         if found is None:
-            if tries == 0 and not _joins(q):
+            ways = _joining(q)
+            if ways is None:
                 return None
-        elif len(set(found.cells()) & opt) >= want:
+            parts.append((ways, width))
+        elif len(set(found.cells()) & opt) < want:
+            parts[0] = (parts[0][0], 2 * parts[0][1])
+        else:
             cells = np.array([found.rc(c) for c in found.cells()], dtype=np.int64)
             edge = _edge_cells(cells, win, q)
             if not len(edge):
                 return found
-        parts = _widened(parts, edge, q.level.factor)
-    return _tree_fallback(q, "the widest corridor held no tree", n_optional, rounds)
+            parts.append(_grown(parts, edge, q.level.factor))
+    return _tree_fallback(
+        q, "the corridor held no tree after route.max_widenings changes", n_optional, rounds
+    )
 
 
-def _joins(q: Query) -> bool:
-    """Whether any path on the query's level joins every cell of its chain (no costs)."""
-    linked = _linker(q)
-    return all(linked(q.chain[0], c) for c in q.chain[1:])
+def _joining(q: Query) -> np.ndarray | None:
+    """The coarse cells of ways joining the chain's first cell to each other one, or None.
+
+    None where one cannot be joined.
+    """
+    ways = _ways(q, [(q.chain[0], c) for c in q.chain[1:]])
+    if any(w is None for w in ways):
+        return None
+    return np.concatenate(ways) // q.level.factor if ways else _NO_CELLS
 
 
 def _tree_fallback(q: Query, why: str, n_optional: int, rounds: int) -> steiner.Tree | None:
@@ -452,13 +470,15 @@ def _in_corridor(q: Query, parts: Parts) -> tuple[_Window, list[Found | None]]:
     return win, [None if p is None else (p[0] + [win.r0, win.c0], p[1]) for p in found]
 
 
-def _linker(q: Query):
-    """``linked(a, b)``: whether any path on the query's level joins two cells (no costs)."""
+def _ways(q: Query, ends: list[tuple[Cell, Cell]]) -> list[np.ndarray | None]:
+    """For each pair of cells, a way between them on the query's level, or None.
+
+    Found without pricing a cell (``router.linked_path``).
+    """
     level = q.level
     closed = None if q.ov is None else q.ov[0][np.isnan(q.ov[1])]
-
-    def linked(a, b):
-        return router.linked(
+    return [
+        router.linked_path(
             level.rate,
             a,
             b,
@@ -467,13 +487,23 @@ def _linker(q: Query):
             zone_penalty=q.scene.penalty,
             connectivity=q.scene.connectivity,
         )
+        for a, b in ends
+    ]
 
-    return linked
 
+def _ways_to(q: Query, which: set[int]) -> tuple[set[int], np.ndarray]:
+    """Of the targets ``which``: those the level cannot reach, and ways to the others.
 
-def _cut_off(q: Query, which: set[int]) -> set[int]:
-    """Those of ``which`` targets no path on the level reaches (all, if a waypoint is cut off)."""
-    linked = _linker(q)
-    if not all(linked(a, b) for a, b in zip(q.chain, q.chain[1:], strict=False)):
-        return set(which)
-    return {i for i in which if not linked(q.chain[-1], q.targets[i])}
+    Unreachable: no path on the level reaches them (all, if a waypoint is cut off). Ways: the
+    coarse cells of a way through the chain to each of the others.
+    """
+    if not which:
+        return set(), _NO_CELLS
+    legs = _ways(q, list(zip(q.chain[:-1], q.chain[1:], strict=True)))
+    if any(w is None for w in legs):
+        return set(which), _NO_CELLS
+    order = sorted(which)
+    last = _ways(q, [(q.chain[-1], q.targets[i]) for i in order])
+    cut = {i for i, w in zip(order, last, strict=True) if w is None}
+    found = [w for w in (*legs, *last) if w is not None]
+    return cut, (np.concatenate(found) // q.level.factor if found else _NO_CELLS)

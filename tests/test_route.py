@@ -477,17 +477,15 @@ def test_coarse_to_fine_finds_the_full_grids_routes_with_zones_waypoints_and_alt
     ]
 
 
-def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
-    small_grid, cost_dir, monkeypatch
-):
+def test_coarse_to_fine_takes_in_a_way_its_corridor_lacks(small_grid, cost_dir, monkeypatch):
     steer, _ = io.read_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif")
     steer[:, 25] = np.nan  # a wall across Turkmenistan, open only far south of the straight line
     steer[37, 25] = 100.0
     io.write_raster(cost_dir / "cost" / "steer_cost_usd_per_km.tif", steer, small_grid)
     dests = (point(small_grid, "Coast", 20, 39, "coast"),)
-    widths = []
+    parts = []
     box = search._corridor_blocks
-    monkeypatch.setattr(search, "_corridor_blocks", lambda p: widths.append(p[0][1]) or box(p))
+    monkeypatch.setattr(search, "_corridor_blocks", lambda p: parts.append(len(p)) or box(p))
     costs = {}
     for method in ("full", "coarse_to_fine"):
         t = task(
@@ -496,8 +494,34 @@ def test_coarse_to_fine_widens_its_corridor_where_the_path_runs_along_its_edge(
         costs[method] = alternatives.first_routes(t)["records"][0]["alternatives"][0][
             "steer_cost_usd"
         ]
-    assert widths == [3, 6]  # the first corridor held no way through the wall: doubled once
+    # the first corridor held no way through the wall: it took in one, found without costs
+    assert parts == [1, 2]
     assert costs["coarse_to_fine"] == pytest.approx(costs["full"])
+
+
+def test_coarse_to_fine_grows_its_corridor_where_the_path_meets_its_edge(monkeypatch):
+    """A belt of dear ground the coarse grid sees as cheap (a cheap cell in every block) with
+    cheap ground north of it: the fine path climbs to the corridor's northern edge, the
+    corridor grows there (round those cells only, twice as wide), and the route found is the
+    full grid's."""
+    rate = np.full((64, 64), 3.0)
+    rows = np.arange(64)[:, None].repeat(64, axis=1)
+    belt = (rows >= 16) & (rows < 48)
+    rate[belt] = (40.0 + 2.0 * (rows - 16))[belt]  # dearer the farther from the cheap north
+    rate[belt & (rows % 4 == 0) & (np.arange(64)[None, :] % 4 == 0)] = 1.0
+    parts = []
+    box = search._corridor_blocks
+    monkeypatch.setattr(
+        search, "_corridor_blocks", lambda p: parts.append([w for _, w in p]) or box(p)
+    )
+    costs = {}
+    for c2f in (None, (4, 2, 3, 20)):
+        sc = world.plain_scene(rate, c2f)
+        q = search.Query(level=sc.level(), scene=sc, chain=[(30, 1)], targets=[(30, 62)])
+        ((cells, costs[c2f is None]),) = search.route_chain(q)
+    assert parts[-2:] == [[2], [2, 4]]  # the coarse paths' corridor, then grown by 4 cells
+    assert cells[:, 0].min() < 16  # through the cheap north
+    assert costs[False] == pytest.approx(costs[True])
 
 
 def test_auto_routes_coarse_to_fine_only_on_large_grids():

@@ -319,6 +319,23 @@ def test_linked_says_what_the_router_reaches(connectivity):
                 connectivity=connectivity,
             )
             assert got == bool(np.isfinite(dist[tuple(b)])), (trial, tuple(b))
+            path = router.linked_path(
+                rate,
+                a,
+                tuple(b),
+                closed=closed,
+                zone=zone,
+                zone_penalty=table,
+                connectivity=connectivity,
+            )
+            assert (path is not None) == got
+            if path is not None:  # a way of the router's moves over open cells, a to b
+                assert tuple(path[0]) == a and tuple(path[-1]) == tuple(b)
+                moves = {(int(router.DR[k]), int(router.DC[k])) for k in range(connectivity)}
+                assert {tuple(d) for d in np.diff(path, axis=0).tolist()} <= moves
+                assert np.isfinite(shut[path[:, 0], path[:, 1]]).all()
+                z = zone[path[:, 0], path[:, 1]]
+                assert np.isfinite(table[z[:-1], z[1:]]).all()
 
 
 @pytest.mark.parametrize("connectivity", [8, 16])
