@@ -527,7 +527,7 @@ def test_coarse_to_fine_grows_its_corridor_where_the_path_meets_its_edge(monkeyp
 def test_auto_routes_coarse_to_fine_only_on_large_grids():
     rc = RouteConfig()
     assert rc.coarse_to_fine(3_000_000) is None
-    assert rc.coarse_to_fine(50_000_000) == (4, 8, 3, 5_000_000)
+    assert rc.coarse_to_fine(50_000_000) == (4, 8, 6, 5_000_000)
     assert RouteConfig(method="full").coarse_to_fine(10**9) is None
 
 
