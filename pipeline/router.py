@@ -1169,7 +1169,10 @@ def linked(
     A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
     size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.
     """
-    return _link(rate, a, b, closed, zone, zone_penalty, connectivity) is not None
+    return (
+        _link(rate, a, b, closed=closed, zone=zone, penalty=zone_penalty, connectivity=connectivity)
+        is not None
+    )
 
 
 def linked_path(
@@ -1187,7 +1190,9 @@ def linked_path(
     Found as ``linked`` finds whether there is one: the fewest moves from each end to where the
     two searches met, not the cheapest.
     """
-    found = _link(rate, a, b, closed, zone, zone_penalty, connectivity)
+    found = _link(
+        rate, a, b, closed=closed, zone=zone, penalty=zone_penalty, connectivity=connectivity
+    )
     if found is None:
         return None
     mark, (u, v, side) = found
@@ -1206,7 +1211,7 @@ def linked_path(
     return np.column_stack(np.divmod(np.array(flat, dtype=np.int64), nc))
 
 
-def _link(rate, a, b, closed, zone, zone_penalty, connectivity):
+def _link(rate, a, b, *, closed, zone, penalty, connectivity):
     """``_linked``'s marks and meeting cells, or None where ``a`` and ``b`` are not linked."""
     _check_cells(rate.shape, [a, b], "end")
     z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
@@ -1217,7 +1222,7 @@ def _link(rate, a, b, closed, zone, zone_penalty, connectivity):
         np.ascontiguousarray(rate),
         np.zeros(0, np.int64) if closed is None else np.ascontiguousarray(closed, np.int64),
         z,
-        penalty_table(zone_penalty, int(z.max()) + 1),
+        penalty_table(penalty, int(z.max()) + 1),
         zone is not None,
         connectivity,
         a[0] * nc + a[1],

@@ -316,7 +316,7 @@ def route_tree(q: Query, *, n_optional: int, rounds: int) -> steiner.Tree | None
     return _tree_coarse_to_fine(q, n_optional=n_optional, rounds=rounds)
 
 
-def _tree_in(q: Query, search, n_optional: int, rounds: int, win: _Window | None = None):
+def _tree_in(q: Query, search, *, n_optional: int, rounds: int, win: _Window | None = None):
     """The tree on ``search``'s grid (the window ``win`` of the level, else the whole level)."""
     req, opt = q.chain, q.targets
     if win is not None:
@@ -369,7 +369,7 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
     opt = {r * q.level.rate.shape[1] + c for r, c in q.targets}
     for _ in range(widenings + 1):
         win, search = _corridor_graph(q, parts)
-        found = _tree_in(q, search, n_optional, rounds, win)
+        found = _tree_in(q, search, n_optional=n_optional, rounds=rounds, win=win)
         if found is None:
             ways = _joining(q)
             if ways is None:
@@ -383,9 +383,8 @@ def _tree_coarse_to_fine(q: Query, *, n_optional: int, rounds: int) -> steiner.T
             if not len(edge):
                 return found
             parts.append(_grown(parts, edge, q.level.factor))
-    return _tree_fallback(
-        q, "the corridor held no tree after route.max_widenings changes", n_optional, rounds
-    )
+    why = "the corridor held no tree after route.max_widenings changes"
+    return _tree_fallback(q, why, n_optional=n_optional, rounds=rounds)
 
 
 def _joining(q: Query) -> np.ndarray | None:
@@ -399,14 +398,14 @@ def _joining(q: Query) -> np.ndarray | None:
     return np.concatenate(ways) // q.level.factor if ways else _NO_CELLS
 
 
-def _tree_fallback(q: Query, why: str, n_optional: int, rounds: int) -> steiner.Tree | None:
+def _tree_fallback(q: Query, why: str, *, n_optional: int, rounds: int) -> steiner.Tree | None:
     log.info("network: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
     with _WHOLE_GRID:
         return _whole_tree(q, n_optional, rounds)
 
 
 def _whole_tree(q: Query, n_optional: int, rounds: int) -> steiner.Tree | None:
-    return _tree_in(q, _whole(q), n_optional, rounds)
+    return _tree_in(q, _whole(q), n_optional=n_optional, rounds=rounds)
 
 
 def _fallback(q: Query, why: str) -> list[Found | None]:
