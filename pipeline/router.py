@@ -19,7 +19,7 @@ and likewise in every orientation. So a one-cell diagonal barrier is not crossed
 diagonal strip of a country the move may not enter, nor a one-column strip hopped by a knight.
 The rule is in one place, ``_cuts_corner``, which every search asks: both Dijkstra kernels
 (through ``_relax``, so ``Corridor`` and the coarse levels too, which are searched like any
-grid) and the reachability search ``linked``. It only refuses moves: a cell passed is not
+grid) and the reachability search ``linked_path``. It only refuses moves: a cell passed is not
 charged for it (a knight's move is priced over its four cells all the same), nor its zone's
 transition.
 
@@ -150,7 +150,7 @@ def _shut(csf, zf, penalty, use_zone, zs, s, marks):  # noqa: PLR0913
     """Whether a move from a cell of zone ``zs`` may not pass cell ``s``.
 
     Shut: impassable (NaN, inf or negative cost), closed besides (``marks[s] == 3``, the closed
-    cells of ``linked``; an empty ``marks`` closes none), or closed to the move (from zone
+    cells of ``linked_path``; an empty ``marks`` closes none), or closed to the move (from zone
     ``zs`` into the cell's zone costs inf).
     """
     c = csf[s]
@@ -167,7 +167,7 @@ def _cuts_corner(csf, zf, penalty, use_zone, u, k, zs, passed, marks):  # noqa: 
 
     The corner rule (see the module docstring): a diagonal step may not pass between two shut
     cells (``_shut``), nor a knight's move over one. The same cells whichever end the move is
-    taken from, so ``linked`` asks it of its search from the target too.
+    taken from, so ``linked_path`` asks it of its search from the target too.
     """
     how = passed[k, 2]
     if how == ALONG:
@@ -1151,30 +1151,6 @@ def _linked(rate, closed, zone, penalty, use_zone, n_moves, a, b, mark, meet):  
     return False
 
 
-def linked(
-    rate: np.ndarray,
-    a: tuple[int, int],
-    b: tuple[int, int],
-    *,
-    closed: np.ndarray | None = None,
-    zone: np.ndarray | None = None,
-    zone_penalty: float | np.ndarray = 0.0,
-    connectivity: int = 8,
-) -> bool:
-    """Whether ``accumulate`` from ``a`` would reach ``b``, without pricing a cell.
-
-    The same moves, passable cells, zone transitions and corner rule, with ``closed`` (flat
-    indices) shut too: a diagonal step may not pass between two closed cells either.
-
-    A search from each end, always widening the smaller: when ``b`` is cut off, the work is the
-    size of the smaller side, where a Dijkstra from ``a`` would price every cell ``a`` reaches.
-    """
-    return (
-        _link(rate, a, b, closed=closed, zone=zone, penalty=zone_penalty, connectivity=connectivity)
-        is not None
-    )
-
-
 def linked_path(
     rate: np.ndarray,
     a: tuple[int, int],
@@ -1185,18 +1161,34 @@ def linked_path(
     zone_penalty: float | np.ndarray = 0.0,
     connectivity: int = 8,
 ) -> np.ndarray | None:
-    """A way ``accumulate`` from ``a`` could take to ``b`` (cells, N × 2), or None.
+    """A way ``accumulate`` from ``a`` could take to ``b`` (cells, N × 2); None: it cannot.
 
-    Found as ``linked`` finds whether there is one: the fewest moves from each end to where the
-    two searches met, not the cheapest.
+    Found without pricing a cell: the same moves, passable cells, zone transitions and corner
+    rule, with ``closed`` (flat indices) shut too (a diagonal step may not pass between two
+    closed cells either). A search from each end, always widening the smaller: when ``b`` is
+    cut off, the work is the size of the smaller side, where a Dijkstra from ``a`` would price
+    every cell ``a`` reaches. The way is the fewest moves from each end to where the two
+    searches met, not the cheapest.
     """
-    found = _link(
-        rate, a, b, closed=closed, zone=zone, penalty=zone_penalty, connectivity=connectivity
-    )
-    if found is None:
-        return None
-    mark, (u, v, side) = found
+    _check_cells(rate.shape, [a, b], "end")
+    z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
     nc = rate.shape[1]
+    mark = lazy_zeros((rate.size,), np.uint8)  # the pages of the cells searched, not the grid
+    meet = np.zeros(3, dtype=np.int64)
+    if not _linked(
+        np.ascontiguousarray(rate),
+        np.zeros(0, np.int64) if closed is None else np.ascontiguousarray(closed, np.int64),
+        z,
+        penalty_table(zone_penalty, int(z.max()) + 1),
+        zone is not None,
+        connectivity,
+        a[0] * nc + a[1],
+        b[0] * nc + b[1],
+        mark,
+        meet,
+    ):
+        return None
+    u, v, side = (int(x) for x in meet)
 
     def back(x: int) -> list[int]:  # x, then each cell before it to its search's start
         out = [x]
@@ -1209,28 +1201,6 @@ def linked_path(
     from_a, from_b = (u, v) if side == 0 else (v, u)
     flat = back(from_a)[::-1] + (back(from_b) if from_b != from_a else [])
     return np.column_stack(np.divmod(np.array(flat, dtype=np.int64), nc))
-
-
-def _link(rate, a, b, *, closed, zone, penalty, connectivity):
-    """``_linked``'s marks and meeting cells, or None where ``a`` and ``b`` are not linked."""
-    _check_cells(rate.shape, [a, b], "end")
-    z = np.zeros((1, 1), np.int16) if zone is None else np.ascontiguousarray(zone)
-    nc = rate.shape[1]
-    mark = lazy_zeros((rate.size,), np.uint8)  # the pages of the cells searched, not the grid
-    meet = np.zeros(3, dtype=np.int64)
-    ok = _linked(
-        np.ascontiguousarray(rate),
-        np.zeros(0, np.int64) if closed is None else np.ascontiguousarray(closed, np.int64),
-        z,
-        penalty_table(penalty, int(z.max()) + 1),
-        zone is not None,
-        connectivity,
-        a[0] * nc + a[1],
-        b[0] * nc + b[1],
-        mark,
-        meet,
-    )
-    return (mark, tuple(int(x) for x in meet)) if ok else None
 
 
 @numba.njit(nogil=True, cache=True)
