@@ -523,9 +523,9 @@ def rasterise_inputs(
     memory at once.
     """
     inside = np.empty(grid.shape, dtype=bool)
-    for r0 in range(0, grid.height, 256):  # a strip at a time: lon/lat take 48 bytes a cell
-        lon, lat = cell_lonlat(grid, np.arange(r0, min(r0 + 256, grid.height)))
-        inside[r0 : r0 + 256] = (
+    for r0 in range(0, grid.height, io.TILE):  # a strip at a time: lon/lat take 48 bytes a cell
+        lon, lat = cell_lonlat(grid, np.arange(r0, min(r0 + io.TILE, grid.height)))
+        inside[r0 : r0 + io.TILE] = (
             (lon >= grid_cfg.lon_min_deg)
             & (lon <= grid_cfg.lon_max_deg)
             & (lat >= grid_cfg.lat_min_deg)

@@ -32,7 +32,8 @@ from . import router
 
 Cell = tuple[int, int]
 Search = Callable[[list[Cell], list[Cell]], tuple[np.ndarray, np.ndarray]]
-"""``search(starts, targets) -> (dist, pred)``: ``router.Grower.grow`` on a scene."""
+"""``search(starts, targets) -> (dist, pred)``: ``router.Grower.grow`` on a whole grid, or
+``router.Corridor.grow`` in a corridor of it (``search.route_tree``)."""
 
 SAVING_TOL = 1e-9
 """Relative saving below which an exchange is not taken (float noise, not a better tree)."""
