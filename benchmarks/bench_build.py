@@ -12,19 +12,30 @@ a cluster of two local worker processes against local threads:
    of the 1 km build (or the finest built) resampled to that grid, each cell taking the value of
    the coarser cell it lies in (the grids share their origin), and the route stage run on them;
    its time and peak memory against the issue's targets (<= 5 min, <= 8 GB);
-3. cluster: the Dask stages (cost, route, uncertainty, network) of the default build again, on
-   local threads and on a ``distributed.LocalCluster`` (two worker processes, one thread each,
-   on 127.0.0.1) by its address (``PIPELINE_DASK_ADDRESS``), alternately, so drifts in the
-   machine's load hit both; the ratio of the speeds per stage.
+3. cluster: the Dask stages (cost, route, uncertainty, network) of one of those builds
+   (``--cluster-cell-m``, the default grid unless told) again on a ``distributed.LocalCluster``
+   (two worker processes, one thread each, on 127.0.0.1) by its address
+   (``PIPELINE_DASK_ADDRESS``), each stage's outputs checked identical in content to the
+   threaded build's; the ratio of the speeds per stage, against the stage's time in that build.
+   ``--repeats N`` adds N - 1 further pairs (threads, then the cluster, alternately, so drifts in
+   the machine's load hit both); the medians are compared.
+
+Peak memory is each stage process's peak resident set (``ru_maxrss``), which counts the pages
+of the rasters it maps from disk, and its peak anonymous memory (``RssAnon``, sampled every
+0.2 s), the part the kernel cannot take back by dropping pages; on the cluster, the workers'.
 
 It reads the fetched sources in ``data/raw`` (run ``make`` or the fetch stage first) and writes
-only to a scratch folder, removed at the end. Run with ``make bench`` (after the router
-benchmark) or ``python benchmarks/bench_build.py [--cell-m 1000 500] [--no-cluster]``.
+only to a scratch folder, removed at the end unless ``--keep DIR`` names one (a build already
+complete there is reused). Run with ``make bench`` (after the router benchmark) or
+``python benchmarks/bench_build.py [--cell-m 1000 500] [--no-cluster]``; the whole build at
+250 m and its cluster twin: ``--cell-m 250 --route-cell-m 0 --cluster-cell-m 250 --keep DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -34,6 +45,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyogrio
 import rasterio
 from bench_router import print_table  # the same table (this folder is on the path)
 from rasterio.windows import Window
@@ -54,26 +67,72 @@ CHILD = (
 )
 
 
-def run_stage(config: Path, stage: str, log: Path, address: str | None = None) -> tuple[float, int]:
-    """Run one stage in a fresh process: (seconds, peak resident bytes of that process)."""
+def anon_bytes(pid: int) -> int:
+    """A process's anonymous resident memory now (0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(w.split()[1]) * 1024 for w in f if w.startswith("RssAnon:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def run_stage(
+    config: Path, stage: str, log: Path, address: str | None = None
+) -> tuple[float, int, int]:
+    """Run one stage in a fresh process: (seconds, peak resident bytes, peak anonymous bytes)."""
     env = {k: v for k, v in os.environ.items() if k != "PIPELINE_DASK_ADDRESS"}
     if address:
         env["PIPELINE_DASK_ADDRESS"] = address
     t0 = time.perf_counter()
-    with open(log, "a") as err:
-        res = subprocess.run(
+    anon = 0
+    with open(log, "a") as err, tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
             [sys.executable, "-c", CHILD, "--config", str(config), stage],
-            stdout=subprocess.PIPE,
+            stdout=out,
             stderr=err,
             text=True,
             env=env,
             cwd=ROOT,
         )
-    seconds = time.perf_counter() - t0
-    if res.returncode != 0:
+        while proc.poll() is None:
+            anon = max(anon, anon_bytes(proc.pid))
+            time.sleep(0.2)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        stdout = out.read()
+    if proc.returncode != 0:
         raise SystemExit(f"bench_build: stage {stage} failed; its log: {log}")
-    peak = next(int(w.split()[1]) for w in res.stdout.splitlines() if w.startswith("PEAK_KB"))
-    return seconds, peak * 1024
+    peak = next(int(w.split()[1]) for w in stdout.splitlines() if w.startswith("PEAK_KB"))
+    return seconds, peak * 1024, anon
+
+
+def digest(path: Path) -> str:
+    """A digest of a file's content, not its bytes.
+
+    A raster's bands strip by strip, each table of a GeoPackage row by row (a GeoPackage also
+    stores when it was written).
+    """
+    h = hashlib.sha256()
+    if path.suffix == ".tif":
+        with rasterio.open(path) as src:
+            for r0 in range(0, src.height, 1024):
+                h.update(src.read(window=Window(0, r0, src.width, min(1024, src.height - r0))))
+    elif path.suffix == ".gpkg":
+        for layer, _ in pyogrio.list_layers(path):
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            if hasattr(frame, "to_wkb"):
+                frame = frame.to_wkb()
+            h.update(layer.encode())
+            h.update(pd.util.hash_pandas_object(frame, index=False).values)
+    else:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def digests(folder: Path, stage: str) -> dict[str, str]:
+    """The digest of each output of ``stage`` in the build folder ``folder``."""
+    files = catalogue.stage_files(stage, RAW, folder / "out")
+    return {k: digest(files[k]) for k in catalogue.STAGES[stage].outputs}
 
 
 def write_config(folder: Path, cell_m: int) -> Path:
@@ -85,14 +144,26 @@ def write_config(folder: Path, cell_m: int) -> Path:
     return path
 
 
-def build(folder: Path, cell_m: int) -> dict[str, tuple[float, int]]:
-    """Every stage in order at ``cell_m``: {stage: (seconds, peak bytes)}."""
+def build(folder: Path, cell_m: int) -> dict[str, tuple[float, int, int]]:
+    """Every stage in order at ``cell_m``: {stage: (seconds, peak bytes, peak anonymous bytes)}.
+
+    The figures are kept in ``folder/times.json``; a build already complete there is reused.
+    """
+    record = folder / "times.json"
+    if record.exists():
+        print(f"  {cell_m} m: the build in {folder} reused", flush=True)
+        return {k: tuple(v) for k, v in json.loads(record.read_text()).items()}
     config = write_config(folder, cell_m)
     times = {}
     for stage in catalogue.STAGES:
         times[stage] = run_stage(config, stage, folder / "log")
-        seconds, peak = times[stage]
-        print(f"  {cell_m} m {stage}: {seconds:.1f} s, peak {peak / 1e9:.2f} GB", flush=True)
+        seconds, peak, anon = times[stage]
+        print(
+            f"  {cell_m} m {stage}: {seconds:.1f} s, peak {peak / 1e9:.2f} GB "
+            f"(anonymous {anon / 1e9:.2f} GB)",
+            flush=True,
+        )
+    record.write_text(json.dumps(times))
     return times
 
 
@@ -133,31 +204,55 @@ def resampled(source: Path, folder: Path, cell_m: int) -> Path:
     return config_path
 
 
-def cluster_vs_threads(folder: Path, repeats: int) -> dict[str, tuple[float, float]]:
-    """Each Dask stage of the build in ``folder``: (threaded s, cluster s), medians."""
-    from distributed import LocalCluster
+def _worker_peaks() -> dict:
+    import resource
+
+    return {"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+def cluster_vs_threads(
+    folder: Path, threaded: dict, repeats: int, stages: list[str]
+) -> dict[str, tuple[float, float, bool, int]]:
+    """The Dask ``stages`` of the build in ``folder`` again on a local cluster.
+
+    {stage: (threaded s, cluster s, outputs identical, the workers' largest peak resident
+    bytes so far)}; the times are medians, the build's threaded time the first sample.
+    """
+    from distributed import Client, LocalCluster
 
     config = folder / "config.yaml"
-    out: dict[str, tuple[list, list]] = {s: ([], []) for s in DASK_STAGES}
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    reference = {s: digests(folder, s) for s in stages}
+    out: dict[str, tuple[list, list, list]] = {s: ([threaded[s][0]], [], []) for s in stages}
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            memory_limit=0,  # no nanny limit: a mapped raster's pages count in a worker's RSS
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         address = cluster.scheduler_address
-        run_stage(config, "cost", folder / "log", address)  # warm the workers' imports
-        for _ in range(repeats):
-            for stage in DASK_STAGES:
-                out[stage][0].append(run_stage(config, stage, folder / "log")[0])
+        client.run(lambda: __import__("pipeline.cli"))  # warm the workers' imports
+        peaks = {}
+        for i in range(repeats):
+            for stage in stages:
+                if i:
+                    out[stage][0].append(run_stage(config, stage, folder / "log")[0])
                 out[stage][1].append(run_stage(config, stage, folder / "log", address)[0])
+                out[stage][2].append(digests(folder, stage) == reference[stage])
+                peaks[stage] = max(p["peak"] for p in client.run(_worker_peaks).values())
                 print(
                     f"  {stage}: threads {out[stage][0][-1]:.1f} s, "
-                    f"cluster {out[stage][1][-1]:.1f} s",
+                    f"cluster {out[stage][1][-1]:.1f} s, outputs identical: {out[stage][2][-1]}",
                     flush=True,
                 )
-    return {s: (sorted(t)[len(t) // 2], sorted(c)[len(c) // 2]) for s, (t, c) in out.items()}
+    return {
+        s: (sorted(t)[len(t) // 2], sorted(c)[len(c) // 2], all(same), peaks[s])
+        for s, (t, c, same) in out.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,12 +262,30 @@ def main(argv: list[str] | None = None) -> int:
         "--route-cell-m", type=int, default=250, help="the route stage alone at this grid (0: not)"
     )
     p.add_argument("--no-cluster", action="store_true", help="skip the cluster comparison")
+    p.add_argument(
+        "--cluster-cell-m",
+        type=int,
+        default=DEFAULT_CELL_M,
+        help="the build whose Dask stages run again on the cluster (default grid or a --cell-m)",
+    )
+    p.add_argument(
+        "--cluster-stages",
+        nargs="*",
+        choices=DASK_STAGES,
+        default=list(DASK_STAGES),
+        help="the Dask stages to run on the cluster (all unless told)",
+    )
+    p.add_argument("--keep", type=Path, help="build here and keep it (reusing a complete build)")
     p.add_argument("--repeats", type=int, default=1, help="cluster/threads pairs per stage")
     args = p.parse_args(argv)
     if not (RAW / "sources.lock.json").exists():
         print(f"bench_build: skipped: no fetched data in {RAW} (run `make` first)")
         return 0
-    scratch = Path(tempfile.mkdtemp(prefix="bench_build_"))
+    if args.cluster_cell_m not in (DEFAULT_CELL_M, *args.cell_m):
+        p.error(f"--cluster-cell-m {args.cluster_cell_m} is not built: add it to --cell-m")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    scratch = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench_build_"))
     try:
         print(f"build benchmark in {scratch}", flush=True)
         base = build(scratch / str(DEFAULT_CELL_M), DEFAULT_CELL_M)
@@ -186,13 +299,19 @@ def main(argv: list[str] | None = None) -> int:
         pairs = (
             {}
             if args.no_cluster
-            else cluster_vs_threads(scratch / str(DEFAULT_CELL_M), args.repeats)
+            else cluster_vs_threads(
+                scratch / str(args.cluster_cell_m),
+                {DEFAULT_CELL_M: base, **fine}[args.cluster_cell_m],
+                args.repeats,
+                args.cluster_stages,
+            )
         )
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
     rows = []
-    base_s = sum(t for t, _ in base.values())
-    base_peak = max(m for _, m in base.values())
+    base_s = sum(t for t, _, _ in base.values())
+    base_peak = max(m for _, m, _ in base.values())
     rows.append(
         (f"whole build at {DEFAULT_CELL_M} m (s)", base_s, "", f"peak {base_peak / 1e9:.1f} GB")
     )
@@ -205,15 +324,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     for m, times in fine.items():
-        total = sum(t for t, _ in times.values())
+        total = sum(t for t, _, _ in times.values())
         peak_stage = max(times, key=lambda s: times[s][1])
+        anon_stage = max(times, key=lambda s: times[s][2])
         rows.append(
             (
                 f"whole build at {m} m / {DEFAULT_CELL_M} m (time)",
                 total / base_s,
                 "<= 3" if m == 1000 else "<= 6" if m == 500 else "",
                 f"{total:.0f} s vs {base_s:.0f} s; peak {times[peak_stage][1] / 1e9:.1f} GB "
-                f"({peak_stage}) vs {base_peak / 1e9:.1f} GB" + (" (<= 12 GB)" if m <= 250 else ""),
+                f"({peak_stage}) vs {base_peak / 1e9:.1f} GB"
+                + (" (<= 12 GB)" if m <= 250 else "")
+                + f"; anonymous {times[anon_stage][2] / 1e9:.1f} GB ({anon_stage})",
             )
         )
         for stage in catalogue.STAGES:
@@ -225,11 +347,12 @@ def main(argv: list[str] | None = None) -> int:
                         "",
                         f"{times[stage][0]:.0f} s vs {base[stage][0]:.0f} s; peak "
                         f"{times[stage][1] / 1e9:.1f} GB vs {base[stage][1] / 1e9:.1f} GB "
-                        f"({times[stage][1] / base[stage][1]:.1f}×)",
+                        f"({times[stage][1] / base[stage][1]:.1f}×), anonymous "
+                        f"{times[stage][2] / 1e9:.1f} GB",
                     )
                 )
     if route_only is not None:
-        src, seconds, peak = route_only
+        src, seconds, peak, _ = route_only
         rows.append(
             (
                 f"route stage at {args.route_cell_m} m (s)",
@@ -238,13 +361,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"peak {peak / 1e9:.1f} GB (<= 8); the {src} m build's rasters resampled",
             )
         )
-    for stage, (threads, cluster) in pairs.items():
+    for stage, (threads, cluster, same, peak) in pairs.items():
         rows.append(
             (
-                f"{stage} stage: cluster / threads (speed)",
+                f"{stage} stage at {args.cluster_cell_m} m: cluster / threads (speed)",
                 threads / cluster,
-                ">= 0.95",
-                f"2 worker processes: {cluster:.1f} s vs 2 threads: {threads:.1f} s",
+                ">= 0.9",
+                f"2 worker processes: {cluster:.1f} s vs 2 threads: {threads:.1f} s; outputs "
+                f"{'identical' if same else 'DIFFER'}; workers' peak {peak / 1e9:.1f} GB",
             )
         )
     print_table(rows)
