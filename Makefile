@@ -69,8 +69,12 @@ $(STAMP): pyproject.toml
 	  --target $(VENV)/gdal-utils gdal-utils==$(GDAL_UTILS)
 	touch $@
 
+# Two processes, a test file each at a time (a file's module fixtures, such as the end-to-end
+# build, stay in one process), in the order collected (tests/conftest.py puts the end-to-end
+# file, the longest, first); TEST_WORKERS=0 runs them all in this one.
+TEST_WORKERS ?= 2
 test: $(STAMP) ## Run the test suite (the end-to-end test uses $PIPELINE_MIRROR or ../shared/data)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP) ## Router and build benchmarks: prints tables of ratios (about 45 min)
 	$(PY) benchmarks/bench_router.py

@@ -24,6 +24,12 @@ def mirror_dir() -> Path | None:
     return path if (path / "PROVENANCE.md").is_file() else None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end tests first: their file is the longest, so that on two processes (``make
+    test``) the other files run beside it, not after it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path | None:
     """The real data mirror, or None when it is absent."""
