@@ -204,10 +204,11 @@ def resampled(source: Path, folder: Path, cell_m: int) -> Path:
     return config_path
 
 
-def _worker_peaks() -> dict:
+def _peak_rss() -> int:
+    """The calling process's peak resident bytes (run on each worker)."""
     import resource
 
-    return {"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def cluster_vs_threads(
@@ -243,7 +244,7 @@ def cluster_vs_threads(
                     out[stage][0].append(run_stage(config, stage, folder / "log")[0])
                 out[stage][1].append(run_stage(config, stage, folder / "log", address)[0])
                 out[stage][2].append(digests(folder, stage) == reference[stage])
-                peaks[stage] = max(p["peak"] for p in client.run(_worker_peaks).values())
+                peaks[stage] = max(client.run(_peak_rss).values())
                 print(
                     f"  {stage}: threads {out[stage][0][-1]:.1f} s, "
                     f"cluster {out[stage][1][-1]:.1f} s, outputs identical: {out[stage][2][-1]}",
@@ -333,9 +334,8 @@ def main(argv: list[str] | None = None) -> int:
                 total / base_s,
                 "<= 3" if m == 1000 else "<= 6" if m == 500 else "",
                 f"{total:.0f} s vs {base_s:.0f} s; peak {times[peak_stage][1] / 1e9:.1f} GB "
-                f"({peak_stage}) vs {base_peak / 1e9:.1f} GB"
-                + (" (<= 12 GB)" if m <= 250 else "")
-                + f"; anonymous {times[anon_stage][2] / 1e9:.1f} GB ({anon_stage})",
+                f"({peak_stage}{'; <= 12 GB' if m <= 250 else ''}) vs {base_peak / 1e9:.1f} GB; "
+                f"anonymous {times[anon_stage][2] / 1e9:.1f} GB ({anon_stage})",
             )
         )
         for stage in catalogue.STAGES:
