@@ -13,7 +13,6 @@ through them at the penalty price, and the route says so (``protected_relaxed``)
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,8 +30,9 @@ from .tasks import Endpoint, Task
 
 log = logging.getLogger(__name__)
 
-_LABELS_LOCK = threading.Lock()
-"""Labelling the connected cells takes 5 bytes a cell while it runs: one task at a time."""
+_LABELS_LOCK = io.lock_file("labels")
+"""Labelling the connected cells takes 5 bytes a cell while it runs: one task at a time on a
+machine (threads, and a cluster's worker processes)."""
 
 
 def corridor(
@@ -174,7 +174,7 @@ def _first_paths(
 
 def reach_labels(scene: Scene) -> np.ndarray:
     """The connected parts of a scene's passable cells (labels), as the snapping uses them."""
-    with _LABELS_LOCK:  # 5 bytes a cell while it runs: one task at a time
+    with io.machine_lock(_LABELS_LOCK):  # 5 bytes a cell while it runs
         # 4-connected: with no corner-cutting (``router``), a diagonal step needs an open side
         # cell, so the cells a route can reach are exactly the 4-connected ones
         return ndimage.label(np.isfinite(scene.rate))[0]

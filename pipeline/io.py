@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.error
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -661,12 +661,31 @@ def mapped_raster(path: str | Path, grid: Grid, dtype=None) -> np.ndarray:
         ) from err
     with rasterio.Env(GDAL_CACHEMAX=MAPPED_CACHE_MB), open_on_grid(path, grid) as src:
         dt = np.dtype(dtype or src.dtypes[0])
-        folder = path.parent / MAPPED_FOLDER
-        copy = folder / f"{path.stem}.{dt.name}.{stat.st_mtime_ns}.{stat.st_size}.npy"
-        if not copy.exists():
-            _write_copy(src, copy, dt)
-    # a plain array on the map: np.memmap's Python-level indexing costs twice as much a lookup
-    return np.load(copy, mmap_mode="r").view(np.ndarray)
+        copy = (
+            path.parent
+            / MAPPED_FOLDER
+            / f"{path.stem}.{dt.name}.{stat.st_mtime_ns}.{stat.st_size}.npy"
+        )
+
+        def fill(out: dict[Path, np.ndarray]) -> None:
+            for r0 in range(0, src.height, TILE):
+                window = Window(0, r0, src.width, min(TILE, src.height - r0))
+                out[copy][r0 : r0 + window.height] = src.read(1, window=window)
+
+        try:
+            a = mapped_arrays(
+                {copy: ((src.height, src.width), dt)},
+                fill,
+                what=f"the decompressed copy of {src.name}",
+            )[copy]
+        except RasterioIOError as err:
+            raise DataError(
+                f"{src.name}: cannot read the raster ({err}). Delete it and rerun `make` to "
+                "rebuild it."
+            ) from err
+    name_dtype = ".".join(copy.name.split(".")[:2])
+    drop_copies(copy.parent, f"{name_dtype}.*.npy", keep={copy.name})
+    return a
 
 
 def release_pages(*arrays: np.ndarray) -> None:
@@ -692,42 +711,94 @@ def mapped_from(a: np.ndarray) -> Path | None:
     return None if base is None or base.filename is None else Path(base.filename).resolve()
 
 
-def _write_copy(src, copy: Path, dt: np.dtype) -> None:
-    """Decompress ``src`` band 1 into ``copy`` (a ``.npy``), atomically; drop older copies."""
-    tmp = None
+def mapped_arrays(
+    specs: dict[Path, tuple[tuple[int, ...], np.dtype]],
+    fill: Callable[[dict[Path, np.ndarray]], None],
+    *,
+    what: str,
+) -> dict[Path, np.ndarray]:
+    """Read-only memory maps of the ``.npy`` files ``specs`` names (shape, dtype each).
+
+    Where one is missing, ``fill`` first writes all of them: it is handed writable maps of
+    temporary files, renamed into place when it returns, so a failed or killed writer leaves no
+    half-written file. One writer at a time on a machine (an advisory lock beside the first
+    file): a process, a cluster's worker, that finds another writing the same files waits for
+    them and maps those. Mapped, the arrays' pages are the page cache's: processes that map the
+    same files share one copy, and the system takes it back when it needs the memory.
+    """
+    paths = list(specs)
+    folder = paths[0].parent
+
+    def load() -> dict[Path, np.ndarray]:
+        # a plain array on the map: np.memmap's Python-level indexing costs twice as much a lookup
+        return {p: np.load(p, mmap_mode="r").view(np.ndarray) for p in paths}
+
+    if all(p.exists() for p in paths):
+        return load()
+    tmps: dict[Path, str] = {}
     try:
-        copy.parent.mkdir(exist_ok=True)
-        # a name of its own: two processes (a cluster's workers) may write the same copy at once
-        fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=f".{copy.name}.", suffix=".tmp")
-        os.close(fd)
-        os.chmod(tmp, 0o644)  # as the rasters themselves (mkstemp's files are the owner's alone)
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dt, shape=(src.height, src.width))
-        for r0 in range(0, src.height, TILE):
-            window = Window(0, r0, src.width, min(TILE, src.height - r0))
-            out[r0 : r0 + window.height] = src.read(1, window=window)
-        out.flush()
-        del out
-        os.replace(tmp, copy)
-    except RasterioIOError as err:
-        raise DataError(
-            f"{src.name}: cannot read the raster ({err}). Delete it and rerun `make` to rebuild it."
-        ) from err
+        folder.mkdir(parents=True, exist_ok=True)
+        with machine_lock(folder / f".{paths[0].name}.lock"):
+            if all(p.exists() for p in paths):
+                return load()
+            out = {}
+            for p, (shape, dt) in specs.items():
+                fd, tmps[p] = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
+                os.close(fd)
+                os.chmod(tmps[p], 0o644)  # as the rasters (mkstemp's files are the owner's alone)
+                out[p] = np.lib.format.open_memmap(tmps[p], mode="w+", dtype=dt, shape=shape)
+            fill(out)
+            for written in out.values():
+                written.flush()
+            out.clear()  # the writable maps
+            for p, tmp in tmps.items():
+                os.replace(tmp, p)
     except OSError as err:
-        what, fix = no_room(err, copy.parent) or (
+        if isinstance(err, RasterioIOError):
+            raise
+        why, fix = no_room(err, folder) or (
             err.strerror or str(err),
             "make the folder writable, or point paths.processed_dir at a writable folder",
         )
         raise OutputError(
-            f"{copy}: cannot write the decompressed copy of {src.name} ({what}); the raster is "
-            f"untouched. Fix: {fix}."
+            f"{paths[0]}: cannot write {what} ({why}); its sources are untouched. Fix: {fix}."
         ) from err
     finally:
-        if tmp is not None:
+        for tmp in tmps.values():
             Path(tmp).unlink(missing_ok=True)
-    name_dtype = ".".join(copy.name.split(".")[:2])
-    for old in copy.parent.glob(f"{name_dtype}.*.npy"):
-        if old.name != copy.name:
+    return load()
+
+
+def drop_copies(folder: Path, pattern: str, *, keep: set[str]) -> None:
+    """Remove the files (and their writers' locks) of ``folder`` matching ``pattern`` but ``keep``.
+
+    A process that maps one keeps its pages until it lets go.
+    """
+    for old in folder.glob(pattern):
+        if old.name not in keep:
             old.unlink(missing_ok=True)
+            (folder / f".{old.name}.lock").unlink(missing_ok=True)
+
+
+def lock_file(name: str) -> Path:
+    """The file of this machine's lock ``name`` (``machine_lock``), in its temporary folder."""
+    return Path(tempfile.gettempdir()) / f"pipeline-{os.getuid()}-{name}.lock"
+
+
+@contextlib.contextmanager
+def machine_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the file ``path`` (created if need be).
+
+    It excludes every other holder on the machine: threads and processes alike (each takes it
+    through its own open file), such as a cluster's workers, which share its memory. The kernel
+    releases it if the holder is killed.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
 
 
 @contextlib.contextmanager

@@ -3,9 +3,11 @@
 A scene is read a strip at a time (only the rasters it needs) into a float32 rate and an 8-bit
 zone per cell (16-bit beyond 63 countries): the allowed countries' land and water bodies, the
 country multipliers, and the zones that let a route change country only at a border gateway
-(``cost/gateway_id.tif``) unless the scenario allows more at a cost. A worker process keeps a
-scene for the next task of the same scenario (``task_scene``); on large grids the scene also
-holds its coarser levels for coarse-to-fine search (``pyramid``).
+(``cost/gateway_id.tif``) unless the scenario allows more at a cost. A scene's arrays are
+written once to files beside the cost rasters and mapped by every process on the machine
+(``mapped_scene``), so a cluster's workers share them. A worker process keeps a scene for the
+next task of the same scenario (``task_scene``); on large grids the scene also holds its
+coarser levels for coarse-to-fine search (``pyramid``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +64,7 @@ class Scene:
     barrier: np.ndarray | None = None  # protected areas, where the scenario makes them a barrier
     c2f: tuple[int, int, int, int] | None = None  # factor, corridor cells, widenings, coarsest
     prefer: tuple[int, int] = (1, 0)  # the gateway zones, kept on a coarse grid
+    store: Path | None = None  # the stem of the scene's mapped files (``mapped_scene``), if any
     _levels: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -77,7 +82,7 @@ class Scene:
         closed = strict and self.barrier is not None
         with self._lock:
             if closed not in self._levels:
-                rate = np.where(self.barrier, np.nan, self.rate) if closed else self.rate
+                rate = self._closed_rate() if closed else self.rate
                 self._levels[closed] = pyramid(
                     rate,
                     self.inv,
@@ -87,6 +92,20 @@ class Scene:
                     prefer=self.prefer,
                 )
             return self._levels[closed]
+
+    def _closed_rate(self) -> np.ndarray:
+        """The rate with the barrier's cells closed: mapped beside the scene's files, if any."""
+        if self.store is None:
+            return np.where(self.barrier, np.nan, self.rate)
+        path = Path(f"{self.store}.closed.npy")
+
+        def fill(out: dict[Path, np.ndarray]) -> None:
+            for r0 in range(0, self.rate.shape[0], STRIP_ROWS):
+                s = slice(r0, r0 + STRIP_ROWS)
+                out[path][s] = np.where(self.barrier[s], np.nan, self.rate[s])
+
+        spec = {path: (self.rate.shape, self.rate.dtype)}
+        return io.mapped_arrays(spec, fill, what="a scene's rate with its barriers closed")[path]
 
 
 def pyramid(
@@ -160,19 +179,27 @@ def zones(
     *,
     gate: np.ndarray,
     n_codes: int,
-    costs: tuple[float, float, float],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Zone raster and its transition-cost table: borders crossed only at gateways.
+) -> np.ndarray:
+    """Zone raster: each cell's country, gateway or water zone; 0 where impassable.
 
-    Zones: countries 1..n on land away from a gateway, n + 1..2n the same countries within a
-    gateway (``gate`` > 0), 2n + 1 water. ``costs`` are (border crossing at a gateway, border
-    crossing elsewhere — ``inf`` for a barrier — and landfall), USD.
+    Countries 1..n on land away from a gateway, n + 1..2n the same countries within a gateway
+    (``gate`` > 0), 2n + 1 water. Their transition costs: ``zone_costs``.
     """
-    border_usd, off_gateway_usd, landfall_usd = costs
     water_zone = 2 * n_codes + 1
     land = np.where(gate > 0, country + n_codes, country)
     zone = np.where(water == WATER_LAND, land, water_zone).astype(zone_dtype(n_codes))
     zone[~passable] = 0
+    return zone
+
+
+def zone_costs(n_codes: int, costs: tuple[float, float, float]) -> np.ndarray:
+    """The zones' transition-cost table (``zones``): borders crossed only at gateways.
+
+    ``costs`` are (border crossing at a gateway, border crossing elsewhere — ``inf`` for a
+    barrier — and landfall), USD.
+    """
+    border_usd, off_gateway_usd, landfall_usd = costs
+    water_zone = 2 * n_codes + 1
     table = np.zeros((water_zone + 1, water_zone + 1))
     ids = np.arange(1, n_codes + 1)
     for off_a, off_b in ((0, 0), (0, n_codes), (n_codes, 0), (n_codes, n_codes)):
@@ -181,7 +208,7 @@ def zones(
         table[np.ix_(ids + off_a, ids + off_b)] = block
     table[1:water_zone, water_zone] = table[water_zone, 1:water_zone] = landfall_usd
     table[0, :] = table[:, 0] = 0.0
-    return zone, table
+    return table
 
 
 def snap(
@@ -290,7 +317,8 @@ def load_scene(task: Task, drawn: bool = False) -> Scene:
     """Read the cost rasters and apply the task's scenario.
 
     ``drawn``: to the rate rebuilt under the task's cost book (a Monte Carlo draw's), not the
-    cost stage's.
+    cost stage's; else the scene's arrays are mapped from files that every process on the
+    machine shares (``mapped_scene``).
     """
     grid = task.grid
     files = dict(task.cost_files)
@@ -304,38 +332,107 @@ def load_scene(task: Task, drawn: bool = False) -> Scene:
         task.cost.landfall_usd,
     )
     body_ids = [names[b] for b in sc.water_bodies]
-    rate = np.empty(grid.shape, dtype=np.float32)
-    zone = np.empty(grid.shape, dtype=zone_dtype(len(codes)))
-    barrier = np.empty(grid.shape, dtype=bool) if sc.protected_areas == "barrier" else None
+    specs = {"rate": np.float32, "zone": zone_dtype(len(codes))}
+    if sc.protected_areas == "barrier":
+        specs["barrier"] = np.dtype(bool)
+    fill = functools.partial(_fill_scene, task, drawn=drawn, codes=codes, body_ids=body_ids)
+    if drawn:
+        arrays = {k: np.empty(grid.shape, dtype=dt) for k, dt in specs.items()}
+        fill(arrays)
+        store, inv = None, task_surface(task.cost_files, grid).inv_scale
+    else:
+        store = scene_store(task)
+        arrays = mapped_scene(store, specs, fill, grid=grid)
+        inv = _inv_scale(files["cost/inv_scale"], grid)
+    rc = task.route
+    n = len(codes)
+    return Scene(
+        arrays["rate"],
+        inv,
+        arrays["zone"],
+        zone_costs(n, costs),
+        grid,
+        rc.connectivity,
+        arrays.get("barrier"),
+        rc.coarse_to_fine(grid.height * grid.width),
+        (n + 1, 2 * n),
+        store,
+    )
+
+
+def _fill_scene(
+    task: Task, out: dict[str, np.ndarray], *, drawn: bool, codes: list[str], body_ids: list[int]
+) -> None:
+    """Write the scene's arrays (``out``: rate, zone and maybe barrier) a strip at a time."""
+    sc = task.scenario
     for s, a in _strips(task, drawn):
         country, water, st = a["country_id"], a["water_class"], a["steer_cost_usd_per_km"]
         passable = passable_mask(
             water, a["water_body"], country, codes=codes, body_ids=body_ids, steer=st, scenario=sc
         )
-        zone[s], penalty = zones(
-            passable, water, country, gate=a["gateway_id"], n_codes=len(codes), costs=costs
-        )
-        rate[s] = steering_rate(st, passable, country, codes=codes, scenario=sc)
-        if barrier is not None:
-            barrier[s] = a["protected_area"] > 0
-    inv = (
-        task_surface(task.cost_files, grid).inv_scale
-        if drawn
-        else _inv_scale(files["cost/inv_scale"], grid)
+        out["zone"][s] = zones(passable, water, country, gate=a["gateway_id"], n_codes=len(codes))
+        out["rate"][s] = steering_rate(st, passable, country, codes=codes, scenario=sc)
+        if "barrier" in out:
+            out["barrier"][s] = a["protected_area"] > 0
+
+
+SCENE_CODE = ("scene.py", "costbook.py")
+"""The modules that say how a scene is built from the cost rasters: a scene's files name them."""
+
+
+@functools.cache
+def _code_digest() -> str:
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / f).read_bytes() for f in SCENE_CODE)).hexdigest()
+
+
+def scene_store(task: Task) -> Path:
+    """The stem of the task's scene files: ``.mapped/scene.<scenario>.<digest>`` by the rasters.
+
+    The digest covers what the arrays are built from: the cost rasters (their paths and
+    modification times), the scenario and the code that builds them.
+    """
+    key = json.dumps(
+        [
+            task.cost_files,
+            file_stamps(task.cost_files),
+            task.scenario.model_dump_json(),
+            _code_digest(),
+        ]
     )
-    rc = task.route
-    n = len(codes)
-    return Scene(
-        rate,
-        inv,
-        zone,
-        penalty,
-        grid,
-        rc.connectivity,
-        barrier,
-        rc.coarse_to_fine(grid.height * grid.width),
-        (n + 1, 2 * n),
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", task.scenario_key)
+    folder = Path(dict(task.cost_files)["cost/inv_scale"]).parent / io.MAPPED_FOLDER
+    return folder / f"scene.{name}.{digest}"
+
+
+SCENE_PARTS = ("rate", "zone", "barrier", "closed")
+"""The arrays a scene maps: the rate, the zones, the barrier and the rate with it closed."""
+
+
+def mapped_scene(store: Path, specs: dict, fill, *, grid: Grid) -> dict[str, np.ndarray]:
+    """The scene's arrays (``specs``: name → dtype), mapped from ``<store>.<name>.npy``.
+
+    The first process to need a scene writes its files (``fill``, a strip at a time); the others
+    on the machine, a cluster's workers among them, wait for it and map the same files, so they
+    share one copy in the page cache instead of each holding its own (at 250 m a scene is
+    1.6-3.1 GB). A scenario's files of an earlier digest (rasters rebuilt, scenario or code
+    changed) are removed; ``make clean`` removes them all.
+    """
+    paths = {k: Path(f"{store}.{k}.npy") for k in specs}
+
+    def fill_paths(out: dict[Path, np.ndarray]) -> None:
+        fill({k: out[p] for k, p in paths.items()})
+
+    spec = {p: (grid.shape, np.dtype(specs[k])) for k, p in paths.items()}
+    maps = io.mapped_arrays(spec, fill_paths, what=f"the scene {store.name}")
+    scenario = store.name.rsplit(".", 1)[0]
+    io.drop_copies(
+        store.parent,
+        f"{scenario}.*.npy",
+        keep={Path(f"{store}.{k}.npy").name for k in SCENE_PARTS},
     )
+    return {k: maps[p] for k, p in paths.items()}
 
 
 def _inv_scale(path: str, grid: Grid) -> np.ndarray:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from . import router, steiner
+from . import io, router, steiner
 from .corridors import member
 from .scene import Level, Scene
 
@@ -31,11 +30,11 @@ Overlay = tuple[np.ndarray, np.ndarray]
 """Cells whose rate an alternative changes: sorted flat indices, and their rates (NaN: closed)."""
 
 
-_WHOLE_GRID = threading.Lock()
-"""Held by a fallback to the whole grid of a grid routed coarse to fine: one at a time in a
-process, as each holds about 17 bytes a cell (costs and distances in float64, the moves: 5.3 GB
-at 250 m) where a corridor's search holds a fraction. Measured at 250 m: two at once took the
-route stage to 17.8 GB."""
+_WHOLE_GRID = io.lock_file("whole-grid")
+"""Held by a fallback to the whole grid of a grid routed coarse to fine: one at a time on a
+machine (threads, and a cluster's worker processes), as each holds about 17 bytes a cell (costs
+and distances in float64, the moves: 5.3 GB at 250 m) where a corridor's search holds a
+fraction. Measured at 250 m: two at once took the route stage to 17.8 GB."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -400,7 +399,7 @@ def _joining(q: Query) -> np.ndarray | None:
 
 def _tree_fallback(q: Query, why: str, *, n_optional: int, rounds: int) -> steiner.Tree | None:
     log.info("network: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
-    with _WHOLE_GRID:
+    with io.machine_lock(_WHOLE_GRID):
         return _whole_tree(q, n_optional, rounds)
 
 
@@ -410,7 +409,7 @@ def _whole_tree(q: Query, n_optional: int, rounds: int) -> steiner.Tree | None:
 
 def _fallback(q: Query, why: str) -> list[Found | None]:
     log.info("route: %s; searching the whole %d × %d grid", why, *q.level.rate.shape)
-    with _WHOLE_GRID:
+    with io.machine_lock(_WHOLE_GRID):
         return _whole_grid(q)
 
 

@@ -1,9 +1,12 @@
 import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import dask
 import pytest
 
-from pipeline import cli, config, parallel
+from pipeline import cli, config, io, parallel
 from pipeline.errors import SchedulerError
 
 
@@ -57,3 +60,27 @@ def test_a_lock_timeout_that_is_not_seconds_is_refused_by_name(monkeypatch, caps
     assert cli.main(["fetch"]) == 2
     err = capsys.readouterr().err
     assert f"PIPELINE_LOCK_TIMEOUT_S={value!r}" in err and "PIPELINE_LOCK_TIMEOUT_S=600" in err
+
+
+def _hold(path, start: float) -> tuple[float, float]:
+    """Wait for the common start (monotonic: one clock on the machine), hold the lock 1 s."""
+    time.sleep(max(0.0, start - time.monotonic()))
+    with io.machine_lock(path):
+        t0 = time.monotonic()
+        time.sleep(1.0)
+        return t0, time.monotonic()
+
+
+@pytest.mark.parametrize("pool", ["processes", "threads"])
+def test_a_machine_lock_has_one_holder_among_processes_and_threads(tmp_path, pool):
+    """The whole-grid fallback's lock: a cluster's two workers on a machine never hold it both."""
+    lock = tmp_path / "whole-grid.lock"
+    if pool == "processes":
+        ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        ex = ThreadPoolExecutor(2)
+    with ex:
+        start = time.monotonic() + (10.0 if pool == "processes" else 0.2)  # after the imports
+        first, second = sorted(ex.map(_hold, [lock, lock], [start, start]))
+    assert second[0] >= first[1] - 1e-3  # one after the other, not side by side
+    assert second[0] - start < 4.0  # the second waited for the first, not for a timeout

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import geopandas as gpd
@@ -428,6 +429,45 @@ def test_a_worker_reads_the_cost_rasters_once_until_they_change(small_grid, cost
     assert task_surface(files, small_grid) is not first  # a rebuilt raster is read again
 
 
+def _map_scene(t) -> tuple[dict, dict]:
+    """In a process of its own: the scene's mapped files and their modification times."""
+    sc = scene.load_scene(t)
+    files = {k: io.mapped_from(getattr(sc, k)) for k in ("rate", "zone", "barrier")}
+    files["closed"] = io.mapped_from(sc.level(strict=True).rate)
+    return files, {k: f.stat().st_mtime_ns for k, f in files.items()}
+
+
+def test_a_scene_is_written_once_and_mapped_by_every_process(small_grid, cost_dir):
+    """A cluster's workers share a scene's pages rather than each holding a copy."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    t = task(small_grid, cost_dir, ["KZ", "TM", "IR"])
+    t = dataclasses.replace(
+        t, scenario=t.scenario.model_copy(update={"protected_areas": "barrier"})
+    )
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        (files, stamps), (files2, stamps2) = pool.map(_map_scene, [t, t])
+    assert files == files2 and stamps == stamps2  # the same files, written once
+    assert {f.parent.name for f in files.values()} == {io.MAPPED_FOLDER}
+    assert {f.name.split(".")[-2] for f in files.values()} == {"rate", "zone", "barrier", "closed"}
+    here = scene.load_scene(t)
+    assert not here.rate.flags.writeable
+    assert _map_scene(t)[1] == stamps  # and kept for the next stage
+    n = len(CODES)
+    assert np.isnan(here.rate[here.zone == 0]).all() and (here.zone <= 2 * n + 1).all()
+    closed = here.level(strict=True).rate
+    assert np.isnan(closed[here.barrier]).all()
+    np.testing.assert_array_equal(closed[~here.barrier], here.rate[~here.barrier])
+    edited = dataclasses.replace(
+        t, scenario=t.scenario.model_copy(update={"allowed_countries": ["KZ", "TM"]})
+    )
+    other, _ = _map_scene(edited)
+    assert set(other.values()).isdisjoint(files.values())
+    assert not any(f.exists() for f in files.values())  # the scenario's earlier files: removed
+    assert np.isnan(scene.load_scene(edited).rate[here.zone == 1]).all()  # IR's land: closed
+
+
 def test_no_alternative_is_kept_apart_at_a_price_beyond_the_cap(small_grid, cost_dir):
     _lanes(cost_dir, small_grid)  # keeping apart costs about 1.16× the cheapest route
     kw = _LANES_PAIR
@@ -527,7 +567,7 @@ def test_coarse_to_fine_grows_its_corridor_where_the_path_meets_its_edge(monkeyp
 def test_auto_routes_coarse_to_fine_only_on_large_grids():
     rc = RouteConfig()
     assert rc.coarse_to_fine(3_000_000) is None
-    assert rc.coarse_to_fine(50_000_000) == (4, 8, 6, 5_000_000)
+    assert rc.coarse_to_fine(50_000_000) == (4, 8, 8, 5_000_000)
     assert RouteConfig(method="full").coarse_to_fine(10**9) is None
 
 
