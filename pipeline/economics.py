@@ -275,6 +275,17 @@ def join_parts(parts: list[RouteParts]) -> RouteParts:
     )
 
 
+def sum_products(a: np.ndarray, b: np.ndarray) -> float:
+    """The sum of ``a * b``, added in the same order in every process.
+
+    Not ``np.dot``: BLAS splits a long vector among its threads, and a Dask worker runs BLAS on
+    one thread (distributed sets ``OPENBLAS_NUM_THREADS=1``), so a 250 m route priced on a
+    worker differed from the threaded build's in the last digit. NumPy's pairwise sum does not
+    depend on threads.
+    """
+    return float((a * b).sum())
+
+
 def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
     """The bill of quantities of a route under a cost book: the one pricing rule.
 
@@ -294,7 +305,7 @@ def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
         c=c,
     )
     return Breakdown(
-        cable_usd=float(np.dot(p.km_outside_bores, rate)),
+        cable_usd=sum_products(p.km_outside_bores, rate),
         hdd_usd=float((p.bores[:, 1] - p.bores[:, 0]).sum() * c.hdd_usd_per_km),
         border_usd=p.n_border * c.border_crossing_usd + p.n_off_gateway * p.off_gateway_each_usd,
         landfall_usd=p.n_landfall * c.landfall_usd,
@@ -307,7 +318,7 @@ def price_route(p: RouteParts, c: CostConfig, s: SitesConfig) -> Breakdown:
 def protected_extra_usd(p: RouteParts, b: Breakdown, c: CostConfig) -> float:
     """What the route's km inside protected areas cost over the same ground outside them."""
     inside = protected_penalised(p.protected, p.row_classes) & (p.water_class == WATER_LAND)
-    cable = float(np.dot(p.km_outside_bores[inside], b.rate_usd_per_km[inside]))
+    cable = sum_products(p.km_outside_bores[inside], b.rate_usd_per_km[inside])
     return cable * (1.0 - 1.0 / c.protected_area_mult)
 
 

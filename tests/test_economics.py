@@ -270,3 +270,24 @@ def test_route_frequency_is_written_a_strip_at_a_time_as_the_whole_bands_would_b
         assert src.descriptions == ("a", "b", "c")
         np.testing.assert_array_equal(src.read(), dense)
     assert dense[1].max() == 0.75 and not dense[2].any()
+
+
+def test_a_long_route_has_one_price_whatever_blas_threads_the_process_has(monkeypatch):
+    """A Dask worker runs BLAS on one thread: its price is the threaded build's, bit for bit."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = 100_000  # BLAS splits a dot product this long among its threads
+    rng = np.random.default_rng(5)
+    cells = np.column_stack([np.full(n, 1), np.arange(2, n + 2)])
+    xy = np.column_stack([cells[:, 1] * 2500.0 + 1250.0, -(cells[:, 0] * 2500.0 + 1250.0)])
+    line = shapely.LineString([xy[0], *xy, xy[-1]])
+    shape = (3, n + 4)
+    slope = rng.uniform(0, 8, shape).astype(np.float32)
+    scale = rng.uniform(0.8, 1.2, shape)  # pieces of many lengths: sums that round
+    parts = _parts(line, cells, _surface(shape, slope_deg=slope, inv_scale=scale), river_km=())
+    here = economics.price_route(parts, C, S).cable_usd
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # as distributed sets it for its workers
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = pool.submit(economics.price_route, parts, C, S).result().cable_usd
+    assert there == here
