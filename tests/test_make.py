@@ -274,7 +274,7 @@ def test_a_build_stopped_during_a_stage_keeps_every_output(built, tmp_path, sig)
         os.utime(out / ".config" / "report.json")  # something report depends on changed
         before = digests(out)
         res = _stop_make_while_report_writes(built, tmp_path / str(attempt), sig)
-        if res.returncode != 0 or "report: done" not in res.stderr:
+        if res.returncode != 0:  # stopped; a make that succeeded was signalled too late
             break
     assert res.returncode != 0
     assert ran(res) == ["fetch", "report"], res.stdout
