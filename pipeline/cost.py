@@ -224,18 +224,23 @@ def surface(
         )
         for k in SURFACE_RASTERS
     }
-    task = dask.delayed(_surface_block)
+    windows = [
+        (r, min(r + chunks, shape[0]), q, min(q + chunks, shape[1]))
+        for r in range(0, shape[0], chunks)
+        for q in range(0, shape[1], chunks)
+    ]
+    task, run = dask.delayed(_surface_block), parallel.run_token()
     tasks = [
         task(
             files,
             outs,
-            (r, min(r + chunks, shape[0]), q, min(q + chunks, shape[1])),
+            w,
             margin=margin,
             c=c,
             cell_m=cell_m,
+            dask_key_name=block_key(run, i),
         )
-        for r in range(0, shape[0], chunks)
-        for q in range(0, shape[1], chunks)
+        for i, w in enumerate(windows)
     ]
     parallel.compute(tasks, address, n_workers, label="cost")
     return {k: o.read() for k, o in outs.items()}
@@ -263,6 +268,18 @@ def _saved(path: Path, a: np.ndarray) -> io.NpyBlocks:
     if io.mapped_from(a) == path.resolve():
         return io.NpyBlocks(path, a.shape, a.dtype)
     return io.NpyBlocks.save(path, a)
+
+
+def block_key(run: str, i: int) -> str:
+    """The Dask key of ``surface``'s i-th block (in raster order) of one run.
+
+    Both the threaded scheduler and a cluster's run independent tasks in the order of their keys
+    (``dask.order``), so blocks named in raster order run beside their neighbours, whose margins
+    they read: the pages of those rows are still in the page cache. Keys of random tokens ran
+    the blocks in random order. ``run`` (``parallel.run_token``) keeps two builds on one
+    cluster from sharing keys.
+    """
+    return f"cost-block-{run}-{i:07d}"
 
 
 def _surface_block(files, outs, window, *, margin: int, c: CostConfig, cell_m: float) -> None:

@@ -63,7 +63,8 @@ def jobs(cfg: Config, tasks: list) -> list[Job]:
 
 def compute(todo: list[Job], scheduler: str | None, n_workers: int) -> list[dict]:
     """Plan every network on Dask: a cluster at ``scheduler``, else local threads."""
-    graph = [dask.delayed(plan, pure=True)(j, dask_key_name=f"network-{j.key}") for j in todo]
+    run = parallel.run_token()
+    graph = [dask.delayed(plan, pure=True)(j, dask_key_name=f"network-{run}-{j.key}") for j in todo]
     return parallel.compute(graph, scheduler, n_workers, label="network")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 
 import dask
@@ -19,6 +20,15 @@ from dask.callbacks import Callback
 from .errors import SchedulerError
 
 log = logging.getLogger(__name__)
+
+
+def run_token() -> str:
+    """A token unique to one computation, for the names of its Dask keys.
+
+    A scheduler takes tasks of the same key for the same task: two builds sharing a cluster, each
+    naming its keys only by scenario and origin (say), would be given each other's results.
+    """
+    return uuid.uuid4().hex[:12]
 
 
 def _is_terminal() -> bool:
@@ -65,22 +75,32 @@ def _client(address: str):
         ) from err
 
 
+def _leaves(g) -> list:
+    """The Dask objects in ``g`` (one, or lists and tuples of them, nested), in order."""
+    return [y for x in g for y in _leaves(x)] if isinstance(g, list | tuple) else [g]
+
+
+def _refill(g, results):
+    """``g``'s lists and tuples with each Dask object replaced by the next of ``results``."""
+    return type(g)(_refill(x, results) for x in g) if isinstance(g, list | tuple) else next(results)
+
+
 def compute(graph: Sequence, address: str | None, n_workers: int, *, label: str) -> list:
     """Compute Dask collections on the cluster at ``address``, else on ``n_workers`` threads."""
     if address:
         from distributed import as_completed, progress
 
         with _client(address) as client:
-            # a list of Delayed objects becomes one Delayed, so each item is one future
-            items = [dask.delayed(g) if isinstance(g, list | tuple) else g for g in graph]
-            futures = client.compute(items)
+            # a future per Dask object, however nested, so that progress counts the tasks
+            futures = client.compute(_leaves(list(graph)))
             if _is_terminal():
                 progress(futures)
             else:
                 for i, _ in enumerate(as_completed(futures), 1):
                     if i * 10 // len(futures) > (i - 1) * 10 // len(futures):
                         log.info("%s: %d of %d tasks done on %s", label, i, len(futures), address)
-            return client.gather(futures)
+            results = iter(client.gather(futures))
+            return [_refill(g, results) for g in graph]
     if _is_terminal():
         from dask.diagnostics import ProgressBar
 

@@ -55,19 +55,16 @@ def path_line(
 
 def build_graph(tasks: list[Task]) -> list:
     """Dask delayed objects: per task, its first routes and each routed pair's alternatives."""
-    out = []
+    out, run = [], parallel.run_token()
     for i, t in enumerate(tasks):
-        first = dask.delayed(first_routes, pure=True)(
-            t, dask_key_name=f"first-{i}-{t.scenario_key}-{t.origin.name}"
-        )
+        name = f"{run}-{i}-{t.scenario_key}-{t.origin.name}"
+        first = dask.delayed(first_routes, pure=True)(t, dask_key_name=f"first-{name}")
         slugs = [d.slug for d in t.destinations]
         alts = {
-            s: dask.delayed(_alts_or_none, pure=True)(
-                t, first, s, dask_key_name=f"alts-{i}-{t.scenario_key}-{t.origin.name}-{s}"
-            )
+            s: dask.delayed(_alts_or_none, pure=True)(t, first, s, dask_key_name=f"alts-{name}-{s}")
             for s in slugs
         }
-        out.append(dask.delayed(_join, pure=True)(first, alts, dask_key_name=f"join-{i}"))
+        out.append(dask.delayed(_join, pure=True)(first, alts, dask_key_name=f"join-{name}"))
     return out
 
 

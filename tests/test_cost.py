@@ -134,6 +134,17 @@ def test_blocks_equal_the_whole_grid_at_once(tmp_path, chunks):
     )
 
 
+def test_blocks_run_in_raster_order_so_neighbours_share_cached_margins(tmp_path, monkeypatch):
+    """A block reads its neighbours' rows as its margin: run in raster order (either way), the
+    pages of those rows are still cached; in the order of random keys they were read again."""
+    ran = []
+    block = cost._surface_block
+    monkeypatch.setattr(cost, "_surface_block", lambda *a, **k: (ran.append(a[2]), block(*a, **k)))
+    cost.surface(random_inputs((61, 47)), CostConfig(), 2500.0, chunks=7, folder=tmp_path)
+    assert len(ran) == 9 * 7
+    assert ran in (sorted(ran), sorted(ran, reverse=True))
+
+
 def test_an_array_in_a_file_is_read_and_written_a_block_at_a_time(tmp_path):
     a = np.random.default_rng(0).random((37, 53)).astype(np.float32)
     saved = io.NpyBlocks.save(tmp_path / "a.npy", a)

@@ -2,11 +2,12 @@ import logging
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from types import SimpleNamespace
 
 import dask
 import pytest
 
-from pipeline import cli, config, io, parallel
+from pipeline import cli, config, io, parallel, route
 from pipeline.errors import SchedulerError
 
 
@@ -15,14 +16,30 @@ def _graph():
     return [[square(i) for i in range(20)], square(7)]
 
 
-def test_threads_and_a_cluster_give_the_same_nested_results():
+def test_threads_and_a_cluster_give_the_same_nested_results(caplog):
+    """And the cluster's progress counts the tasks (21), not the graph's two items."""
     distributed = pytest.importorskip("distributed")
     local = parallel.compute(_graph(), None, 2, label="test")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        caplog.at_level(logging.INFO, logger="pipeline.parallel"),
+    ):
         remote = parallel.compute(_graph(), cluster.scheduler_address, 2, label="test")
     assert local == remote == [[i * i for i in range(20)], 49]
+    lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.parallel"]
+    assert lines[-1] == f"test: 21 of 21 tasks done on {cluster.scheduler_address}"
+
+
+def test_two_builds_sharing_a_cluster_never_share_a_task_key():
+    """A scheduler takes tasks of one key for one task: two builds' route graphs for the same
+    scenario and origin (but, say, other configs) must not be given each other's results."""
+    jask = SimpleNamespace(slug="jask-iran")
+    t = SimpleNamespace(scenario_key="land_tm", origin=SimpleNamespace(name="Moscow"))
+    t.destinations = [jask]
+    a, b = ({k for d in route.build_graph([t]) for k in d.__dask_graph__()} for _ in range(2))
+    assert len(a) == 3 and not a & b  # first routes, alternatives, joined
 
 
 def test_progress_off_a_terminal_is_a_few_log_lines(caplog, capsys):
