@@ -242,12 +242,22 @@ def _tmp_file_in(folder: Path) -> bool:
 
 def _stop_make_while_report_writes(built: Path, logs: Path, sig) -> subprocess.CompletedProcess:
     """Run make; as soon as report has begun to write a file in its folder, send ``sig`` to make's
-    process group (make, the recipe's shell and the stage, as Ctrl-C does)."""
+    process group (make, the recipe's shell and the stage, as Ctrl-C does).
+
+    Make starts with SIGINT's default action, as from a terminal: a suite run in the background of
+    a script (``make test &``) ignores SIGINT, and make and Python keep a signal ignored that they
+    inherit ignored, so every make would finish.
+    """
     out = built / "out"
     logs.mkdir()
     with open(logs / "stdout", "w+") as stdout, open(logs / "stderr", "w+") as stderr:
         proc = subprocess.Popen(
-            make_cmd(built), stdout=stdout, stderr=stderr, text=True, start_new_session=True
+            make_cmd(built),
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             deadline = time.monotonic() + 300
