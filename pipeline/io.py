@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.error
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -486,11 +486,14 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
     return pyogrio.read_dataframe(path, layer=layer)
 
 
-def read_table(path: str | Path, layer: str) -> pd.DataFrame:
-    """Read one attribute table (no geometry) of a GeoPackage this pipeline wrote."""
+def read_table(path: str | Path, layer: str, *, where: str | None = None) -> pd.DataFrame:
+    """Read one attribute table (no geometry) of a GeoPackage this pipeline wrote.
+
+    ``where``: only the rows of this SQL condition.
+    """
     if not Path(path).exists():
         raise DataError(f"{path}: missing. Run the stage that makes it first (`make`).")
-    return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    return pyogrio.read_dataframe(path, layer=layer, read_geometry=False, where=where)
 
 
 def modified_date(path: str | Path) -> str:
@@ -878,9 +881,22 @@ def cells_table(route_ids: list[str], cells: list[np.ndarray]) -> pd.DataFrame:
     )
 
 
-def read_cells(path: Path) -> dict[str, np.ndarray]:
-    """Each route's cells, (N, 2) row/col in order, from the table ``cells_table`` wrote."""
-    table = read_table(path, CELLS_LAYER).sort_values(["route_id", "seq"], kind="stable")
+def _sql_text(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_cells(path: Path, route_ids: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Each route's cells, (N, 2) row/col in order, from the table ``cells_table`` wrote.
+
+    ``route_ids``: of those routes only (at 250 m reading one route's takes 3 % of the time of
+    reading them all).
+    """
+    where = None
+    if route_ids is not None:
+        where = "route_id IN ({})".format(", ".join(map(_sql_text, route_ids)) or "NULL")
+    table = read_table(path, CELLS_LAYER, where=where)
+    table = table.sort_values(["route_id", "seq"], kind="stable")
     return {
         rid: g[["row", "col"]].to_numpy(np.int64)
         for rid, g in table.groupby("route_id", sort=False)

@@ -136,7 +136,7 @@ def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_
             lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
         )
     # cost, route, uncertainty, network
-    for stage_task in ("cost-block-", "first-", "reprice_draws", "network-"):
+    for stage_task in ("cost-block-", "first-", "reprice_routes", "reroute_draw", "network-"):
         assert any(stage_task in k for k in keys), stage_task
     _same_outputs(threads, remote)
 

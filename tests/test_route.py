@@ -735,3 +735,15 @@ def test_an_endpoint_snaps_to_land_a_route_can_reach_not_to_a_pixel_cut_off_at_a
         )
         is None
     )
+
+
+def test_the_cells_of_named_routes_are_read_alone_whatever_their_names(tmp_path):
+    """A task reads only its routes' cells (an SQL filter): quotes in a name are text, not SQL."""
+    ids = ["land:Ra's al Hadd>jask#1", "land:Moscow>jask#2", "sea:x' OR '1'='1#1"]
+    cells = [np.array([[i, 0], [i, 1], [i + 1, 1]]) for i in range(3)]
+    io.write_gpkg(tmp_path / "r.gpkg", {io.CELLS_LAYER: io.cells_table(ids, cells)})
+    some = io.read_cells(tmp_path / "r.gpkg", [ids[0], ids[2]])
+    assert list(some) == [ids[0], ids[2]]
+    np.testing.assert_array_equal(some[ids[2]], cells[2])
+    assert io.read_cells(tmp_path / "r.gpkg", []) == {}
+    assert list(io.read_cells(tmp_path / "r.gpkg")) == sorted(ids)
