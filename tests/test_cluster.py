@@ -135,6 +135,9 @@ def test_the_build_on_a_cluster_equals_the_threaded_build(cluster, threads, tmp_
         keys = client.run_on_scheduler(
             lambda dask_scheduler: {str(t[0]) for t in dask_scheduler.transition_log}
         )
+        # the workers (each started by a nanny) were told to reuse their heap for transient arrays
+        plugins = client.run(lambda dask_worker: sorted(dask_worker.plugins))
+    assert all("pipeline-transient-heap" in names for names in plugins.values()), plugins
     # cost, route, uncertainty, network
     for stage_task in ("cost-block-", "first-", "reprice_routes", "reroute_draw", "network-"):
         assert any(stage_task in k for k in keys), stage_task

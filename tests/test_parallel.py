@@ -1,7 +1,11 @@
 import logging
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import dask
@@ -30,6 +34,32 @@ def test_threads_and_a_cluster_give_the_same_nested_results(caplog):
     assert local == remote == [[i * i for i in range(20)], 49]
     lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.parallel"]
     assert lines[-1] == f"test: 21 of 21 tasks done on {cluster.scheduler_address}"
+
+
+TRANSIENT_FAULTS = """
+import resource, numpy as np
+from pipeline import parallel
+def faults(n=40):  # minor page faults of n arrays of 1 MiB, each written and freed
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(n):
+        a = np.empty(2**20, np.uint8)
+        a[::4096] = 1
+        del a
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start
+print(faults(), parallel.heap_for_transients(), faults())
+"""
+
+
+def test_a_worker_started_by_a_nanny_is_given_back_its_heap_for_transient_arrays():
+    """A nanny starts its worker with ``MALLOC_TRIM_THRESHOLD_=65536``: every array over 128 KiB
+    is then a new mapping whose pages are faulted in again (256 a MiB); not once told."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run(
+        [sys.executable, "-c", TRANSIENT_FAULTS], env=env, capture_output=True, text=True
+    )
+    before, told, after = run.stdout.split()
+    assert int(before) >= 40 * 256 * 0.9 and told == "True" and int(after) < 40 * 256 * 0.1
 
 
 def test_two_builds_sharing_a_cluster_never_share_a_task_key():
