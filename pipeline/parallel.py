@@ -9,7 +9,6 @@ carriage-return updates.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import sys
 import time
@@ -81,15 +80,16 @@ def heap_for_transients() -> bool:
     in and zeroed by the kernel, unmapped when freed. The stages' tasks make many such transient
     arrays (a cost block's rasters, a draw's strips, a route's pieces). Measured at 250 m on two
     local workers, the uncertainty stage's repricing took 159 s with the nanny's setting and 84 s
-    without it, as on two threads (84 s). Freed memory above 64 MiB is still handed back.
+    without it, as on two threads (84 s). The trim threshold is set as glibc's dynamic rule
+    would (twice the mmap threshold).
     """
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc = ctypes.CDLL(None)  # the process's own symbols: glibc's mallopt where there is one
         return bool(
             libc.mallopt(GLIBC_M_MMAP_THRESHOLD, TRANSIENT_HEAP_BYTES)
             and libc.mallopt(GLIBC_M_TRIM_THRESHOLD, 2 * TRANSIENT_HEAP_BYTES)
         )
-    except (OSError, AttributeError, TypeError):  # no C library by that name, or not glibc's
+    except (OSError, AttributeError):  # no mallopt: not glibc
         return False
 
 
@@ -98,8 +98,15 @@ def _heap_plugin():
     from distributed import WorkerPlugin
 
     class TransientHeap(WorkerPlugin):
+        idempotent = True  # registered by every stage: set up once per worker
+
         def setup(self, worker) -> None:
-            heap_for_transients()
+            if not heap_for_transients():
+                log.warning(
+                    "worker %s: glibc's malloc thresholds could not be set (not glibc?); "
+                    "arrays over 128 KiB may each be a fresh mapping",
+                    worker.address,
+                )
 
     return TransientHeap()
 

@@ -2,6 +2,7 @@
 
 import json
 
+import dask
 import numpy as np
 import pyogrio
 import pytest
@@ -13,6 +14,7 @@ from pipeline import (
     catalogue,
     cli,
     config,
+    draws,
     economics,
     geometry,
     io,
@@ -272,6 +274,30 @@ def test_the_monte_carlo_prices_each_route_as_the_score_stage_does(built):
     )
     priced = [economics.price_route(p, cfg.cost, cfg.sites).total_usd for p in parts]
     np.testing.assert_allclose(priced, routes["cost_usd"], rtol=1e-9)
+
+
+def test_the_repricing_by_groups_of_routes_is_the_repricing_of_them_all(built, monkeypatch):
+    """Tasks of a few routes each (the last one short), stacked: every route in its row."""
+    cfg, out = built
+    files = catalogue.stage_files("uncertainty", cfg.paths.raw_dir, out)
+    grid, u = template(cfg.grid), cfg.uncertainty.model_copy(update={"draws": 20})
+    routes = pyogrio.read_dataframe(out / "scores.gpkg", layer="routes")
+    off = cfg.route.off_gateway_usd()
+    whole = draws.reprice_draws(
+        uncertainty.scored_route_parts(files, grid, routes, c=cfg.cost, off_gateway=off),
+        cfg.cost,
+        cfg.sites,
+        u=u,
+        first=0,
+        count=u.draws,
+    )
+    size = next(k for k in (3, 4, 5) if len(routes) % k)
+    monkeypatch.setattr(uncertainty, "ROUTES_PER_TASK", size)
+    jobs = uncertainty._reprice_jobs(
+        files, grid, cfg.model_copy(update={"uncertainty": u}), n_routes=len(routes)
+    )
+    assert len(jobs) == len(routes) // size + 1
+    np.testing.assert_array_equal(np.vstack(dask.compute(*jobs, scheduler="sync")), whole)
 
 
 def test_islands_and_platforms_are_skipped_with_a_reason(built):
