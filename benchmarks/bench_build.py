@@ -17,8 +17,9 @@ a cluster of two local worker processes against local threads:
    (two worker processes, one thread each, on 127.0.0.1) by its address
    (``PIPELINE_DASK_ADDRESS``), each stage's outputs checked identical in content to the
    threaded build's; the ratio of the speeds per stage, against the stage's time in that build.
-   ``--repeats N`` adds N - 1 further pairs (threads, then the cluster, alternately, so drifts in
-   the machine's load hit both); the medians are compared.
+   Each cluster run starts a cluster of its own and closes it after. ``--repeats N`` adds N - 1
+   further pairs (threads, then the cluster, alternately, so drifts in the machine's load hit
+   both); the medians are compared.
 
 Peak memory is each stage process's peak resident set (``ru_maxrss``), which counts the pages
 of the rasters it maps from disk, and its peak anonymous memory (``RssAnon``, sampled every
@@ -217,13 +218,37 @@ def cluster_vs_threads(
     """The Dask ``stages`` of the build in ``folder`` again on a local cluster.
 
     {stage: (threaded s, cluster s, outputs identical, the workers' largest peak resident
-    bytes so far)}; the times are medians, the build's threaded time the first sample.
+    bytes)}; the times are medians, the build's threaded time the first sample. Each cluster run
+    has a cluster of its own, closed before the next threaded run: idle workers keep their memory,
+    which a threaded run beside them would lose to (inside a memory limit, its page cache).
     """
-    from distributed import Client, LocalCluster
-
     config = folder / "config.yaml"
     reference = {s: digests(folder, s) for s in stages}
     out: dict[str, tuple[list, list, list]] = {s: ([threaded[s][0]], [], []) for s in stages}
+    peaks = dict.fromkeys(stages, 0)
+    for i in range(repeats):
+        for stage in stages:
+            if i:
+                out[stage][0].append(run_stage(config, stage, folder / "log")[0])
+            seconds, peak = _on_a_cluster(config, stage, folder / "log")
+            out[stage][1].append(seconds)
+            out[stage][2].append(digests(folder, stage) == reference[stage])
+            peaks[stage] = max(peaks[stage], peak)
+            print(
+                f"  {stage}: threads {out[stage][0][-1]:.1f} s, "
+                f"cluster {out[stage][1][-1]:.1f} s, outputs identical: {out[stage][2][-1]}",
+                flush=True,
+            )
+    return {
+        s: (sorted(t)[len(t) // 2], sorted(c)[len(c) // 2], all(same), peaks[s])
+        for s, (t, c, same) in out.items()
+    }
+
+
+def _on_a_cluster(config: Path, stage: str, log: Path) -> tuple[float, int]:
+    """``stage`` on a new local cluster by its address: (seconds, the workers' largest peak)."""
+    from distributed import Client, LocalCluster
+
     with (
         LocalCluster(
             n_workers=2,
@@ -235,25 +260,9 @@ def cluster_vs_threads(
         ) as cluster,
         Client(cluster) as client,
     ):
-        address = cluster.scheduler_address
         client.run(lambda: __import__("pipeline.cli"))  # warm the workers' imports
-        peaks = {}
-        for i in range(repeats):
-            for stage in stages:
-                if i:
-                    out[stage][0].append(run_stage(config, stage, folder / "log")[0])
-                out[stage][1].append(run_stage(config, stage, folder / "log", address)[0])
-                out[stage][2].append(digests(folder, stage) == reference[stage])
-                peaks[stage] = max(client.run(_peak_rss).values())
-                print(
-                    f"  {stage}: threads {out[stage][0][-1]:.1f} s, "
-                    f"cluster {out[stage][1][-1]:.1f} s, outputs identical: {out[stage][2][-1]}",
-                    flush=True,
-                )
-    return {
-        s: (sorted(t)[len(t) // 2], sorted(c)[len(c) // 2], all(same), peaks[s])
-        for s, (t, c, same) in out.items()
-    }
+        seconds = run_stage(config, stage, log, cluster.scheduler_address)[0]
+        return seconds, max(client.run(_peak_rss).values())
 
 
 def main(argv: list[str] | None = None) -> int:
