@@ -1,9 +1,11 @@
+import contextlib
 import logging
 import multiprocessing
 import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -112,25 +114,32 @@ def test_a_lock_timeout_that_is_not_seconds_is_refused_by_name(monkeypatch, caps
     assert f"PIPELINE_LOCK_TIMEOUT_S={value!r}" in err and "PIPELINE_LOCK_TIMEOUT_S=600" in err
 
 
-def _hold(path, start: float) -> tuple[float, float]:
-    """Wait for the common start (monotonic: one clock on the machine), hold the lock 1 s."""
-    time.sleep(max(0.0, start - time.monotonic()))
+def _hold(path, ready) -> tuple[float, float, float]:
+    """Wait for the other holder at ``ready`` (a barrier), then hold the lock 2 s.
+
+    (arrival at the lock, got it, let it go), on the monotonic clock: one clock on the machine.
+    """
+    ready.wait()
+    arrived = time.monotonic()
     with io.machine_lock(path):
         t0 = time.monotonic()
-        time.sleep(1.0)
-        return t0, time.monotonic()
+        time.sleep(2.0)
+        return arrived, t0, time.monotonic()
 
 
 @pytest.mark.parametrize("pool", ["processes", "threads"])
 def test_a_machine_lock_has_one_holder_among_processes_and_threads(tmp_path, pool):
     """The whole-grid fallback's lock: a cluster's two workers on a machine never hold it both."""
     lock = tmp_path / "whole-grid.lock"
-    if pool == "processes":
-        ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-    else:
-        ex = ThreadPoolExecutor(2)
-    with ex:
-        start = time.monotonic() + (10.0 if pool == "processes" else 0.2)  # after the imports
-        first, second = sorted(ex.map(_hold, [lock, lock], [start, start]))
-    assert second[0] >= first[1] - 1e-3  # one after the other, not side by side
-    assert second[0] - start < 4.0  # the second waited for the first, not for a timeout
+    with contextlib.ExitStack() as stack:
+        if pool == "processes":
+            manager = stack.enter_context(multiprocessing.get_context("spawn").Manager())
+            ready = manager.Barrier(2)  # both past their imports, however long those take
+            ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        else:
+            ready, ex = threading.Barrier(2), ThreadPoolExecutor(2)
+        with ex:
+            first, second = sorted(ex.map(_hold, [lock, lock], [ready, ready]), key=lambda h: h[1])
+    assert second[0] < first[2]  # the second came while the first held it
+    assert second[1] >= first[2] - 1e-3  # and got it only once the first let it go
+    assert second[1] - first[2] < 1.5  # woken as it was let go, not polling for it
