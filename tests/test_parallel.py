@@ -119,7 +119,7 @@ def _hold(path, ready) -> tuple[float, float, float]:
 
     (arrival at the lock, got it, let it go), on the monotonic clock: one clock on the machine.
     """
-    ready.wait()
+    ready.wait(60.0)  # a holder that never comes breaks the barrier, not the test run
     arrived = time.monotonic()
     with io.machine_lock(path):
         t0 = time.monotonic()
