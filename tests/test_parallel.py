@@ -133,9 +133,10 @@ def test_a_machine_lock_has_one_holder_among_processes_and_threads(tmp_path, poo
     lock = tmp_path / "whole-grid.lock"
     with contextlib.ExitStack() as stack:
         if pool == "processes":
-            manager = stack.enter_context(multiprocessing.get_context("spawn").Manager())
-            ready = manager.Barrier(2)  # both past their imports, however long those take
-            ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+            spawn = multiprocessing.get_context("spawn")
+            manager = stack.enter_context(spawn.Manager())
+            # both past their imports, however long those take
+            ready, ex = manager.Barrier(2), ProcessPoolExecutor(2, mp_context=spawn)
         else:
             ready, ex = threading.Barrier(2), ThreadPoolExecutor(2)
         with ex:
